@@ -1,0 +1,139 @@
+"""Unified diff text to :class:`FileChange` s: the only importer of unidiff.
+
+Keeps old and new line numbers of every diff line and the line it had in
+the input, so a finding can point at the new file, the mail, or both.
+unidiff silently drops lines past a hunk whose counts are too small; we
+check the counts ourselves, so a diff whose hunk counts lie is an error
+that names the hunk instead of a review of half a patch.
+"""
+
+from __future__ import annotations
+
+import re
+
+import unidiff
+from unidiff.errors import UnidiffParseError
+
+from reviewbot.errors import DiffParseError
+from reviewbot.model import DiffLine, FileChange, Hunk
+
+_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_FILE_BOUNDARY = ("diff --git ", "--- ", "+++ ", "Index: ", "index ")
+_INDEX_LINE = re.compile(r"^index ([0-9a-f]+)\.\.([0-9a-f]+)", re.MULTILINE)
+_SIGNATURE = re.compile(r"^-- \n(?:.*\n?){0,3}\Z", re.MULTILINE)
+
+
+def parse_patch(text: str, *, source: str = "<diff>", first_line: int = 1) -> tuple[FileChange, ...]:
+    """Parse the diff in ``text`` (which may start with a commit message).
+
+    ``first_line`` is the input line of ``text``'s first line, so that every
+    DiffLine knows its ``mail_line``.  Raises DiffParseError naming the
+    input and the hunk when the diff cannot be read.
+    """
+    text = _strip_signature(text.replace("\r\n", "\n"))
+    _check_hunk_counts(text, source, first_line)
+    try:
+        patch_set = unidiff.PatchSet(text)
+    except UnidiffParseError as exc:
+        raise DiffParseError(source, f"malformed diff: {exc}") from exc
+    except Exception as exc:  # unidiff raises plain errors on some garbage
+        raise DiffParseError(source, f"malformed diff: {type(exc).__name__}: {exc}") from exc
+    if not len(patch_set):
+        raise DiffParseError(source, "no diff found")
+    return tuple(_file_change(f, first_line) for f in patch_set)
+
+
+def _strip_signature(text: str) -> str:
+    """Drop the ``-- `` / git version trailer that format-patch appends."""
+    match = _SIGNATURE.search(text)
+    return text[: match.start()] if match else text
+
+
+def _check_hunk_counts(text: str, source: str, first_line: int) -> None:
+    """Each hunk must hold exactly the lines its header announces."""
+    lines = text.split("\n")
+    number = 0
+    while number < len(lines):
+        header = _HUNK_HEADER.match(lines[number])
+        if not header:
+            number += 1
+            continue
+        old_left = int(header.group(2) if header.group(2) is not None else 1)
+        new_left = int(header.group(4) if header.group(4) is not None else 1)
+        at = number
+        number += 1
+        while number < len(lines) and (old_left > 0 or new_left > 0):
+            line = lines[number]
+            if line.startswith("\\"):
+                number += 1
+                continue
+            if line.startswith("+"):
+                new_left -= 1
+            elif line.startswith("-"):
+                old_left -= 1
+            elif line.startswith(" ") or line == "":
+                old_left -= 1
+                new_left -= 1
+            else:
+                break
+            number += 1
+        where = f"hunk '{lines[at].split('@@')[1].strip()}' at line {first_line + at}"
+        if old_left > 0 or new_left > 0:
+            raise DiffParseError(source, f"{where} is shorter than its header says")
+        if old_left < 0 or new_left < 0:
+            raise DiffParseError(source, f"{where} does not add up (its header's counts are wrong)")
+        while number < len(lines) and lines[number].startswith("\\"):
+            number += 1
+        if number < len(lines):
+            extra = lines[number]
+            if extra[:1] in ("+", "-", " ") and not extra.startswith(_FILE_BOUNDARY):
+                if not (extra == "-- " or extra.startswith("-- ")):
+                    raise DiffParseError(source, f"{where} is longer than its header says")
+
+
+def _file_change(patched: unidiff.PatchedFile, first_line: int) -> FileChange:
+    blobs = _INDEX_LINE.search(str(patched.patch_info or ""))
+    old_path = None if patched.is_added_file else _strip_prefix(patched.source_file)
+    new_path = None if patched.is_removed_file else _strip_prefix(patched.target_file)
+    hunks = tuple(_hunk(h, first_line) for h in patched)
+    return FileChange(
+        old_path=old_path,
+        new_path=new_path,
+        hunks=hunks,
+        old_blob=blobs.group(1) if blobs else None,
+        new_blob=blobs.group(2) if blobs else None,
+        is_binary=bool(patched.is_binary_file),
+    )
+
+
+def _strip_prefix(path: str | None) -> str | None:
+    if path is None or path == "/dev/null":
+        return None
+    for prefix in ("a/", "b/"):
+        if path.startswith(prefix):
+            return path[len(prefix):]
+    return path
+
+
+def _hunk(hunk: unidiff.Hunk, first_line: int) -> Hunk:
+    lines = tuple(
+        DiffLine(
+            kind=line.line_type if line.line_type in "+- " else " ",
+            text=line.value.rstrip("\n"),
+            old_line=line.source_line_no,
+            new_line=line.target_line_no,
+            mail_line=first_line + line.diff_line_no - 1 if line.diff_line_no else None,
+        )
+        for line in hunk
+        if line.line_type in ("+", "-", " ")
+    )
+    header_line = lines[0].mail_line - 1 if lines and lines[0].mail_line else None
+    return Hunk(
+        old_start=hunk.source_start,
+        old_count=hunk.source_length,
+        new_start=hunk.target_start,
+        new_count=hunk.target_length,
+        section=hunk.section_header.strip(),
+        lines=lines,
+        mail_line=header_line,
+    )

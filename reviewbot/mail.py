@@ -1,0 +1,310 @@
+"""Bytes of mail to :class:`Message` s, and messages to patches and series.
+
+The only module that touches :mod:`email`.  Pure: it gets bytes and a name
+for them, and returns values or raises :class:`MailParseError`.  Accepts an
+mbox (mboxo or mboxrd, as ``git format-patch --stdout`` and lore write them),
+a single message (``.eml``, one ``format-patch`` file), or a plain diff.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import re
+from collections.abc import Iterable, Iterator
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+from reviewbot.diff import parse_patch
+from reviewbot.errors import DiffParseError, MailParseError
+from reviewbot.model import Message, Patch, Series, SubjectTags
+
+#: One policy for every message: UTF-8, 8-bit safe, no line folding.
+EMAIL_POLICY = email.policy.default.clone(utf8=True, cte_type="8bit", max_line_length=None)
+
+_MBOX_FROM = re.compile(rb"^From \S+")
+_MBOXRD_QUOTED = re.compile(rb"^>+From ", re.MULTILINE)
+_HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:[ \t]?")
+_SUBJECT_TAGS = re.compile(r"^\s*\[([^\]]*)\]\s*")
+_REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|fwd?)\s*:", re.IGNORECASE)
+_VERSION = re.compile(r"^v(\d+)$", re.IGNORECASE)
+_COUNTER = re.compile(r"^(\d+)/(\d+)$")
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_DIFF_START = re.compile(r"^(diff --git |--- (a/|/dev/null)|Index: )", re.MULTILINE)
+_BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,40})\s*$", re.MULTILINE)
+
+
+# --- splitting ----------------------------------------------------------------
+
+
+def looks_like_mail(data: bytes) -> bool:
+    """True when ``data`` starts like an mbox or a mail message (not a bare diff)."""
+    first = data.lstrip(b"\r\n").split(b"\n", 1)[0]
+    if _MBOX_FROM.match(first):
+        return True
+    return bool(_HEADER_LINE.match(first)) and not first.startswith((b"diff ", b"Index:", b"commit "))
+
+
+def split_mbox(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(first_line, raw)`` for each message of an mbox, without the
+    ``From `` separator line and with mboxrd ``>From`` quoting undone.
+    ``first_line`` is the 1-based line of the message's first header."""
+    data = data.replace(b"\r\n", b"\n")
+    lines = data.split(b"\n")
+    start: int | None = None
+    previous_blank = True
+    for number, line in enumerate(lines):
+        if previous_blank and _MBOX_FROM.match(line):
+            if start is not None:
+                yield start + 1, _unquote(b"\n".join(lines[start:number]))
+            start = number + 1
+        previous_blank = line == b""
+    if start is not None:
+        yield start + 1, _unquote(b"\n".join(lines[start:]))
+
+
+def _unquote(raw: bytes) -> bytes:
+    return _MBOXRD_QUOTED.sub(lambda m: m.group(0)[1:], raw)
+
+
+# --- one message ----------------------------------------------------------------
+
+
+def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -> Message:
+    """Parse one RFC 2822 message; MailParseError if it has no headers."""
+    raw = raw.replace(b"\r\n", b"\n")
+    head, sep, _ = raw.partition(b"\n\n")
+    if not sep or not _HEADER_LINE.match(head.lstrip(b"\n")):
+        raise MailParseError(source, "not a mail message: no header block")
+    try:
+        msg = BytesParser(policy=EMAIL_POLICY).parsebytes(raw)
+    except Exception as exc:  # the email package raises many kinds
+        raise MailParseError(source, f"cannot parse the message: {exc}") from exc
+    assert isinstance(msg, EmailMessage)
+    body_line = first_line + head.count(b"\n") + 2
+    return Message(
+        msgid=_first_msgid(_header(msg, "Message-ID")),
+        subject=" ".join(_header(msg, "Subject").split()),
+        sender=_header(msg, "From"),
+        to=_addresses(msg, "To"),
+        cc=_addresses(msg, "Cc"),
+        reply_to=_addresses(msg, "Reply-To"),
+        date=_header(msg, "Date") or None,
+        in_reply_to=_first_msgid(_header(msg, "In-Reply-To")),
+        references=tuple(_MSGID.findall(_header(msg, "References"))),
+        body=_text_body(msg, source),
+        body_line=body_line,
+        source=source,
+        list_id=_first_msgid(_header(msg, "List-Id")) or (_header(msg, "List-Id") or None),
+        headers=tuple((k, _safe_str(v)) for k, v in msg.items()),
+    )
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except Exception:  # a header so broken the policy cannot even decode it
+        value = msg.get_all(name, failobj=[""])[0] if hasattr(msg, "get_all") else ""
+    return _safe_str(value or "").strip()
+
+
+def _safe_str(value: object) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return ""
+
+
+def _first_msgid(value: str) -> str | None:
+    match = _MSGID.search(value or "")
+    if match:
+        return match.group(1)
+    value = (value or "").strip()
+    return value or None
+
+
+def _addresses(msg: EmailMessage, name: str) -> tuple[str, ...]:
+    values = [_safe_str(v) for v in (msg.get_all(name) or [])]
+    result = []
+    for display, address in email.utils.getaddresses(values):
+        if not address:
+            continue
+        result.append(email.utils.formataddr((display, address)) if display else address)
+    return tuple(result)
+
+
+def _text_body(msg: EmailMessage, source: str) -> str:
+    """The text/plain body, decoded whatever the transfer encoding and charset."""
+    part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
+    if part is None:
+        raise MailParseError(source, "the message has no text/plain part")
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        payload = _safe_str(part.get_payload()).encode("utf-8", "surrogateescape")
+    charset = part.get_content_charset() or "utf-8"
+    for encoding in (charset, "utf-8"):
+        try:
+            return payload.decode(encoding).replace("\r\n", "\n")
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1").replace("\r\n", "\n")
+
+
+# --- subjects -------------------------------------------------------------------
+
+
+def parse_subject(subject: str) -> SubjectTags:
+    """Read the bracketed tags of a patch subject.
+
+    >>> parse_subject("[RFC PATCH v3 01/37] KVM: arm64: foo").index
+    1
+    """
+    prefixes: list[str] = []
+    version, index, total = 1, None, None
+    rest = subject
+    while True:
+        match = _SUBJECT_TAGS.match(rest)
+        if not match:
+            break
+        rest = rest[match.end():]
+        for word in match.group(1).replace(",", " ").split():
+            if (v := _VERSION.match(word)) is not None:
+                version = int(v.group(1))
+            elif (c := _COUNTER.match(word)) is not None:
+                index, total = int(c.group(1)), int(c.group(2))
+            else:
+                prefixes.append(word)
+    return SubjectTags(title=rest.strip(), prefixes=tuple(prefixes), version=version,
+                       index=index, total=total)
+
+
+def is_reply(message: Message) -> bool:
+    """True for ``Re:`` subjects: a reply is never reviewed as a patch."""
+    return bool(_REPLY_PREFIX.match(message.subject))
+
+
+# --- messages to patches -----------------------------------------------------------
+
+
+def to_patch(message: Message) -> Patch | None:
+    """The patch in a message, or None when it carries no diff.  A diff that
+    cannot be read gives a Patch with ``error`` set, never an exception."""
+    tags = parse_subject(message.subject)
+    body = message.body
+    start = _DIFF_START.search(body)
+    if start is None:
+        return None
+    head = body[: start.start()]
+    commit_message, notes = _split_notes(head)
+    diff_text = body[start.start():]
+    diff_first_line = message.body_line + body.count("\n", 0, start.start())
+    base = _BASE_COMMIT.search(body)
+    try:
+        files = parse_patch(diff_text, source=message.source, first_line=diff_first_line)
+        error = None
+    except DiffParseError as exc:
+        files, error = (), exc.problem
+    return Patch(
+        message=message,
+        tags=tags,
+        commit_message=commit_message.strip("\n"),
+        files=files,
+        notes=notes,
+        base_commit=base.group(1) if base else None,
+        error=error,
+    )
+
+
+def _split_notes(head: str) -> tuple[str, str]:
+    """Commit message and the notes between ``---`` and the diff."""
+    match = re.search(r"^---\s*$", head, re.MULTILINE)
+    if match is None:
+        return head, ""
+    return head[: match.start()], head[match.end():]
+
+
+def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailParseError]]:
+    """Every message in ``data`` (an mbox, one message, or a bare diff, which
+    becomes a message without headers).  Messages that cannot be parsed are
+    returned as errors, so the others are still reviewed."""
+    if not data.strip():
+        raise MailParseError(source, "empty input")
+    if b"\0" in data[:8192]:
+        raise MailParseError(source, "binary data, not a patch or a mail")
+    if not looks_like_mail(data):
+        text = _decode_text(data)
+        return [Message(msgid=None, subject="", sender="", body=text, body_line=1, source=source)], []
+    messages: list[Message] = []
+    errors: list[MailParseError] = []
+    first = data.lstrip(b"\r\n").split(b"\n", 1)[0]
+    chunks: Iterable[tuple[int, bytes]]
+    if _MBOX_FROM.match(first):
+        chunks = list(split_mbox(data))
+    else:
+        chunks = [(1, data)]
+    for number, (first_line, raw) in enumerate(chunks, start=1):
+        name = source if len(chunks) == 1 else f"{source}#{number}"  # type: ignore[arg-type]
+        try:
+            messages.append(parse_message(raw, source=name, first_line=first_line))
+        except MailParseError as exc:
+            errors.append(exc)
+    return messages, errors
+
+
+def _decode_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return data.decode("latin-1").replace("\r\n", "\n")
+
+
+# --- series ------------------------------------------------------------------------
+
+
+def assemble_series(messages: Iterable[Message]) -> tuple[list[Series], list[Patch]]:
+    """Group the patches in ``messages`` into series (by revision, patch
+    count and thread) in ``m/n`` order.  Cover letters attach to their
+    series; replies are skipped.  Returns the series and the patches whose
+    diff could not be read (they are also in their series, marked)."""
+    groups: dict[tuple, dict] = {}
+    broken: list[Patch] = []
+    by_id = {}
+    for message in messages:
+        if is_reply(message):
+            continue
+        tags = parse_subject(message.subject)
+        patch = to_patch(message)
+        if patch is None:
+            if tags.is_patch and tags.index == 0:
+                key = _series_key(message, tags, by_id)
+                groups.setdefault(key, {"patches": [], "cover": None})["cover"] = message
+                if message.msgid:
+                    by_id[message.msgid] = key
+            continue
+        if patch.error:
+            broken.append(patch)
+        key = _series_key(message, tags, by_id)
+        groups.setdefault(key, {"patches": [], "cover": None})["patches"].append(patch)
+    series = []
+    for key, group in groups.items():
+        patches = sorted(group["patches"], key=lambda p: (p.tags.index or 0))
+        if not patches:
+            continue
+        first = patches[0].tags
+        series.append(Series(patches=tuple(patches), cover=group["cover"],
+                             version=first.version, total=first.total))
+    return series, broken
+
+
+def _series_key(message: Message, tags: SubjectTags, by_id: dict) -> tuple:
+    """Patches of one series share a revision, a count and a thread root."""
+    if tags.total is None:
+        return ("single", message.msgid or message.source)
+    for parent in (message.in_reply_to, *message.references):
+        if parent and parent in by_id:
+            return by_id[parent]
+    root = message.references[0] if message.references else message.in_reply_to
+    key = (tags.version, tags.total, root or "")
+    if message.msgid:
+        by_id[message.msgid] = key
+    return key
