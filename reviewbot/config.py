@@ -126,6 +126,7 @@ class WatchConfig:
     )
     interval: int = 600  # seconds between polls (never below 60)
     series_timeout: int = 3600  # review an incomplete series after this many seconds
+    initial_lookback: int = 86400  # seconds of history the first poll of a query reads
     state: str = "reviewbot-watch.sqlite"
     maildir: str | None = None  # review a maildir filled by 'lei up' instead of polling
 

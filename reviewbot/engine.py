@@ -1,0 +1,452 @@
+"""The engine: a series and rules in, findings out.  Pure.
+
+For every patch it builds the units the rules run on (parsed regions of
+assembly with their contexts, lines of C, the commit message), runs each
+rule on the units of its languages, keeps the hits its scope and diff mode
+allow, and turns them into :class:`Finding` s.  A rule that crashes is
+reported as a problem of that patch; it never stops the review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from reviewbot.asm import parse
+from reviewbot.asm_ast import Instruction, MacroDef, Preprocessor
+from reviewbot.config import Config
+from reviewbot.context import (
+    LANG_ASM, LANG_C, Era, FileContext, KernelVersion, StatementContext, file_context,
+    path_matches, statement_contexts, version_from_mail_date,
+)
+from reviewbot.matchers import AsmUnit, Hit, TextUnit, load_extensions
+from reviewbot.model import (
+    Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, Severity,
+    TraceStep,
+)
+from reviewbot.patterns import Region, render_template
+from reviewbot.rules import Rule, RuleSet
+from reviewbot.views import View, file_view, full_views, hunk_views
+
+log = logging.getLogger(__name__)
+
+_IGNORE_LINE = re.compile(r"^\s*reviewbot-ignore:\s*(\S+)\s*(.*)$", re.MULTILINE)
+
+
+class SourceTree(Protocol):
+    """What tree-aware mode needs from a kernel checkout (see precheck.tree)."""
+
+    def old_file(self, change: FileChange) -> str | None:
+        """The full pre-image of a changed file, or None when unknown."""
+
+    def kernel_version(self) -> KernelVersion | None:
+        """VERSION.PATCHLEVEL of the tree's Makefile."""
+
+
+# --- units of one file -----------------------------------------------------------------
+
+
+@dataclass
+class FileUnits:
+    """Everything the rules see of one changed file."""
+
+    change: FileChange
+    context: FileContext
+    new_asm: list[AsmUnit] = field(default_factory=list)
+    old_asm: list[AsmUnit] = field(default_factory=list)
+    new_c: list[TextUnit] = field(default_factory=list)
+    old_c: list[TextUnit] = field(default_factory=list)
+
+
+def _asm_text(view: View, header: bool) -> str:
+    """The view's text, with the lines of a C header that are not assembly
+    blanked (kept as empty lines so line numbers hold)."""
+    if not header:
+        return view.text
+    mask = asm_line_mask([row.text for row in view.rows])
+    return "\n".join(row.text if keep else "" for row, keep in zip(view.rows, mask))
+
+
+def asm_line_mask(lines: list[str]) -> list[bool]:
+    """For a C header: which lines are assembly (``#ifdef __ASSEMBLY__``
+    blocks and ``.macro`` ... ``.endm`` bodies)."""
+    mask = [False] * len(lines)
+    stack: list[bool] = []
+    in_macro = False
+    ends = [i for i, line in enumerate(lines) if line.strip().startswith(".endm")]
+    starts = [i for i, line in enumerate(lines) if line.strip().startswith(".macro")]
+    if ends and (not starts or ends[0] < starts[0]):
+        in_macro = True  # the hunk starts inside a macro body
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if re.match(r"#\s*if(def)?\s.*__ASSEMBLY__|#\s*if\s+defined\s*\(?\s*__ASSEMBLY__", stripped):
+            stack.append(not stripped.startswith(("#ifndef", "# ifndef")) and "!" not in stripped)
+        elif re.match(r"#\s*if", stripped):
+            stack.append(stack[-1] if stack else False)
+        elif re.match(r"#\s*else", stripped) and stack:
+            stack[-1] = not stack[-1]
+        elif re.match(r"#\s*endif", stripped) and stack:
+            stack.pop()
+        if stripped.startswith(".macro"):
+            in_macro = True
+        mask[i] = in_macro or bool(stack and stack[-1])
+        if stripped.startswith(".endm"):
+            in_macro = False
+    return mask
+
+
+def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config,
+                     header: bool) -> tuple[list[AsmUnit], list[TextUnit]]:
+    asm_units: list[AsmUnit] = []
+    c_units: list[TextUnit] = []
+    for view in views:
+        if ctx.language == LANG_ASM or header:
+            text = _asm_text(view, header)
+            if text.strip():
+                statements = parse(text, source=view.path)
+                if statements:
+                    contexts = statement_contexts(statements, ctx, config.context)
+                    asm_units.append(AsmUnit(view, Region(statements, tuple(contexts)), ctx))
+        if ctx.language == LANG_C:
+            mask = asm_line_mask([r.text for r in view.rows]) if header else [False] * len(view.rows)
+            lines = tuple("" if asm else row.text for row, asm in zip(view.rows, mask))
+            c_units.append(TextUnit("c", lines, view, ctx))
+    return asm_units, c_units
+
+
+def build_units(change: FileChange, config: Config, era: Era, *, old_text: str | None = None,
+                whole_file_text: str | None = None) -> FileUnits:
+    """Parse the regions of one file change (or a whole file for ``check --file``)."""
+    ctx = file_context(change.path, config.context, era)
+    units = FileUnits(change, ctx)
+    if change.is_binary or ctx.language not in (LANG_ASM, LANG_C):
+        return units
+    header = change.path.endswith(".h")
+    if whole_file_text is not None:
+        new_views, old_views = [file_view(change.path, whole_file_text)], []
+    elif old_text is not None:
+        old_view, new_view = full_views(change, old_text)
+        new_views, old_views = [new_view], [old_view]
+    else:
+        new_views, old_views = hunk_views(change, "new"), hunk_views(change, "old")
+    if change.new_path is not None:
+        units.new_asm, units.new_c = _units_for_views(new_views, ctx, config, header)
+    if change.old_path is not None:
+        old_ctx = file_context(change.old_path, config.context, era) if change.old_path != change.path else ctx
+        units.old_asm, units.old_c = _units_for_views(old_views, old_ctx, config, header)
+    return units
+
+
+def _with_hyp_macros(units: FileUnits, hyp_macros: frozenset[str], config: Config) -> None:
+    """Recompute contexts so bodies of macros used from hyp code are hyp."""
+    for group in (units.new_asm, units.old_asm):
+        for i, unit in enumerate(group):
+            defined = {s.name for s in unit.region.statements if isinstance(s, MacroDef)}
+            if defined & hyp_macros or (unit.region.contexts and unit.region.contexts[0].macro):
+                contexts = statement_contexts(unit.region.statements, unit.file, config.context, hyp_macros)
+                group[i] = replace(unit, region=Region(unit.region.statements, tuple(contexts)))
+
+
+def _hyp_uses(units: Iterable[FileUnits]) -> set[str]:
+    used: set[str] = set()
+    for file_units in units:
+        for unit in file_units.new_asm:
+            for stmt, ctx in zip(unit.region.statements, unit.region.contexts):
+                if isinstance(stmt, Instruction) and ctx.hyp:
+                    used.add(stmt.mnemonic)
+    return used
+
+
+# --- era ---------------------------------------------------------------------------------
+
+
+def era_of(patch: Patch | None, config: Config, tree: SourceTree | None) -> Era:
+    """The target kernel: the tree's Makefile, configuration, the mail's date."""
+    if tree is not None and (version := tree.kernel_version()) is not None:
+        return Era(version, "tree")
+    if config.context.kernel:
+        return Era(KernelVersion.parse(str(config.context.kernel)), "config")
+    if patch is not None and (version := version_from_mail_date(patch.message.date)) is not None:
+        return Era(version, "mail date")
+    return Era(None)
+
+
+# --- running rules -------------------------------------------------------------------------
+
+
+def _in_scope_file(rule: Rule, ctx: FileContext) -> bool:
+    scope = rule.scope
+    if scope.include and not path_matches(ctx.path, scope.include):
+        return False
+    if scope.exclude and path_matches(ctx.path, scope.exclude):
+        return False
+    if scope.kernel is not None and ctx.era.satisfies(scope.kernel) is not True:
+        return False  # an unknown era says less, not more
+    return True
+
+
+def _in_scope_statement(rule: Rule, sctx: StatementContext | None, file_ctx: FileContext) -> bool:
+    scope = rule.scope
+    hyp = sctx.hyp if sctx else file_ctx.hyp
+    vhe = sctx.vhe if sctx else file_ctx.vhe
+    if scope.hyp == "hyp" and not hyp:
+        return False
+    if scope.hyp == "nvhe" and not (hyp and not vhe):
+        return False
+    if scope.hyp == "vhe" and not (hyp and vhe):
+        return False
+    if scope.hyp == "not-hyp" and hyp:
+        return False
+    if scope.sections and not (sctx and sctx.section and any(sctx.section.startswith(s) for s in scope.sections)):
+        return False
+    if scope.inside_macro_definition and not (sctx and sctx.macro):
+        return False
+    return True
+
+
+def _context_at(unit: AsmUnit, line: int) -> StatementContext | None:
+    for stmt, ctx in zip(unit.region.statements, unit.region.contexts):
+        if stmt.line == line:
+            return ctx
+    return None
+
+
+def _changed_rows(view: View) -> set[int]:
+    """1-based view lines that the patch added, or right after a deletion."""
+    changed = set()
+    previous_old = None
+    for number, row in enumerate(view.rows, start=1):
+        if row.kind != " ":
+            changed.add(number)
+        elif view.side == "new" and previous_old is not None and row.old_line is not None \
+                and row.old_line != previous_old + 1:
+            changed.add(number)
+        if row.old_line is not None:
+            previous_old = row.old_line
+    return changed
+
+
+def _allowed(rule: Rule, hit: Hit, view: View | None) -> bool:
+    """Does the rule's diff mode make the patch answerable for this hit?"""
+    if view is None:
+        return True
+    mode = rule.diff.mode
+    if mode == "file" or view.whole_file and all(r.kind == "+" for r in view.rows):
+        return True
+    anchors = hit.anchors or (hit.line,)
+    if mode in ("added", "new"):
+        if mode == "new":
+            return True  # the pre-image comparison decides
+        return any(0 < a <= len(view.rows) and view.rows[a - 1].kind == "+" for a in anchors)
+    changed = _changed_rows(view)
+    return any(abs(a - c) <= rule.diff.context for a in anchors for c in changed)
+
+
+def _render(template: str, bindings: Mapping[str, str], extra: Mapping[str, str]) -> str:
+    return render_template(template, bindings, extra)
+
+
+def _run_rule(rule: Rule, units: FileUnits, patch_ctx: "_PatchContext") -> Iterator[tuple[Hit, Any, View | None, str]]:
+    """Hits of one rule on one file, filtered by scope: (hit, unit, view, side)."""
+    if not _in_scope_file(rule, units.context):
+        return
+    kinds = rule.languages
+    if "arm64-asm" in kinds:
+        yield from _asm_hits(rule, units.new_asm, units.context, "new")
+    if "c" in kinds:
+        for unit in units.new_c:
+            for hit in rule.matcher.run(unit):
+                yield hit, unit, unit.view, "new"
+
+
+def _asm_hits(rule: Rule, asm_units: list[AsmUnit], ctx: FileContext, side: str):
+    for unit in asm_units:
+        for hit in rule.matcher.run(unit):
+            if _in_scope_statement(rule, _context_at(unit, hit.line), ctx):
+                yield hit, unit, unit.view, side
+
+
+@dataclass
+class _PatchContext:
+    patch: Patch
+    era: Era
+    ignores: dict[str, str]
+
+
+def _fingerprint(rule_id: str, path: str | None, key: str, occurrence: int) -> str:
+    digest = hashlib.sha256(f"{rule_id}\0{path}\0{key}\0{occurrence}".encode()).hexdigest()
+    return digest[:16]
+
+
+def _finding(rule: Rule, hit: Hit, view: View | None, patch: Patch, path: str | None,
+             occurrence: int, mail_base: int | None = None) -> Finding:
+    row: DiffLine | None = view.rows[hit.line - 1] if view is not None and 0 < hit.line <= len(view.rows) else None
+    line = row.new_line if row is not None else None
+    old_line = row.old_line if row is not None and row.new_line is None else None
+    mail_line = row.mail_line if row is not None else (mail_base + hit.line - 1 if mail_base else None)
+    extra = {"FILE": path or "", "LINE": str(line or "")}
+    extra.update(hit.extra)
+    trace = tuple(
+        TraceStep(role=role, line=_file_line(view, unit_line), text=text.strip())
+        for role, unit_line, text in hit.trace
+    )
+    return Finding(
+        rule_id=rule.id,
+        severity=rule.severity,
+        message=_render(rule.message, hit.bindings, extra),
+        path=path,
+        line=line,
+        column=hit.column,
+        old_line=old_line,
+        mail_line=mail_line,
+        confidence=rule.confidence,
+        snippet=row.text if row is not None else "",
+        fix=_render(rule.fix, hit.bindings, extra) if rule.fix else None,
+        trace=trace,
+        fingerprint=_fingerprint(rule.id, path, hit.key, occurrence),
+        source=patch.message.source,
+        msgid=patch.message.msgid,
+    )
+
+
+def _file_line(view: View | None, unit_line: int) -> int | None:
+    if view is None or not 0 < unit_line <= len(view.rows):
+        return None
+    row = view.rows[unit_line - 1]
+    return row.new_line if row.new_line is not None else row.old_line
+
+
+def _suppression(finding: Finding, ctx: _PatchContext, config: Config) -> str | None:
+    if finding.rule_id in ctx.ignores:
+        return f"reviewbot-ignore in the patch: {ctx.ignores[finding.rule_id] or 'no reason given'}"
+    for glob, rule_ids in config.rules.per_path_ignores:
+        if finding.path and path_matches(finding.path, (glob,)) and finding.rule_id in rule_ids:
+            return f"rules.per-path-ignores: {glob}"
+    return None
+
+
+def patch_ignores(patch: Patch) -> dict[str, str]:
+    """``reviewbot-ignore: RULE reason`` lines below the patch's ``---``."""
+    return {m.group(1): m.group(2).strip() for m in _IGNORE_LINE.finditer(patch.notes)}
+
+
+def _review_files(patch: Patch, file_units: list[FileUnits], rules: RuleSet, config: Config,
+                  era: Era) -> PatchReview:
+    ctx = _PatchContext(patch, era, patch_ignores(patch))
+    min_confidence = Confidence.parse(config.rules.min_confidence)
+    findings: list[Finding] = []
+    problems: list[str] = []
+    for rule in rules:
+        if rule.confidence < min_confidence:
+            continue
+        try:
+            findings.extend(_rule_findings(rule, patch, file_units, ctx))
+        except Exception as exc:  # noqa: BLE001 - a broken rule must not stop the review
+            log.debug("rule %s crashed on %s", rule.id, patch.name, exc_info=True)
+            problems.append(f"rule {rule.id} failed on {patch.name}: {type(exc).__name__}: {exc}")
+    findings = [replace(f, suppressed=s) if (s := _suppression(f, ctx, config)) else f for f in findings]
+    findings.sort(key=lambda f: (f.path or "", f.line or f.old_line or 0, -f.severity, f.rule_id))
+    return PatchReview(patch=patch, findings=tuple(_dedupe(findings)), problems=tuple(problems))
+
+
+def _dedupe(findings: list[Finding]) -> Iterator[Finding]:
+    seen = set()
+    for f in findings:
+        key = (f.rule_id, f.path, f.line, f.old_line, f.message)
+        if key not in seen:
+            seen.add(key)
+            yield f
+
+
+def _rule_findings(rule: Rule, patch: Patch, file_units: list[FileUnits], ctx: _PatchContext) -> Iterator[Finding]:
+    if "commit-msg" in rule.languages:
+        unit = TextUnit("commit-msg", tuple(patch.commit_message.split("\n")))
+        base = patch.message.body_line
+        for number, hit in enumerate(rule.matcher.run(unit)):
+            yield _finding(rule, hit, None, patch, None, number, mail_base=base)
+    for units in file_units:
+        occurrences: dict[str, int] = {}
+        hits = list(_run_rule(rule, units, ctx))
+        if rule.diff.mode == "new":
+            hits = _new_only(rule, units, hits)
+        for hit, unit, view, side in hits:
+            if not _allowed(rule, hit, view):
+                continue
+            n = occurrences.get(hit.key, 0)
+            occurrences[hit.key] = n + 1
+            yield _finding(rule, hit, view, patch, units.change.path, n)
+
+
+def _new_only(rule: Rule, units: FileUnits, hits: list) -> list:
+    """Keep the post-image hits the pre-image did not have (by statement key
+    and count), and that touch the patch (a trace step or anchor on a
+    changed line, or a removed line the pre-image had)."""
+    old_keys: dict[str, int] = {}
+    if "arm64-asm" in rule.languages:
+        for hit, *_ in _asm_hits(rule, units.old_asm, units.context, "old"):
+            old_keys[hit.key] = old_keys.get(hit.key, 0) + 1
+    kept = []
+    for item in hits:
+        hit = item[0]
+        if old_keys.get(hit.key, 0) > 0:
+            old_keys[hit.key] -= 1
+            continue
+        kept.append(item)
+    return kept
+
+
+# --- the entry points ------------------------------------------------------------------------
+
+
+def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | None = None) -> SeriesReview:
+    """Review every patch of a series, each on its own but with the whole
+    series as context (a macro used from hyp code in another patch is hyp)."""
+    load_extensions()
+    prepared: list[tuple[Patch, Era, list[FileUnits] | None, str | None]] = []
+    for patch in series.patches:
+        era = era_of(patch, config, tree)
+        if patch.error:
+            prepared.append((patch, era, None, patch.error))
+            continue
+        try:
+            units = [build_units(change, config, era, old_text=tree.old_file(change) if tree else None)
+                     for change in patch.files]
+            prepared.append((patch, era, units, None))
+        except Exception as exc:  # noqa: BLE001 - one bad patch must not stop the others
+            log.debug("cannot prepare %s", patch.name, exc_info=True)
+            prepared.append((patch, era, None, f"{type(exc).__name__}: {exc}"))
+    hyp_macros = frozenset(_hyp_uses(u for _, _, us, _ in prepared if us for u in us))
+    reviews = []
+    for patch, era, units, error in prepared:
+        if units is None:
+            reviews.append(PatchReview(patch=patch, problems=(f"{patch.name}: {error}",)))
+            continue
+        for u in units:
+            _with_hyp_macros(u, hyp_macros, config)
+        reviews.append(_review_files(patch, units, rules, config, era))
+    return SeriesReview(series=series, patches=tuple(reviews))
+
+
+def review_file(path: str, text: str, rules: RuleSet, config: Config,
+                era: Era | None = None) -> PatchReview:
+    """Check a whole source file, every line counting as added (``check --file``)."""
+    from reviewbot.model import Message, SubjectTags
+    load_extensions()
+    change = FileChange(old_path=path, new_path=path, hunks=())
+    era = era or (Era(KernelVersion.parse(str(config.context.kernel)), "config")
+                  if config.context.kernel else Era(None))
+    units = build_units(change, config, era, whole_file_text=text)
+    hyp_macros = frozenset(_hyp_uses([units]))
+    _with_hyp_macros(units, hyp_macros, config)
+    patch = Patch(message=Message(msgid=None, subject="", sender="", source=path),
+                  tags=SubjectTags(title=""), commit_message="", files=(change,))
+    return _review_files(patch, [units], rules, config, era)
+
+
+def severity_at_least(findings: Iterable[Finding], level: Severity) -> bool:
+    """True when an unsuppressed finding is at ``level`` or above."""
+    return any(f.severity >= level and not f.suppressed for f in findings)

@@ -1,0 +1,220 @@
+"""Output formats: a registry of pure formatters, ``Report -> str``.
+
+- ``text``: ``path:line: severity: [rule-id] message`` (compiler style);
+- ``checkpatch``: checkpatch's terse ``--showfile`` form and ``total:`` line,
+  frozen because scripts parse it;
+- ``json``: a versioned document (``schema_version``);
+- ``sarif``: SARIF 2.1.0 for code-scanning UIs;
+- ``b4``: b4's per-patch check contract (nothing when clean, ``ERROR:``
+  lines for errors, warnings otherwise);
+- ``b4-review``: the JSON array ``b4 review`` check commands return.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from reviewbot import __version__
+from reviewbot.model import Finding, PatchReview, Severity
+from reviewbot.rules import Rule, RuleSet
+
+JSON_SCHEMA_VERSION = 1
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_CHECKPATCH_LEVEL = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Severity.INFO: "CHECK"}
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a run found: the review of each patch (or file), the rules that
+    ran, and how many input lines were checked."""
+
+    reviews: tuple[PatchReview, ...]
+    rules: RuleSet
+    lines_checked: int = 0
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Unsuppressed findings, in input order."""
+        return [f for r in self.reviews for f in r.findings if not f.suppressed]
+
+    @property
+    def suppressed(self) -> list[Finding]:
+        """Findings a suppression matched."""
+        return [f for r in self.reviews for f in r.findings if f.suppressed]
+
+
+FORMATTERS: dict[str, Callable[[Report], str]] = {}
+
+
+def formatter(name: str) -> Callable[[Callable[[Report], str]], Callable[[Report], str]]:
+    """Register a formatter for ``--format name``."""
+    def register(fn: Callable[[Report], str]) -> Callable[[Report], str]:
+        FORMATTERS[name] = fn
+        return fn
+    return register
+
+
+def checkpatch_type(rule_id: str) -> str:
+    """A checkpatch-style TYPE for a rule id: ``arm64.sysreg.msr-to-read-only``
+    -> ``ARM64_SYSREG_MSR_TO_READ_ONLY``."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", rule_id).upper()
+
+
+@formatter("text")
+def format_text(report: Report) -> str:
+    """One line per finding, compiler style."""
+    return "".join(f"{f.location}: {f.severity.label}: [{f.rule_id}] {f.message}\n" for f in report.findings)
+
+
+@formatter("checkpatch")
+def format_checkpatch(report: Report) -> str:
+    """checkpatch.pl ``--terse --showfile`` lines, then its ``total:`` line."""
+    lines = [f"{f.location}: {_CHECKPATCH_LEVEL[f.severity]}:{checkpatch_type(f.rule_id)}: {f.message}"
+             for f in report.findings]
+    counts = {level: sum(1 for f in report.findings if f.severity == level) for level in Severity}
+    lines.append(f"total: {counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
+                 f"{counts[Severity.INFO]} checks, {report.lines_checked} lines checked")
+    return "\n".join(lines) + "\n"
+
+
+def finding_dict(f: Finding) -> dict:
+    """A finding as plain JSON data (the ``findings`` items of the JSON format)."""
+    return {
+        "rule_id": f.rule_id,
+        "severity": f.severity.label,
+        "confidence": f.confidence.label,
+        "message": f.message,
+        "path": f.path,
+        "line": f.line,
+        "column": f.column,
+        "old_line": f.old_line,
+        "mail_line": f.mail_line,
+        "source": f.source,
+        "msgid": f.msgid,
+        "snippet": f.snippet,
+        "fix": f.fix,
+        "trace": [{"role": t.role, "line": t.line, "text": t.text} for t in f.trace],
+        "fingerprint": f.fingerprint,
+        "suppressed": f.suppressed,
+    }
+
+
+@formatter("json")
+def format_json(report: Report) -> str:
+    """The versioned JSON document."""
+    doc = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "reviewbot", "version": __version__, "rules_version": report.rules.version},
+        "inputs": [{"source": r.patch.message.source, "msgid": r.patch.message.msgid,
+                    "subject": r.patch.message.subject, "problems": list(r.problems)}
+                   for r in report.reviews],
+        "findings": [finding_dict(f) for f in report.findings],
+        "suppressed": [finding_dict(f) for f in report.suppressed],
+        "problems": list(report.problems) + [p for r in report.reviews for p in r.problems],
+        "summary": {level.label: sum(1 for f in report.findings if f.severity == level) for level in Severity},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sarif_rule(rule: Rule) -> dict:
+    entry = {
+        "id": rule.id,
+        "name": rule.id,
+        "shortDescription": {"text": rule.title},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+        "properties": {"precision": {0: "low", 1: "medium", 2: "high"}[int(rule.confidence)],
+                       "tags": [rule.area] if rule.area else []},
+    }
+    if rule.description:
+        entry["fullDescription"] = {"text": rule.description.strip().split("\n\n")[0]}
+        entry["help"] = {"text": rule.description.strip(), "markdown": rule.description.strip()}
+    return entry
+
+
+def _sarif_location(f: Finding) -> dict:
+    if f.path is None:
+        region = {"startLine": f.mail_line} if f.mail_line else {}
+        physical = {"artifactLocation": {"uri": f.source or "patch"}}
+    else:
+        line = f.line if f.line is not None else f.old_line
+        region = {"startLine": line} if line else {}
+        if line and f.column:
+            region["startColumn"] = f.column
+        physical = {"artifactLocation": {"uri": f.path, "uriBaseId": "SRCROOT"}}
+    if region:
+        physical["region"] = region
+    return {"physicalLocation": physical}
+
+
+def _sarif_result(f: Finding, index: dict[str, int]) -> dict:
+    result = {
+        "ruleId": f.rule_id,
+        "level": _SARIF_LEVEL[f.severity],
+        "message": {"text": f.message},
+        "locations": [_sarif_location(f)],
+        "partialFingerprints": {"reviewbot/v1": f.fingerprint},
+    }
+    if f.rule_id in index:
+        result["ruleIndex"] = index[f.rule_id]
+    if f.trace and f.path:
+        steps = [{"location": {"physicalLocation": {
+                     "artifactLocation": {"uri": f.path, "uriBaseId": "SRCROOT"},
+                     **({"region": {"startLine": t.line}} if t.line else {})},
+                  "message": {"text": f"{t.role}: {t.text}"}}} for t in f.trace]
+        result["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
+    if f.suppressed:
+        result["suppressions"] = [{"kind": "external", "justification": f.suppressed}]
+    return result
+
+
+@formatter("sarif")
+def format_sarif(report: Report) -> str:
+    """SARIF 2.1.0 (validates against the official schema)."""
+    rules = list(report.rules)
+    index = {r.id: i for i, r in enumerate(rules)}
+    results = [_sarif_result(f, index) for f in report.findings + report.suppressed]
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "reviewbot",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [_sarif_rule(r) for r in rules],
+            }},
+            "originalUriBaseIds": {"SRCROOT": {"description": {"text": "the top of the kernel tree"}}},
+            "results": results,
+        }],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+@formatter("b4")
+def format_b4(report: Report) -> str:
+    """b4's perpatch-check contract: silent when clean; ``ERROR:`` marks errors."""
+    lines = []
+    for f in report.findings:
+        level = "ERROR" if f.severity == Severity.ERROR else ("WARNING" if f.severity == Severity.WARNING else "CHECK")
+        lines.append(f"{level}: {f.location}: [{f.rule_id}] {f.message}")
+    return "".join(line + "\n" for line in lines)
+
+
+@formatter("b4-review")
+def format_b4_review(report: Report) -> str:
+    """The JSON array ``b4 review`` check commands print (``[]`` when clean)."""
+    items = []
+    for f in report.findings:
+        status = "fail" if f.severity == Severity.ERROR else "warn"
+        items.append({
+            "tool": "reviewbot",
+            "status": status,
+            "summary": f"{f.location}: [{f.rule_id}] {f.message}",
+            "details": "\n".join(filter(None, [f.snippet.strip(), f"fix: {f.fix}" if f.fix else ""])),
+        })
+    return json.dumps(items) + "\n"

@@ -1,0 +1,194 @@
+"""The registry of matchers a rule's YAML may name, and the units they run on.
+
+Each matcher is compiled once from its YAML block (``compile(spec, path)``)
+and then run on units of code (``run(unit) -> Iterator[Hit]``), purely.
+Built-in matchers register themselves exactly as an extension would:
+
+- ``match``: structural assembly patterns and formulas (:mod:`patterns`);
+- ``regex``: line regexes for C and commit messages, with ``not-pattern``;
+- ``taint`` and ``comment`` register from their own modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reviewbot.context import FileContext
+from reviewbot.patterns import Node, Region, compile_formula, find, metavariables, value_text
+from reviewbot.views import View
+
+MATCHERS: dict[str, Callable[[Any, str], Any]] = {}
+
+#: Modules whose matchers register on import (extensions add theirs here).
+_MATCHER_MODULES = ("reviewbot.taint", "reviewbot.comments")
+
+
+def matcher(name: str) -> Callable[[Callable[[Any, str], Any]], Callable[[Any, str], Any]]:
+    """Register a matcher compiler under the YAML key ``name``."""
+    def register(compile_fn: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+        MATCHERS[name] = compile_fn
+        return compile_fn
+    return register
+
+
+def compile_matcher(name: str, spec: Any, path: str) -> Any:
+    """Compile the ``name`` block of a rule file."""
+    return MATCHERS[name](spec, path)
+
+
+def load_extensions() -> None:
+    """Import the matcher modules that register themselves."""
+    for module in _MATCHER_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+# --- units and hits ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AsmUnit:
+    """A parsed region of assembly with its contexts."""
+
+    view: View
+    region: Region
+    file: FileContext
+    removed: tuple = ()  # statements the patch removed near this region (for comment rules)
+
+
+@dataclass(frozen=True)
+class TextUnit:
+    """Lines of text (C source or a commit message); ``lines[i]`` is the
+    view line ``i + 1`` (or the commit message's line)."""
+
+    kind: str  # "c" or "commit-msg"
+    lines: tuple[str, ...]
+    view: View | None = None
+    file: FileContext | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a matcher found, before the engine makes it a Finding:
+    ``line`` is 1-based in the unit; ``bindings`` render the message;
+    ``trace`` is ``(role, unit line, text)``; ``anchors`` are the unit
+    lines that tie the hit to the patch (``any-trace-step`` rules)."""
+
+    line: int
+    column: int
+    bindings: Mapping[str, str]
+    key: str
+    trace: tuple[tuple[str, int, str], ...] = ()
+    anchors: tuple[int, ...] = ()
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+# --- match: structural formulas ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormulaMatcher:
+    """``match:`` — a formula over the assembly AST."""
+
+    formula: Node
+    languages: tuple[str, ...] = ("arm64-asm",)
+
+    def bound(self) -> set[str]:
+        """Metavariables a message may use."""
+        return metavariables(self.formula)
+
+    def run(self, unit: AsmUnit) -> Iterator[Hit]:
+        """Every statement of the unit where the formula holds."""
+        statements = unit.region.statements
+        for m in find(self.formula, unit.region):
+            stmt = statements[m.index]
+            focus = _focus(self.formula)
+            column = stmt.column
+            if focus and focus in m.bindings:
+                column = getattr(m.bindings[focus], "column", 0) or column
+            trace = tuple(("step", statements[i].line, statements[i].text) for i in m.steps)
+            yield Hit(
+                line=stmt.line,
+                column=column,
+                bindings={k: value_text(v) for k, v in m.bindings.items()},
+                key=_normalise(stmt.text),
+                trace=trace,
+                anchors=(stmt.line,),
+            )
+
+
+def _focus(node: Node) -> str | None:
+    if node.focus:
+        return node.focus
+    for child in node.children:
+        if child.op in ("pattern", "all", "any") and (f := _focus(child)):
+            return f
+    return None
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip()).lower()
+
+
+@matcher("match")
+def _compile_match(spec: Any, path: str) -> FormulaMatcher:
+    return FormulaMatcher(compile_formula(spec))
+
+
+# --- regex: lines of C or of the commit message ------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegexMatcher:
+    """``regex:`` — a line regex, ``not-pattern`` lines excepted; named
+    groups bind ``$NAME``."""
+
+    pattern: re.Pattern[str]
+    not_pattern: re.Pattern[str] | None
+    languages: tuple[str, ...] = ("c",)
+
+    def bound(self) -> set[str]:
+        """Named groups a message may use."""
+        return set(self.pattern.groupindex)
+
+    def run(self, unit: TextUnit) -> Iterator[Hit]:
+        """Every line where the pattern matches and the not-pattern does not."""
+        for number, line in enumerate(unit.lines, start=1):
+            for match in self.pattern.finditer(line):
+                if self.not_pattern is not None and self.not_pattern.search(line):
+                    break
+                groups = {k: (v or "") for k, v in match.groupdict().items()}
+                yield Hit(line=number, column=match.start() + 1, bindings=groups,
+                          key=_normalise(match.group(0)), anchors=(number,))
+
+
+_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "x": re.VERBOSE}
+
+
+@matcher("regex")
+def _compile_regex(spec: Any, path: str) -> RegexMatcher:
+    if isinstance(spec, str):
+        spec = {"pattern": spec}
+    if not isinstance(spec, Mapping) or "pattern" not in spec:
+        raise ValueError("regex: expected a mapping with 'pattern'")
+    bad = [k for k in spec if k not in ("pattern", "not-pattern", "flags")]
+    if bad:
+        raise ValueError(f"regex: unknown key '{bad[0]}' (valid keys: pattern, not-pattern, flags)")
+    flags = 0
+    for letter in str(spec.get("flags", "")):
+        if letter not in _FLAGS:
+            raise ValueError(f"regex.flags: unknown flag {letter!r} (valid: i, m, x)")
+        flags |= _FLAGS[letter]
+    try:
+        pattern = re.compile(spec["pattern"], flags)
+        not_pattern = re.compile(spec["not-pattern"], flags) if "not-pattern" in spec else None
+    except re.error as exc:
+        raise ValueError(f"regex: {exc}") from None
+    return RegexMatcher(pattern, not_pattern)
