@@ -52,6 +52,8 @@ def _strip_signature(text: str) -> str:
 def _check_hunk_counts(text: str, source: str, first_line: int) -> None:
     """Each hunk must hold exactly the lines its header announces."""
     lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the text's final newline ends the last line; it is not an empty line
     number = 0
     while number < len(lines):
         header = _HUNK_HEADER.match(lines[number])

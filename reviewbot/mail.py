@@ -23,6 +23,8 @@ from reviewbot.model import Message, Patch, Series, SubjectTags
 EMAIL_POLICY = email.policy.default.clone(utf8=True, cte_type="8bit", max_line_length=None)
 
 _MBOX_FROM = re.compile(rb"^From \S+")
+# git format-patch's separator is unambiguous even without a blank line before it.
+_FORMAT_PATCH_FROM = re.compile(rb"^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001$")
 _MBOXRD_QUOTED = re.compile(rb"^>+From ", re.MULTILINE)
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:[ \t]?")
 _SUBJECT_TAGS = re.compile(r"^\s*\[([^\]]*)\]\s*")
@@ -54,7 +56,7 @@ def split_mbox(data: bytes) -> Iterator[tuple[int, bytes]]:
     start: int | None = None
     previous_blank = True
     for number, line in enumerate(lines):
-        if previous_blank and _MBOX_FROM.match(line):
+        if (previous_blank and _MBOX_FROM.match(line)) or _FORMAT_PATCH_FROM.match(line):
             if start is not None:
                 yield start + 1, _unquote(b"\n".join(lines[start:number]))
             start = number + 1

@@ -50,7 +50,7 @@ class CaseResult:
         return not (self.missing or self.noisy or self.errors)
 
 
-def test_files(rule: Rule) -> list[Path]:
+def case_files(rule: Rule) -> list[Path]:
     """The case files beside a rule."""
     base = Path(rule.path)
     stem = base.name[: -len(".yaml")]
@@ -60,7 +60,7 @@ def test_files(rule: Rule) -> list[Path]:
 def run_rule_tests(rule: Rule, config: Config) -> list[CaseResult]:
     """Run every case file of one rule with only that rule enabled."""
     results = []
-    for path in test_files(rule):
+    for path in case_files(rule):
         if path.suffix == ".mbox":
             results.append(_run_mbox(rule, path, config))
         else:

@@ -84,7 +84,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from reviewbot.testing import run_rule_tests, test_files
+    from reviewbot.testing import run_rule_tests, case_files
 
     config = build_config(args)
     ruleset = _load(args)
@@ -94,7 +94,7 @@ def _test(args: argparse.Namespace) -> int:
         raise UsageError(f"no rule is called {sorted(unknown)[0]!r}")
     passed = failed = 0
     for rule in rules:
-        if not test_files(rule):
+        if not case_files(rule):
             print(f"FAIL {rule.id}: no test file beside {rule.path}")
             failed += 1
             continue

@@ -1,0 +1,45 @@
+"""Configuration: layering, validation with the key path, types."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewbot.config import load_config
+from reviewbot.errors import ConfigError
+
+
+def test_packaged_defaults_load():
+    config = load_config()
+    assert config.output.fail_on == "error"
+    assert "arch/arm64/kvm/hyp/**" in config.context.hyp_paths
+    assert config.smtp.opt_in_lists == ()  # nothing is sent anywhere by default
+    assert config.watch.interval >= 60
+
+
+def test_user_file_then_overrides(tmp_path):
+    user = tmp_path / "c.yaml"
+    user.write_text("output:\n  fail-on: warning\nrules:\n  ignore: [arm64.sysreg]\n")
+    config = load_config([user], ["output.fail-on=info"])
+    assert config.output.fail_on == "info"
+    assert config.rules.ignore == ("arm64.sysreg",)
+    assert str(user) in config.sources
+
+
+@pytest.mark.parametrize("text, message", [
+    ("outptu:\n  format: json\n", "unknown key 'outptu'"),
+    ("output:\n  fromat: json\n", "unknown key 'output.fromat' (valid keys: fail-on, format)"),
+    ("smtp:\n  port: twenty\n", "smtp.port: expected a whole number, got 'twenty'"),
+    ("- a\n- b\n", "the top level must be a mapping"),
+    ("output: [\n", "not valid YAML"),
+])
+def test_bad_files_name_the_file_and_key(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config([path])
+    assert str(info.value).startswith(str(path)) and message in str(info.value)
+
+
+def test_bad_override():
+    with pytest.raises(ConfigError, match="expected section.key=value"):
+        load_config(overrides=["fail-on"])
