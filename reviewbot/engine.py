@@ -46,6 +46,9 @@ class SourceTree(Protocol):
     def kernel_version(self) -> KernelVersion | None:
         """VERSION.PATCHLEVEL of the tree's Makefile."""
 
+    def hyp_macro_uses(self, names: frozenset[str]) -> frozenset[str]:
+        """Which of these macro names hyp code in the tree invokes."""
+
 
 # --- units of one file -----------------------------------------------------------------
 
@@ -138,7 +141,18 @@ def build_units(change: FileChange, config: Config, era: Era, *, old_text: str |
     if change.old_path is not None:
         old_ctx = file_context(change.old_path, config.context, era) if change.old_path != change.path else ctx
         units.old_asm, units.old_c = _units_for_views(old_views, old_ctx, config, header)
+    units.new_asm = [_pair(unit, units.old_asm) for unit in units.new_asm]
     return units
+
+
+def _pair(unit: AsmUnit, old_units: list[AsmUnit]) -> AsmUnit:
+    """Attach the pre-image of the same region (a hunk shares its context
+    lines between both sides; whole-file views pair one to one)."""
+    rows = {id(r) for r in unit.view.rows if r.kind == " "}
+    for old in old_units:
+        if (unit.view.whole_file and old.view.whole_file) or any(id(r) in rows for r in old.view.rows):
+            return replace(unit, old=old)
+    return unit
 
 
 def _with_hyp_macros(units: FileUnits, hyp_macros: frozenset[str], config: Config) -> None:
@@ -149,6 +163,11 @@ def _with_hyp_macros(units: FileUnits, hyp_macros: frozenset[str], config: Confi
             if defined & hyp_macros or (unit.region.contexts and unit.region.contexts[0].macro):
                 contexts = statement_contexts(unit.region.statements, unit.file, config.context, hyp_macros)
                 group[i] = replace(unit, region=Region(unit.region.statements, tuple(contexts)))
+
+
+def _defined_macros(units: Iterable[FileUnits]) -> set[str]:
+    return {s.name for fu in units for unit in fu.new_asm for s in unit.region.statements
+            if isinstance(s, MacroDef)}
 
 
 def _hyp_uses(units: Iterable[FileUnits]) -> set[str]:
@@ -289,7 +308,10 @@ def _finding(rule: Rule, hit: Hit, view: View | None, patch: Patch, path: str | 
     old_line = row.old_line if row is not None and row.new_line is None else None
     mail_line = row.mail_line if row is not None else (mail_base + hit.line - 1 if mail_base else None)
     extra = {"FILE": path or "", "LINE": str(line or "")}
-    extra.update(hit.extra)
+    for key, value in hit.extra.items():
+        if key.endswith(".line") and value.isdigit():  # unit lines become file lines
+            value = str(_file_line(view, int(value)) or value)
+        extra[key] = value
     trace = tuple(
         TraceStep(role=role, line=_file_line(view, unit_line), text=text.strip())
         for role, unit_line, text in hit.trace
@@ -420,6 +442,9 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
             log.debug("cannot prepare %s", patch.name, exc_info=True)
             prepared.append((patch, era, None, f"{type(exc).__name__}: {exc}"))
     hyp_macros = frozenset(_hyp_uses(u for _, _, us, _ in prepared if us for u in us))
+    if tree is not None:
+        defined = frozenset(_defined_macros(u for _, _, us, _ in prepared if us for u in us))
+        hyp_macros |= tree.hyp_macro_uses(defined - hyp_macros) if defined - hyp_macros else frozenset()
     reviews = []
     for patch, era, units, error in prepared:
         if units is None:

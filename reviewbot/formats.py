@@ -195,26 +195,74 @@ def format_sarif(report: Report) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+_B4_LEVEL = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Severity.INFO: "CHECK"}
+_B4_STATUS = {Severity.ERROR: "fail", Severity.WARNING: "warn", Severity.INFO: "pass"}
+_B4_ORDER = {"pass": 0, "warn": 1, "fail": 2}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _all_problems(report: Report) -> list[str]:
+    return list(report.problems) + [p for r in report.reviews for p in r.problems]
+
+
 @formatter("b4")
 def format_b4(report: Report) -> str:
-    """b4's perpatch-check contract: silent when clean; ``ERROR:`` marks errors."""
+    """b4's ``prep-``/``am-perpatch-check-cmd`` contract: nothing when clean;
+    one line per finding; a line is a failure exactly when it contains
+    ``ERROR:`` (so no other line may), any other line is a warning.  What
+    reviewbot could not check is a warning: its own trouble must not fail
+    the author's patch."""
     lines = []
     for f in report.findings:
-        level = "ERROR" if f.severity == Severity.ERROR else ("WARNING" if f.severity == Severity.WARNING else "CHECK")
-        lines.append(f"{level}: {f.location}: [{f.rule_id}] {f.message}")
+        level = _B4_LEVEL[f.severity]
+        text = _one_line(f"{f.location}: [{f.rule_id}] {f.message}")
+        if level != "ERROR":
+            text = text.replace("ERROR:", "ERROR :")
+        lines.append(f"{level}: {text}")
+    for problem in _all_problems(report):
+        lines.append("WARNING: reviewbot could not check: " + _one_line(problem).replace("ERROR:", "ERROR :"))
     return "".join(line + "\n" for line in lines)
+
+
+def _rule_url(report: Report, rule_id: str) -> str:
+    rule = report.rules.get(rule_id)
+    for ref in (rule.references if rule else ()):
+        if ref.startswith(("http://", "https://")):
+            return ref
+    return ""
 
 
 @formatter("b4-review")
 def format_b4_review(report: Report) -> str:
-    """The JSON array ``b4 review`` check commands print (``[]`` when clean)."""
+    """The JSON array a ``b4.review-perpatch-check-cmd`` prints: ``[]`` when
+    there is nothing to report, else one result for the tool (b4 keeps one
+    result per tool and patch, so findings are not separate results):
+    ``status`` is the worst of the findings (error: fail, warning: warn),
+    ``summary`` counts them, ``details`` lists them as the JSON check list
+    b4 renders item by item (as it does checkpatch's)."""
     items = []
     for f in report.findings:
-        status = "fail" if f.severity == Severity.ERROR else "warn"
-        items.append({
-            "tool": "reviewbot",
-            "status": status,
-            "summary": f"{f.location}: [{f.rule_id}] {f.message}",
-            "details": "\n".join(filter(None, [f.snippet.strip(), f"fix: {f.fix}" if f.fix else ""])),
-        })
-    return json.dumps(items) + "\n"
+        item = {"status": _B4_STATUS[f.severity],
+                "description": _one_line(f"{f.location}: {f.severity.label}: [{f.rule_id}] {f.message}")}
+        if f.snippet.strip():
+            item["srcline"] = f.snippet.strip()
+        if url := _rule_url(report, f.rule_id):
+            item["url"] = url
+        items.append(item)
+    for problem in _all_problems(report):
+        items.append({"status": "warn", "description": "reviewbot could not check: " + _one_line(problem)})
+    if not items:
+        return "[]\n"
+    worst = max((i["status"] for i in items), key=_B4_ORDER.__getitem__)
+    counts = {level: sum(1 for f in report.findings if f.severity == level) for level in Severity}
+    parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in
+             ((counts[Severity.ERROR], "error"), (counts[Severity.WARNING], "warning"),
+              (counts[Severity.INFO], "note")) if n]
+    if _all_problems(report):
+        parts.append("could not check everything")
+    result = {"tool": "reviewbot", "status": worst, "summary": ", ".join(p for p in parts if p),
+              "url": "", "details": json.dumps(items, ensure_ascii=False)}
+    return json.dumps([result], ensure_ascii=False) + "\n"

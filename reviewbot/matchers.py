@@ -60,7 +60,7 @@ class AsmUnit:
     view: View
     region: Region
     file: FileContext
-    removed: tuple = ()  # statements the patch removed near this region (for comment rules)
+    old: "AsmUnit | None" = None  # the same region before the patch, when there is one
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,10 @@ class FormulaMatcher:
             if focus and focus in m.bindings:
                 column = getattr(m.bindings[focus], "column", 0) or column
             trace = tuple(("step", statements[i].line, statements[i].text) for i in m.steps)
+            extra = {}
+            if m.steps:
+                first = statements[m.steps[0]]
+                extra = {"STEP.line": str(first.line), "STEP.text": " ".join(first.text.split())}
             yield Hit(
                 line=stmt.line,
                 column=column,
@@ -121,6 +125,7 @@ class FormulaMatcher:
                 key=_normalise(stmt.text),
                 trace=trace,
                 anchors=(stmt.line,),
+                extra=extra,
             )
 
 
@@ -128,7 +133,7 @@ def _focus(node: Node) -> str | None:
     if node.focus:
         return node.focus
     for child in node.children:
-        if child.op in ("pattern", "all", "any") and (f := _focus(child)):
+        if child.op in ("pattern", "directive", "all", "any") and (f := _focus(child)):
             return f
     return None
 
@@ -152,6 +157,7 @@ class RegexMatcher:
 
     pattern: re.Pattern[str]
     not_pattern: re.Pattern[str] | None
+    unless_near: tuple[str, int] | None = None  # (template, lines): a nearby line that clears the hit
     languages: tuple[str, ...] = ("c",)
 
     def bound(self) -> set[str]:
@@ -165,8 +171,22 @@ class RegexMatcher:
                 if self.not_pattern is not None and self.not_pattern.search(line):
                     break
                 groups = {k: (v or "") for k, v in match.groupdict().items()}
+                if self.unless_near and self._cleared(unit.lines, number, groups):
+                    continue
                 yield Hit(line=number, column=match.start() + 1, bindings=groups,
                           key=_normalise(match.group(0)), anchors=(number,))
+
+
+    def _cleared(self, lines: tuple[str, ...], number: int, groups: Mapping[str, str]) -> bool:
+        template, within = self.unless_near  # type: ignore[misc]
+        if any(f"${name}" in template and not value for name, value in groups.items()):
+            return False  # the group the nearby line would name did not match here
+        text = template
+        for name, value in groups.items():
+            text = text.replace("$" + name, re.escape(value))
+        nearby = re.compile(text)
+        window = lines[max(0, number - 1 - within): number + within]
+        return any(nearby.search(line) for line in window)
 
 
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "x": re.VERBOSE}
@@ -178,9 +198,16 @@ def _compile_regex(spec: Any, path: str) -> RegexMatcher:
         spec = {"pattern": spec}
     if not isinstance(spec, Mapping) or "pattern" not in spec:
         raise ValueError("regex: expected a mapping with 'pattern'")
-    bad = [k for k in spec if k not in ("pattern", "not-pattern", "flags")]
+    valid = ("pattern", "not-pattern", "flags", "unless-near")
+    bad = [k for k in spec if k not in valid]
     if bad:
-        raise ValueError(f"regex: unknown key '{bad[0]}' (valid keys: pattern, not-pattern, flags)")
+        raise ValueError(f"regex: unknown key '{bad[0]}' (valid keys: {', '.join(valid)})")
+    near = spec.get("unless-near")
+    unless_near = None
+    if near is not None:
+        if not isinstance(near, Mapping) or "pattern" not in near:
+            raise ValueError("regex.unless-near: expected {pattern: ..., within: N}")
+        unless_near = (str(near["pattern"]), int(near.get("within", 3)))
     flags = 0
     for letter in str(spec.get("flags", "")):
         if letter not in _FLAGS:
@@ -191,4 +218,4 @@ def _compile_regex(spec: Any, path: str) -> RegexMatcher:
         not_pattern = re.compile(spec["not-pattern"], flags) if "not-pattern" in spec else None
     except re.error as exc:
         raise ValueError(f"regex: {exc}") from None
-    return RegexMatcher(pattern, not_pattern)
+    return RegexMatcher(pattern, not_pattern, unless_near)

@@ -16,7 +16,7 @@ from typing import Any
 
 from reviewbot.asm_ast import (
     CMacroCall, Directive, Ellipsis, Expression, Immediate, Instruction, Label, Literal,
-    MacroArg, MacroDef, MacroEnd, Memory, MetaVar, Register, RegList, Shift, SysReg, Symbol,
+    MacroArg, MacroDef, MacroEnd, Memory, MetaVar, Preprocessor, Register, RegList, Shift, SysReg, Symbol,
 )
 from reviewbot.context import StatementContext
 from reviewbot.semantics import effects
@@ -151,7 +151,10 @@ def _match_memory(pat: Memory, op: Any, bindings: Bindings) -> Bindings | None:
         return None
     if isinstance(pat.offset, Ellipsis):  # [$R, ...]: any addressing mode
         return result
-    for pat_part, op_part in ((pat.offset, op.offset), (pat.index, op.index), (pat.shift, op.shift)):
+    # "[$B, $R]" in a pattern names the second element, an offset or an index register
+    pat_second = pat.offset if pat.offset is not None else pat.index
+    op_second = op.offset if op.offset is not None else op.index
+    for pat_part, op_part in ((pat_second, op_second), (pat.shift, op.shift)):
         if pat_part is None and op_part is None:
             continue
         if pat_part is None or op_part is None:
@@ -197,6 +200,29 @@ def match_instruction(pat: Instruction, stmt: Any, bindings: Bindings) -> Bindin
     elif pat.mnemonic.lower() != stmt.mnemonic.lower():
         return None
     return match_operands(pat.operands, stmt.operands, bindings)
+
+
+_NUMBER = re.compile(r"^[-+]?(0x[0-9a-f]+|0b[01]+|\d+)$", re.IGNORECASE)
+_IDENT = re.compile(r"^[A-Za-z_.$][\w.$]*$")
+
+
+def directive_arg(text: str, column: int = 0) -> Any:
+    """A directive argument as an operand: a number, a symbol or an expression."""
+    text = text.strip()
+    if _NUMBER.match(text):
+        return Immediate(text=text, value=int(text, 0), column=column)
+    if _IDENT.match(text):
+        return Symbol(text=text, name=text, column=column)
+    return Expression(text=text, column=column)
+
+
+def match_directive(pattern: tuple[str, tuple[str, ...]], stmt: Any, bindings: Bindings) -> Bindings | None:
+    """Match ``.quad $SYM`` style patterns against a Directive statement."""
+    if not isinstance(stmt, Directive) or stmt.name.lower() != pattern[0].lower():
+        return None
+    pats = tuple(Ellipsis() if p == "..." else MetaVar(p[1:]) if p.startswith("$") else directive_arg(p)
+                 for p in pattern[1])
+    return match_operands(pats, tuple(directive_arg(a, stmt.column) for a in stmt.args), bindings)
 
 
 # --- formulas ------------------------------------------------------------------------
@@ -249,6 +275,8 @@ class Node:
     inside: Mapping[str, Any] = field(default_factory=dict)
     focus: str | None = None
     let: tuple[tuple[str, str], ...] = ()  # extra bindings rendered from templates
+    directive: tuple[str, tuple[str, ...]] | None = None  # (".quad", ("$SYM",)) for directive patterns
+    metavariable: str | None = None  # for reads / writes
 
 
 def render_template(template: str, bindings: Mapping[str, Any], extra: Mapping[str, str] | None = None) -> str:
@@ -284,6 +312,8 @@ def metavariables(node: Node) -> set[str]:
     """Metavariables a formula binds positively (what a message may use)."""
     names: set[str] = set()
     names |= {name for name, _ in node.let}
+    if node.op == "directive" and node.directive is not None:
+        names |= {a[1:] for a in node.directive[1] if a.startswith("$")}
     if node.op == "pattern" and node.pattern is not None:
         if node.pattern.mnemonic.startswith("$"):
             names.add(node.pattern.mnemonic[1:])
@@ -316,13 +346,17 @@ def find(node: Node, region: Region) -> list[Match]:
                 if b is not None and all(w.holds(b) for w in node.where):
                     out.append(Match(index, _apply_let(node, b)))
         return out
+    if node.op == "directive":
+        return [Match(i, _apply_let(node, b)) for i, stmt in enumerate(region.statements)
+                if (b := match_directive(node.directive, stmt, {})) is not None  # type: ignore[arg-type]
+                and all(w.holds(b) for w in node.where)]
     if node.op == "any":
         found: list[Match] = []
         for child in node.children:
             found.extend(find(child, region))
         return found
     if node.op == "all":
-        positives = [c for c in node.children if c.op in ("pattern", "all", "any")]
+        positives = [c for c in node.children if c.op in ("pattern", "directive", "all", "any")]
         if not positives:
             raise ValueError("'all' needs at least one positive pattern")
         candidates = find(positives[0], region)
@@ -330,7 +364,8 @@ def find(node: Node, region: Region) -> list[Match]:
             if child is positives[0]:
                 continue
             candidates = [ext for m in candidates for ext in test(child, region, m)]
-        return [m for m in candidates if all(w.holds(m.bindings) for w in node.where)]
+        return [Match(m.index, _apply_let(node, m.bindings), m.steps)
+                for m in candidates if all(w.holds(m.bindings) for w in node.where)]
     raise ValueError(f"'{node.op}' cannot stand alone; put it inside 'all' with a pattern")
 
 
@@ -342,6 +377,19 @@ def test(node: Node, region: Region, m: Match) -> list[Match]:
         if b is None or not all(w.holds(b) for w in node.where):
             return []
         return [Match(m.index, _apply_let(node, b), m.steps)]
+    if node.op == "directive":
+        b = match_directive(node.directive, region.statements[m.index], m.bindings)  # type: ignore[arg-type]
+        if b is None or not all(w.holds(b) for w in node.where):
+            return []
+        return [Match(m.index, _apply_let(node, b), m.steps)]
+    if node.op in ("reads", "writes"):
+        stmt = region.statements[m.index]
+        if not isinstance(stmt, Instruction) or node.metavariable not in m.bindings:
+            return []
+        eff = effects(stmt)
+        regs = eff.reads if node.op == "reads" else eff.writes
+        key = value_key(m.bindings[node.metavariable])
+        return [m] if any(_reg_value_key(r) == key for r in regs) else []
     if node.op == "all":
         current = [m]
         for child in node.children:
@@ -375,6 +423,8 @@ def _inside(spec: Mapping[str, Any], ctx: StatementContext, region: Region, inde
 
 
 def _stops(stmt: Any, stop_at: tuple[str, ...]) -> bool:
+    if isinstance(stmt, Preprocessor) and stmt.directive in ("if", "ifdef", "ifndef", "elif", "else", "endif"):
+        return "label" in stop_at or "branch" in stop_at  # another arm of the code starts here
     if isinstance(stmt, Label):
         return "label" in stop_at
     if isinstance(stmt, (MacroDef, MacroEnd)):
@@ -440,16 +490,30 @@ def _reg_value_key(reg: str) -> str:
 
 # --- compiling YAML --------------------------------------------------------------------
 
-_FORMULA_KEYS = ("pattern", "all", "any", "not", "inside", "follows", "precedes", "where", "focus",
-                 "let", "within", "stop-at", "when-not")
+_FORMULA_KEYS = ("pattern", "all", "any", "not", "inside", "follows", "precedes", "reads", "writes",
+                 "where", "focus", "let", "within", "stop-at", "when-not")
+
+
+def _pattern_node(text: str, wheres: tuple = (), focus: str | None = None, let: tuple = ()) -> Node:
+    """An instruction pattern, or a directive pattern (``.quad $SYM``)."""
+    from reviewbot.asm import parse_pattern
+    from reviewbot.asm_scan import split_args
+
+    stripped = text.strip()
+    if stripped.startswith("."):
+        name, _, rest = stripped.partition(" ")
+        args = tuple(a.strip() for a in split_args(rest)) if rest.strip() else ()
+        return Node(op="directive", directive=(name, args), where=wheres, focus=focus, let=let)
+    return Node(op="pattern", pattern=parse_pattern(stripped), where=wheres, focus=focus, let=let)
 
 
 def compile_formula(spec: Any, where_path: str = "match") -> Node:
     """Compile a YAML formula; ValueError names the key path that is wrong."""
-    from reviewbot.asm import parse_pattern
-
     if isinstance(spec, str):
-        return Node(op="pattern", pattern=parse_pattern(spec))
+        try:
+            return _pattern_node(spec)
+        except Exception as exc:
+            raise ValueError(f"{where_path}: {exc}") from None
     if not isinstance(spec, Mapping):
         raise ValueError(f"{where_path}: expected a pattern string or a mapping")
     unknown = [k for k in spec if k not in _FORMULA_KEYS]
@@ -463,21 +527,24 @@ def compile_formula(spec: Any, where_path: str = "match") -> Node:
     focus = spec.get("focus")
     if focus is not None:
         focus = str(focus).lstrip("$")
-    ops = [k for k in ("pattern", "all", "any", "not", "inside", "follows", "precedes") if k in spec]
+    ops = [k for k in ("pattern", "all", "any", "not", "inside", "follows", "precedes", "reads", "writes")
+           if k in spec]
     if len(ops) > 1:
         raise ValueError(f"{where_path}: use one of {', '.join(ops)} per mapping (nest them with 'all')")
     if not ops:
         if wheres:
             return Node(op="where", where=wheres)
-        raise ValueError(f"{where_path}: needs one of pattern, all, any, not, inside, follows, precedes")
+        raise ValueError(f"{where_path}: needs one of pattern, all, any, not, inside, follows, precedes, "
+                         "reads, writes")
     op = ops[0]
     value = spec[op]
     if op == "pattern":
         try:
-            pattern = parse_pattern(str(value))
+            return _pattern_node(str(value), wheres, focus, let_items)
         except Exception as exc:
             raise ValueError(f"{where_path}.pattern: {exc}") from None
-        return Node(op="pattern", pattern=pattern, where=wheres, focus=focus, let=let_items)
+    if op in ("reads", "writes"):
+        return Node(op=op, metavariable=str(value).lstrip("$"))
     if op in ("all", "any"):
         children = tuple(compile_formula(c, f"{where_path}.{op}[{i}]") for i, c in enumerate(_as_list(value)))
         return Node(op=op, children=children, where=wheres, focus=focus, let=let_items)
@@ -533,7 +600,7 @@ def _compile_where(spec: Any, where_path: str) -> Where:
     return Where(
         metavariable=str(spec["metavariable"]).lstrip("$"),
         kinds=kinds,
-        regex=re.compile(spec["regex"], re.IGNORECASE) if "regex" in spec else None,
-        not_regex=re.compile(spec["not-regex"], re.IGNORECASE) if "not-regex" in spec else None,
+        regex=re.compile(spec["regex"]) if "regex" in spec else None,
+        not_regex=re.compile(spec["not-regex"]) if "not-regex" in spec else None,
         values=frozenset(str(v).lower() for v in values) if values is not None else None,
     )

@@ -228,7 +228,9 @@ def load_rule_file(path: Path) -> Rule:
 
 def build_rule(data: LineDict, path: str) -> Rule:
     """A Rule from the mapping of a rule file."""
-    from reviewbot.matchers import MATCHERS, compile_matcher
+    from reviewbot.matchers import MATCHERS, compile_matcher, load_extensions
+
+    load_extensions()
 
     def fail(key: str | None, problem: str, node: Any = data) -> RuleError:
         line = node.lines.get(key) if isinstance(node, LineDict) and key in node.lines else getattr(node, "line", None)

@@ -114,6 +114,9 @@ def effects(ins: Instruction) -> Effects:
     plain = [op for op in ops if not isinstance(op, Memory)]
     memory_regs = _regs(tuple(op for op in ops if isinstance(op, Memory)))
     wb = _writeback_bases(ops)
+    if m.startswith("alternative_"):
+        # the arms of an alternative are alternatives, not a sequence
+        return Effects(frozenset(), frozenset(), "branch")
     if m in MACROS:
         table = MACROS[m]
         def pick(positions: tuple) -> set[str]:

@@ -1,14 +1,18 @@
 """``reviewbot check``: the patch author's pre-send check.
 
 Reads ``git format-patch`` files, an mbox of a series, a plain diff or stdin;
-checks each patch on its own with the rest of the series as context; prints
-the findings; exits 0 when clean, 1 on findings at or above ``--fail-on``,
-2 when an input, option or configuration is wrong.
+or, inside a git checkout, the commits of a range (``--git RANGE``) or the
+staged and unstaged changes (the default there).  Checks each patch on its
+own with the rest of the series as context and, inside a kernel checkout
+(or with ``--tree``), with the whole pre-image of each file.  Prints the
+findings; exits 0 when clean, 1 on findings at or above ``--fail-on``, 2
+when an input, option or configuration is wrong.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -19,19 +23,59 @@ from reviewbot.commands.common import (
 from reviewbot.errors import InputError, UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+B4_FORMATS = ("b4", "b4-review")
+_COMMIT_FROM = re.compile(rb"^From ([0-9a-f]{40}) ", re.MULTILINE)
+
+_DESCRIPTION = """\
+Check patches before they are sent.
+
+What is checked, first match wins:
+  PATH ...        git format-patch files, directories of them, mbox files of a
+                  series (each patch checked on its own, the series as
+                  context), plain diffs, or - for stdin
+  --file SRC ...  whole source files, every line counting as added
+  --git RANGE     the commits of RANGE in the checkout (HEAD~3.., origin/master..)
+  --git           the staged and unstaged changes of the checkout (git diff HEAD)
+  (nothing)       with --format b4 or b4-review: stdin; inside a git checkout:
+                  its staged and unstaged changes
+
+Tree-aware mode: inside a kernel checkout (a git work tree with a top-level
+Makefile and arch/), and always with --git, each changed file is read whole
+(the blob on the diff's index line, else the work tree file when the patch
+applies to it) and checked with the whole file as context; the kernel
+version comes from the tree's Makefile. --tree PATH uses a checkout
+elsewhere, --no-tree checks the hunks alone.
+
+Suppressions, none of which touch the kernel source: --ignore RULE;
+rules.per-path-ignores in the configuration; a 'reviewbot-ignore: RULE
+reason' line below the '---' of a patch; a baseline of accepted findings
+(--write-baseline FILE, then --baseline FILE). Suppressions that could have
+matched and did not are reported as 'reviewbot: note:' lines on stderr.
+
+b4: --format b4 is the contract of b4.prep-perpatch-check-cmd and
+b4.am-perpatch-check-cmd (nothing printed when clean, ERROR: on error lines,
+nothing on stderr); --format b4-review prints the JSON array of
+b4.review-perpatch-check-cmd. Both read the patch on stdin by default."""
+
+_EPILOG = """\
+Exit status: 0 nothing at or above --fail-on, 1 findings, 2 bad input, option or
+configuration (one line on stderr names the input and the problem).
+
+examples:
+  reviewbot check 0001-*.patch
+  reviewbot check --git origin/master..
+  reviewbot check                           # the checkout's uncommitted changes
+  git config --add b4.prep-perpatch-check-cmd 'reviewbot check --format b4'"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``check`` to the command line."""
     parser = sub.add_parser(
         "check",
-        help="check patches (or whole files) before sending them",
-        description="Check patches before they are sent: git format-patch files, an mbox of a "
-                    "series (each patch checked on its own, the series as context), a plain "
-                    "git diff, or stdin ('-'). With --file, check whole source files, every "
-                    "line counting as added.",
-        epilog="Exit status: 0 nothing at or above --fail-on, 1 findings, 2 bad input, "
-               "option or configuration.",
+        help="check patches, commits or uncommitted changes before sending them",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("inputs", nargs="*", metavar="PATH|-",
                         help="patch files, mbox files, directories of format-patch output, or - for stdin")
@@ -40,6 +84,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--as", dest="as_path", metavar="TREE_PATH",
                         help="with --file: the file's path inside the kernel tree "
                              "(e.g. arch/arm64/kvm/hyp/entry.S); decides its context")
+    parser.add_argument("--git", metavar="RANGE", nargs="?", const="", default=None,
+                        help="check the commits of RANGE (as git format-patch takes it: HEAD~3.., "
+                             "origin/master..) in the checkout; without RANGE, its staged and "
+                             "unstaged changes")
+    tree = parser.add_argument_group("kernel tree")
+    exclusive = tree.add_mutually_exclusive_group()
+    exclusive.add_argument("--tree", metavar="PATH",
+                           help="the kernel checkout the patches apply to (default: the checkout "
+                                "around the current directory, when it is a kernel tree)")
+    exclusive.add_argument("--no-tree", action="store_true",
+                           help="check the hunks alone, without reading whole files from a tree")
+    baseline = parser.add_argument_group("baseline")
+    baseline.add_argument("--baseline", metavar="FILE",
+                          help="do not report the findings listed in FILE (see --write-baseline)")
+    baseline.add_argument("--write-baseline", metavar="FILE",
+                          help="write the findings of this run to FILE as a baseline of accepted "
+                               "findings (they are then not reported, and the exit status is 0)")
     add_output_options(parser)
     add_rule_options(parser)
     add_config_options(parser)
@@ -52,33 +113,116 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.model import Severity
     from reviewbot.rules import load_rules
 
-    if args.files and args.inputs:
-        raise UsageError("give either patches or --file sources, not both")
-    if args.as_path and len(args.files) != 1:
-        raise UsageError("--as names the tree path of exactly one --file")
-    if not args.files and not args.inputs:
-        raise UsageError("nothing to check: name patch files, '-' for stdin, or --file SRC")
+    _check_usage(args)
+    b4_mode = args.format in B4_FORMATS
     config = build_config(args)
     rules = load_rules(config, select=args.select, ignore=args.ignore)
+    source = _Source(args, b4_mode)
+    tree = _tree(args, config, source)
+    notes: list[str] = []
     if args.files:
-        reviews, problems, lines = _check_files(args.files, args.as_path, rules, config)
+        reviews, problems, lines = _check_files(args.files, args.as_path, rules, config, tree)
     else:
-        reviews, problems, lines = _check_patches(expand_inputs(args.inputs), rules, config)
-    report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines)
-    output = FORMATTERS[config.output.format](report)
-    sys.stdout.write(output)
+        messages, problems, lines = source.messages(notes)
+        reviews = _review_messages(messages, rules, config, tree)
+    reviews, notes_from_suppressions = _suppress(args, reviews, rules, config)
+    notes.extend(notes_from_suppressions)
+    if b4_mode:
+        report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines, problems=tuple(problems))
+    else:
+        report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines)
+    sys.stdout.write(FORMATTERS[config.output.format](report))
     sys.stdout.flush()
-    for problem in problems + [p for r in reviews for p in r.problems]:
-        print(f"reviewbot: error: {problem}", file=sys.stderr)
-    if problems or any(r.problems for r in reviews):
+    all_problems = problems + [p for r in reviews for p in r.problems]
+    if not b4_mode:  # b4 reads every stderr line as a failure
+        for problem in all_problems:
+            print(f"reviewbot: error: {problem}", file=sys.stderr)
+        for note in notes:
+            print(f"reviewbot: note: {note}", file=sys.stderr)
+    if all_problems:
         return EXIT_INPUT
     fail_on = Severity.parse(config.output.fail_on)
     return EXIT_FINDINGS if any(f.severity >= fail_on for f in report.findings) else EXIT_OK
 
 
-def _check_patches(names: list[str], rules, config) -> tuple[list, list[str], int]:
-    from reviewbot.engine import review
-    from reviewbot.mail import assemble_series, is_reply, parse_input
+def _check_usage(args: argparse.Namespace) -> None:
+    if args.files and args.inputs:
+        raise UsageError("give either patches or --file sources, not both")
+    if args.git is not None and (args.inputs or args.files):
+        raise UsageError("--git checks commits or uncommitted changes of the checkout; "
+                         "do not name patch files or --file sources with it")
+    if args.as_path and len(args.files) != 1:
+        raise UsageError("--as names the tree path of exactly one --file")
+    if args.tree is not None and not Path(args.tree).is_dir():
+        raise UsageError(f"--tree {args.tree}: no such directory")
+
+
+# --- where the patches come from ------------------------------------------------------------
+
+
+class _Source:
+    """What this run checks: named inputs, stdin, a range, or the work tree."""
+
+    def __init__(self, args: argparse.Namespace, b4_mode: bool) -> None:
+        self.b4_mode = b4_mode
+        self.inputs = list(args.inputs)
+        self.range = args.git
+        self.repo: Path | None = None
+        if args.files:
+            self.kind = "files"
+            return
+        if self.inputs:
+            self.kind = "inputs"
+        elif self.range is not None:
+            self.kind = "git"
+        elif b4_mode:
+            self.kind, self.inputs = "inputs", ["-"]
+        else:
+            self.kind = "git"
+        if self.kind == "git":
+            self.repo = _repository(args)
+
+    def messages(self, notes: list[str]) -> tuple[list, list[str], int]:
+        """The messages to check, the problems met reading them, and the
+        number of input lines."""
+        if self.kind == "inputs":
+            return _read_messages(expand_inputs(self.inputs), quiet_no_patch=self.b4_mode)
+        from reviewbot import precheck
+        from reviewbot.mail import parse_input
+        assert self.repo is not None
+        if self.range:
+            data = precheck.format_patch(self.repo, self.range)
+            if not data.strip():
+                notes.append(f"--git {self.range}: no commits to check in {self.repo}")
+                return [], [], 0
+            return _range_messages(data), [], data.count(b"\n")
+        data = precheck.work_tree_diff(self.repo)
+        if not data.strip():
+            notes.append(f"no staged or unstaged changes to check in {self.repo}")
+            return [], [], 0
+        messages, errors = parse_input(data, source="git diff HEAD")
+        return messages, [str(e) for e in errors], data.count(b"\n")
+
+
+def _repository(args: argparse.Namespace) -> Path:
+    """The git checkout ``--git`` (or the default) reads: --tree's, else the current one."""
+    if args.tree is not None:
+        top = git_top(Path(args.tree))
+        if top is None:
+            raise UsageError(f"--git: --tree {args.tree} is not inside a git checkout")
+        return top
+    top = git_top(Path.cwd())
+    if top is None:
+        if args.git is None:
+            raise UsageError("nothing to check: name patch files, '-' for stdin, --git RANGE or "
+                             "--file SRC (inside a git checkout, its uncommitted changes are checked)")
+        raise UsageError(f"--git: {Path.cwd()} is not inside a git checkout "
+                         "(run it in your kernel tree, or name one with --tree PATH)")
+    return top
+
+
+def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, list[str], int]:
+    from reviewbot.mail import is_reply, parse_input
 
     messages = []
     problems: list[str] = []
@@ -92,17 +236,23 @@ def _check_patches(names: list[str], rules, config) -> tuple[list, list[str], in
             continue
         problems.extend(str(e) for e in errors)
         lines += data.count(b"\n")
-        if found and not any(_has_diff(m) for m in found):
+        if found and not quiet_no_patch and not any(_has_diff(m) for m in found):
             if all(is_reply(m) or _is_cover(m) for m in found) and len(found) > 1:
                 pass  # a thread without patches is not an error of one input
             elif not any(_is_cover(m) for m in found):
                 problems.append(f"{found[0].source}: no patch found (no diff in the message)")
         messages.extend(found)
-    series_list, _broken = assemble_series(messages)
-    reviews = []
-    for series in series_list:
-        reviews.extend(review(series, rules, config).patches)
-    return reviews, problems, lines
+    return messages, problems, lines
+
+
+def _range_messages(data: bytes) -> list:
+    """The messages of ``git format-patch --stdout``, each named by its commit."""
+    from reviewbot.mail import parse_message, split_mbox
+
+    shas = [m.group(1).decode()[:12] for m in _COMMIT_FROM.finditer(data)]
+    chunks = list(split_mbox(data))
+    names = shas if len(shas) == len(chunks) else [f"commit #{i}" for i in range(1, len(chunks) + 1)]
+    return [parse_message(raw, source=name, first_line=first) for name, (first, raw) in zip(names, chunks)]
 
 
 def _has_diff(message) -> bool:
@@ -115,9 +265,52 @@ def _is_cover(message) -> bool:
     return parse_subject(message.subject).index == 0
 
 
-def _check_files(files: list[str], as_path: str | None, rules, config) -> tuple[list, list[str], int]:
+# --- the tree ---------------------------------------------------------------------------------
+
+
+def _tree(args: argparse.Namespace, config, source: _Source):
+    """The SourceTree of this run, or None (no tree, or --no-tree).  No git
+    process is started here."""
+    if args.no_tree:
+        return None
+    from reviewbot.tree import GitTree, is_kernel_tree
+    if args.tree is not None:
+        path = Path(args.tree).resolve()
+        top = path if is_kernel_tree(path) or (path / ".git").exists() else (git_top(path) or path)
+        return GitTree(top, config.context, use_git=git_top(top) is not None, isolate_env=True)
+    if source.repo is not None:
+        return GitTree(source.repo, config.context)
+    top = git_top(Path.cwd())
+    if top is not None and is_kernel_tree(top):
+        return GitTree(top, config.context)
+    return None
+
+
+# --- reviewing --------------------------------------------------------------------------------
+
+
+def _review_messages(messages: list, rules, config, tree) -> list:
+    from reviewbot.engine import review
+    from reviewbot.mail import assemble_series
+
+    if not messages:
+        return []
+    series_list, _broken = assemble_series(messages)
+    if tree is not None:
+        tree.prefetch(c for s in series_list for p in s.patches for c in p.files)
+    reviews = []
+    for series in series_list:
+        reviews.extend(review(series, rules, config, tree).patches)
+    return reviews
+
+
+def _check_files(files: list[str], as_path: str | None, rules, config, tree) -> tuple[list, list[str], int]:
+    from reviewbot.context import Era
     from reviewbot.engine import review_file
 
+    era = None
+    if tree is not None and (version := tree.kernel_version()) is not None:
+        era = Era(version, "tree")
     reviews, problems, lines = [], [], 0
     for name in files:
         try:
@@ -130,8 +323,46 @@ def _check_files(files: list[str], as_path: str | None, rules, config) -> tuple[
             continue
         text = data.decode("utf-8", errors="replace")
         lines += text.count("\n")
-        reviews.append(review_file(as_path or tree_path(Path(name)), text, rules, config))
+        reviews.append(review_file(as_path or tree_path(Path(name)), text, rules, config, era=era))
     return reviews, problems, lines
+
+
+def _suppress(args: argparse.Namespace, reviews: list, rules, config) -> tuple[list, list[str]]:
+    """Apply --baseline, write --write-baseline, and find unused suppressions."""
+    from reviewbot.baseline import apply_baseline, format_baseline, parse_baseline, unused_suppressions
+
+    baseline, used = None, set()
+    if args.baseline:
+        baseline = _read_baseline(args.baseline)
+        reviews, used = apply_baseline(reviews, baseline)
+    notes = unused_suppressions(reviews, rule_ids=[r.id for r in rules],
+                                per_path_ignores=config.rules.per_path_ignores,
+                                baseline=baseline, baseline_used=used, whole_files=bool(args.files))
+    if args.write_baseline:
+        text = format_baseline(reviews)
+        try:
+            Path(args.write_baseline).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(args.write_baseline, f"cannot write the baseline: {exc.strerror or exc}") from None
+        written = parse_baseline(text, args.write_baseline)
+        reviews, _ = apply_baseline(reviews, written)
+        notes.append(f"wrote {len(written.entries)} finding{'s' if len(written.entries) != 1 else ''} "
+                     f"to the baseline {args.write_baseline}")
+    return reviews, notes
+
+
+def _read_baseline(name: str):
+    from reviewbot.baseline import BaselineFormatError, parse_baseline
+    try:
+        text = Path(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(name, "no such baseline file (write one with --write-baseline)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(name, f"cannot read the baseline: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return parse_baseline(text, name)
+    except BaselineFormatError as exc:
+        raise InputError(name, str(exc)) from None
 
 
 def tree_path(path: Path) -> str:

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Build an mboxrd file from a public-inbox v2 git epoch, for benchmarks.
+
+A public-inbox epoch holds one message per commit, in the file ``m``.  This
+reads the commits oldest first (``git log --reverse``) and streams every
+``<commit>:m`` blob through one ``git cat-file --batch`` into an mboxrd
+(``>From`` quoting), so memory stays flat however big the archive is.
+Nothing of the archive belongs in the repository: write the output
+outside it (the default is under /tmp).
+
+    python bench/build_archive_mbox.py \\
+        --repo /work/.mirror/linux-mailinglist-archives+kvmarm.lists.cs.columbia.edu.0/repo \\
+        --output /tmp/kvmarm-0.mbox
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+DEFAULT_REPO = "/work/.mirror/linux-mailinglist-archives+kvmarm.lists.cs.columbia.edu.0/repo"
+_FROM_LINE = re.compile(rb"^(>*From )", re.MULTILINE)
+
+
+def commits(repo: str, limit: int | None) -> list[str]:
+    """The epoch's commits, oldest first."""
+    out = subprocess.run(["git", "-C", repo, "log", "--reverse", "--format=%H"],
+                         check=True, capture_output=True).stdout.decode().split()
+    return out[:limit] if limit else out
+
+
+def mboxrd_entry(raw: bytes) -> bytes:
+    """One message as an mboxrd entry: separator, ``>From`` quoting, blank line."""
+    raw = raw.replace(b"\r\n", b"\n")
+    body = _FROM_LINE.sub(rb">\1", raw)
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    return b"From mboxrd@z Thu Jan  1 00:00:00 1970\n" + body + b"\n"
+
+
+def build(repo: str, output: Path, limit: int | None = None) -> tuple[int, int, int]:
+    """Write the mbox; returns (messages, missing blobs, bytes written)."""
+    hashes = commits(repo, limit)
+    proc = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def feed() -> None:
+        assert proc.stdin is not None
+        for commit in hashes:
+            proc.stdin.write(f"{commit}:m\n".encode())
+        proc.stdin.close()
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    written = missing = size = 0
+    with open(output, "wb") as handle:
+        for _ in hashes:
+            header = proc.stdout.readline()
+            if header.endswith(b" missing\n"):
+                missing += 1
+                continue
+            length = int(header.split()[2])
+            blob = proc.stdout.read(length)
+            proc.stdout.read(1)  # the newline after each blob
+            entry = mboxrd_entry(blob)
+            handle.write(entry)
+            size += len(entry)
+            written += 1
+    writer.join()
+    proc.wait()
+    return written, missing, size
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: --repo, --output, --limit."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repo", default=DEFAULT_REPO, help="a public-inbox v2 epoch (bare git)")
+    parser.add_argument("--output", type=Path, default=Path("/tmp/kvmarm-0.mbox"))
+    parser.add_argument("--limit", type=int, default=None, help="only the first N messages")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    messages, missing, size = build(args.repo, args.output, args.limit)
+    print(f"{args.output}: {messages} messages, {size / 1e6:.1f} MB, {missing} commits without 'm', "
+          f"{time.monotonic() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

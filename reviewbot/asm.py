@@ -1,0 +1,218 @@
+"""Parse arm64 assembly (GNU as, as the kernel writes it) into :mod:`reviewbot.asm_ast`.
+
+* :func:`parse` reads a whole file or a fragment (the new side of a hunk);
+* :func:`parse_quoted` reads text quoted in mail or a diff (``> +\\tmov ...``);
+* :func:`parse_pattern` reads one instruction of a rule pattern, with
+  metavariables.
+
+The grammar is ``grammars/arm64.lark`` (Lark, LALR, contextual lexer).  A line
+scanner (:mod:`reviewbot.asm_scan`) handles comments, preprocessor lines,
+``;``, labels and directives; instructions go through the grammar, whose
+transformer (:mod:`reviewbot.asm_build`) builds the AST directly.  Identical
+instruction text at the same column is parsed once per process.
+
+Lark is imported, and the grammar loaded, on first use only; the compiled
+parser is cached under ``$XDG_CACHE_HOME/reviewbot/`` (or
+``~/.cache/reviewbot/``), and parsing works without the cache when that
+directory cannot be written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from reviewbot.asm_ast import Instruction, Statement, Unparsed
+from reviewbot.asm_build import AstBuilder, Invalid
+from reviewbot.asm_scan import Scanner
+from reviewbot.errors import AsmSyntaxError
+from reviewbot.resources import grammar_path
+
+__all__ = ["parse", "parse_quoted", "parse_pattern", "cache_file"]
+
+_parser = None
+_builder = AstBuilder()
+_MEMO: dict[tuple[str, int], tuple] = {}
+_MEMO_LIMIT = 200_000
+
+
+def cache_file(grammar: str | None = None) -> Path | None:
+    """Where the compiled grammar is cached, or None when no cache directory
+    can be created."""
+    if grammar is None:
+        grammar = grammar_path().read_text(encoding="utf-8")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = Path(base) / "reviewbot"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
+    return directory / f"arm64-{digest}.lark-cache"
+
+
+def _get_parser():
+    global _parser
+    if _parser is None:
+        from lark import Lark
+
+        grammar = grammar_path().read_text(encoding="utf-8")
+        cache = cache_file(grammar)
+        if cache is not None and not os.access(cache.parent, os.W_OK) and not cache.exists():
+            cache = None
+        _parser = Lark(grammar, parser="lalr", lexer="contextual", transformer=_builder,
+                       propagate_positions=False, maybe_placeholders=False,
+                       cache=str(cache) if cache is not None else False)
+    return _parser
+
+
+def _describe(exc: Exception, text: str) -> tuple[int, str]:
+    """(0-based position, message) for a Lark error or :class:`Invalid`."""
+    if isinstance(exc, Invalid):
+        return exc.pos, str(exc)
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+    if isinstance(exc, UnexpectedToken):
+        if exc.token.type == "$END":
+            return len(text), "unexpected end of statement"
+        return exc.token.start_pos, f"unexpected {str(exc.token)!r}"
+    if isinstance(exc, UnexpectedCharacters):
+        return exc.pos_in_stream, f"unexpected character {text[exc.pos_in_stream]!r}"
+    if isinstance(exc, UnexpectedEOF):
+        return len(text), "unexpected end of statement"
+    return 0, str(exc)  # pragma: no cover
+
+
+def _parse_body(text: str, line: int, col0: int) -> list:
+    """Parse one statement through the grammar (memoised on text and column)."""
+    key = (text, col0)
+    hit = _MEMO.get(key)
+    if hit is None:
+        parser = _get_parser()
+        builder = _builder
+        builder.text = text
+        builder.col0 = col0
+        builder.line = 0
+        try:
+            hit = tuple(parser.parse(text))
+        except Exception as exc:  # lark's UnexpectedInput or Invalid
+            if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+                raise
+            pos, message = _describe(exc, text)
+            hit = (Unparsed(text, 0, col0 + 1, f"column {col0 + pos + 1}: {message}"),)
+        if len(_MEMO) >= _MEMO_LIMIT:
+            _MEMO.clear()
+        _MEMO[key] = hit
+    out = []
+    for node in hit:
+        if type(node) is Instruction:
+            out.append(Instruction(node.mnemonic, node.operands, line, node.column, node.text))
+        elif type(node) is Unparsed:
+            out.append(Unparsed(node.text, line, node.column, node.error))
+        else:
+            from dataclasses import replace
+
+            out.append(replace(node, line=line))
+    return out
+
+
+def _is_lark_error(exc: Exception) -> bool:
+    from lark.exceptions import UnexpectedInput
+
+    return isinstance(exc, UnexpectedInput)
+
+
+_SCANNER = Scanner(_parse_body)
+
+
+def parse(text: str, *, source: str = "<string>", first_line: int = 1) -> tuple[Statement, ...]:
+    """Parse assembly ``text`` (a file or a fragment) into statements.
+
+    Never raises on bad input: a statement the grammar does not accept becomes
+    :class:`~reviewbot.asm_ast.Unparsed` and parsing goes on.  Lines count
+    from ``first_line``; columns are 1-based.  ``source`` names the input (kept
+    for symmetry with the other parsers; errors carry no exception here).
+    """
+    return tuple(_SCANNER.scan(text, first_line))
+
+
+_QUOTE = re.compile(r"(?:>[ \t]?)+")
+_DIFF_HEADER = re.compile(r"(?:@@ |diff --git |index [0-9a-f]+\.\.|--- |\+\+\+ |\\ No newline)")
+
+
+def unquote(text: str) -> str:
+    """``text`` with quote markers (``> ``, ``>> ``, ``> > ``) and diff
+    markers (a ``+`` or ``-`` first on the line, after any quote markers)
+    replaced by blanks, so that lines and columns still match the input;
+    diff and hunk headers become blank lines."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        m = _QUOTE.match(line)
+        off = m.end() if m else 0
+        if _DIFF_HEADER.match(line, off):
+            lines[i] = ""
+        elif line[off:off + 1] in ("+", "-") and off < len(line):
+            lines[i] = " " * (off + 1) + line[off + 1:]
+        elif off:
+            lines[i] = " " * off + line[off:]
+    return "\n".join(lines)
+
+
+def parse_quoted(text: str, *, source: str = "<string>", first_line: int = 1) -> tuple[Statement, ...]:
+    """Like :func:`parse`, for assembly quoted in mail or in a diff.
+
+    Every line loses its quote markers (``> ``, ``>> ``, ``> > ``) and then
+    its diff marker (``+``, ``-``; a context line's `` `` is a blank anyway);
+    diff and hunk headers are skipped.  Markers are replaced by blanks, so
+    line numbers *and* columns still match the input.
+    """
+    return parse(unquote(text), source=source, first_line=first_line)
+
+
+def parse_pattern(text: str) -> Instruction:
+    """Parse one instruction of a rule pattern.
+
+    Operands may be metavariables: ``$R`` (``MetaVar("R")``), ``$_``, and
+    ``$...ARGS`` (``MetaVar("ARGS", ellipsis=True)``, zero or more operands);
+    ``...`` is :class:`~reviewbot.asm_ast.Ellipsis`; the mnemonic may be
+    ``$OP`` (``Instruction.mnemonic == "$OP"``).  Inside an operand a
+    metavariable stays text: ``=$SYM`` is ``Literal(text="=$SYM",
+    symbol="$SYM")`` and ``#$N`` is ``Immediate(text="#$N", value=None)``.
+    In a memory operand the base may be a metavariable
+    (``[$R, ...]`` -> ``Memory(base=MetaVar("R"), offset=Ellipsis())``); a
+    metavariable after the base is stored as ``offset`` and stands for an
+    offset or an index register.
+
+    Raises :class:`~reviewbot.errors.AsmSyntaxError` when ``text`` is not one
+    instruction.
+    """
+    stripped = text.strip()
+    col0 = len(text) - len(text.lstrip())
+    if not stripped:
+        raise AsmSyntaxError("<pattern>", 1, 1, "empty pattern", text)
+    if "\n" in stripped:
+        raise AsmSyntaxError("<pattern>", 1, 1, "a pattern is one line", text)
+    parser = _get_parser()
+    builder = _builder
+    builder.text = stripped
+    builder.col0 = col0
+    builder.line = 1
+    builder.pattern = True
+    try:
+        nodes = parser.parse(stripped)
+    except Exception as exc:
+        if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+            raise
+        pos, message = _describe(exc, stripped)
+        pointer = " " * (col0 + pos) + "^"
+        raise AsmSyntaxError("<pattern>", 1, col0 + pos + 1, message,
+                             f"{text}\n{pointer}") from None
+    finally:
+        builder.pattern = False
+    if len(nodes) != 1 or type(nodes[0]) is not Instruction:
+        raise AsmSyntaxError("<pattern>", 1, col0 + 1,
+                             "a pattern must be one instruction (no label, directive or macro call)",
+                             text)
+    return nodes[0]

@@ -1,0 +1,425 @@
+"""``reviewbot review``: the maintainer's and CI's entry point.
+
+Reads the mail of one or more series (mbox or mboxrd files, maildirs, single
+``.eml``/``.patch`` messages, stdin), assembles the series, reviews each as
+a whole, and records one reply per patch with findings in the transactional
+outbox (an mbox or maildir, plus its SQLite database).  Nothing is sent
+unless ``--send`` is given.  A malformed message is reported by Message-ID
+and skipped; the rest goes on.
+
+Exit status: 0 done (and, with ``--send``, nothing failed); 1 with
+``--send``, a reply could not be delivered (refused or unreachable: it
+stays pending; delivery unknown after a broken hand-off: failed, never
+resent), or with ``--fail-on``, findings at or above that severity; 2 no readable input, a bad option or configuration; 3 an
+internal failure (a series or rule that crashed; the rest is still done,
+and nothing is mailed because of it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
+from reviewbot.errors import InputError, MailParseError, UsageError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+SUMMARY_SCHEMA_VERSION = 1
+_MBOX_FROM = re.compile(rb"^From \S+")
+_MSGID_HEADER = re.compile(rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?<?([^>\s]+)>?", re.IGNORECASE | re.MULTILINE)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``review`` to the command line."""
+    parser = sub.add_parser(
+        "review",
+        help="review the patches in mail and write the replies to an outbox (send with --send)",
+        description="Review the series in mailboxes and write one reply per patch with findings, "
+                    "as a careful human reviewer would, to the outbox (an mbox file or a maildir) "
+                    "and its database. Series are assembled from subject tags and threading and "
+                    "reviewed as a whole; cover letters and replies are not reviewed; v2, v3 of a "
+                    "series are told apart. Nothing is sent without --send.",
+        epilog="Exit status: 0 done; 1 with --send, a reply could not be delivered (the server "
+               "refused it or was unreachable: it stays pending for the next --send; or the "
+               "connection broke after the hand-off: it is marked failed and never resent), or "
+               "findings at or above --fail-on; 2 no readable "
+               "input, bad option or configuration; 3 an internal failure (the rest is still "
+               "reviewed; nothing is mailed because of it). A reply with the same key (patch "
+               "Message-ID and findings) is never written or sent twice, across runs and across "
+               "revisions whose findings did not change.",
+    )
+    parser.add_argument("inputs", nargs="*", metavar="MBOX|MAILDIR|FILE|-",
+                        help="mbox/mboxrd files, maildirs, .eml or .patch messages, directories of "
+                             "format-patch output, or - for stdin (the default, unless --send is "
+                             "given alone, which only sends what the outbox holds)")
+    parser.add_argument("--outbox", metavar="PATH",
+                        help="where replies are written: an mbox file (*.mbox) or a maildir "
+                             "(default: outbox.path of the configuration, 'outbox')")
+    parser.add_argument("--db", metavar="PATH",
+                        help="the outbox database (default: outbox.database, "
+                             "'reviewbot-outbox.sqlite')")
+    parser.add_argument("--send", action="store_true",
+                        help="also send every pending reply of the outbox (this run's and earlier "
+                             "ones) over SMTP, only to the lists in smtp.opt-in-lists, at most "
+                             "smtp.max-per-hour per list; credentials from the environment "
+                             "variables named by smtp.user-env and smtp.password-env")
+    parser.add_argument("--format", dest="summary_format", choices=("summary", "json"),
+                        default="summary", help="what is printed on stdout (default: summary)")
+    parser.add_argument("--fail-on", dest="review_fail_on", choices=("info", "warning", "error"),
+                        default=None, help="exit 1 when a finding is at least this severe "
+                                           "(default: the exit status does not depend on findings)")
+    parser.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                        help="progress on stderr: auto shows it only on a terminal")
+    add_rule_options(parser)
+    add_config_options(parser)
+    parser.set_defaults(func=run)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A message that could not be used, and why."""
+
+    source: str
+    msgid: str | None
+    problem: str
+
+
+class Progress:
+    """``reading 1200/21000`` on a terminal, redrawn at most 5 times a second."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self._last = 0.0
+        self._shown = False
+
+    def update(self, what: str, done: int, total: int | None = None, *, force: bool = False) -> None:
+        """Show ``what done/total``."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < 0.2:
+            return
+        self._last = now
+        count = f"{done}/{total}" if total else str(done)
+        self.stream.write(f"\r\x1b[Kreviewbot: {what} {count}")
+        self.stream.flush()
+        self._shown = True
+
+    def done(self) -> None:
+        """Clear the progress line."""
+        if self._shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._shown = False
+
+
+def input_files(name: str) -> list[tuple[str, Path | None]]:
+    """(name, path) of each message source an input stands for: a maildir's
+    messages, a directory's patch files, the file itself, or stdin."""
+    if name == "-":
+        return [("<stdin>", None)]
+    path = Path(name)
+    if path.is_dir():
+        if (path / "cur").is_dir() or (path / "new").is_dir():
+            found = sorted(p for sub in ("new", "cur") if (path / sub).is_dir()
+                           for p in (path / sub).iterdir() if p.is_file() and not p.name.startswith("."))
+        else:
+            found = sorted(p for p in path.iterdir()
+                           if p.is_file() and p.suffix in (".patch", ".eml", ".mbox", ".diff", ".mbx"))
+            if not found:
+                raise InputError(name, "neither a maildir (no cur/ or new/) nor a directory of "
+                                       ".patch, .eml or .mbox files")
+        return [(str(p), p) for p in found]
+    if not path.exists():
+        raise InputError(name, "no such file")
+    return [(name, path)]
+
+
+def read_messages(data: bytes, source: str, progress: Progress) -> Iterator[Any]:
+    """Each message of ``data`` (a Message), or a :class:`Malformed`."""
+    from reviewbot.mail import parse_input, parse_message, split_mbox
+
+    if not _MBOX_FROM.match(data.lstrip(b"\r\n")[:200]):
+        try:
+            messages, errors = parse_input(data, source=source)
+        except MailParseError as exc:
+            yield Malformed(source, _raw_msgid(data), exc.problem)
+            return
+        yield from messages
+        for error in errors:
+            yield Malformed(error.source, _raw_msgid(data), error.problem)
+        return
+    total = data.count(b"\n\nFrom ") + 1
+    chunks = split_mbox(data)
+    first = next(chunks, None)
+    second = next(chunks, None)
+    single = second is None
+    number = 0
+    for chunk in (c for c in (first, second) if c is not None):
+        number += 1
+        yield _parse_chunk(parse_message, chunk, source if single else f"{source}#{number}")
+    for chunk in chunks:
+        number += 1
+        progress.update(f"reading {source}:", number, total)
+        yield _parse_chunk(parse_message, chunk, f"{source}#{number}")
+
+
+def _parse_chunk(parse_message: Any, chunk: tuple[int, bytes], name: str) -> Any:
+    first_line, raw = chunk
+    try:
+        return parse_message(raw, source=name, first_line=first_line)
+    except MailParseError as exc:
+        return Malformed(name, _raw_msgid(raw), exc.problem)
+    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the rest
+        log.debug("cannot parse %s", name, exc_info=True)
+        return Malformed(name, _raw_msgid(raw), f"cannot parse: {type(exc).__name__}: {exc}")
+
+
+def _raw_msgid(raw: bytes) -> str | None:
+    head = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    match = _MSGID_HEADER.search(head)
+    return match.group(1).decode("utf-8", "replace") if match else None
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """Everything the run counts, for the summary and ``--format json``."""
+
+    inputs: list[str] = field(default_factory=list)
+    messages: int = 0
+    covers: int = 0
+    replies_in: int = 0  # messages that are replies (not reviewed)
+    other: int = 0  # messages with neither a patch nor a cover letter
+    patches: int = 0
+    series: list[dict[str, Any]] = field(default_factory=list)
+    findings: Counter = field(default_factory=Counter)
+    suppressed: int = 0
+    worst: int = -1  # the highest severity among the findings
+    patches_with_findings: int = 0
+    replies: Counter = field(default_factory=Counter)  # written / duplicate / none
+    malformed: list[Malformed] = field(default_factory=list)
+    internal: list[str] = field(default_factory=list)
+    send: dict[str, Any] | None = None
+    outbox: str = ""
+    database: str = ""
+    outbox_states: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """The summary as a JSON-able dict (``schema_version`` 1)."""
+        return {
+            "schema_version": SUMMARY_SCHEMA_VERSION,
+            "inputs": self.inputs,
+            "messages": self.messages,
+            "cover_letters": self.covers,
+            "replies_in_input": self.replies_in,
+            "other_messages": self.other,
+            "patches": self.patches,
+            "series": self.series,
+            "findings": dict(sorted(self.findings.items())),
+            "suppressed_findings": self.suppressed,
+            "patches_with_findings": self.patches_with_findings,
+            "replies": {k: self.replies.get(k, 0) for k in ("written", "duplicate", "none")},
+            "outbox": {"path": self.outbox, "database": self.database, "states": self.outbox_states},
+            "send": self.send,
+            "malformed": [{"source": m.source, "msgid": m.msgid, "problem": m.problem}
+                          for m in self.malformed],
+            "internal_errors": self.internal,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the review; returns the exit status."""
+    from reviewbot.outbox import Outbox, ReplyQueue, check_smtp_config, send_pending
+    from reviewbot.rules import load_rules
+
+    started = time.monotonic()
+    config = build_config(args)
+    names = list(args.inputs) or ([] if args.send else ["-"])
+    if args.send:
+        check_smtp_config(config.smtp)
+    rules = load_rules(config, select=args.select, ignore=args.ignore) if names else None
+    progress = Progress(sys.stderr, args.progress == "always" or (
+        args.progress == "auto" and sys.stderr is not None and sys.stderr.isatty()))
+    summary = Summary(inputs=names)
+    summary.outbox = args.outbox or config.outbox.path
+    summary.database = args.db or config.outbox.database
+    with Outbox(summary.database, summary.outbox) as outbox:
+        outbox.flush_files()
+        if names:
+            assert rules is not None
+            queue = ReplyQueue(outbox, config.bot, rules_version=rules.version)
+            readable = _review_inputs(names, rules, config, queue, summary, progress)
+            if not readable:
+                progress.done()
+                _report_malformed(summary)
+                raise InputError(", ".join(names), "no readable message in the input")
+        if args.send:
+            report = send_pending(outbox, config.smtp, env=os.environ)
+            summary.send = {"sent": len(report.sent), "failed": len(report.failed),
+                            "still_pending": len(report.retry), "deferred": len(report.deferred),
+                            "held": len(report.held), "swept": len(report.swept),
+                            "errors": report.errors}
+        summary.outbox_states = outbox.counts()
+    progress.done()
+    summary.seconds = time.monotonic() - started
+    _report_malformed(summary)
+    if args.summary_format == "json":
+        sys.stdout.write(json.dumps(summary.as_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(format_summary(summary))
+    return _exit_status(summary, args.review_fail_on)
+
+
+def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summary: Summary,
+                   progress: Progress) -> bool:
+    """Read, assemble, review and queue; False when nothing could be read."""
+    from reviewbot.mail import _DIFF_START, assemble_series, is_reply, parse_subject
+
+    messages = []
+    readable = False
+    for name in names:
+        for source, path in input_files(name):
+            try:
+                data = read_input("-") if path is None else read_input(str(path))
+            except (InputError, UsageError) as exc:
+                if isinstance(exc, UsageError):
+                    raise
+                summary.malformed.append(Malformed(source, None, exc.problem))
+                continue
+            for item in read_messages(data, source, progress):
+                if isinstance(item, Malformed):
+                    summary.malformed.append(item)
+                    continue
+                readable = True
+                messages.append(item)
+            del data
+    summary.messages = len(messages)
+    for message in messages:
+        if is_reply(message):
+            summary.replies_in += 1
+        elif not _DIFF_START.search(message.body):
+            tags = parse_subject(message.subject)
+            if tags.is_patch and tags.index == 0:
+                summary.covers += 1
+            else:
+                summary.other += 1
+    progress.update("assembling series from", len(messages), force=True)
+    series_list, broken = assemble_series(messages)
+    del messages
+    for patch in broken:
+        summary.malformed.append(Malformed(patch.message.source, patch.message.msgid,
+                                           patch.error or "the diff cannot be read"))
+    _review_series(series_list, rules, config, queue, summary, progress)
+    return readable
+
+
+def _review_series(series_list: list, rules: Any, config: Any, queue: Any, summary: Summary,
+                   progress: Progress) -> None:
+    from reviewbot.engine import review
+
+    for number, series in enumerate(series_list, start=1):
+        progress.update("reviewing series", number, len(series_list))
+        summary.patches += len(series.patches)
+        entry = {"title": series.title, "version": series.version, "patches": len(series.patches),
+                 "total": series.total,
+                 "cover": series.cover.msgid if series.cover is not None else None}
+        summary.series.append(entry)
+        try:
+            result = review(series, rules, config)
+        except Exception as exc:  # noqa: BLE001 - one series must not stop the others
+            log.debug("review of %r crashed", series.title, exc_info=True)
+            problem = f"reviewing {series.title!r} v{series.version} failed: {type(exc).__name__}: {exc}"
+            summary.internal.append(problem)
+            log.error("%s (no reply is written for it)", problem)
+            continue
+        for patch_review in result.patches:
+            if patch_review.patch.error:
+                continue  # reported as malformed
+            for problem in patch_review.problems:
+                summary.internal.append(problem)
+                log.error("%s", problem)
+            live = [f for f in patch_review.findings if not f.suppressed]
+            summary.suppressed += len(patch_review.findings) - len(live)
+            summary.findings.update(f.rule_id for f in live)
+            summary.worst = max([summary.worst, *(int(f.severity) for f in live)])
+            summary.patches_with_findings += bool(live)
+        before = len(queue.results)
+        queue.queue(result)
+        summary.replies.update(q.status for q in queue.results[before:])
+        entry["replies"] = sum(q.status == "written" for q in queue.results[before:])
+
+
+def _report_malformed(summary: Summary) -> None:
+    for item in summary.malformed:
+        log.warning("skipped %s%s: %s", item.source,
+                    f" <{item.msgid}>" if item.msgid else " (no Message-ID)", item.problem)
+
+
+def _exit_status(summary: Summary, fail_on: str | None) -> int:
+    from reviewbot.model import Severity
+
+    if summary.internal:
+        return EXIT_INTERNAL
+    if summary.send is not None and (summary.send["failed"] or summary.send["still_pending"]
+                                     or summary.send["swept"]):
+        return EXIT_FINDINGS
+    if fail_on is not None:
+        return EXIT_FINDINGS if summary.worst >= Severity.parse(fail_on) else EXIT_OK
+    return EXIT_OK
+
+
+def format_summary(summary: Summary) -> str:
+    """The human summary printed on stdout."""
+    out = []
+    versions = Counter(f"v{s['version']}" for s in summary.series)
+    version_text = ", ".join(f"{v}: {n}" for v, n in sorted(versions.items()))
+    out.append(f"messages: {summary.messages} ({summary.covers} cover letters, "
+               f"{summary.replies_in} replies, {summary.other} other, not reviewed)")
+    out.append(f"series: {len(summary.series)}" + (f" ({version_text})" if version_text else ""))
+    for entry in summary.series[:20]:
+        total = f"{entry['patches']}/{entry['total']}" if entry["total"] else str(entry["patches"])
+        out.append(f"  v{entry['version']} {total} patches: {entry['title']}")
+    if len(summary.series) > 20:
+        out.append(f"  ... and {len(summary.series) - 20} more")
+    out.append(f"patches: {summary.patches} reviewed, {summary.patches_with_findings} with findings")
+    total = sum(summary.findings.values())
+    suppressed = f", {summary.suppressed} suppressed" if summary.suppressed else ""
+    out.append(f"findings: {total}{suppressed}")
+    width = max((len(rule) for rule in summary.findings), default=0)
+    for rule, count in sorted(summary.findings.items()):
+        out.append(f"  {rule.ljust(width)}  {count}")
+    out.append(f"replies: {summary.replies.get('written', 0)} written to {summary.outbox}, "
+               f"{summary.replies.get('duplicate', 0)} already recorded")
+    if summary.send is not None:
+        s = summary.send
+        out.append(f"sent: {s['sent']}, still pending: {s['still_pending']}, failed: {s['failed']}, "
+                   f"deferred by the rate limit: {s['deferred']}, held (list not opted in): {s['held']}")
+    states = summary.outbox_states
+    out.append(f"outbox: {states.get('pending', 0)} pending, {states.get('sent', 0)} sent, "
+               f"{states.get('failed', 0)} failed ({summary.database})")
+    out.append(f"malformed messages: {len(summary.malformed)}"
+               + (" (listed on stderr)" if summary.malformed else ""))
+    if summary.internal:
+        out.append(f"internal errors: {len(summary.internal)} (listed on stderr; nothing mailed for them)")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,28 @@
+// reviewbot-test: path=arch/arm64/include/asm/kvm_asm.h
+// Cases for arm64.comment.stale, written for reviewbot.
+.macro get_host_ctxt reg, tmp
+	// ruleid: arm64.comment.stale
+	/*
+	 * The address of '=kvm_host_cpu_state' comes from the constant pool;
+	 * hyp_panic() passes it through kern_hyp_va() before use.
+	 */
+	adr_l	\reg, kvm_host_cpu_state
+	mrs	\tmp, tpidr_el2
+	add	\reg, \reg, \tmp
+.endm
+
+.macro get_host_ctxt_literal reg, tmp
+	// ok: arm64.comment.stale
+	/*
+	 * '=kvm_host_cpu_state' comes from the literal pool: a kernel VA,
+	 * which kern_hyp_va() turns into a hyp VA.
+	 */
+	ldr	\reg, =kvm_host_cpu_state
+	kern_hyp_va	\reg
+.endm
+
+exit:
+	// ok: arm64.comment.stale
+	// Restore the host context, see __guest_enter()
+	get_host_ctxt	x2, x3
+	ret

@@ -1,0 +1,47 @@
+// reviewbot-test: path=arch/arm64/kvm/hyp/hyp-entry.S kernel=4.15
+// Cases for arm64.hyp.kernel-va-literal, written for reviewbot.
+	.text
+	.pushsection	.hyp.text, "ax"
+
+report:
+	// ruleid: arm64.hyp.kernel-va-literal
+	ldr	x1, =kvm_host_cpu_state
+	ldr	x2, [x1, #HOST_CONTEXT_VCPU]
+
+converted:
+	// ok: arm64.hyp.kernel-va-literal
+	ldr	x1, =kvm_host_cpu_state
+	kern_hyp_va	x1
+	ldr	x2, [x1]
+
+constant:
+	// ok: arm64.hyp.kernel-va-literal
+	ldr	x0, =HCR_HOST_NVHE_FLAGS
+	msr	hcr_el2, x0
+
+number:
+	// ok: arm64.hyp.kernel-va-literal
+	ldr	x0, =0x30c50830
+
+panic_to_el1:
+	// ok: arm64.hyp.kernel-va-literal
+	ldr	lr, =panic
+	msr	elr_el2, lr
+	eret
+
+pc_relative:
+	// ok: arm64.hyp.kernel-va-literal
+	adr_l	x1, kvm_host_cpu_state
+
+overwritten:
+	// ruleid: arm64.hyp.kernel-va-literal
+	ldr	x3, =__kvm_hyp_vector
+	mov	x3, #0
+	kern_hyp_va	x3
+
+table:
+	// ruleid: arm64.hyp.kernel-va-literal
+	.quad	__kvm_hyp_panic_string
+	// ok: arm64.hyp.kernel-va-literal
+	.quad	0
+	.popsection
