@@ -20,13 +20,12 @@ from reviewbot.asm_ast import (
     CMacroCall, Comment, Directive, Label, MacroDef, MacroEnd, MacroParam, Preprocessor,
 )
 
-_MACRO_PART = r"\\(?:[A-Za-z_][A-Za-z0-9_]*|@|\(\))"
-_WORD = rf"(?:[A-Za-z_.$]|{_MACRO_PART})(?:[A-Za-z0-9_.$]+|{_MACRO_PART})*"
+_MACRO_PART = r"\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|@|\(\))"
+_WORD = rf"(?:[A-Za-z_.$]|{_MACRO_PART})(?:[A-Za-z0-9_.$]|{_MACRO_PART})*"
 LABEL_RE = re.compile(rf"[ \t]*({_WORD}|[0-9]+):")
 ASSIGN_RE = re.compile(r"([A-Za-z_.$][A-Za-z0-9_.$]*)[ \t]*=(?!=)[ \t]*(\S(?:.*\S)?)$")
-REQ_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]+\.req(?![A-Za-z0-9_.$])[ \t]*"
-                    r"((?:[A-Za-z_.$]|" + _MACRO_PART + r")(?:[A-Za-z0-9_.$]+|"
-                    + _MACRO_PART + r")*)$", re.IGNORECASE)
+REQ_RE = re.compile(rf"([A-Za-z_][A-Za-z0-9_]*)[ \t]+\.req(?![A-Za-z0-9_.$])[ \t]*({_WORD})$",
+                    re.IGNORECASE)
 DIRECTIVE_RE = re.compile(r"\.[A-Za-z_][A-Za-z0-9_.]*")
 _STR = r'"(?:[^"\\]|\\.)*"'
 CMACRO_RE = re.compile(
@@ -131,6 +130,8 @@ class Scanner:
         depth = 0
         comment: list | None = None       # [line, col, trailing, parts]
         pp: list | None = None            # [slot, line, col, directive, depth, texts, args]
+        cont: list | None = None          # [slot, line, code, semis]: a line ending in "\\"
+        spliced = False
         for number, line in enumerate(text.split("\n"), first_line):
             if line.endswith("\r"):
                 line = line[:-1]
@@ -171,43 +172,53 @@ class Scanner:
                 if not more:
                     out[pp[0]] = self._preprocessor(pp)
                     pp = None
-            else:
+            elif cont is None and code.lstrip().startswith("#"):
                 body = code.lstrip()
-                if body.startswith("#"):
-                    m = _PREPROCESSOR.match(code)
-                    directive = m.group(1) or ""
-                    if directive.isdigit():
-                        directive, args = "line", f"{directive} {m.group(2)}".strip()
-                    else:
-                        args = m.group(2)
-                    if directive in _IF_OPEN:
-                        here = depth
-                        depth += 1
-                    elif directive in _IF_MIDDLE:
-                        here = max(depth - 1, 0)
-                    elif directive == "endif":
-                        depth = max(depth - 1, 0)
-                        here = depth
-                    else:
-                        here = depth
-                    col = len(code) - len(body) + 1
-                    stripped = code.rstrip()
-                    if stripped.endswith("\\"):
+                m = _PREPROCESSOR.match(code)
+                directive = m.group(1) or ""
+                if directive.isdigit():
+                    directive, args = "line", f"{directive} {m.group(2)}".strip()
+                else:
+                    args = m.group(2)
+                if directive in _IF_OPEN:
+                    here = depth
+                    depth += 1
+                elif directive in _IF_MIDDLE:
+                    here = max(depth - 1, 0)
+                elif directive == "endif":
+                    depth = max(depth - 1, 0)
+                    here = depth
+                else:
+                    here = depth
+                col = len(code) - len(body) + 1
+                stripped = code.rstrip()
+                if stripped.endswith("\\"):
+                    out.append(None)
+                    pp = [len(out) - 1, number, col, directive, here,
+                          [stripped[col - 1:]], args.rstrip()[:-1]]
+                else:
+                    items.append((col - 1, Preprocessor(directive, args.rstrip(), number, col,
+                                                        stripped[col - 1:], here)))
+            else:
+                stripped = code.rstrip()
+                if stripped.endswith("\\"):
+                    # cpp splices a backslash-newline anywhere, not only in directives
+                    piece = stripped[:-1] + " "
+                    if cont is None:
                         out.append(None)
-                        pp = [len(out) - 1, number, col, directive, here,
-                              [stripped[col - 1:]], args.rstrip()[:-1]]
+                        cont = [len(out) - 1, number, piece, list(semis)]
                     else:
-                        items.append((col - 1, Preprocessor(directive, args.rstrip(), number, col,
-                                                            stripped[col - 1:], here)))
-                elif body:
-                    start = 0
-                    for end in (*semis, len(code)):
-                        segment = code[start:end]
-                        stmt = segment.strip()
-                        if stmt:
-                            col0 = start + len(segment) - len(segment.lstrip())
-                            items.append((col0, self.statement(stmt, number, col0)))
-                        start = end + 1
+                        cont[3].extend(len(cont[2]) + s for s in semis)
+                        cont[2] += piece
+                elif cont is not None:
+                    slot, start_line, prev, prev_semis = cont
+                    cont = None
+                    prev_semis.extend(len(prev) + s for s in semis)
+                    out[slot] = [node for _, nodes in self._statements(prev + code, prev_semis, start_line)
+                                 for node in nodes]
+                    spliced = True
+                elif stripped:
+                    items.extend(self._statements(code, semis, number))
             for col, ctext, closed in comments:
                 trailing = bool(code[:col].strip())
                 if closed:
@@ -224,10 +235,35 @@ class Scanner:
                         out.append(node)
         if pp is not None:
             out[pp[0]] = self._preprocessor(pp)
+        if cont is not None:
+            out[cont[0]] = [node for _, nodes in self._statements(cont[2], cont[3], cont[1])
+                            for node in nodes]
+            spliced = True
         if comment is not None:
             out.append(Comment("\n".join(comment[3]).strip(), comment[0], comment[1],
                                first_line + text.count("\n"), comment[2]))
+        if spliced:
+            flat: list = []
+            for node in out:
+                if type(node) is list:
+                    flat.extend(node)
+                else:
+                    flat.append(node)
+            return flat
         return out
+
+    def _statements(self, code: str, semis, number: int) -> list:
+        """(col0, nodes) of each ``;``-separated statement of one logical line."""
+        items = []
+        start = 0
+        for end in (*semis, len(code)):
+            segment = code[start:end]
+            stmt = segment.strip()
+            if stmt:
+                col0 = start + len(segment) - len(segment.lstrip())
+                items.append((col0, self.statement(stmt, number, col0)))
+            start = end + 1
+        return items
 
     @staticmethod
     def _preprocessor(pp: list) -> Preprocessor:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from reviewbot.asm import parse
 from reviewbot.asm_ast import Instruction, MacroDef, Preprocessor
 from reviewbot.config import Config
+from reviewbot.errors import DiffParseError
 from reviewbot.context import (
     LANG_ASM, LANG_C, Era, FileContext, KernelVersion, StatementContext, file_context,
     path_matches, statement_contexts, version_from_mail_date,
@@ -131,8 +132,8 @@ def build_units(change: FileChange, config: Config, era: Era, *, old_text: str |
     header = change.path.endswith(".h")
     if whole_file_text is not None:
         new_views, old_views = [file_view(change.path, whole_file_text)], []
-    elif old_text is not None:
-        old_view, new_view = full_views(change, old_text)
+    elif old_text is not None and (views := _full_or_none(change, old_text)) is not None:
+        old_view, new_view = views
         new_views, old_views = [new_view], [old_view]
     else:
         new_views, old_views = hunk_views(change, "new"), hunk_views(change, "old")
@@ -143,6 +144,16 @@ def build_units(change: FileChange, config: Config, era: Era, *, old_text: str |
         units.old_asm, units.old_c = _units_for_views(old_views, old_ctx, config, header)
     units.new_asm = [_pair(unit, units.old_asm) for unit in units.new_asm]
     return units
+
+
+def _full_or_none(change: FileChange, old_text: str) -> tuple[View, View] | None:
+    """Whole-file views, or None (hunks only) when the patch does not apply
+    to the tree's file: a tree at another revision must not stop the review."""
+    try:
+        return full_views(change, old_text)
+    except DiffParseError as exc:
+        log.info("%s: %s; checking the hunks alone", change.path, exc.problem)
+        return None
 
 
 def _pair(unit: AsmUnit, old_units: list[AsmUnit]) -> AsmUnit:

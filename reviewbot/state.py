@@ -337,7 +337,9 @@ class StateStore:
         polls = tuple(PollRecord(*r) for r in self.db.execute(
             "SELECT list, query, last_poll, last_attempt, hits, polls, last_error FROM polls "
             "ORDER BY list, query"))
-        one = lambda sql: int(self.db.execute(sql).fetchone()[0])  # noqa: E731
+        def one(sql: str) -> int:
+            return int(self.db.execute(sql).fetchone()[0])
+
         return Status(
             path=self.path,
             polls=polls,

@@ -8,7 +8,9 @@ Two kinds of cases sit beside each rule, one scheme per kind:
   ``// ruleid: <id>`` expects a finding on the next code line, ``// ok: <id>``
   expects none there; ``todoruleid``/``todook`` record known gaps.
 - ``<id>.test.mbox``: real ``git format-patch`` messages, one case each, for
-  what only a diff shows (diff modes, removed lines, the series).  Headers
+  what only a diff shows (diff modes, removed lines, the series); with a
+  directory ``<id>.test.tree/`` beside it, the cases run tree-aware, the
+  pre-image of each file read from there.  Headers
   say what to expect: ``X-Reviewbot-Expect: <id> <path>:+<line>`` (a finding
   on new-file line), ``<id> <path>:-<line>`` (old-file line), ``<id>`` (a
   patch-level finding), or ``none``; ``X-Reviewbot-Todo:`` a known gap.
@@ -150,9 +152,11 @@ def _run_mbox(rule: Rule, path: Path, config: Config) -> CaseResult:
     messages, errors = parse_input(path.read_bytes(), source=str(path))
     result.errors.extend(str(e) for e in errors)
     series_list, _ = assemble_series(messages)
+    tree_dir = path.with_name(path.name[: -len(".mbox")] + ".tree")
+    tree = DirectoryTree(tree_dir) if tree_dir.is_dir() else None
     has_positive = has_negative = False
     for series in series_list:
-        reviewed = review(series, _single(rule), _test_config(config))
+        reviewed = review(series, _single(rule), _test_config(config), tree)
         for patch_review in reviewed.patches:
             message = patch_review.patch.message
             result.errors.extend(patch_review.problems)
@@ -196,6 +200,32 @@ def _run_mbox(rule: Rule, path: Path, config: Config) -> CaseResult:
     if not has_negative:
         result.errors.append(f"{path}: no 'X-Reviewbot-Expect: none' case")
     return result
+
+
+class DirectoryTree:
+    """A kernel tree for rule tests: the pre-image of each changed file is
+    read from a directory beside the case file (``<id>.test.tree/``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def old_file(self, change) -> str | None:
+        """The file as the directory holds it, or None."""
+        if change.old_path is None:
+            return None
+        path = self.root / change.old_path
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def kernel_version(self):
+        """VERSION.PATCHLEVEL of the directory's Makefile, if any."""
+        from reviewbot.context import version_from_makefile
+        makefile = self.root / "Makefile"
+        return version_from_makefile(makefile.read_text()) if makefile.is_file() else None
+
+    def hyp_macro_uses(self, names: frozenset[str]) -> frozenset[str]:
+        """Names invoked from the directory's hyp assembly."""
+        text = " ".join(p.read_text(errors="replace") for p in self.root.rglob("*.S") if "/kvm/hyp" in p.as_posix())
+        return frozenset(n for n in names if re.search(rf"^\s*{re.escape(n)}\b", text, re.MULTILINE))
 
 
 def _headers(message, name: str) -> list[str]:

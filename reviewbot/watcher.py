@@ -43,6 +43,7 @@ from reviewbot.config import Config, WatchQuery
 from reviewbot.errors import MailParseError, RemoteError
 from reviewbot.mail import assemble_series, is_reply, parse_input, parse_message, parse_subject
 from reviewbot.model import Message, PatchReview, Series, SeriesReview
+from reviewbot.reply import is_own_mail
 from reviewbot.state import SeriesRecord, StateStore
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class Outcome:
     replies: int = 0
     findings: int = 0
     detail: str = ""
+    retry_after: float | None = None  # the server asked not to come back sooner
 
 
 class Source(Protocol):
@@ -124,7 +126,8 @@ class LoreSource:
                 log.warning("poll of %s for %r failed: %s", q.list, q.query, exc)
                 with store.transaction():
                     store.record_poll_error(q.list, q.query, now, str(exc))
-                outcomes.append(Outcome("error", q.list, detail=str(exc)))
+                outcomes.append(Outcome("error", q.list, detail=str(exc),
+                                        retry_after=getattr(exc, "retry_after", None)))
                 continue
             with store.transaction():
                 new = store.add_hits(q.list, (e.msgid for e in entries), now)
@@ -177,9 +180,9 @@ class MaildirSource:
             return [Outcome("error", self.list_name, detail=error)]
         self._files = self._scan()
         self._store = store
-        known = store.maildir_known()
+        new_files = sorted(set(self._files) - store.maildir_known())
         new_hits = 0
-        for name in sorted(set(self._files) - known):
+        for name in new_files:
             message = self._read(name)
             with store.transaction():
                 if message is None or not message.msgid:
@@ -190,7 +193,7 @@ class MaildirSource:
                 store.add_maildir(name, message.msgid, root)
                 if not is_reply(message):
                     new_hits += len(store.add_hits(self.list_name, [message.msgid], now))
-        log.info("read %s: %d file(s), %d new hit(s)", self.path, len(self._files) - len(known), new_hits)
+        log.info("read %s: %d new file(s), %d new hit(s)", self.path, len(new_files), new_hits)
         return [Outcome("polled", self.list_name, present=new_hits, detail=str(self.path))]
 
     def thread(self, list_name: str, msgid: str) -> list[Message] | None:
@@ -252,9 +255,9 @@ def run_once(client: Any, store: StateStore, ruleset: Any, config: Config, outbo
             log.info("no more waiting for the rest of %r v%d", record.title, record.version)
             continue
         work.append((record.list, record.thread, record))
-    for list_name, msgid, waiting in work:
+    for done, (list_name, msgid, waiting) in enumerate(work):
         if stop():
-            log.info("stopping: %d thread(s) left for the next poll", len(work))
+            log.info("stopping: %d thread(s) left for the next poll", len(work) - done)
             break
         if msgid in covered:
             continue
@@ -292,7 +295,7 @@ def _handle_thread(store: StateStore, list_name: str, msgid: str, messages: list
                    now: float) -> list[Outcome]:
     """Record a thread's messages and act on each series with a hit."""
     outcomes = []
-    messages = [m for m in messages if not _own(m, config)]
+    messages = [m for m in messages if not is_own_mail(m, config.bot)]
     ids = [m.msgid for m in messages if m.msgid]
     with store.transaction():
         store.add_seen(list_name, ids, now)
@@ -400,11 +403,6 @@ def series_key(series: Series) -> str:
     return first.message.in_reply_to or first.message.msgid or first.message.source
 
 
-def _own(message: Message, config: Config) -> bool:
-    from reviewbot.reply import is_own_mail
-    return is_own_mail(message, config.bot)
-
-
 def _mail_time(message: Message) -> float | None:
     """The epoch of a message's Date header, or None."""
     try:
@@ -501,11 +499,15 @@ def run_forever(client: Any, store: StateStore, ruleset: Any, config: Config, ou
             polled = [o for o in outcomes if o.action in ("polled", "error") and not o.key]
             failures = failures + 1 if polled and all(o.action == "error" for o in polled) else 0
             delay = float(interval)
+            asked = max((o.retry_after or 0.0 for o in outcomes), default=0.0)
             if failures:
                 delay = min(MAX_BACKOFF, interval * 2 ** min(failures, 10)) * (0.75 + random.random() / 4)
                 log.warning("%d failed poll(s) in a row; next poll in %.0f s", failures, delay)
-            else:
-                log.info("next poll in %d s", interval)
+            if asked > delay:
+                delay = min(asked, 24 * 3600.0)
+                log.warning("the server asked to wait %.0f s; next poll then", asked)
+            if not failures:
+                log.info("next poll in %.0f s", delay)
             stopper.event.wait(delay)
     finally:
         if own:

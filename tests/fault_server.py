@@ -16,10 +16,8 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import pytest
 
 
 @dataclass
@@ -151,13 +149,6 @@ class FaultServer:
         """The requests whose path contains ``fragment``."""
         with self._lock:
             return [s for s in self.seen if fragment in s.path]
-
-
-@pytest.fixture
-def fault_server() -> Iterator[FaultServer]:
-    """A running :class:`FaultServer` that answers 404 until told otherwise."""
-    with FaultServer() as server:
-        yield server
 
 
 def free_port_closed() -> int:

@@ -14,6 +14,7 @@ integration tests can never silently stop running.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import os
 import re
@@ -168,11 +169,13 @@ class PublicInbox:
         self.proc = None
 
 
-@pytest.fixture
-def public_inbox(tmp_path: Path) -> Iterator[PublicInbox]:
-    """A running public-inbox with an empty ``kvmarm`` inbox."""
+@contextlib.contextmanager
+def running_inbox(root: Path) -> Iterator[PublicInbox]:
+    """A running public-inbox with an empty ``kvmarm`` inbox under ``root``,
+    stopped afterwards; skips (or, in CI, fails) without public-inbox.
+    Test modules wrap it in a ``public_inbox`` fixture."""
     require_public_inbox()
-    inbox = PublicInbox(tmp_path / "pi").init().start()
+    inbox = PublicInbox(root / "pi").init().start()
     try:
         yield inbox
     finally:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import email.utils
 import gzip
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -19,13 +20,29 @@ import requests
 from reviewbot import __version__
 from reviewbot.config import LoreConfig
 from reviewbot.errors import RemoteError
-from reviewbot.lore import (AtomEntry, LoreClient, LoreError, gunzip, parse_atom, quote_msgid)
+from reviewbot.lore import AtomEntry, LoreClient, LoreError, gunzip, parse_atom, quote_msgid
+
 try:  # the helpers sit beside this file; import them whether tests/ is a package or not
-    from tests.fault_server import FaultServer, Reply, fault_server, free_port_closed, gz, truncated_gz  # noqa: F401
-    from tests.public_inbox import mail_date, public_inbox  # noqa: F401
+    from tests.fault_server import FaultServer, Reply, free_port_closed, gz, truncated_gz
+    from tests.public_inbox import PublicInbox, mail_date, running_inbox
 except ImportError:
-    from fault_server import FaultServer, Reply, fault_server, free_port_closed, gz, truncated_gz  # noqa: F401
-    from public_inbox import mail_date, public_inbox  # noqa: F401
+    from fault_server import FaultServer, Reply, free_port_closed, gz, truncated_gz
+    from public_inbox import PublicInbox, mail_date, running_inbox
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    """A running FaultServer that answers 404 until told otherwise."""
+    with FaultServer() as server:
+        yield server
+
+
+@pytest.fixture
+def public_inbox(tmp_path: Path) -> Iterator[PublicInbox]:
+    """A running public-inbox serving an empty ``kvmarm`` inbox."""
+    with running_inbox(tmp_path) as inbox:
+        yield inbox
+
 
 ATOM_HEAD = (b'<?xml version="1.0" encoding="us-ascii"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
              b'xmlns:thr="http://purl.org/syndication/thread/1.0"><title>t</title>')
@@ -341,7 +358,7 @@ index 1111111..2222222 100644
 
 
 @pytest.mark.integration
-def test_against_public_inbox(public_inbox) -> None:  # type: ignore[no-untyped-def]
+def test_against_public_inbox(public_inbox: PublicInbox) -> None:
     public_inbox.add(PATCH.format(date=mail_date(), msgid="one/1@example.org"))
     public_inbox.add(PATCH.format(date=mail_date(), msgid="two@example.org").replace(
         "[PATCH]", "[PATCH v2]"))

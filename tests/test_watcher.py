@@ -13,7 +13,6 @@ Three layers of tests:
 from __future__ import annotations
 
 import email.utils
-import gzip
 import json
 import mailbox
 import os
@@ -22,7 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,10 +41,18 @@ from reviewbot.watcher import (MIN_INTERVAL, MaildirSource, Outcome, Stopper, po
 
 try:  # the helpers sit beside this file; import them whether tests/ is a package or not
     from tests.fault_server import FaultServer, Reply, gz, truncated_gz, wait_until
-    from tests.public_inbox import PublicInbox, mail_date, public_inbox  # noqa: F401
+    from tests.public_inbox import PublicInbox, mail_date, running_inbox
 except ImportError:
     from fault_server import FaultServer, Reply, gz, truncated_gz, wait_until
-    from public_inbox import PublicInbox, mail_date, public_inbox  # noqa: F401
+    from public_inbox import PublicInbox, mail_date, running_inbox
+
+
+@pytest.fixture
+def public_inbox(tmp_path: Path) -> Iterator[PublicInbox]:
+    """A running public-inbox serving an empty ``kvmarm`` inbox."""
+    with running_inbox(tmp_path) as inbox:
+        yield inbox
+
 
 ROOT = Path(__file__).resolve().parent.parent
 HYP = "arch/arm64/kvm/hyp/nvhe/host.S"

@@ -1,0 +1,45 @@
+"""``reviewbot rules list|show|test|validate``."""
+
+from __future__ import annotations
+
+from reviewbot.cli import main
+
+
+def test_list_names_every_rule(capsys):
+    assert main(["rules", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "arm64.sysreg.msr-mrs-operand-order" in out and "arm64.hyp.missing-kern-hyp-va" in out
+
+
+def test_show_renders_the_documentation(capsys):
+    assert main(["rules", "show", "arm64.hyp.missing-kern-hyp-va"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("arm64.hyp.missing-kern-hyp-va: a kernel VA used as an address at EL2")
+    for heading in ("What it checks", "Why it matters", "Example", "Use instead", "References"):
+        assert f"## {heading}" in out
+    assert "code: nvhe" in out and "diff mode: new" in out
+
+
+def test_show_unknown_rule(capsys):
+    assert main(["rules", "show", "nope"]) == 2
+    assert "no rule is called 'nope'" in capsys.readouterr().err
+
+
+def test_rules_test_ends_with_the_plain_summary_line(capsys):
+    assert main(["rules", "test", "arm64.sysreg.write-to-read-only"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "12 passed, 0 failed"
+
+
+def test_validate_reports_file_line_key_and_choices(capsys, tmp_path):
+    bad = tmp_path / "my.rule.yaml"
+    bad.write_text("id: my.rule\ntitle: a title\nseverity: fatal\nmessage: m\nmatch: nop\n"
+                   "description: x\nreferences: [r]\n")
+    assert main(["rules", "validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}:3: severity: 'fatal' is not one of: error, warning, info" in out
+    assert f"{bad}:6: description:" in out
+
+
+def test_validate_the_pack(capsys):
+    assert main(["rules", "validate"]) == 0
