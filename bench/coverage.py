@@ -7,7 +7,7 @@ Each REPO is a git repository (bare or not); its AArch64 ``.S`` files at
 HEAD are read straight from git (``ls-tree`` + ``cat-file --batch``): files
 whose path contains ``aarch64``, ``arm64`` or ``armv8``, or whose name ends in
 ``_a64.S``, less those under AArch32-only paths (``aarch32``, ``arm32``,
-``_a32``).  Coverage is the share of code statements (everything but
+``_a32``) and linker scripts (``.ld.S``).  Coverage is the share of code statements (everything but
 comments and blank lines) parsed into real nodes rather than ``Unparsed``.
 Prints per-project coverage, then the most common unparsed patterns.
 """
@@ -35,7 +35,8 @@ def aarch64_files(repo: str) -> list[str]:
     names = subprocess.run(["git", "-C", repo, "ls-tree", "-r", "--name-only", "HEAD"],
                            check=True, capture_output=True, text=True).stdout.split("\n")
     return sorted(n for n in names
-                  if n.endswith(".S") and _AARCH64.search(n) and not _AARCH32.search(n))
+                  if n.endswith(".S") and not n.endswith((".ld.S", ".lds.S"))
+                  and _AARCH64.search(n) and not _AARCH32.search(n))
 
 
 def read_files(repo: str, paths: list[str]) -> dict[str, str]:

@@ -24,8 +24,9 @@ import os
 import re
 from pathlib import Path
 
-from reviewbot.asm_ast import Instruction, Statement, Unparsed
+from reviewbot.asm_ast import Expression, Instruction, Statement, Unparsed
 from reviewbot.asm_build import AstBuilder, Invalid
+from reviewbot.asm_mnemonics import is_instruction
 from reviewbot.asm_scan import Scanner
 from reviewbot.errors import AsmSyntaxError
 from reviewbot.resources import grammar_path
@@ -36,6 +37,7 @@ _parser = None
 _builder = AstBuilder()
 _MEMO: dict[tuple[str, int], tuple] = {}
 _MEMO_LIMIT = 200_000
+_MNEMONIC = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*(?![A-Za-z0-9_.$\\])")
 
 
 def cache_file(grammar: str | None = None) -> Path | None:
@@ -63,6 +65,7 @@ def _get_parser():
         if cache is not None and not os.access(cache.parent, os.W_OK) and not cache.exists():
             cache = None
         _parser = Lark(grammar, parser="lalr", lexer="contextual", transformer=_builder,
+                       start=["start", "macro_call", "macro_argument"],
                        propagate_positions=False, maybe_placeholders=False,
                        cache=str(cache) if cache is not None else False)
     return _parser
@@ -96,12 +99,14 @@ def _parse_body(text: str, line: int, col0: int) -> list:
         builder.col0 = col0
         builder.line = 0
         try:
-            hit = tuple(parser.parse(text))
+            hit = tuple(parser.parse(text, start="start"))
         except Exception as exc:  # lark's UnexpectedInput or Invalid
             if not isinstance(exc, Invalid) and not _is_lark_error(exc):
                 raise
-            pos, message = _describe(exc, text)
-            hit = (Unparsed(text, 0, col0 + 1, f"column {col0 + pos + 1}: {message}"),)
+            hit = _macro_call(text, col0)
+            if hit is None:
+                pos, message = _describe(exc, text)
+                hit = (Unparsed(text, 0, col0 + 1, f"column {col0 + pos + 1}: {message}"),)
         if len(_MEMO) >= _MEMO_LIMIT:
             _MEMO.clear()
         _MEMO[key] = hit
@@ -116,6 +121,52 @@ def _parse_body(text: str, line: int, col0: int) -> list:
 
             out.append(replace(node, line=line))
     return out
+
+
+_KEYWORD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _macro_call(text: str, col0: int) -> tuple | None:
+    """``text`` read as a gas macro invocation (see ``macro_call`` in the
+    grammar), or None when its mnemonic is an instruction or it does not read."""
+    m = _MNEMONIC.match(text)
+    if m is None or is_instruction(m.group().lower()):
+        return None
+    parser = _get_parser()
+    builder = _builder
+    builder.text = text
+    builder.col0 = col0
+    try:
+        tokens = parser.parse(text, start="macro_call")
+    except Exception as exc:
+        if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+            raise
+        return None
+    mnemonic_tok = tokens[0]
+    mnemonic = str(mnemonic_tok) if "\\" in mnemonic_tok else mnemonic_tok.lower()
+    operands = []
+    previous_comma = True
+    for tok in tokens[1:]:
+        col = col0 + tok.start_pos + 1
+        if tok == ",":
+            if previous_comma and operands:
+                operands.append(Expression("", col))
+            previous_comma = True
+            continue
+        previous_comma = False
+        if _KEYWORD_ARG.match(tok):
+            operands.append(Expression(str(tok), col))
+            continue
+        builder.text = str(tok)
+        builder.col0 = col - 1
+        try:
+            part = parser.parse(str(tok), start="macro_argument")
+            operands.append(builder.operand(part, mnemonic, len(operands)))
+        except Exception as exc:
+            if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+                raise
+            operands.append(Expression(str(tok), col))
+    return (Instruction(mnemonic, tuple(operands), 0, col0 + mnemonic_tok.start_pos + 1, text),)
 
 
 def _is_lark_error(exc: Exception) -> bool:
@@ -201,7 +252,7 @@ def parse_pattern(text: str) -> Instruction:
     builder.line = 1
     builder.pattern = True
     try:
-        nodes = parser.parse(stripped)
+        nodes = parser.parse(stripped, start="start")
     except Exception as exc:
         if not isinstance(exc, Invalid) and not _is_lark_error(exc):
             raise

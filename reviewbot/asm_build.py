@@ -122,6 +122,19 @@ EXTENDS = frozenset(
     "uxtb uxth uxtw uxtx sxtb sxth sxtw sxtx lsl lsr asr ror msl".split())
 
 
+_ESCAPES = {"n": 10, "r": 13, "t": 9, "0": 0, "b": 8, "f": 12, "v": 11, "a": 7, "e": 27}
+
+
+def char_value(text: str) -> int | None:
+    """The value of a character constant: ``'a'``, ``'\\n'``, gas's ``'a``."""
+    body = text[1:-1] if len(text) > 2 and text.endswith("'") else text[1:]
+    if len(body) == 1:
+        return ord(body)
+    if len(body) == 2 and body[0] == "\\":
+        return _ESCAPES.get(body[1], ord(body[1]))
+    return None
+
+
 def number(text: str) -> int | None:
     """The value of a gas number (``0x10``, ``0b101``, ``010`` octal, ``16``);
     None for a float."""
@@ -161,6 +174,8 @@ def const_value(items: list) -> int | None:
             value = {"-": -operand, "+": operand, "~": ~operand, "!": int(not operand)}[str(item)]
         elif item.type == "NUMBER":
             value = number(item)
+        elif item.type == "CHAR":
+            value = char_value(item)
         else:
             value = None
         if value is None:
@@ -263,6 +278,12 @@ class AstBuilder:
         return Directive(".req", (lhs.split()[0], str(reg)), self.line,
                          self.col0 + lhs.start_pos + 1, self.text[lhs.start_pos:].strip())
 
+    def macro_call(self, children):
+        return children
+
+    def macro_argument(self, children):
+        return children[0]
+
     def instruction(self, children):
         mnemonic_tok = children[0]
         if mnemonic_tok.type == "METAVAR":
@@ -329,8 +350,8 @@ class AstBuilder:
 
     def shift(self, children):
         op = children[0]
-        amount = children[-1]
-        return Part("shift", op.start_pos, _end(amount), (op, amount))
+        amount = children[-1] if len(children) > 1 else None
+        return Part("shift", op.start_pos, _end(children[-1]), (op, amount))
 
     def paren(self, children):
         return Part("paren", children[0].start_pos, children[-1].end_pos, children[1])
@@ -378,7 +399,8 @@ class AstBuilder:
             return self._reg_list(part)
         if kind == "shift":
             op, amount = part.data
-            amount_text = str(amount) if type(amount) is not Part else self._text(amount)
+            amount_text = (None if amount is None else
+                           str(amount) if type(amount) is not Part else self._text(amount))
             return Shift(self._text(part), op.lower(), amount_text, self._col(part))
         if kind == "pred":
             text = str(part.data)
@@ -410,6 +432,8 @@ class AstBuilder:
             return Immediate(str(item), number(item), self.col0 + item.start_pos + 1)
         if kind == "LABELREF":
             return Symbol(str(item), str(item), None, self.col0 + item.start_pos + 1)
+        if kind == "CHAR":
+            return Immediate(str(item), char_value(item), self.col0 + item.start_pos + 1)
         if kind == "METAVAR":
             return self._metavar(item)
         return Expression(str(item), self.col0 + item.start_pos + 1)

@@ -22,7 +22,7 @@ from reviewbot.asm_ast import (
 
 _MACRO_PART = r"\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|@|\(\))"
 _WORD = rf"(?:[A-Za-z_.$]|{_MACRO_PART})(?:[A-Za-z0-9_.$]|{_MACRO_PART})*"
-LABEL_RE = re.compile(rf"[ \t]*({_WORD}|[0-9]+):")
+LABEL_RE = re.compile(rf"[ \t]*({_WORD}|[0-9]+|[A-Za-z_][A-Za-z0-9_]*\([^()]*\)):")
 ASSIGN_RE = re.compile(r"([A-Za-z_.$][A-Za-z0-9_.$]*)[ \t]*=(?!=)[ \t]*(\S(?:.*\S)?)$")
 REQ_RE = re.compile(rf"([A-Za-z_][A-Za-z0-9_]*)[ \t]+\.req(?![A-Za-z0-9_.$])[ \t]*({_WORD})$",
                     re.IGNORECASE)
@@ -34,7 +34,8 @@ CMACRO_RE = re.compile(
 _OBJDUMP_INSN = re.compile(
     r"[ \t]*[0-9a-fA-F]+:[ \t]+(?:[0-9a-fA-F]{8}|[0-9a-fA-F]{4} [0-9a-fA-F]{4})[ \t]+(?=\S)")
 _OBJDUMP_FUNC = re.compile(r"[ \t]*[0-9a-fA-F]+ <([^<>]+)>:[ \t]*$")
-_SPECIAL = re.compile(r'"|//|/\*|;')
+_SPECIAL = re.compile(r'"|\'|//|/\*|;')
+_CHAR_TAIL = re.compile(r"(?:[^'\\]|\\.)'?")
 _STRING_TAIL = re.compile(r'(?:[^"\\]|\\.)*"?')
 _PREPROCESSOR = re.compile(r"[ \t]*#[ \t]*([A-Za-z_][A-Za-z0-9_]*|[0-9]+)?[ \t]*(.*)$", re.S)
 _PARAM = re.compile(
@@ -161,7 +162,8 @@ class Scanner:
                         col = len(line) - len(line.lstrip())
                         out.append(Label(m.group(1), number, col + 1, line.strip()))
                         continue
-            if pos == 0 and "/" not in line and '"' not in line and ";" not in line:
+            if pos == 0 and "/" not in line and '"' not in line and ";" not in line \
+                    and "'" not in line:
                 code, semis, comments = line, (), ()
             else:
                 code, semis, comments = self._split(line, pos, objdump)
@@ -287,8 +289,8 @@ class Scanner:
                 break
             s = m.start()
             tok = m.group()
-            if tok == '"':
-                e = _STRING_TAIL.match(line, s + 1).end()
+            if tok == '"' or tok == "'":
+                e = (_STRING_TAIL if tok == '"' else _CHAR_TAIL).match(line, s + 1).end()
                 pieces.append(line[i:e])
                 i = e
                 continue

@@ -24,7 +24,8 @@ from reviewbot.asm_ast import Comment, Label, Literal, MacroDef, MacroEnd
 from reviewbot.matchers import AsmUnit, Hit, matcher
 
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\(\)")
-_QUOTED = re.compile(r"'([^'\n]{2,60})'|`([^`\n]{2,60})`")
+# An opening quote never follows a word character: "sp' = sp + x0" is a prime, not a quote.
+_QUOTED = re.compile(r"(?<![\w'])'([^'\s][^'\n]{0,58}[^'\s])'(?!\w)|`([^`\n]{2,60})`")
 _POOL = re.compile(r"\b(constant|literal)[ -]pool\b", re.IGNORECASE)
 _REGISTER = re.compile(r"\b([xw](?:[12]?\d|30)|[a-z][a-z0-9]*_el[0-3])\b")
 _WEIGHTS = {"call": 1, "quoted": 2, "pool": 2, "register": 1}

@@ -75,13 +75,20 @@ def version_at(day: date) -> KernelVersion | None:
 
 
 def version_from_mail_date(header: str | None) -> KernelVersion | None:
-    """The kernel a patch mailed with this ``Date:`` header most likely applies to."""
+    """The kernel a patch mailed with this ``Date:`` header most likely
+    applies to: the release candidates after the latest release then (a
+    patch mailed in July 2020, after v5.7, is written against v5.8-rc)."""
     if not header:
         return None
     try:
-        return version_at(parsedate_to_datetime(header).date())
+        released = version_at(parsedate_to_datetime(header).date())
     except (TypeError, ValueError, IndexError):
         return None
+    if released is None:
+        return None
+    versions = [v for v, _ in RELEASES]
+    index = versions.index(released)
+    return versions[index + 1] if index + 1 < len(versions) else KernelVersion(released.major, released.minor + 1)
 
 
 def version_from_makefile(text: str) -> KernelVersion | None:

@@ -19,14 +19,14 @@ from reviewbot.asm_ast import (
     MacroArg, MacroDef, MacroEnd, Memory, MetaVar, Preprocessor, Register, RegList, Shift, SysReg, Symbol,
 )
 from reviewbot.context import StatementContext
-from reviewbot.semantics import effects
+from reviewbot.semantics import effects, is_instruction
 
 Bindings = Mapping[str, Any]
 
 STOP_KINDS = ("label", "branch", "call", "return", "macro-boundary", "section-change", "function-boundary")
 KINDS = ("gpr", "gpr64", "gpr32", "sp", "zr", "vector", "fp", "sve", "pred", "za", "reg",
          "sysreg", "immediate", "literal", "literal-symbol", "literal-constant", "macro-arg",
-         "symbol", "label", "memory", "shift", "reglist", "expression", "mnemonic")
+         "symbol", "label", "memory", "shift", "reglist", "expression", "mnemonic", "macro")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ class Region:
 def operand_kinds(op: Any) -> frozenset[str]:
     """The ``kind`` names a ``where`` constraint can ask of a bound value."""
     if isinstance(op, str):
-        return frozenset({"mnemonic"})
+        return frozenset({"mnemonic"} if is_instruction(op) else {"mnemonic", "macro"})
     if isinstance(op, Register):
         kinds = {"reg", op.kind}
         if op.kind in ("gpr64", "gpr32"):

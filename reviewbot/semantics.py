@@ -39,6 +39,9 @@ _READ_WRITE_FIRST = frozenset({"movk", "bfi", "bfxil", "bfm", "bfc", "ins", "mov
 #: are under ``defines``.
 MACROS: dict[str, dict[str, tuple]] = {
     "kern_hyp_va": {"writes": (0,), "reads": (0,)},
+    "kimg_hyp_va": {"writes": (0, 1), "reads": (0,)},
+    "hyp_kimg": {"writes": (0, 1), "reads": (0,)},
+    "ksym_hyp_va": {"writes": (0,), "reads": (0, 1)},
     "hyp_kimg_va": {"writes": (0, 1), "reads": (0,)},
     "hyp_pa": {"writes": (0, 1), "reads": (0,)},
     "adr_l": {"writes": (0,), "reads": ()},
@@ -180,6 +183,16 @@ uzp2 trn1 trn2 tbl tbx
 def _looks_like_instruction(mnemonic: str) -> bool:
     base = mnemonic.split(".")[0]
     return base in _DATA or bool(_LOAD.match(base) or _STORE.match(base) or _ATOMIC.match(base))
+
+
+def is_instruction(mnemonic: str) -> bool:
+    """True for an A64 instruction, False for what must be a macro."""
+    m = mnemonic.lower()
+    if m.startswith(("b.", "bc.")) or m in _BRANCHES | _CALLS | _RETURNS | _NO_REGS | _COMPARES:
+        return True
+    if m in ("msr", "mrs", "sys", "sysl", "tlbi", "dc", "ic", "at", "hint", "ldr", "str"):
+        return True
+    return _looks_like_instruction(m)
 
 
 def is_branch(ins: Instruction) -> bool:

@@ -23,7 +23,9 @@ from reviewbot.patterns import Match, Node, Region, compile_formula, test, value
 from reviewbot.semantics import CALL_CLOBBERED, effects, reg_key
 
 #: Instructions whose result carries the taint of their register inputs.
-PROPAGATORS = frozenset({"mov", "add", "sub", "orr", "eor", "adds", "subs", "bic", "ror"})
+#: ``sub`` only with an immediate: subtracting a register (kimage_voffset,
+#: a hyp offset) moves the value to another address space.
+PROPAGATORS = frozenset({"mov", "add", "sub", "orr"})
 
 _FUNC_START = re.compile(r"^(SYM_FUNC_START\w*|SYM_CODE_START\w*|ENTRY|__HYP_FUNC)$")
 _FUNC_END = re.compile(r"^(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)$")
@@ -222,8 +224,10 @@ class TaintMatcher:
                 state.pop(reg, None)
             return state
         incoming = [state[r] for r in eff.reads if r in state]
+        propagates = stmt.mnemonic in PROPAGATORS and not (
+            stmt.mnemonic == "sub" and len(stmt.operands) >= 3 and reg_key(stmt.operands[2]) is not None)
         for reg in eff.writes:
-            if incoming and stmt.mnemonic in PROPAGATORS:
+            if incoming and propagates:
                 first = incoming[0]
                 state[reg] = Taint(first.label, first.steps + (step,))
             else:

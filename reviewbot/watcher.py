@@ -392,15 +392,19 @@ def is_ready(series: Series, record: SeriesRecord, now: float, timeout: float) -
 
 
 def series_key(series: Series) -> str:
-    """A stable name for a series revision: the Message-ID of its cover
-    letter, else of its first patch, else the message its earliest present
-    patch answers (the missing cover or first patch)."""
+    """A stable name for a series revision, the same whichever of its
+    messages have arrived: the message its later patches answer (the cover
+    letter, or patch 1 when there is no cover, as git send-email threads
+    them), else the cover letter, else the first patch."""
+    later = [p for p in series.patches if (p.tags.index or 0) > 1 and p.message.in_reply_to]
+    if later:
+        parent = min(later, key=lambda p: p.tags.index or 0).message.in_reply_to
+        assert parent is not None
+        return parent
     if series.cover is not None and series.cover.msgid:
         return series.cover.msgid
-    first = series.patches[0]
-    if first.tags.index in (None, 1) or series.total is None:
-        return first.message.msgid or first.message.source
-    return first.message.in_reply_to or first.message.msgid or first.message.source
+    first = series.patches[0].message
+    return first.msgid or first.source
 
 
 def _mail_time(message: Message) -> float | None:

@@ -103,7 +103,7 @@ def test_the_users_git_configuration_does_not_change_what_is_read(capsys, in_rep
     monkeypatch.chdir(in_repo / "arch")
     assert SWAP_AT in run(capsys, "check", "--git", "HEAD~1..")[1]
     edit(in_repo, ENTRY, ("\tret\n", "\tmsr\tx1, tpidr_el2\n\tret\n"))
-    assert f"{ENTRY}:7: error" in run(capsys, "check")[1]
+    assert f"{ENTRY}:8: error" in run(capsys, "check")[1]
 
 
 # --- the checkout's uncommitted changes --------------------------------------------------------
@@ -116,7 +116,7 @@ def test_no_arguments_in_a_checkout_checks_staged_and_unstaged_changes(capsys, i
     code, out, err = run(capsys, "check")
     assert (code, err) == (1, "")
     assert SWAP_AT in out
-    assert "arch/arm64/kernel/hyp-stub.S:34: error: [arm64.sysreg.write-to-read-only]" in out
+    assert "arch/arm64/kernel/hyp-stub.S:35: error: [arm64.sysreg.write-to-read-only]" in out
     assert run(capsys, "check", "--git") == (code, out, err)
 
 

@@ -711,3 +711,22 @@ def test_public_inbox_watch_sigterm_finishes_and_exits(public_inbox: PublicInbox
     assert "under the floor; polling every 60 s" in text
     assert "reviewed '[PATCH 0/1] KVM: arm64: term' v1" in text and "stopped after 1 poll(s)" in text
     assert _replies(tmp_path) == ["<term-v1-1@example.org>"]
+
+
+def test_the_series_key_does_not_depend_on_what_has_arrived() -> None:
+    from reviewbot.mail import assemble_series
+    from reviewbot.watcher import series_key
+
+    def key(raws: list[str]) -> str:
+        series, _ = assemble_series([parse_message(r.encode()) for r in raws])
+        assert len(series) == 1
+        return series_key(series[0])
+
+    with_cover = series_mails("k", 1, 3)
+    assert {key(with_cover), key(with_cover[1:]), key(with_cover[2:]), key(with_cover[:2])} == {"k-v1-0@example.org"}
+    no_cover = [patch_mail("n1@x", "[PATCH 1/3] a"),
+                patch_mail("n2@x", "[PATCH 2/3] b", in_reply_to="n1@x", references=["n1@x"]),
+                patch_mail("n3@x", "[PATCH 3/3] c", in_reply_to="n1@x", references=["n1@x"])]
+    assert {key(no_cover), key(no_cover[:1]), key(no_cover[1:]), key(no_cover[2:])} == {"n1@x"}
+    v2 = series_mails("k", 2, 2, in_reply_to="k-v1-0@example.org")
+    assert key(v2) == key(v2[1:]) == "k-v2-0@example.org"

@@ -26,3 +26,10 @@ exit:
 	// Restore the host context, see __guest_enter()
 	get_host_ctxt	x2, x3
 	ret
+
+.macro test_overflow shift, label
+	add	sp, sp, x0			// sp' = sp + x0
+	// ok: arm64.comment.stale
+	sub	x0, sp, x0			// x0' = sp' - x0 = (sp + x0) - x0 = sp
+	tbnz	x0, #\shift, \label
+.endm

@@ -45,3 +45,10 @@ table:
 	// ok: arm64.hyp.kernel-va-literal
 	.quad	0
 	.popsection
+	.pushsection	.hyp.text, "ax"
+macro_conversion:
+	// ok: arm64.hyp.kernel-va-literal
+	ldr	x0, =__kvm_hyp_host_vector
+	kimg_hyp_va x0, x1
+	msr	vbar_el2, x0
+	.popsection

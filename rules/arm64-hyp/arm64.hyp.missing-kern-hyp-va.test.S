@@ -80,3 +80,11 @@ constant:
 	// ok: arm64.hyp.missing-kern-hyp-va
 .endm
 	.popsection
+	.pushsection	.hyp.text, "ax"
+to_physical:
+	ldr	x5, =__kvm_handle_stub_hvc
+	ldr_l	x6, kimage_voffset
+	sub	x5, x5, x6
+	// ok: arm64.hyp.missing-kern-hyp-va
+	br	x5
+	.popsection
