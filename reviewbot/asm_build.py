@@ -278,6 +278,12 @@ class AstBuilder:
         return Directive(".req", (lhs.split()[0], str(reg)), self.line,
                          self.col0 + lhs.start_pos + 1, self.text[lhs.start_pos:].strip())
 
+    def operands(self, children):
+        if len(children) == 1:
+            return children
+        children[0].append(children[1])
+        return children[0]
+
     def macro_call(self, children):
         return children
 
@@ -294,7 +300,7 @@ class AstBuilder:
             mnemonic = str(mnemonic_tok)
         else:
             mnemonic = mnemonic_tok.lower()
-        parts = children[1:]
+        parts = children[1] if len(children) > 1 else ()
         operands = []
         last = len(parts) - 1
         for i, part in enumerate(parts):

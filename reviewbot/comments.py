@@ -7,8 +7,8 @@ blank line, a label or the end of the macro; for a trailing comment, its own
 line).  Two triggers:
 
 - the patch adds the comment (new, or moved with code): it is stale when
-  what it names is missing from the code it sits on (weighted, so one
-  cross-reference to a function elsewhere is not enough);
+  code it quotes, or the literal pool, is missing from the code it sits on
+  (calls it names add weight, but alone they are cross-references);
 - the patch changes the code under a comment it leaves alone: it is stale
   when something it names was in the old code and is gone from the new.
 """
@@ -138,7 +138,10 @@ class CommentMatcher:
             block_rows = [rows[s.line - 1] for s in block if 0 < s.line <= len(rows)]
             if any(r.kind == "+" for r in comment_rows):
                 stale = [m for m in mentions(stmt.text, self.kinds) if not m.found_in(block)]
-                if sum(_WEIGHTS[m.kind] for m in stale) >= self.min_weight:
+                # cross-references to functions elsewhere are normal in a new
+                # comment; it takes code or the literal pool that is not there
+                strong = any(m.kind in ("quoted", "pool") for m in stale)
+                if strong and sum(_WEIGHTS[m.kind] for m in stale) >= self.min_weight:
                     yield self._hit(stmt, stale, "added", (stmt.line,))
             elif any(r.kind == "+" for r in block_rows) or _deletion_inside(block_rows):
                 old = old_comments.get(comment_rows[0].old_line) if comment_rows else None

@@ -108,6 +108,12 @@ class LoreConfig:
     max_response_bytes: int = 64 * 1024 * 1024
 
 
+#: Patches that touch hyp code or the headers its macros live in.  ``dfn:``
+#: matches whole file names (it is not a prefix search).
+_HYP_QUERY = ("dfn:arch/arm64/kvm/hyp OR dfn:arch/arm64/include/asm/kvm_asm.h"
+              " OR dfn:arch/arm64/include/asm/kvm_hyp.h OR dfn:arch/arm64/include/asm/kvm_mmu.h")
+
+
 @dataclass(frozen=True, slots=True)
 class WatchQuery:
     """One list and the search that finds patches worth reviewing on it."""
@@ -121,8 +127,8 @@ class WatchConfig:
     """What the watcher follows and how often."""
 
     queries: tuple[WatchQuery, ...] = (
-        WatchQuery(list="kvmarm", query="dfn:arch/arm64/kvm/hyp OR dfn:arch/arm64/include/asm/kvm_"),
-        WatchQuery(list="linux-arm-kernel", query="dfn:arch/arm64/kvm/hyp"),
+        WatchQuery(list="kvmarm", query=_HYP_QUERY),
+        WatchQuery(list="linux-arm-kernel", query=_HYP_QUERY),
     )
     interval: int = 600  # seconds between polls (never below 60)
     series_timeout: int = 3600  # review an incomplete series after this many seconds

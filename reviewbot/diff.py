@@ -31,7 +31,9 @@ def parse_patch(text: str, *, source: str = "<diff>", first_line: int = 1) -> tu
     input and the hunk when the diff cannot be read.
     """
     text = _strip_signature(text.replace("\r\n", "\n"))
-    _check_hunk_counts(text, source, first_line)
+    end = _check_hunk_counts(text, source, first_line)
+    if end is not None:
+        text = "\n".join(text.split("\n")[:end]) + "\n"
     try:
         patch_set = unidiff.PatchSet(text)
     except UnidiffParseError as exc:
@@ -49,8 +51,14 @@ def _strip_signature(text: str) -> str:
     return text[: match.start()] if match else text
 
 
-def _check_hunk_counts(text: str, source: str, first_line: int) -> None:
-    """Each hunk must hold exactly the lines its header announces."""
+def _is_signature(line: str) -> bool:
+    """``-- `` (or ``--``, once a mailer strips trailing blanks) ends the diff."""
+    return line in ("-- ", "--")
+
+
+def _check_hunk_counts(text: str, source: str, first_line: int) -> int | None:
+    """Each hunk must hold exactly the lines its header announces.  Returns
+    the index of a signature line that ends the diff, if there is one."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the text's final newline ends the last line; it is not an empty line
@@ -88,9 +96,11 @@ def _check_hunk_counts(text: str, source: str, first_line: int) -> None:
             number += 1
         if number < len(lines):
             extra = lines[number]
+            if _is_signature(extra):
+                return number
             if extra[:1] in ("+", "-", " ") and not extra.startswith(_FILE_BOUNDARY):
-                if not (extra == "-- " or extra.startswith("-- ")):
-                    raise DiffParseError(source, f"{where} is longer than its header says")
+                raise DiffParseError(source, f"{where} is longer than its header says")
+    return None
 
 
 def _file_change(patched: unidiff.PatchedFile, first_line: int) -> FileChange:

@@ -246,8 +246,8 @@ class LoreClient:
     def _delay(self, attempt: int) -> float:
         """Exponential backoff with jitter: between half and all of
         ``backoff * 2**attempt``, capped."""
-        ceiling = min(self.max_backoff, self.backoff * (2 ** attempt))
-        return ceiling / 2 + self.random() * ceiling / 2
+        ceiling = min(self.max_backoff, self.backoff * (2.0 ** attempt))
+        return ceiling / 2 + float(self.random()) * ceiling / 2
 
     def _attempt(self, method: str, url: str, params: Mapping[str, str] | None,
                  ok_404: bool, conditional: bool, gzipped: bool) -> _Response:

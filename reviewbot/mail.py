@@ -303,8 +303,8 @@ def _series_key(message: Message, tags: SubjectTags, by_id: dict) -> tuple:
     if tags.total is None:
         return ("single", message.msgid or message.source)
     for parent in (message.in_reply_to, *message.references):
-        if parent and parent in by_id:
-            return by_id[parent]
+        if parent and parent in by_id and by_id[parent][:2] == (tags.version, tags.total):
+            return by_id[parent]  # a v2 sent in reply to the v1 is a series of its own
     root = message.references[0] if message.references else message.in_reply_to
     key = (tags.version, tags.total, root or "")
     if message.msgid:

@@ -22,13 +22,15 @@ reviewbot is refused rather than misread.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewbot.errors import ConfigError
+from reviewbot.errors import ConfigError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +167,26 @@ class StateStore:
             self.db.execute("COMMIT")
         finally:
             self._depth = 0
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the watcher's lock on this state (a ``.lock`` file beside
+        it): two watchers on one state would review the same series twice.
+        UsageError when another process holds it."""
+        if self.path == ":memory:":
+            yield
+            return
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UsageError(f"{self.path}: another 'reviewbot watch' is using this state") from None
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     @property
     def schema_version(self) -> int:

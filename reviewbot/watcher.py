@@ -245,7 +245,7 @@ def run_once(client: Any, store: StateStore, ruleset: Any, config: Config, outbo
     stop = stop or (lambda: False)
     review = review or _engine_review
     source = as_source(client, config)
-    outcomes = source.poll(store, now)
+    outcomes: list[Outcome] = source.poll(store, now)
     covered: set[str] = set()
     work: list[tuple[str, str, SeriesRecord | None]] = [(l, m, None) for l, m in store.todo_hits()]
     for record in store.waiting_series():
@@ -268,7 +268,7 @@ def run_once(client: Any, store: StateStore, ruleset: Any, config: Config, outbo
             outcomes.append(Outcome("error", list_name, key=msgid, detail=str(exc)))
             continue
         if messages is None:
-            _thread_missing(store, list_name, msgid, waiting)
+            _thread_missing(store, list_name, msgid, waiting, now)
             continue
         covered.update(m.msgid for m in messages if m.msgid)
         covered.add(msgid)
@@ -278,14 +278,19 @@ def run_once(client: Any, store: StateStore, ruleset: Any, config: Config, outbo
     return outcomes
 
 
-def _thread_missing(store: StateStore, list_name: str, msgid: str, waiting: SeriesRecord | None) -> None:
+def _thread_missing(store: StateStore, list_name: str, msgid: str, waiting: SeriesRecord | None,
+                    now: float) -> None:
     """The server does not (yet) know a message it found: try again later,
-    a few times."""
+    a few times (a waiting series: for a day)."""
     with store.transaction():
         tries = store.note_try(msgid)
         if waiting is None and tries >= MAX_THREAD_TRIES:
             log.warning("%s: no thread after %d tries; given up", msgid, tries)
             store.mark_done([msgid])
+        elif waiting is not None and now - waiting.first_seen > LATE_WINDOW:
+            log.warning("%r v%d: its thread is gone from the server; given up", waiting.title,
+                        waiting.version)
+            store.mark_failed(waiting.key, now, "the thread is gone from the server", give_up=True)
         else:
             log.info("%s: thread not found on %s; will try again", msgid, list_name)
 
@@ -301,8 +306,8 @@ def _handle_thread(store: StateStore, list_name: str, msgid: str, messages: list
         store.add_seen(list_name, ids, now)
         hits = store.hits_among(ids) | ({msgid} if store.is_hit(msgid) else set())
         for series in _series_in(messages):
-            members = {p.message.msgid for p in series.patches}
-            if series.cover is not None:
+            members = {p.message.msgid for p in series.patches if p.message.msgid}
+            if series.cover is not None and series.cover.msgid:
                 members.add(series.cover.msgid)
             if not members & hits:
                 continue

@@ -203,12 +203,12 @@ def test_mirrors_take_over_when_the_primary_keeps_failing(fault_server: FaultSer
 
 def test_connection_refused_hang_and_dropped_connection_are_retried(fault_server: FaultServer) -> None:
     fault_server.route = lambda m, p, q: Reply(200, atom("ok@x"))
-    fault_server.fail_next(Reply(hang=3.0), Reply(drop=True))
+    fault_server.fail_next(Reply(hang=8.0), Reply(drop=True))
     sleeps = Sleeps()
     client = make_client(fault_server.url, sleep=sleeps, read_timeout=0.3)
     started = time.monotonic()
     assert client.new_atom("kvmarm")[0].msgid == "ok@x"
-    assert time.monotonic() - started < 2.5  # the read timeout cut the hang short
+    assert time.monotonic() - started < 5.0  # the read timeout cut the hang short
     assert len(sleeps) == 2
 
 

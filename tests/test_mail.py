@@ -104,3 +104,15 @@ def test_malformed_patch_is_marked_not_raised():
     messages, _ = parse_input(bad.encode(), source="bad.patch")
     patch = to_patch(messages[0])
     assert patch.error and "shorter than its header says" in patch.error
+
+
+def test_a_v2_sent_in_reply_to_the_v1_cover_is_its_own_series():
+    cover = ("From: A <a@example.org>\nMessage-Id: <c1@x>\nSubject: [PATCH 0/1] s\n\ncover\n")
+    v1 = make_patch("a.S", HUNK, subject="[PATCH 1/1] arm64: x", msgid="p1@x",
+                    extra_headers="In-Reply-To: <c1@x>\nReferences: <c1@x>\n")
+    v2 = make_patch("a.S", HUNK, subject="[PATCH v2 1/1] arm64: x", msgid="p2@x",
+                    extra_headers="In-Reply-To: <c1@x>\nReferences: <c1@x>\n")
+    data = "From x Mon Sep 17 00:00:00 2001\n" + cover + "\n" + v1 + "\n" + v2
+    messages, _ = parse_input(data.encode(), source="m")
+    series, _ = assemble_series(messages)
+    assert sorted((s.version, len(s.patches)) for s in series) == [(1, 1), (2, 1)]

@@ -105,3 +105,16 @@ def test_maildir_files_and_threads() -> None:
         assert store.maildir_known() == {"1.host", "2.host", "3.host", "4.host"}
         assert sorted(store.maildir_thread("p1@x")) == ["1.host", "2.host"]
         assert store.maildir_thread("unknown@x") == []
+
+
+def test_only_one_watcher_at_a_time_per_state(tmp_path: Path) -> None:
+    from reviewbot.errors import UsageError
+
+    path = tmp_path / "state.sqlite"
+    with StateStore(path) as first, StateStore(path) as second:
+        with first.exclusive():
+            with pytest.raises(UsageError, match="another 'reviewbot watch' is using this state"):
+                with second.exclusive():
+                    pass
+        with second.exclusive():  # released when the first one is done
+            pass

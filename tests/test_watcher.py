@@ -583,12 +583,12 @@ def test_the_watcher_rides_out_500s_garbage_and_truncated_gzip(http_rig: Any) ->
 def test_the_watcher_waits_as_told_by_429_and_survives_silence(http_rig: Any) -> None:
     rig = http_rig
     rig.post(*series_mails("slow", 1, 1, hyp=1))
-    rig.server.fail_next(Reply(429, headers={"Retry-After": "42"}), Reply(hang=2.0))
+    rig.server.fail_next(Reply(429, headers={"Retry-After": "42"}), Reply(hang=8.0))
     started = time.monotonic()
     out = rig.poll()
     assert [o.action for o in out] == ["polled", "reviewed"]
     assert rig.sleeps[0] == 42.0 and len(rig.sleeps) == 2
-    assert time.monotonic() - started < 2.0  # the hang was cut by the read timeout, not waited out
+    assert time.monotonic() - started < 5.0  # the hang was cut by the read timeout, not waited out
     assert actions(rig.poll()) == []
 
 

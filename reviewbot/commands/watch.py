@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_PARTIAL = 0, 1
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``watch`` to the command line."""
     parser = sub.add_parser(
         "watch",
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("reviewbot").setLevel(logging.INFO)  # a daemon says what it does
     rules = load_rules(config)
     source: Any = MaildirSource(config.watch.maildir) if config.watch.maildir else LoreClient(config.lore)
-    with StateStore(config.watch.state) as store, \
+    with StateStore(config.watch.state) as store, store.exclusive(), \
             Outbox(config.outbox.database, config.outbox.path) as outbox:
         outbox.flush_files()
         queue = ReplyQueue(outbox, config.bot, rules_version=rules.version)

@@ -33,3 +33,12 @@ exit:
 	sub	x0, sp, x0			// x0' = sp' - x0 = (sp + x0) - x0 = sp
 	tbnz	x0, #\shift, \label
 .endm
+
+cross_reference:
+	// ok: arm64.comment.stale
+	/*
+	 * check_serror() unmasks SError for a moment; see do_trap_serror()
+	 * and inject_abort() for what happens next.
+	 */
+	bl	check_serror
+	ret

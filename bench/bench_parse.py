@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Measure how fast :func:`reviewbot.asm.parse` reads whole files.
+
+    python bench/bench_parse.py [SOURCE ...] [--repeat N]
+
+SOURCE is a git repository (its AArch64 ``.S`` files at HEAD, chosen as in
+``bench/coverage.py``), a directory (its ``*.S`` files) or a file.  Without
+one, a synthetic corpus of kernel-style assembly is generated.  Everything
+runs on one core with the full AST built.  Reported:
+
+* throughput with a cold statement memo (first pass over the corpus) and a
+  warm one (the corpus again), in lines/s counting every line, as
+  checkpatch's figure does, and in code lines/s (lines holding a statement
+  that is not a comment);
+* peak memory of one cold pass (tracemalloc) and the process's max RSS;
+* import + grammar-load time in a fresh interpreter with the Lark cache
+  present, and the first-parse time of a small hunk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from reviewbot import asm  # noqa: E402
+from reviewbot.asm_ast import CODE_NODES, Unparsed  # noqa: E402
+
+
+def synthetic_corpus(lines: int = 50_000, seed: int = 1) -> dict[str, str]:
+    """Kernel-style assembly made up from templates (deterministic)."""
+    rnd = random.Random(seed)
+    regs = [f"x{n}" for n in range(31)] + [f"w{n}" for n in range(31)]
+    syms = [f"kvm_sym_{n}" for n in range(200)]
+    templates = [
+        lambda: f"\tmov\t{rnd.choice(regs)}, {rnd.choice(regs)}",
+        lambda: f"\tldr\t{rnd.choice(regs)}, [{rnd.choice(regs[:31])}, #{8 * rnd.randrange(64)}]",
+        lambda: f"\tstp\tx{rnd.randrange(30)}, x{rnd.randrange(30)}, [sp, #-{16 * rnd.randrange(1, 8)}]!",
+        lambda: f"\tldp\tx{rnd.randrange(30)}, x{rnd.randrange(30)}, [sp], #{16 * rnd.randrange(1, 8)}",
+        lambda: f"\tadr_l\t{rnd.choice(regs)}, {rnd.choice(syms)}",
+        lambda: f"\tadd\t{rnd.choice(regs[:31])}, {rnd.choice(regs[:31])}, #:lo12:{rnd.choice(syms)}",
+        lambda: f"\tmrs\tx{rnd.randrange(30)}, {rnd.choice(['tpidr_el2', 'vttbr_el2', 'esr_el2', 'far_el2'])}",
+        lambda: f"\tmsr\t{rnd.choice(['hcr_el2', 'vbar_el2', 'sctlr_el2'])}, x{rnd.randrange(30)}",
+        lambda: f"\tcbz\tx{rnd.randrange(30)}, {rnd.randrange(1, 9)}f",
+        lambda: f"{rnd.randrange(1, 9)}:\tb.ne\t{rnd.randrange(1, 9)}b",
+        lambda: f"\tkern_hyp_va\tx{rnd.randrange(30)}",
+        lambda: f"\t.quad\t{rnd.choice(syms)}",
+        lambda: f"\t// {rnd.choice(syms)} bookkeeping",
+        lambda: "",
+        lambda: f"SYM_FUNC_START({rnd.choice(syms)})",
+        lambda: f"#ifdef CONFIG_{rnd.choice(syms).upper()}",
+        lambda: "#endif",
+        lambda: "\tisb",
+        lambda: f"\tldr\tx{rnd.randrange(30)}, [x{rnd.randrange(30)}, x{rnd.randrange(30)}, lsl #3]",
+        lambda: "\t/* save the host context */",
+    ]
+    files = {}
+    for n in range(lines // 500):
+        files[f"synthetic{n}.S"] = "\n".join(rnd.choice(templates)() for _ in range(500)) + "\n"
+    return files
+
+
+def load_corpus(sources: list[str]) -> dict[str, str]:
+    """Path -> text for every file of every source."""
+    from coverage import aarch64_files, read_files
+
+    files: dict[str, str] = {}
+    for source in sources:
+        p = Path(source)
+        if p.is_file():
+            files[str(p)] = p.read_text(encoding="utf-8", errors="replace")
+        elif (p / "HEAD").exists() or (p / ".git").exists():
+            for path, text in read_files(source, aarch64_files(source)).items():
+                files[f"{source}:{path}"] = text
+        else:
+            for f in sorted(p.rglob("*.S")):
+                files[str(f)] = f.read_text(encoding="utf-8", errors="replace")
+    return files
+
+
+def one_pass(files: dict[str, str]) -> tuple[float, int, int, int]:
+    """(seconds, lines, code lines, unparsed statements) of parsing every file once."""
+    lines = code_lines = unparsed = 0
+    elapsed = 0.0
+    for text in files.values():
+        start = time.perf_counter()
+        nodes = asm.parse(text)
+        elapsed += time.perf_counter() - start
+        lines += text.count("\n") + (0 if text.endswith("\n") else 1)
+        code_lines += len({n.line for n in nodes if isinstance(n, CODE_NODES) or type(n) is Unparsed})
+        unparsed += sum(1 for n in nodes if type(n) is Unparsed)
+    return elapsed, lines, code_lines, unparsed
+
+
+def startup() -> tuple[float, float]:
+    """(import ms, grammar load + first 30-line parse ms) in a fresh interpreter, warm cache."""
+    code = (
+        "import time; t=time.perf_counter()\n"
+        "import reviewbot.asm as a\n"
+        "t1=time.perf_counter()\n"
+        "a.parse('\\tstp x29, x30, [sp, #-16]!\\n\\tmov x29, sp\\n' * 15)\n"
+        "t2=time.perf_counter()\n"
+        "print((t1-t)*1e3, (t2-t1)*1e3)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    runs = []
+    for _ in range(5):
+        out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                             capture_output=True, text=True).stdout.split()
+        runs.append((float(out[0]), float(out[1])))
+    runs.sort(key=lambda r: r[0] + r[1])
+    return runs[len(runs) // 2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sources", nargs="*", metavar="SOURCE")
+    parser.add_argument("--repeat", type=int, default=3, help="cold passes to time (best is kept)")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of one cold pass")
+    args = parser.parse_args(argv)
+    files = load_corpus(args.sources) if args.sources else synthetic_corpus()
+    asm.parse("nop")  # load the grammar outside the timings
+    if args.profile:
+        import cProfile
+        import pstats
+
+        asm._MEMO.clear()
+        cProfile.runctx("one_pass(files)", globals(), {"files": files}, "/tmp/bench_parse.prof")
+        pstats.Stats("/tmp/bench_parse.prof").sort_stats("tottime").print_stats(25)
+    cold = []
+    for _ in range(args.repeat):
+        asm._MEMO.clear()
+        cold.append(one_pass(files))
+    seconds, lines, code_lines, unparsed = min(cold)
+    warm = one_pass(files)[0]
+    asm._MEMO.clear()
+    tracemalloc.start()
+    one_pass(files)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    imp, first = startup()
+    print(f"corpus: {len(files)} files, {lines} lines, {code_lines} code lines, "
+          f"{unparsed} unparsed statements")
+    print(f"cold memo: {seconds:.3f} s  {lines / seconds:,.0f} lines/s  "
+          f"{code_lines / seconds:,.0f} code lines/s")
+    print(f"warm memo: {warm:.3f} s  {lines / warm:,.0f} lines/s  {code_lines / warm:,.0f} code lines/s")
+    print(f"peak memory of one cold pass (tracemalloc): {peak / 2**20:.1f} MiB; max RSS {rss:.0f} MiB")
+    print(f"fresh interpreter, warm grammar cache: import reviewbot.asm {imp:.1f} ms, "
+          f"Lark import + grammar load + first 30-line parse {first:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
