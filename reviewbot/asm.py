@@ -7,9 +7,13 @@
 
 The grammar is ``grammars/arm64.lark`` (Lark, LALR, contextual lexer).  A line
 scanner (:mod:`reviewbot.asm_scan`) handles comments, preprocessor lines,
-``;``, labels and directives; instructions go through the grammar, whose
-transformer (:mod:`reviewbot.asm_build`) builds the AST directly.  Identical
-instruction text at the same column is parsed once per process.
+backslash continuations, ``;``, labels and directives; instructions go through
+the grammar, whose transformer (:mod:`reviewbot.asm_build`) builds the AST
+directly.  Each distinct statement text (at a given column) and each distinct
+operand text is parsed once per process.  A statement that is not an
+instruction but a gas macro invocation in gas's looser syntax
+(``entry hyp=1``) is read as one when its mnemonic is no A64 instruction
+(:mod:`reviewbot.asm_mnemonics`).
 
 Lark is imported, and the grammar loaded, on first use only; the compiled
 parser is cached under ``$XDG_CACHE_HOME/reviewbot/`` (or
@@ -20,24 +24,135 @@ directory cannot be written.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 from reviewbot.asm_ast import Expression, Instruction, Statement, Unparsed
 from reviewbot.asm_build import AstBuilder, Invalid
 from reviewbot.asm_mnemonics import is_instruction
-from reviewbot.asm_scan import Scanner
+from reviewbot.asm_scan import WORD_PATTERN, Scanner, operand_spans
 from reviewbot.errors import AsmSyntaxError
 from reviewbot.resources import grammar_path
 
-__all__ = ["parse", "parse_quoted", "parse_pattern", "cache_file"]
+__all__ = ["parse", "parse_quoted", "parse_pattern", "unquote", "cache_file", "clear_caches"]
 
+_log = logging.getLogger(__name__)
 _parser = None
 _builder = AstBuilder()
 _MEMO: dict[tuple[str, int], tuple] = {}
-_MEMO_LIMIT = 200_000
+_MEMO_LIMIT = 50_000  # entries per memo; a full memo is simply emptied
+_LOCK = threading.RLock()  # one grammar parse at a time: the builder holds state
 _MNEMONIC = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*(?![A-Za-z0-9_.$\\])")
+_MNEMONIC_HEAD = re.compile(rf"({WORD_PATTERN})(?:[ \t]+|$)")
+_KEYWORD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+#: Parse an instruction's operands one by one through the grammar's ``arg``
+#: rule (start ``macro_argument``), each distinct operand text once per
+#: process, instead of the whole statement: the same result (an instruction
+#: is a mnemonic and comma-separated ``arg``s), several times faster.  Any
+#: doubt (an operand that does not parse, an empty one) falls back to the
+#: whole statement.  Tests turn it off to check both ways agree.
+FAST_OPERANDS = True
+_OPERANDS: dict[str, object] = {}
+
+
+# --- public API ------------------------------------------------------------
+
+
+def parse(text: str, *, source: str = "<string>", first_line: int = 1) -> tuple[Statement, ...]:
+    """Parse assembly ``text`` (a file or a fragment) into statements.
+
+    Never raises on bad input: a statement the grammar does not accept becomes
+    :class:`~reviewbot.asm_ast.Unparsed` and parsing goes on.  Lines count
+    from ``first_line``; columns are 1-based.  ``source`` names the input (kept
+    for symmetry with the other parsers; errors carry no exception here).
+    """
+    return tuple(_SCANNER.scan(text, first_line))
+
+
+def parse_quoted(text: str, *, source: str = "<string>", first_line: int = 1) -> tuple[Statement, ...]:
+    """Like :func:`parse`, for assembly quoted in mail or in a diff.
+
+    Every line loses its quote markers (``> ``, ``>> ``, ``> > ``) and then
+    its diff marker (``+``, ``-``; a context line's `` `` is a blank anyway);
+    diff and hunk headers are skipped.  Markers are replaced by blanks, so
+    line numbers *and* columns still match the input.
+    """
+    return parse(unquote(text), source=source, first_line=first_line)
+
+
+_QUOTE = re.compile(r"(?:>[ \t]?)+")
+_DIFF_HEADER = re.compile(r"(?:@@ |diff --git |index [0-9a-f]+\.\.|--- |\+\+\+ |\\ No newline)")
+
+
+def unquote(text: str) -> str:
+    """``text`` with quote markers (``> ``, ``>> ``, ``> > ``) and diff
+    markers (a ``+`` or ``-`` first on the line, after any quote markers)
+    replaced by blanks, so that lines and columns still match the input;
+    diff and hunk headers become blank lines."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        m = _QUOTE.match(line)
+        off = m.end() if m else 0
+        if _DIFF_HEADER.match(line, off):
+            lines[i] = ""
+        elif line[off:off + 1] in ("+", "-") and off < len(line):
+            lines[i] = " " * (off + 1) + line[off + 1:]
+        elif off:
+            lines[i] = " " * off + line[off:]
+    return "\n".join(lines)
+
+
+def parse_pattern(text: str) -> Instruction:
+    """Parse one instruction of a rule pattern.
+
+    Operands may be metavariables: ``$R`` (``MetaVar("R")``), ``$_``, and
+    ``$...ARGS`` (``MetaVar("ARGS", ellipsis=True)``, zero or more operands);
+    ``...`` is :class:`~reviewbot.asm_ast.Ellipsis`; the mnemonic may be
+    ``$OP`` (``Instruction.mnemonic == "$OP"``).  Inside an operand a
+    metavariable stays text: ``=$SYM`` is ``Literal(text="=$SYM",
+    symbol="$SYM")`` and ``#$N`` is ``Immediate(text="#$N", value=None)``.
+    In a memory operand the base may be a metavariable
+    (``[$R, ...]`` -> ``Memory(base=MetaVar("R"), offset=Ellipsis())``); a
+    metavariable after the base is stored as ``offset`` and stands for an
+    offset or an index register.
+
+    Raises :class:`~reviewbot.errors.AsmSyntaxError` when ``text`` is not one
+    instruction.
+    """
+    stripped = text.strip()
+    col0 = len(text) - len(text.lstrip())
+    if not stripped:
+        raise AsmSyntaxError("<pattern>", 1, 1, "empty pattern", text)
+    if "\n" in stripped:
+        raise AsmSyntaxError("<pattern>", 1, 1, "a pattern is one line", text)
+    parser = _get_parser()
+    builder = _builder
+    with _LOCK:
+        builder.text = stripped
+        builder.col0 = col0
+        builder.line = 1
+        builder.pattern = True
+        try:
+            nodes = parser.parse(stripped, start="start")
+        except Exception as exc:
+            if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+                raise
+            pos, message = _describe(exc, stripped)
+            pointer = " " * (col0 + pos) + "^"
+            raise AsmSyntaxError("<pattern>", 1, col0 + pos + 1, message,
+                                 f"{text}\n{pointer}") from None
+        finally:
+            builder.pattern = False
+    if len(nodes) != 1 or type(nodes[0]) is not Instruction:
+        raise AsmSyntaxError("<pattern>", 1, col0 + 1,
+                             "a pattern must be one instruction (no label, directive or macro call)",
+                             text)
+    return nodes[0]
 
 
 def cache_file(grammar: str | None = None) -> Path | None:
@@ -55,6 +170,15 @@ def cache_file(grammar: str | None = None) -> Path | None:
     return directory / f"arm64-{digest}.lark-cache"
 
 
+def clear_caches() -> None:
+    """Forget the memoised statements and operands (for benchmarks and tests)."""
+    _MEMO.clear()
+    _OPERANDS.clear()
+
+
+# --- the grammar -----------------------------------------------------------
+
+
 def _get_parser():
     global _parser
     if _parser is None:
@@ -64,28 +188,65 @@ def _get_parser():
         cache = cache_file(grammar)
         if cache is not None and not os.access(cache.parent, os.W_OK) and not cache.exists():
             cache = None
+        fresh = cache is not None and not cache.exists()
+        # Positions come from the tokens (the transformer builds no tree), so
+        # propagate_positions stays off.
         _parser = Lark(grammar, parser="lalr", lexer="contextual", transformer=_builder,
                        start=["start", "macro_call", "macro_argument"],
                        propagate_positions=False, maybe_placeholders=False,
                        cache=str(cache) if cache is not None else False)
+        if fresh and cache.exists():
+            _remove_stale_caches(cache)
     return _parser
+
+
+def _remove_stale_caches(keep: Path) -> None:
+    """Delete the caches of other grammar versions next to ``keep``."""
+    for old in keep.parent.glob("arm64-*.lark-cache"):
+        if old != keep:
+            try:
+                old.unlink()
+            except OSError:
+                pass
+
+
+def _is_lark_error(exc: Exception) -> bool:
+    from lark.exceptions import UnexpectedInput
+
+    return isinstance(exc, UnexpectedInput)
+
+
+_READABLE = {
+    "COMMA": "','", "RSQB": "']'", "LSQB": "'['", "RBRACE": "'}'", "LBRACE": "'{'",
+    "RPAR": "')'", "LPAR": "'('", "HASH": "'#'", "EQUAL": "'='", "BANG": "'!'",
+    "$END": "end of statement", "BINOP": "an operator", "WORD": "a name",
+    "NUMBER": "a number", "VL": "'vl'", "COLON": "':'", "MINUS": "'-'",
+}
+_SNIPPET = re.compile(r"[^\s,\[\]{}()]+|\S")
 
 
 def _describe(exc: Exception, text: str) -> tuple[int, str]:
     """(0-based position, message) for a Lark error or :class:`Invalid`."""
     if isinstance(exc, Invalid):
         return exc.pos, str(exc)
-    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
-    if isinstance(exc, UnexpectedToken):
-        if exc.token.type == "$END":
-            return len(text), "unexpected end of statement"
-        return exc.token.start_pos, f"unexpected {str(exc.token)!r}"
-    if isinstance(exc, UnexpectedCharacters):
-        return exc.pos_in_stream, f"unexpected character {text[exc.pos_in_stream]!r}"
-    if isinstance(exc, UnexpectedEOF):
-        return len(text), "unexpected end of statement"
-    return 0, str(exc)  # pragma: no cover
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        pos = exc.token.start_pos
+    elif isinstance(exc, UnexpectedCharacters):
+        pos = exc.pos_in_stream
+    else:
+        pos = len(text)
+    m = _SNIPPET.match(text, pos)
+    message = f"unexpected {m.group()!r}" if m else "unexpected end of statement"
+    expected = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ()
+    names = sorted({_READABLE[name] for name in expected if name in _READABLE})
+    if names and len(names) <= 4:
+        message += "; expected " + " or ".join(names)
+    return pos, message
+
+
+# --- one statement ---------------------------------------------------------
 
 
 def _parse_body(text: str, line: int, col0: int) -> list:
@@ -93,20 +254,8 @@ def _parse_body(text: str, line: int, col0: int) -> list:
     key = (text, col0)
     hit = _MEMO.get(key)
     if hit is None:
-        parser = _get_parser()
-        builder = _builder
-        builder.text = text
-        builder.col0 = col0
-        builder.line = 0
-        try:
-            hit = tuple(parser.parse(text, start="start"))
-        except Exception as exc:  # lark's UnexpectedInput or Invalid
-            if not isinstance(exc, Invalid) and not _is_lark_error(exc):
-                raise
-            hit = _macro_call(text, col0)
-            if hit is None:
-                pos, message = _describe(exc, text)
-                hit = (Unparsed(text, 0, col0 + 1, f"column {col0 + pos + 1}: {message}"),)
+        with _LOCK:
+            hit = _parse_new(text, col0)
         if len(_MEMO) >= _MEMO_LIMIT:
             _MEMO.clear()
         _MEMO[key] = hit
@@ -117,13 +266,72 @@ def _parse_body(text: str, line: int, col0: int) -> list:
         elif type(node) is Unparsed:
             out.append(Unparsed(node.text, line, node.column, node.error))
         else:
-            from dataclasses import replace
-
             out.append(replace(node, line=line))
     return out
 
 
-_KEYWORD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+def _parse_new(text: str, col0: int) -> tuple:
+    """The statements of ``text`` (line 0): the grammar's ``start`` rule, else
+    a macro invocation, else :class:`Unparsed`."""
+    parser = _get_parser()
+    builder = _builder
+    try:
+        if FAST_OPERANDS:
+            hit = _parse_by_operands(parser, text, col0)
+            if hit is not None:
+                return hit
+        builder.text = text
+        builder.col0 = col0
+        builder.line = 0
+        try:
+            return tuple(parser.parse(text, start="start"))
+        except Exception as exc:  # lark's UnexpectedInput or Invalid
+            if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+                raise
+            hit = _macro_call(text, col0)
+            if hit is None:
+                pos, message = _describe(exc, text)
+                hit = (Unparsed(text, 0, col0 + 1, f"column {col0 + pos + 1}: {message}"),)
+            return hit
+    except Exception as exc:  # noqa: BLE001 - a bug here must not stop a review
+        _log.debug("internal error parsing %r", text, exc_info=True)
+        return (Unparsed(text, 0, col0 + 1, f"internal error: {type(exc).__name__}: {exc}"),)
+
+
+def _parse_by_operands(parser, text: str, col0: int) -> tuple | None:
+    """``text`` as an instruction read operand by operand, or None."""
+    m = _MNEMONIC_HEAD.match(text)
+    if m is None or text[0] in ".$":
+        return None
+    word = m.group(1)
+    spans = operand_spans(text, m.end()) if m.end() < len(text) else []
+    if spans is None:
+        return None
+    builder = _builder
+    parts = []
+    for start, piece in spans:
+        part = _OPERANDS.get(piece)
+        if part is None:
+            builder.text = piece
+            builder.col0 = 0
+            try:
+                part = parser.parse(piece, start="macro_argument")
+            except Exception as exc:
+                if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+                    raise
+                part = False
+            if len(_OPERANDS) >= _MEMO_LIMIT:
+                _OPERANDS.clear()
+            _OPERANDS[piece] = part
+        if part is False:
+            return None
+        parts.append((part, piece, col0 + start))
+    mnemonic = word if "\\" in word else word.lower()
+    try:
+        operands = builder.classify(mnemonic, parts, (text, col0))
+    except Invalid:
+        return None
+    return (Instruction(mnemonic, operands, 0, col0 + 1, text),)
 
 
 def _macro_call(text: str, col0: int) -> tuple | None:
@@ -169,101 +377,4 @@ def _macro_call(text: str, col0: int) -> tuple | None:
     return (Instruction(mnemonic, tuple(operands), 0, col0 + mnemonic_tok.start_pos + 1, text),)
 
 
-def _is_lark_error(exc: Exception) -> bool:
-    from lark.exceptions import UnexpectedInput
-
-    return isinstance(exc, UnexpectedInput)
-
-
 _SCANNER = Scanner(_parse_body)
-
-
-def parse(text: str, *, source: str = "<string>", first_line: int = 1) -> tuple[Statement, ...]:
-    """Parse assembly ``text`` (a file or a fragment) into statements.
-
-    Never raises on bad input: a statement the grammar does not accept becomes
-    :class:`~reviewbot.asm_ast.Unparsed` and parsing goes on.  Lines count
-    from ``first_line``; columns are 1-based.  ``source`` names the input (kept
-    for symmetry with the other parsers; errors carry no exception here).
-    """
-    return tuple(_SCANNER.scan(text, first_line))
-
-
-_QUOTE = re.compile(r"(?:>[ \t]?)+")
-_DIFF_HEADER = re.compile(r"(?:@@ |diff --git |index [0-9a-f]+\.\.|--- |\+\+\+ |\\ No newline)")
-
-
-def unquote(text: str) -> str:
-    """``text`` with quote markers (``> ``, ``>> ``, ``> > ``) and diff
-    markers (a ``+`` or ``-`` first on the line, after any quote markers)
-    replaced by blanks, so that lines and columns still match the input;
-    diff and hunk headers become blank lines."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        m = _QUOTE.match(line)
-        off = m.end() if m else 0
-        if _DIFF_HEADER.match(line, off):
-            lines[i] = ""
-        elif line[off:off + 1] in ("+", "-") and off < len(line):
-            lines[i] = " " * (off + 1) + line[off + 1:]
-        elif off:
-            lines[i] = " " * off + line[off:]
-    return "\n".join(lines)
-
-
-def parse_quoted(text: str, *, source: str = "<string>", first_line: int = 1) -> tuple[Statement, ...]:
-    """Like :func:`parse`, for assembly quoted in mail or in a diff.
-
-    Every line loses its quote markers (``> ``, ``>> ``, ``> > ``) and then
-    its diff marker (``+``, ``-``; a context line's `` `` is a blank anyway);
-    diff and hunk headers are skipped.  Markers are replaced by blanks, so
-    line numbers *and* columns still match the input.
-    """
-    return parse(unquote(text), source=source, first_line=first_line)
-
-
-def parse_pattern(text: str) -> Instruction:
-    """Parse one instruction of a rule pattern.
-
-    Operands may be metavariables: ``$R`` (``MetaVar("R")``), ``$_``, and
-    ``$...ARGS`` (``MetaVar("ARGS", ellipsis=True)``, zero or more operands);
-    ``...`` is :class:`~reviewbot.asm_ast.Ellipsis`; the mnemonic may be
-    ``$OP`` (``Instruction.mnemonic == "$OP"``).  Inside an operand a
-    metavariable stays text: ``=$SYM`` is ``Literal(text="=$SYM",
-    symbol="$SYM")`` and ``#$N`` is ``Immediate(text="#$N", value=None)``.
-    In a memory operand the base may be a metavariable
-    (``[$R, ...]`` -> ``Memory(base=MetaVar("R"), offset=Ellipsis())``); a
-    metavariable after the base is stored as ``offset`` and stands for an
-    offset or an index register.
-
-    Raises :class:`~reviewbot.errors.AsmSyntaxError` when ``text`` is not one
-    instruction.
-    """
-    stripped = text.strip()
-    col0 = len(text) - len(text.lstrip())
-    if not stripped:
-        raise AsmSyntaxError("<pattern>", 1, 1, "empty pattern", text)
-    if "\n" in stripped:
-        raise AsmSyntaxError("<pattern>", 1, 1, "a pattern is one line", text)
-    parser = _get_parser()
-    builder = _builder
-    builder.text = stripped
-    builder.col0 = col0
-    builder.line = 1
-    builder.pattern = True
-    try:
-        nodes = parser.parse(stripped, start="start")
-    except Exception as exc:
-        if not isinstance(exc, Invalid) and not _is_lark_error(exc):
-            raise
-        pos, message = _describe(exc, stripped)
-        pointer = " " * (col0 + pos) + "^"
-        raise AsmSyntaxError("<pattern>", 1, col0 + pos + 1, message,
-                             f"{text}\n{pointer}") from None
-    finally:
-        builder.pattern = False
-    if len(nodes) != 1 or type(nodes[0]) is not Instruction:
-        raise AsmSyntaxError("<pattern>", 1, col0 + 1,
-                             "a pattern must be one instruction (no label, directive or macro call)",
-                             text)
-    return nodes[0]

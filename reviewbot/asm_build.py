@@ -24,7 +24,14 @@ Operand classification, in one place:
 * a name holding a macro argument (``\\reg``, ``x\\n``, ``\\reg\\().16b``) is
   a :class:`MacroArg` named after its first argument;
 * a memory operand followed by exactly one more operand as the last two
-  operands (``[x0], #16``, ``[x0], x2``) is one post-index :class:`Memory`.
+  operands (``[x0], #16``, ``[x0], x2``) is one post-index :class:`Memory`;
+  in ``[base, x]`` a register or bare macro argument ``x`` is the ``index``,
+  anything else the ``offset``; ``lsl #3``/``mul vl`` is the ``shift``
+  (``amount`` is the text after ``#``: ``"3"``, or ``"vl"``);
+* :class:`RegList` ``registers`` holds the list's register items, a range
+  expanded (``{v0.4s-v3.4s}`` gives v0..v3; the registers inside a range
+  carry the range start's column); macro arguments in a list stay in
+  ``text`` only.
 """
 
 from __future__ import annotations
@@ -301,17 +308,34 @@ class AstBuilder:
         else:
             mnemonic = mnemonic_tok.lower()
         parts = children[1] if len(children) > 1 else ()
+        text, col0 = self.text, self.col0
+        start = mnemonic_tok.start_pos
+        operands = self.classify(mnemonic, [(p, text, col0) for p in parts], (text, col0))
+        return Instruction(mnemonic, operands,
+                           self.line, col0 + start + 1, text[start:].strip())
+
+    def classify(self, mnemonic: str, parts: list, whole: tuple[str, int]) -> tuple:
+        """The operands of ``mnemonic`` from ``(part, text, col0)`` triples: each
+        part was parsed from ``text``, which starts at 0-based column ``col0``
+        of the line; ``whole`` is ``(text, col0)`` of the whole statement.
+        Raises :class:`Invalid` for a part that makes no sense."""
         operands = []
         last = len(parts) - 1
-        for i, part in enumerate(parts):
+        for i, (part, text, col0) in enumerate(parts):
+            self.text, self.col0 = text, col0
             if (i == last - 1 and part.kind == "memory" and not part.data[1]
-                    and len(part.data[0]) == 1 and parts[last].kind in ("expr", "immediate")):
-                operands.append(self._post_index(part, parts[last], mnemonic))
+                    and len(part.data[0]) == 1 and parts[last][0].kind in ("expr", "immediate")):
+                base = self._memory(part, mnemonic).base
+                column = self._col(part)
+                increment, inc_text, inc_col0 = parts[last]
+                self.text, self.col0 = inc_text, inc_col0
+                offset = self.operand(increment, mnemonic, -1)
+                source, base_col0 = whole
+                mem_text = source[col0 + part.start - base_col0:inc_col0 + increment.end - base_col0]
+                operands.append(Memory(mem_text, base, offset, None, None, "post", column))
                 break
             operands.append(self.operand(part, mnemonic, i))
-        return Instruction(mnemonic, tuple(operands), self.line,
-                           self.col0 + mnemonic_tok.start_pos + 1,
-                           self.text[mnemonic_tok.start_pos:].strip())
+        return tuple(operands)
 
     # operand parts ----------------------------------------------------------------
 
@@ -383,7 +407,8 @@ class AstBuilder:
             items = part.data
             if len(items) == 1:
                 return self._cls_atom(items[0], mnemonic, index)
-            if len(items) == 2 and items[1].type == "NUMBER" and items[0] in ("-", "+"):
+            if (len(items) == 2 and type(items[1]) is not Part and items[1].type == "NUMBER"
+                    and items[0] in ("-", "+")):
                 value = number(items[1])
                 return Immediate(self._text(part), None if value is None
                                  else (-value if items[0] == "-" else value), self._col(part))
@@ -535,12 +560,6 @@ class AstBuilder:
                 raise Invalid(f"unexpected {node.text!r} in a memory operand", item.start)
         return Memory(self._text(part), base, offset, index, shift,
                       "pre" if pre else None, self._col(part))
-
-    def _post_index(self, memory: Part, increment: Part, mnemonic: str):
-        base = self._memory(memory, mnemonic).base
-        offset = self.operand(increment, mnemonic, -1)
-        return Memory(self.text[memory.start:increment.end], base, offset, None, None,
-                      "post", self._col(memory))
 
     def _reg_list(self, part: Part):
         registers = []

@@ -21,10 +21,10 @@ from reviewbot.asm_ast import (
 )
 
 _MACRO_PART = r"\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|@|\(\))"
-_WORD = rf"(?:[A-Za-z_.$]|{_MACRO_PART})(?:[A-Za-z0-9_.$]|{_MACRO_PART})*"
-LABEL_RE = re.compile(rf"[ \t]*({_WORD}|[0-9]+|[A-Za-z_][A-Za-z0-9_]*\([^()]*\)):")
+WORD_PATTERN = rf"(?:[A-Za-z_.$]|{_MACRO_PART})(?:[A-Za-z0-9_.$]|{_MACRO_PART})*"
+LABEL_RE = re.compile(rf"[ \t]*({WORD_PATTERN}|[0-9]+|[A-Za-z_][A-Za-z0-9_]*\([^()]*\)):")
 ASSIGN_RE = re.compile(r"([A-Za-z_.$][A-Za-z0-9_.$]*)[ \t]*=(?!=)[ \t]*(\S(?:.*\S)?)$")
-REQ_RE = re.compile(rf"([A-Za-z_][A-Za-z0-9_]*)[ \t]+\.req(?![A-Za-z0-9_.$])[ \t]*({_WORD})$",
+REQ_RE = re.compile(rf"([A-Za-z_][A-Za-z0-9_]*)[ \t]+\.req(?![A-Za-z0-9_.$])[ \t]*({WORD_PATTERN})$",
                     re.IGNORECASE)
 DIRECTIVE_RE = re.compile(r"\.[A-Za-z_][A-Za-z0-9_.]*")
 _STR = r'"(?:[^"\\]|\\.)*"'
@@ -35,7 +35,7 @@ _OBJDUMP_INSN = re.compile(
     r"[ \t]*[0-9a-fA-F]+:[ \t]+(?:[0-9a-fA-F]{8}|[0-9a-fA-F]{4} [0-9a-fA-F]{4})[ \t]+(?=\S)")
 _OBJDUMP_FUNC = re.compile(r"[ \t]*[0-9a-fA-F]+ <([^<>]+)>:[ \t]*$")
 _SPECIAL = re.compile(r'"|\'|//|/\*|;')
-_CHAR_TAIL = re.compile(r"(?:[^'\\]|\\.)'?")
+_CHAR_TAIL = re.compile(r"(?:[^'\\]|\\.)?'?")
 _STRING_TAIL = re.compile(r'(?:[^"\\]|\\.)*"?')
 _PREPROCESSOR = re.compile(r"[ \t]*#[ \t]*([A-Za-z_][A-Za-z0-9_]*|[0-9]+)?[ \t]*(.*)$", re.S)
 _PARAM = re.compile(
@@ -76,6 +76,54 @@ def split_args(text: str) -> tuple[str, ...]:
         i += 1
     args.append(text[start:].strip())
     return tuple(args)
+
+
+_SPAN_SPECIAL = re.compile(r'[,"\'()\[\]{}]')
+
+
+def operand_spans(text: str, pos: int) -> list[tuple[int, str]] | None:
+    """``(start, operand)`` for each top-level comma-separated piece of
+    ``text[pos:]``, stripped, ``start`` its index in ``text``; None when a
+    piece is empty or a bracket or quote is unbalanced."""
+    spans = []
+    depth = 0
+    start = pos
+    n = len(text)
+    i = pos
+    while True:
+        m = _SPAN_SPECIAL.search(text, i)
+        if m is None:
+            i = n
+        else:
+            i = m.start()
+            c = text[i]
+            if c == '"' or c == "'":
+                e = (_STRING_TAIL if c == '"' else _CHAR_TAIL).match(text, i + 1).end()
+                if text[e - 1] != c or e == i + 1:
+                    return None
+                i = e
+                continue
+            if c in "([{":
+                depth += 1
+                i += 1
+                continue
+            if c in ")]}":
+                depth -= 1
+                if depth < 0:
+                    return None
+                i += 1
+                continue
+            if depth:
+                i += 1
+                continue
+        piece = text[start:i]
+        stripped = piece.strip()
+        if not stripped:
+            return None
+        spans.append((start + len(piece) - len(piece.lstrip()), stripped))
+        if i >= n:
+            return spans if depth == 0 else None
+        start = i = i + 1
 
 
 def macro_params(text: str) -> tuple[MacroParam, ...]:
@@ -138,6 +186,11 @@ class Scanner:
                 line = line[:-1]
             pos = 0
             items: list = []
+            if comment is None and pp is None and cont is None and line.lstrip().startswith("*"):
+                # A fragment (a diff hunk) that starts inside a /* */ comment:
+                # no statement starts with "*", so the comment goes on here.
+                col = len(line) - len(line.lstrip())
+                comment = [number, col + 1, False, []]
             if comment is not None:
                 end = line.find("*/")
                 if end < 0:

@@ -119,13 +119,17 @@ def cat_file_batch(top: Path, objects: Sequence[str], *,
     return found
 
 
-def grep_lines(top: Path, pattern: str, pathspecs: Sequence[str], *,
+def grep_lines(top: Path, words: Sequence[str], pathspecs: Sequence[str], *,
                env: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
-    """``(path, matched text)`` of every line of the tracked files under
-    ``pathspecs`` matching the extended regex ``pattern`` (one ``git grep``)."""
+    """``(path, line)`` of every line of the tracked files under
+    ``pathspecs`` holding one of ``words`` as a whole word (one ``git grep``
+    for fixed strings: an anchored regex is several times slower)."""
+    if not words:
+        return []
+    patterns = [arg for word in words for arg in ("-e", word)]
     try:
-        proc = git(top, ["grep", "-I", "-z", "-o", "-E", "--no-color", "-e", pattern,
-                         "--", *pathspecs], what=f"git grep in {top}", ok=(0, 1), env=env)
+        proc = git(top, ["grep", "-I", "-z", "-w", "-F", "--no-color", *patterns, "--", *pathspecs],
+                   what=f"git grep in {top}", ok=(0, 1), env=env)
     except InputError as exc:
         log.info("%s; macro uses in the tree not searched", exc)
         return []

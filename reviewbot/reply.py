@@ -72,6 +72,7 @@ False positive? Reply to say so, or report it to ${reports_to}.""")
 
 WRAP = 72  # prose is wrapped here, well before 80 columns
 CONTEXT_BEFORE = 2  # hunk lines quoted above the line a finding is about
+MAX_COMMENT_LINES = 12  # a finding on a /* line quotes the comment when it closes this soon
 CUT = "> [...]"
 
 # b4 takes any line like this as a trailer in a follow-up (leading blanks allowed).
@@ -346,8 +347,9 @@ def _hunk_block(original: Message, body_lines: list[str], hunk: Hunk,
     shown: set[int] = set()
     comments: dict[int, list[Finding]] = {}
     for line_index, finding in sorted(items, key=lambda item: item[0]):
-        comments.setdefault(line_index, []).append(finding)
-        shown.update(range(max(0, line_index - CONTEXT_BEFORE), line_index + 1))
+        end = _block_comment_end(hunk, line_index)
+        comments.setdefault(end, []).append(finding)
+        shown.update(range(max(0, line_index - CONTEXT_BEFORE), end + 1))
         for step_index in _trace_indexes(hunk, finding):
             shown.add(step_index)
     out = ["> " + _hunk_header(original, body_lines, hunk)]
@@ -364,6 +366,23 @@ def _hunk_block(original: Message, body_lines: list[str], hunk: Hunk,
     if out[-1] != "":
         out.append("")
     return out
+
+
+def _block_comment_end(hunk: Hunk, index: int) -> int:
+    """A finding on the line that opens a ``/* ... */`` comment is about the
+    whole comment: the index of its closing line (when near), else ``index``."""
+    text = hunk.lines[index].text
+    opened = text.find("/*")
+    if opened < 0 or "*/" in text[opened + 2:]:
+        return index
+    side = hunk.lines[index].kind == "-"
+    for later in range(index + 1, min(len(hunk.lines), index + 1 + MAX_COMMENT_LINES)):
+        line = hunk.lines[later]
+        if (line.kind == "-") != side and line.kind != " ":
+            continue
+        if "*/" in line.text:
+            return later
+    return index
 
 
 def _trace_indexes(hunk: Hunk, finding: Finding) -> list[int]:

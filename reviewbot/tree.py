@@ -133,13 +133,15 @@ class GitTree:
     # --- version -------------------------------------------------------------------------
 
     def kernel_version(self) -> KernelVersion | None:
-        """VERSION.PATCHLEVEL of the tree's top-level Makefile."""
+        """VERSION.PATCHLEVEL of the tree's top-level Makefile; None when it
+        has none, or one no Linux release had (u-boot's ``VERSION = 2026``)."""
         if self._version is _UNSET:
             try:
                 text = (self.top / "Makefile").read_text(encoding="utf-8", errors="replace")
             except OSError:
                 text = ""
-            self._version = version_from_makefile(text)
+            version = version_from_makefile(text)
+            self._version = version if version is not None and 2 <= version.major < 100 else None
         return self._version  # type: ignore[return-value]
 
     # --- hyp macro uses --------------------------------------------------------------------
@@ -156,10 +158,9 @@ class GitTree:
 
     def _git_grep(self, names: list[str]) -> set[str]:
         from reviewbot.precheck import grep_lines
-        pattern = r"^[[:space:]]*([A-Za-z0-9_.$]+:[[:space:]]*)?(" + "|".join(names) + r")([[:space:]]|$)"
         self.git_calls += 1
         found = set()
-        for path, text in grep_lines(self.top, pattern, _pathspecs(self.context.hyp_paths), env=self._env):
+        for path, text in grep_lines(self.top, names, _pathspecs(self.context.hyp_paths), env=self._env):
             if _hyp_source(path, self.context) and (m := _USE.match(text)):
                 found.add(m.group(1))
         return found

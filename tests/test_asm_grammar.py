@@ -478,3 +478,124 @@ def test_grammar_agrees_with_scanner(line):
     builder = asm._builder
     builder.text, builder.col0, builder.line = line, 0, 1
     assert tuple(parser.parse(line, start="start")) == fast
+
+
+# --- operand-by-operand parsing gives what the whole-statement grammar gives ---------------
+
+_EQUIVALENCE = """\
+\tldp\tx29, x30, [sp], #16
+\tstp\tx29, x30, [sp, #-16]!
+\tld1\t{v0.16b-v3.16b}, [x1], #64
+\tst2\t{v0.16b, v1.16b}, [x0], x2
+\tldr\tx0, [x1, w2, sxtw #3]
+\tld1d\t{z0.d}, p0/z, [x0, #1, mul vl]
+\tmov\tza0h.s[w12, 0], p0/m, z0.s
+\tadrp\tx0, ffff000008ca9000 <overflow_stack+0xd20>
+\tmrs\tx0, SYS_ID_AA64MMFR1_EL1
+\tcsel\tx0, x1, x2, eq
+\tmov\tw0, #','
+\tldr\tx0, =(CONST + 1)
+\tadd\tx0, x0, #:lo12:sym
+\t\\op\tx0, x1
+\tmovk\t\\_reg, (\\_val >> \\_shift) & 0xffff, LSL \\_shift
+\tentry\thyp=1, compat=0
+\tFUNC foo , :
+\tmov x0 x1
+\tldr x0, [x1, x2, x3]
+\tmov x0, ...
+\tadd x0, , x1
+\t$op x0
+"""
+
+
+def test_operand_by_operand_parsing_agrees_with_the_whole_grammar(monkeypatch):
+    asm.clear_caches()
+    fast = asm.parse(_EQUIVALENCE)
+    monkeypatch.setattr(asm, "FAST_OPERANDS", False)
+    asm.clear_caches()
+    slow = asm.parse(_EQUIVALENCE)
+    asm.clear_caches()
+    assert fast == slow
+    assert [type(n).__name__ for n in fast][-5:] == ["Unparsed"] * 5
+
+
+# --- fragments, robustness, the grammar cache ------------------------------------------------
+
+def test_fragment_starting_inside_a_block_comment():
+    nodes = asm.parse(" * the rest of a comment\n * more */\n\tnop\n", first_line=7)
+    assert [type(n) for n in nodes] == [Comment, Instruction]
+    assert (nodes[0].line, nodes[0].end_line) == (7, 8)
+    assert nodes[1].line == 9
+
+
+def test_unterminated_block_comment_runs_to_the_end():
+    nodes = asm.parse("\tnop /* never\n closed\n")
+    assert [type(n) for n in nodes] == [Instruction, Comment]
+    assert nodes[1].trailing and nodes[1].end_line == 3
+
+
+def test_a_builder_bug_becomes_unparsed(monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(asm._builder, "classify", boom)
+    asm.clear_caches()
+    try:
+        node = one("\tmov x0, x1")
+    finally:
+        asm.clear_caches()
+    assert type(node) is Unparsed and "internal error" in node.error
+
+
+def test_grammar_cache_is_written_and_optional(tmp_path, monkeypatch):
+    monkeypatch.setattr(asm, "_parser", None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    asm.clear_caches()
+    assert one("\tnop").mnemonic == "nop"
+    assert list((tmp_path / "reviewbot").glob("arm64-*.lark-cache"))
+    monkeypatch.setattr(asm, "_parser", None)
+    asm.clear_caches()
+    assert one("\tret").mnemonic == "ret"  # loaded from that cache
+    monkeypatch.setattr(asm, "_parser", None)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/dev/null/not-a-directory")
+    assert asm.cache_file() is None
+    asm.clear_caches()
+    assert one("\tisb").mnemonic == "isb"
+    asm.clear_caches()
+
+
+def test_crlf_and_odd_input_never_raise():
+    assert [type(n) for n in asm.parse("\tnop\r\n\tret\r\n")] == [Instruction, Instruction]
+    for junk in ("\x00", "\"unterminated", "'", "[[[", "}}}", "#", "\\", "a\\\n", "/*", "*/",
+                 ";;;", "::", "0:", "\t.", "@", "%%", "=", "$", "..."):
+        asm.parse(junk)
+
+
+# --- the parse command ---------------------------------------------------------------------
+
+def test_parse_command(tmp_path, capsys):
+    from reviewbot import cli
+
+    src = tmp_path / "a.S"
+    src.write_text("1:\tmov x0, x1\t// c\n\tmov x0 x1\n")
+    assert cli.main(["parse", str(src)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{src}:1:1: Label name='1' text='1:'"
+    assert out[1].startswith(f"{src}:1:4: Instruction mnemonic='mov' operands=[Register('x0' gpr64 x0)")
+    assert out[3].startswith(f"{src}:2:2: Unparsed text='mov x0 x1' error=")
+    assert cli.main(["parse", "--stats", str(src)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{src}: 2/3 statements parsed (66.67%)", f"{src}:2: mov x0 x1",
+        "total: 2/3 statements parsed (66.67%)"]
+
+
+def test_parse_command_errors(tmp_path, capsys):
+    from reviewbot import cli
+
+    binary = tmp_path / "b.o"
+    binary.write_bytes(b"\x7fELF\x00\x01")
+    assert cli.main(["parse", str(tmp_path / "missing.S")]) == 2
+    assert "missing.S: no such file" in capsys.readouterr().err
+    assert cli.main(["parse", str(binary)]) == 2
+    assert "binary" in capsys.readouterr().err
+    assert cli.main(["parse", str(tmp_path)]) == 2

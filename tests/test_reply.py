@@ -236,3 +236,13 @@ def test_finding_outside_the_hunks_names_its_place() -> None:
     review, series = _review((_finding(line=500, message="Outside."),))
     body = reply.compose(review, series, BOT, rules_version="v", date="d").get_content()
     assert "\nIn arch/arm64/include/asm/kvm_asm.h:500 (not in the patch's hunks):\nOutside.\n" in body
+
+
+def test_a_finding_on_a_comment_quotes_the_whole_comment() -> None:
+    review, series = _review((_finding(line=75, message="Stale comment."),))
+    body = reply.compose(review, series, BOT, rules_version="v", date="d").get_content()
+    assert ("> +\t/*\n"
+            "> +\t * '=kvm_host_cpu_state' is a host VA from the constant pool, it may\n"
+            "> +\t * not be accessible by this address from EL2, hyp_panic() converts\n"
+            "> +\t * it with kern_hyp_va() before use.\n"
+            "> +\t */\n\nStale comment.\n") in body

@@ -124,6 +124,8 @@ def test_new_deleted_binary_and_other_files_have_no_old_file(kernel_repo):
 def test_kernel_version_from_the_makefile(kernel_repo, tmp_path):
     assert GitTree(kernel_repo, ContextConfig()).kernel_version() == KernelVersion(4, 15)
     assert GitTree(tmp_path, ContextConfig()).kernel_version() is None
+    (tmp_path / "Makefile").write_text("VERSION = 2026\nPATCHLEVEL = 10\n")  # u-boot's, not a kernel's
+    assert GitTree(tmp_path, ContextConfig()).kernel_version() is None
 
 
 def test_hyp_macro_uses_with_one_git_grep(kernel_repo):

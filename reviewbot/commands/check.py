@@ -58,8 +58,9 @@ nothing on stderr); --format b4-review prints the JSON array of
 b4.review-perpatch-check-cmd. Both read the patch on stdin by default."""
 
 _EPILOG = """\
-Exit status: 0 nothing at or above --fail-on, 1 findings, 2 bad input, option or
-configuration (one line on stderr names the input and the problem).
+Exit status: 0 nothing at or above --fail-on, 1 findings at or above it (even
+when another input was bad), 2 bad input, option or configuration (one line on
+stderr names the input and the problem).
 
 examples:
   reviewbot check 0001-*.patch
@@ -114,16 +115,18 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.rules import load_rules
 
     _check_usage(args)
-    b4_mode = args.format in B4_FORMATS
     config = build_config(args)
     rules = load_rules(config, select=args.select, ignore=args.ignore)
-    source = _Source(args, b4_mode)
+    # b4 modes read stdin by default (asked for on the command line, as b4's
+    # check commands do) and print nothing on stderr (whatever set the format)
+    source = _Source(args, args.format in B4_FORMATS)
+    b4_mode = config.output.format in B4_FORMATS
     tree = _tree(args, config, source)
     notes: list[str] = []
     if args.files:
         reviews, problems, lines = _check_files(args.files, args.as_path, rules, config, tree)
     else:
-        messages, problems, lines = source.messages(notes)
+        messages, problems, lines = source.messages(notes, quiet_no_patch=b4_mode)
         reviews = _review_messages(messages, rules, config, tree)
     reviews, notes_from_suppressions = _suppress(args, reviews, rules, config)
     notes.extend(notes_from_suppressions)
@@ -139,10 +142,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"reviewbot: error: {problem}", file=sys.stderr)
         for note in notes:
             print(f"reviewbot: note: {note}", file=sys.stderr)
-    if all_problems:
-        return EXIT_INPUT
+    # Blocking findings win over input problems: a hook must refuse a series
+    # with an error in it even when another of its patches could not be read.
     fail_on = Severity.parse(config.output.fail_on)
-    return EXIT_FINDINGS if any(f.severity >= fail_on for f in report.findings) else EXIT_OK
+    if any(f.severity >= fail_on for f in report.findings):
+        return EXIT_FINDINGS
+    return EXIT_INPUT if all_problems else EXIT_OK
 
 
 def _check_usage(args: argparse.Namespace) -> None:
@@ -163,8 +168,7 @@ def _check_usage(args: argparse.Namespace) -> None:
 class _Source:
     """What this run checks: named inputs, stdin, a range, or the work tree."""
 
-    def __init__(self, args: argparse.Namespace, b4_mode: bool) -> None:
-        self.b4_mode = b4_mode
+    def __init__(self, args: argparse.Namespace, stdin_default: bool) -> None:
         self.inputs = list(args.inputs)
         self.range = args.git
         self.repo: Path | None = None
@@ -175,18 +179,19 @@ class _Source:
             self.kind = "inputs"
         elif self.range is not None:
             self.kind = "git"
-        elif b4_mode:
+        elif stdin_default:
             self.kind, self.inputs = "inputs", ["-"]
         else:
             self.kind = "git"
         if self.kind == "git":
             self.repo = _repository(args)
 
-    def messages(self, notes: list[str]) -> tuple[list, list[str], int]:
+    def messages(self, notes: list[str], *, quiet_no_patch: bool) -> tuple[list, list[str], int]:
         """The messages to check, the problems met reading them, and the
-        number of input lines."""
+        number of input lines.  ``quiet_no_patch``: a message without a
+        diff (a cover letter) is no problem."""
         if self.kind == "inputs":
-            return _read_messages(expand_inputs(self.inputs), quiet_no_patch=self.b4_mode)
+            return _read_messages(expand_inputs(self.inputs), quiet_no_patch=quiet_no_patch)
         from reviewbot import precheck
         from reviewbot.mail import parse_input
         assert self.repo is not None
@@ -280,9 +285,9 @@ def _tree(args: argparse.Namespace, config, source: _Source):
         return GitTree(top, config.context, use_git=git_top(top) is not None, isolate_env=True)
     if source.repo is not None:
         return GitTree(source.repo, config.context)
-    top = git_top(Path.cwd())
-    if top is not None and is_kernel_tree(top):
-        return GitTree(top, config.context)
+    here = git_top(Path.cwd())
+    if here is not None and is_kernel_tree(here):
+        return GitTree(here, config.context)
     return None
 
 
@@ -298,7 +303,7 @@ def _review_messages(messages: list, rules, config, tree) -> list:
     series_list, _broken = assemble_series(messages)
     if tree is not None:
         tree.prefetch(c for s in series_list for p in s.patches for c in p.files)
-    reviews = []
+    reviews: list = []
     for series in series_list:
         reviews.extend(review(series, rules, config, tree).patches)
     return reviews
@@ -331,7 +336,8 @@ def _suppress(args: argparse.Namespace, reviews: list, rules, config) -> tuple[l
     """Apply --baseline, write --write-baseline, and find unused suppressions."""
     from reviewbot.baseline import apply_baseline, format_baseline, parse_baseline, unused_suppressions
 
-    baseline, used = None, set()
+    baseline = None
+    used: set[tuple[str, str]] = set()
     if args.baseline:
         baseline = _read_baseline(args.baseline)
         reviews, used = apply_baseline(reviews, baseline)
