@@ -160,7 +160,10 @@ def load_rules(config: Config, *, select: Iterable[str] = (), ignore: Iterable[s
                directories: Iterable[Path] | None = None) -> RuleSet:
     """Load and select the rules ``config`` asks for (plus ``select``/``ignore``)."""
     dirs = list(directories) if directories is not None else rule_directories(config)
-    rules = [load_rule_file(p) for p in rule_files(dirs)]
+    from reviewbot.rule_cache import cached
+
+    files = rule_files(dirs)
+    rules = cached(files, lambda: [load_rule_file(p) for p in files])
     seen: dict[str, str] = {}
     for rule in rules:
         if rule.id in seen:
