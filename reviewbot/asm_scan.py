@@ -47,6 +47,16 @@ _IF_OPEN = frozenset({"if", "ifdef", "ifndef"})
 _IF_MIDDLE = frozenset({"elif", "else", "elifdef", "elifndef"})
 
 ParseBody = Callable[[str, int, int], list]
+_CMACRO_START = re.compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_]*\(")
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"?|\'(?:[^\'\\]|\\.)?\'?')
+_MAX_CALL_LINES = 20
+
+
+def _open_parens(code: str) -> int:
+    """How many ``(`` of ``code`` (strings left out) are not closed."""
+    if '"' in code or "'" in code:
+        code = _STRINGS.sub("", code)
+    return code.count("(") - code.count(")")
 
 
 def split_args(text: str) -> tuple[str, ...]:
@@ -179,7 +189,7 @@ class Scanner:
         depth = 0
         comment: list | None = None       # [line, col, trailing, parts]
         pp: list | None = None            # [slot, line, col, directive, depth, texts, args]
-        cont: list | None = None          # [slot, line, code, semis]: a line ending in "\\"
+        cont: list | None = None          # [slot, line, code, semis, lines]: a continued line
         spliced = False
         for number, line in enumerate(text.split("\n"), first_line):
             if line.endswith("\r"):
@@ -256,17 +266,28 @@ class Scanner:
                                                         stripped[col - 1:], here)))
             else:
                 stripped = code.rstrip()
-                if stripped.endswith("\\"):
+                more = stripped.endswith("\\")
+                if more:
                     # cpp splices a backslash-newline anywhere, not only in directives
                     piece = stripped[:-1] + " "
+                elif stripped.endswith((",", "(")) and _CMACRO_START.match(
+                        cont[2] if cont is not None else stripped):
+                    # cpp lets a C macro call's arguments go on over lines; a
+                    # line ending in "," or "(" inside the call is not its end
+                    joined = (cont[2] if cont is not None else "") + stripped
+                    more = (_open_parens(joined) > 0
+                            and (cont is None or cont[4] < _MAX_CALL_LINES))
+                    piece = stripped + " "
+                if more:
                     if cont is None:
                         out.append(None)
-                        cont = [len(out) - 1, number, piece, list(semis)]
+                        cont = [len(out) - 1, number, piece, list(semis), 1]
                     else:
                         cont[3].extend(len(cont[2]) + s for s in semis)
                         cont[2] += piece
+                        cont[4] += 1
                 elif cont is not None:
-                    slot, start_line, prev, prev_semis = cont
+                    slot, start_line, prev, prev_semis, _ = cont
                     cont = None
                     prev_semis.extend(len(prev) + s for s in semis)
                     out[slot] = [node for _, nodes in self._statements(prev + code, prev_semis, start_line)

@@ -397,6 +397,15 @@ def test_backslash_continuation_joins_lines():
     assert (nodes[2].mnemonic, nodes[2].line) == ("ret", 5)
 
 
+def test_c_macro_call_over_several_lines():
+    nodes = asm.parse('ALTERNATIVE("nop", "dmb ish",\n\t    ARM64_FOO)\n\tnop\n'
+                      "SYM_FUNC_START(foo\n\tmov x0, x1\n")
+    assert [type(n).__name__ for n in nodes] == ["CMacroCall", "Instruction", "Unparsed",
+                                                 "Instruction"]
+    assert nodes[0].args == ('"nop"', '"dmb ish"', "ARM64_FOO") and nodes[0].line == 1
+    assert (nodes[1].line, nodes[2].line, nodes[3].line) == (3, 4, 5)
+
+
 def test_blank_lines_produce_nothing_and_lines_count_from_first_line():
     nodes = asm.parse("\n\n\tnop\n\n", first_line=10)
     assert len(nodes) == 1 and nodes[0].line == 12
