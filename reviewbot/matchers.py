@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewbot.context import FileContext
+from reviewbot.lazy_regex import LazyRegex
 from reviewbot.patterns import Node, Region, compile_formula, find, metavariables, value_text
 from reviewbot.views import View
 
@@ -155,8 +156,8 @@ class RegexMatcher:
     """``regex:`` — a line regex, ``not-pattern`` lines excepted; named
     groups bind ``$NAME``."""
 
-    pattern: re.Pattern[str]
-    not_pattern: re.Pattern[str] | None
+    pattern: LazyRegex
+    not_pattern: LazyRegex | None
     unless_near: tuple[str, int] | None = None  # (template, lines): a nearby line that clears the hit
     languages: tuple[str, ...] = ("c",)
 
@@ -214,8 +215,8 @@ def _compile_regex(spec: Any, path: str) -> RegexMatcher:
             raise ValueError(f"regex.flags: unknown flag {letter!r} (valid: i, m, x)")
         flags |= _FLAGS[letter]
     try:
-        pattern = re.compile(spec["pattern"], flags)
-        not_pattern = re.compile(spec["not-pattern"], flags) if "not-pattern" in spec else None
+        pattern = LazyRegex(spec["pattern"], flags)
+        not_pattern = LazyRegex(spec["not-pattern"], flags) if "not-pattern" in spec else None
     except re.error as exc:
         raise ValueError(f"regex: {exc}") from None
     return RegexMatcher(pattern, not_pattern, unless_near)

@@ -19,6 +19,7 @@ from reviewbot.asm_ast import (
     MacroArg, MacroDef, MacroEnd, Memory, MetaVar, Preprocessor, Register, RegList, Shift, SysReg, Symbol,
 )
 from reviewbot.context import StatementContext
+from reviewbot.lazy_regex import LazyRegex
 from reviewbot.semantics import effects, is_instruction
 
 Bindings = Mapping[str, Any]
@@ -234,8 +235,8 @@ class Where:
 
     metavariable: str
     kinds: tuple[str, ...] = ()
-    regex: re.Pattern[str] | None = None
-    not_regex: re.Pattern[str] | None = None
+    regex: LazyRegex | None = None
+    not_regex: LazyRegex | None = None
     values: frozenset[str] | None = None
 
     def holds(self, bindings: Bindings) -> bool:
@@ -600,7 +601,7 @@ def _compile_where(spec: Any, where_path: str) -> Where:
     return Where(
         metavariable=str(spec["metavariable"]).lstrip("$"),
         kinds=kinds,
-        regex=re.compile(spec["regex"]) if "regex" in spec else None,
-        not_regex=re.compile(spec["not-regex"]) if "not-regex" in spec else None,
+        regex=LazyRegex(spec["regex"]) if "regex" in spec else None,
+        not_regex=LazyRegex(spec["not-regex"]) if "not-regex" in spec else None,
         values=frozenset(str(v).lower() for v in values) if values is not None else None,
     )

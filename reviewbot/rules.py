@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reviewbot.config import Config
 from reviewbot.errors import RuleError
 from reviewbot.model import Confidence, Severity
@@ -33,28 +31,10 @@ HYP_CHOICES = ("any", "hyp", "nvhe", "vhe", "not-hyp")
 DESCRIPTION_SECTIONS = ("What it checks", "Why it matters", "Example", "Use instead", "References")
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML that remembers the line of every mapping key."""
-
-
 class LineDict(dict):
     """A dict that knows the 1-based line of each of its keys (``lines``)."""
 
     __slots__ = ("lines", "line")
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
-    result = LineDict()
-    result.lines = {}
-    result.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.lines[key] = key_node.start_mark.line + 1
-    return result
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +194,11 @@ def read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(str(path), None, None, f"cannot read: {exc}") from exc
+    from reviewbot.yaml_lines import YAMLError, load_with_lines
+
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
+        return load_with_lines(text)
+    except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleError(str(path), mark.line + 1 if mark else None, None, f"not valid YAML: {exc}") from exc
 

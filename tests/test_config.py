@@ -43,3 +43,11 @@ def test_bad_files_name_the_file_and_key(tmp_path, text, message):
 def test_bad_override():
     with pytest.raises(ConfigError, match="expected section.key=value"):
         load_config(overrides=["fail-on"])
+
+
+def test_the_packaged_config_yaml_documents_exactly_the_code_defaults():
+    # load_config trusts the code defaults instead of parsing config.yaml on every run
+    from reviewbot.config import Config, default_config_path
+    parsed = load_config([default_config_path()], packaged=False)
+    assert parsed.__class__(**{f: getattr(parsed, f) for f in Config.__dataclass_fields__ if f != "sources"}) \
+        == Config()
