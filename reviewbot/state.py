@@ -247,13 +247,15 @@ class StateStore:
 
     def hits_among(self, msgids: Iterable[str]) -> set[str]:
         """The hits among ``msgids``."""
+        return self._msgids_in("SELECT msgid FROM messages WHERE hit=1 AND msgid IN ({})", msgids)
+
+    def _msgids_in(self, query: str, msgids: Iterable[str]) -> set[str]:
+        """Run ``query`` (one ``IN ({})``) over ``msgids`` in chunks SQLite accepts."""
         ids = list(msgids)
         found: set[str] = set()
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
-            marks = ",".join("?" * len(part))
-            found.update(r[0] for r in self.db.execute(
-                f"SELECT msgid FROM messages WHERE hit=1 AND msgid IN ({marks})", part))
+            found.update(r[0] for r in self.db.execute(query.format(",".join("?" * len(part))), part))
         return found
 
     def todo_hits(self) -> list[tuple[str, str]]:
@@ -325,14 +327,7 @@ class StateStore:
 
     def reviewed_patches(self, msgids: Iterable[str]) -> set[str]:
         """The patches among ``msgids`` already reviewed."""
-        ids = list(msgids)
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            marks = ",".join("?" * len(part))
-            found.update(r[0] for r in self.db.execute(
-                f"SELECT msgid FROM patches WHERE msgid IN ({marks})", part))
-        return found
+        return self._msgids_in("SELECT msgid FROM patches WHERE msgid IN ({})", msgids)
 
     # --- maildir ----------------------------------------------------------------------
 
