@@ -23,24 +23,23 @@ directory cannot be written.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 import re
 import threading
 from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewbot.asm_ast import Expression, Instruction, Statement, Unparsed
 from reviewbot.asm_build import AstBuilder, Invalid
-from reviewbot.asm_mnemonics import is_instruction
+from reviewbot.asm_fast import read_operand
 from reviewbot.asm_scan import WORD_PATTERN, Scanner, operand_spans
 from reviewbot.errors import AsmSyntaxError
-from reviewbot.resources import grammar_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["parse", "parse_quoted", "parse_pattern", "unquote", "cache_file", "clear_caches"]
 
-_log = logging.getLogger(__name__)
 _parser = None
 _builder = AstBuilder()
 _MEMO: dict[tuple[str, int], tuple] = {}
@@ -58,6 +57,13 @@ _KEYWORD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 #: whole statement.  Tests turn it off to check both ways agree.
 FAST_OPERANDS = True
 _OPERANDS: dict[str, object] = {}
+
+#: Read an operand with the hand-written reader (:mod:`reviewbot.asm_fast`)
+#: before asking the grammar: it gives the same parts for the forms it knows
+#: and None for the rest, so a typical hunk needs no Lark at all (Lark is
+#: imported, and the grammar loaded, on the first operand or statement it
+#: does not read).  Tests turn it off to check both ways agree.
+FAST_READER = True
 
 
 # --- public API ------------------------------------------------------------
@@ -158,8 +164,11 @@ def parse_pattern(text: str) -> Instruction:
 def cache_file(grammar: str | None = None) -> Path | None:
     """Where the compiled grammar is cached, or None when no cache directory
     can be created."""
+    import hashlib
+    from pathlib import Path
+
     if grammar is None:
-        grammar = grammar_path().read_text(encoding="utf-8")
+        grammar = _grammar_text()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     directory = Path(base) / "reviewbot"
     try:
@@ -184,7 +193,7 @@ def _get_parser():
     if _parser is None:
         from lark import Lark
 
-        grammar = grammar_path().read_text(encoding="utf-8")
+        grammar = _grammar_text()
         cache = cache_file(grammar)
         if cache is not None and not os.access(cache.parent, os.W_OK) and not cache.exists():
             cache = None
@@ -198,6 +207,12 @@ def _get_parser():
         if fresh and cache.exists():
             _remove_stale_caches(cache)
     return _parser
+
+
+def _grammar_text() -> str:
+    from reviewbot.resources import grammar_path
+
+    return grammar_path().read_text(encoding="utf-8")
 
 
 def _remove_stale_caches(keep: Path) -> None:
@@ -271,35 +286,58 @@ def _parse_body(text: str, line: int, col0: int) -> list:
 
 
 def _parse_new(text: str, col0: int) -> tuple:
-    """The statements of ``text`` (line 0): the grammar's ``start`` rule, else
-    a macro invocation, else :class:`Unparsed`."""
-    parser = _get_parser()
-    builder = _builder
-    try:
-        if FAST_OPERANDS:
-            hit = _parse_by_operands(parser, text, col0)
-            if hit is not None:
-                return hit
-        builder.text = text
-        builder.col0 = col0
-        builder.line = 0
-        try:
-            return tuple(parser.parse(text, start="start"))
-        except Exception as exc:  # lark's UnexpectedInput or Invalid
-            if not isinstance(exc, Invalid) and not _is_lark_error(exc):
-                raise
-            hit = _macro_call(text, col0)
-            if hit is None:
-                pos, message = _describe(exc, text)
-                hit = (Unparsed(text, 0, col0 + 1, f"column {col0 + pos + 1}: {message}"),)
+    """The statements of ``text`` (line 0): an instruction read operand by
+    operand, else the grammar's ``start`` rule, else a macro invocation, else
+    :class:`Unparsed`.  The grammar is loaded only when it is needed."""
+    parser = _parser
+    if FAST_OPERANDS:
+        hit = _guarded(_parse_by_operands, parser, text, col0)
+        if hit is _NEED_GRAMMAR:
+            parser = _get_parser()  # outside the guard: a grammar that cannot load raises
+            hit = _guarded(_parse_by_operands, parser, text, col0)
+        if hit is not None:
             return hit
+    if parser is None:
+        parser = _get_parser()
+    return _guarded(_parse_whole, parser, text, col0)
+
+
+def _guarded(function, parser, text: str, col0: int):
+    """``function(parser, text, col0)``; an internal error becomes :class:`Unparsed`."""
+    try:
+        return function(parser, text, col0)
     except Exception as exc:  # noqa: BLE001 - a bug here must not stop a review
-        _log.debug("internal error parsing %r", text, exc_info=True)
+        import logging
+
+        logging.getLogger(__name__).debug("internal error parsing %r", text, exc_info=True)
         return (Unparsed(text, 0, col0 + 1, f"internal error: {type(exc).__name__}: {exc}"),)
 
 
-def _parse_by_operands(parser, text: str, col0: int) -> tuple | None:
-    """``text`` as an instruction read operand by operand, or None."""
+def _parse_whole(parser, text: str, col0: int) -> tuple:
+    """``text`` through the grammar's ``start`` rule, else as a macro invocation."""
+    builder = _builder
+    builder.text = text
+    builder.col0 = col0
+    builder.line = 0
+    try:
+        return tuple(parser.parse(text, start="start"))
+    except Exception as exc:  # lark's UnexpectedInput or Invalid
+        if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+            raise
+        hit = _macro_call(text, col0)
+        if hit is None:
+            pos, message = _describe(exc, text)
+            hit = (Unparsed(text, 0, col0 + 1, f"column {col0 + pos + 1}: {message}"),)
+        return hit
+
+
+_NEED_GRAMMAR = object()
+
+
+def _parse_by_operands(parser, text: str, col0: int):
+    """``text`` as an instruction read operand by operand, or None; with
+    ``parser`` None (the grammar not loaded yet), ``_NEED_GRAMMAR`` when an
+    operand needs the grammar."""
     m = _MNEMONIC_HEAD.match(text)
     if m is None or text[0] in ".$":
         return None
@@ -312,31 +350,70 @@ def _parse_by_operands(parser, text: str, col0: int) -> tuple | None:
     for start, piece in spans:
         part = _OPERANDS.get(piece)
         if part is None:
-            builder.text = piece
-            builder.col0 = 0
-            try:
-                part = parser.parse(piece, start="macro_argument")
-            except Exception as exc:
-                if not isinstance(exc, Invalid) and not _is_lark_error(exc):
-                    raise
-                part = False
+            if FAST_READER:
+                part = read_operand(piece)
+            if part is None:
+                if parser is None:
+                    return _NEED_GRAMMAR
+                part = _lark_operand(parser, piece)
             if len(_OPERANDS) >= _MEMO_LIMIT:
                 _OPERANDS.clear()
             _OPERANDS[piece] = part
         if part is False:
             return None
         parts.append((part, piece, col0 + start))
+    return _instruction(word, parts, text, col0)
+
+
+def _lark_operand(parser, piece: str):
+    """The grammar's ``macro_argument`` part for ``piece``, or False."""
+    builder = _builder
+    builder.text = piece
+    builder.col0 = 0
+    try:
+        return parser.parse(piece, start="macro_argument")
+    except Exception as exc:
+        if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+            raise
+        return False
+
+
+def _instruction(word: str, parts: list, text: str, col0: int) -> tuple | None:
     mnemonic = word if "\\" in word else word.lower()
     try:
-        operands = builder.classify(mnemonic, parts, (text, col0))
+        operands = _builder.classify(mnemonic, parts, (text, col0))
     except Invalid:
         return None
     return (Instruction(mnemonic, operands, 0, col0 + 1, text),)
 
 
+def fast_read(text: str, col0: int = 0) -> tuple | None:
+    """One statement (no label, comment or ``;``; stripped; at 0-based column
+    ``col0``) read by the hand-written operand reader alone, as
+    :func:`parse` would give it at line 0, or None when that reader does not
+    read every operand.  No grammar and no memo: for tests and benchmarks that
+    compare it with the grammar."""
+    m = _MNEMONIC_HEAD.match(text)
+    if m is None or text[0] in ".$":
+        return None
+    spans = operand_spans(text, m.end()) if m.end() < len(text) else []
+    if spans is None:
+        return None
+    parts = []
+    for start, piece in spans:
+        part = read_operand(piece)
+        if part is None:
+            return None
+        parts.append((part, piece, col0 + start))
+    with _LOCK:
+        return _instruction(m.group(1), parts, text, col0)
+
+
 def _macro_call(text: str, col0: int) -> tuple | None:
     """``text`` read as a gas macro invocation (see ``macro_call`` in the
     grammar), or None when its mnemonic is an instruction or it does not read."""
+    from reviewbot.asm_mnemonics import is_instruction
+
     m = _MNEMONIC.match(text)
     if m is None or is_instruction(m.group().lower()):
         return None

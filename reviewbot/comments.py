@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reviewbot.asm_ast import Comment, Label, Literal, MacroDef, MacroEnd
+from reviewbot.asm_ast import CMacroCall, Comment, Label, Literal, MacroDef, MacroEnd
 from reviewbot.matchers import AsmUnit, Hit, matcher
 
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\(\)")
@@ -92,6 +92,9 @@ def annotated(statements: tuple, index: int) -> list[Any]:
     if comment.trailing:
         return [s for s in statements if s.line == comment.line and not isinstance(s, Comment)]
     starts_macro = index > 0 and isinstance(statements[index - 1], MacroDef)
+    following = next((s for s in statements[index + 1:] if not isinstance(s, Comment)), None)
+    if _starts_function(following):
+        return _function_body(statements, index)
     block: list[Any] = []
     last_line = comment.end_line
     for stmt in statements[index + 1:]:
@@ -108,6 +111,26 @@ def annotated(statements: tuple, index: int) -> list[Any]:
         block.append(stmt)
         last_line = stmt.line
     return block
+
+
+_FUNC_START = re.compile(r"^(SYM_(FUNC|CODE)_START\w*|ENTRY|SYM_TYPED_FUNC_START)$")
+_FUNC_END = re.compile(r"^(SYM_(FUNC|CODE)_END\w*|END|ENDPROC)$")
+
+
+def _starts_function(stmt: Any) -> bool:
+    return isinstance(stmt, CMacroCall) and bool(_FUNC_START.match(stmt.name))
+
+
+def _function_body(statements: tuple, index: int) -> list[Any]:
+    """A comment above ``SYM_FUNC_START(x)`` describes the whole function."""
+    body: list[Any] = []
+    for stmt in statements[index + 1:]:
+        if isinstance(stmt, Comment):
+            continue
+        body.append(stmt)
+        if isinstance(stmt, CMacroCall) and _FUNC_END.match(stmt.name):
+            break
+    return body
 
 
 @dataclass(frozen=True)

@@ -42,3 +42,16 @@ cross_reference:
 	 */
 	bl	check_serror
 	ret
+
+// ok: arm64.comment.stale
+/*
+ * x0: the init parameters, a physical address; see __kvm_hyp_init()
+ */
+SYM_CODE_START(___example_init)
+	mov_q	x1, HCR_HOST_NVHE_FLAGS
+	msr	hcr_el2, x1
+	isb
+
+	ldr	x1, [x0, #NVHE_INIT_TPIDR_EL2]
+	msr	tpidr_el2, x1
+SYM_CODE_END(___example_init)

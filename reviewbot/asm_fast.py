@@ -1,0 +1,268 @@
+"""A hand-written reader for the common operand forms, so that a typical
+kernel hunk is parsed without Lark.
+
+:func:`read_operand` reads one operand text (what ``grammars/arm64.lark``'s
+``macro_argument`` start rule reads) into the very :class:`~reviewbot.asm_build.Part`
+tree that Lark and :class:`~reviewbot.asm_build.AstBuilder`'s callbacks give,
+with tokens carrying the same ``type``, ``start_pos`` and ``end_pos``; the
+builder then classifies both alike, so the AST is the same whichever read the
+operand.  It returns None whenever it is not sure, and the caller
+(:mod:`reviewbot.asm`) asks the grammar.
+
+What it reads -- a subset of the grammar's ``arg``, lexed as Lark's contextual
+lexer lexes it in each parser state (terminal priorities included):
+
+* ``expr``: ``UNOP* atom (BINOP UNOP* atom)*`` where an atom is a ``NUMBER``, a
+  ``LABELREF`` (``1f``), a ``WORD`` (registers, symbols, sysregs, ``\\reg``,
+  ``x\\n``) or a parenthesised ``expr``;
+* ``#expr``, ``#:reloc:expr``, ``:reloc:expr``, ``=expr``;
+* a shift: ``SHIFT_OP``, ``SHIFT_OP [#] expr`` (``lsl #3``, ``LSL \\amount``),
+  ``WORD vl`` (``mul vl``);
+* a memory operand ``[item, ...]`` with an optional ``!``, each item one of the
+  above but a literal.
+
+Left to the grammar: register lists (``{...}``), indexed names (``v1.s[2]``),
+calls (``SPSR_64(...)``), character and string constants, metavariables and
+``...`` (``$``), predicates (``p0/z``), objdump targets (``0 <sym>``),
+``WORD # expr`` shifts, and anything else.  The tests and
+``bench/bench_parse.py --verify`` check that whatever this reads equals what
+the grammar reads.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reviewbot.asm_build import Part
+from reviewbot.asm_scan import WORD_PATTERN
+
+__all__ = ["read_operand", "Tok"]
+
+
+class Tok(str):
+    """A token: the attributes of ``lark.Token`` that the builder reads."""
+
+    type: str
+    start_pos: int
+    end_pos: int
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"Tok({self.type}, {str(self)!r}, {self.start_pos})"
+
+
+def _tok(kind: str, text: str, start: int) -> Tok:
+    tok = Tok(text)
+    tok.type = kind
+    tok.start_pos = start
+    tok.end_pos = start + len(text)
+    return tok
+
+
+# The grammar's terminals (grammars/arm64.lark), as Lark compiles them.
+_WORD = re.compile(WORD_PATTERN)
+_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_LABELREF = re.compile(r"[0-9]+[bBfF](?![A-Za-z0-9_.$])")
+_SHIFT_OP = re.compile(r"(?:lsl|lsr|asr|ror|msl|[us]xt[bhwx])(?![A-Za-z0-9_.$\\])", re.I)
+_BINOP = re.compile(r"<<|>>|&&|\|\||==|!=|<=|>=|<>|[-+*/%|&^<>!]")
+_RELOC = re.compile(r":[A-Za-z_][A-Za-z0-9_]*:")
+_VL = re.compile(r"vl", re.I)
+# Terminals of higher priority than WORD/NUMBER at an operand's start that
+# this reader leaves to the grammar (OBJDUMP_TARGET.4, PRED_REG.3), and text
+# holding METAVAR/ELLIPSIS/CHAR/STRING/register lists anywhere.
+_OBJDUMP_TARGET = re.compile(r"[0-9a-fA-F]+[ \t]+<[^<>\s]+>")
+_PRED_REG = re.compile(r"(?:[pP][0-9]+|[pP]?\\[A-Za-z_][A-Za-z0-9_]*)/[zmZM](?![A-Za-z0-9_])")
+_LEAVE = re.compile(r"[$\"'{}]|\.\.\.")
+
+_BLANK = " \t\f\r"  # the grammar's %ignore
+_DIGITS = "0123456789"
+_UNOPS = "-+~!"
+
+
+class _Fail(Exception):
+    """Not for this reader: ask the grammar."""
+
+
+_FAIL = _Fail()
+
+
+def read_operand(text: str) -> Part | None:
+    """The ``Part`` the grammar's ``macro_argument`` rule gives for ``text``
+    (one operand, stripped, positions relative to ``text``), or None when
+    this reader is not sure."""
+    if not text or _LEAVE.search(text) or _OBJDUMP_TARGET.match(text) or _PRED_REG.match(text):
+        return None
+    reader = _Reader(text)
+    try:
+        part = reader.arg()
+        reader.blank()
+    except _Fail:
+        return None
+    if reader.pos != reader.n:
+        return None
+    return part
+
+
+class _Reader:
+    """Recursive descent over one operand; ``pos`` is the next character."""
+
+    __slots__ = ("s", "n", "pos")
+
+    def __init__(self, s: str) -> None:
+        self.s = s
+        self.n = len(s)
+        self.pos = 0
+
+    def blank(self) -> None:
+        s, pos, n = self.s, self.pos, self.n
+        while pos < n and s[pos] in _BLANK:
+            pos += 1
+        self.pos = pos
+
+    def peek(self) -> str:
+        """The next character after blanks ("" at the end)."""
+        self.blank()
+        return self.s[self.pos] if self.pos < self.n else ""
+
+    # arg: expr | immediate | literal | reloc | memory | shift (see the grammar)
+
+    def arg(self) -> Part:
+        c = self.s[0]
+        if c == "#":
+            return self.immediate()
+        if c == "=":
+            return self.literal()
+        if c == "[":
+            return self.memory()
+        if c == ":":
+            return self.reloc()
+        return self.item(False)
+
+    def item(self, in_memory: bool) -> Part:
+        """A shift or an expression, where ``SHIFT_OP`` and ``WORD VL`` can start one."""
+        m = _SHIFT_OP.match(self.s, self.pos)
+        if m is not None:
+            return self.shift(m, in_memory)
+        start = self.pos
+        part = self.expr()
+        data = part.data
+        if len(data) == 1 and type(data[0]) is Tok and data[0].type == "WORD" \
+                and data[0].start_pos == start:
+            # shift: WORD VL (mul vl); WORD "#" expr is left to the grammar
+            self.blank()
+            m = _VL.match(self.s, self.pos)
+            if m is not None:
+                vl = _tok("VL", m.group(), m.start())
+                self.pos = m.end()
+                return Part("shift", start, vl.end_pos, (data[0], vl))
+        return part
+
+    def shift(self, m: re.Match, in_memory: bool) -> Part:
+        op = _tok("SHIFT_OP", m.group(), m.start())
+        self.pos = m.end()
+        c = self.peek()
+        if c == "" or (in_memory and c in ",]"):
+            return Part("shift", op.start_pos, op.end_pos, (op, None))
+        if c == "#":
+            self.pos += 1
+        amount = self.expr()
+        return Part("shift", op.start_pos, amount.end, (op, amount))
+
+    def immediate(self) -> Part:
+        start = self.pos
+        self.pos += 1
+        inner = self.reloc() if self.peek() == ":" else self.expr()
+        return Part("immediate", start, inner.end, inner)
+
+    def literal(self) -> Part:
+        start = self.pos
+        self.pos += 1
+        inner = self.expr()
+        return Part("literal", start, inner.end, inner)
+
+    def reloc(self) -> Part:
+        self.blank()
+        m = _RELOC.match(self.s, self.pos)
+        if m is None:
+            raise _FAIL
+        tok = m.group()
+        self.pos = m.end()
+        expr = self.expr()
+        return Part("reloc", m.start(), expr.end, (tok[1:-1].lower(), expr))
+
+    def memory(self) -> Part:
+        start = self.pos
+        self.pos += 1
+        items = []
+        while True:
+            c = self.peek()
+            if c == "#":
+                items.append(self.immediate())
+            elif c == ":":
+                items.append(self.reloc())
+            else:
+                items.append(self.item(True))
+            c = self.peek()
+            self.pos += 1
+            if c == "]":
+                break
+            if c != ",":
+                raise _FAIL
+        end = self.pos
+        writeback = self.peek() == "!"
+        if writeback:
+            self.pos += 1
+            end = self.pos
+        return Part("memory", start, end, (items, writeback))
+
+    # expr: UNOP* atom (BINOP UNOP* atom)*
+
+    def expr(self) -> Part:
+        s, n = self.s, self.n
+        children: list = []
+        while True:
+            c = self.peek()
+            while c and c in _UNOPS:
+                children.append(_tok("UNOP", c, self.pos))
+                self.pos += 1
+                c = self.peek()
+            pos = self.pos
+            if c == "(":
+                self.pos += 1
+                inner = self.expr()
+                if self.peek() != ")":
+                    raise _FAIL
+                self.pos += 1
+                children.append(Part("paren", pos, self.pos, inner))
+            elif c and c in _DIGITS:
+                m = _LABELREF.match(s, pos)
+                if m is not None:
+                    children.append(_tok("LABELREF", m.group(), pos))
+                else:
+                    m = _NUMBER.match(s, pos)
+                    children.append(_tok("NUMBER", m.group(), pos))
+                self.pos = m.end()
+            else:
+                m = _WORD.match(s, pos)
+                if m is None:
+                    raise _FAIL
+                children.append(_tok("WORD", m.group(), pos))
+                self.pos = m.end()
+                if self.peek() in ("(", "["):  # call, indexed: the grammar's
+                    raise _FAIL
+            c = self.peek()
+            if not c:
+                break
+            m = _BINOP.match(s, self.pos)
+            if m is None:
+                break
+            children.append(_tok("BINOP", m.group(), self.pos))
+            self.pos = m.end()
+            if self.pos >= n:
+                raise _FAIL
+        first, last = children[0], children[-1]
+        return Part("expr", first.start if type(first) is Part else first.start_pos,
+                    last.end if type(last) is Part else last.end_pos, children)
