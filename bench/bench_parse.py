@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure how fast :func:`reviewbot.asm.parse` reads whole files.
 
-    python bench/bench_parse.py [SOURCE ...] [--repeat N]
+    python bench/bench_parse.py [SOURCE ...] [--mail INBOX]... [--repeat N] [--verify]
 
 SOURCE is a git repository (its AArch64 ``.S`` files at HEAD, chosen as in
 ``bench/coverage.py``), a directory (its ``*.S`` files) or a file.  Without
@@ -15,13 +15,25 @@ runs on one core with the full AST built.  Reported:
   checkpatch's figure does, and in code lines/s (lines holding a statement
   that is not a comment);
 * peak memory of one cold pass (tracemalloc) and the process's max RSS;
-* import + grammar-load time in a fresh interpreter with the Lark cache
-  and byte-code present, and the first-parse time of a small hunk.
+* import time in a fresh interpreter with byte-code present, and the
+  first-parse time of a small hunk (which the hand-written operand reader
+  reads without Lark);
+* how many statements the hand-written operand reader (``reviewbot/asm_fast.py``)
+  reads without the grammar.
+
+``--verify`` checks that reader against the grammar instead of timing: every
+distinct statement of the corpus that the reader reads alone
+(:func:`reviewbot.asm.fast_read`) must give, type for type and field for
+field, what the grammar gives for the whole statement and what the grammar
+gives operand by operand; and every file must parse the same with the
+reader on and with the grammar alone.  ``--mail INBOX`` adds the hunks of a
+public-inbox archive (as ``bench/coverage.py --mail``).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import random
 import resource
@@ -37,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from reviewbot import asm  # noqa: E402
-from reviewbot.asm_ast import CODE_NODES, Unparsed  # noqa: E402
+from reviewbot.asm_ast import CODE_NODES, Instruction, Unparsed  # noqa: E402
 
 
 def synthetic_corpus(lines: int = 50_000, seed: int = 1) -> dict[str, str]:
@@ -73,11 +85,14 @@ def synthetic_corpus(lines: int = 50_000, seed: int = 1) -> dict[str, str]:
     return files
 
 
-def load_corpus(sources: list[str]) -> dict[str, str]:
-    """Path -> text for every file of every source."""
-    from coverage import aarch64_files, read_files
+def load_corpus(sources: list[str], mail: list[str] = ()) -> dict[str, str]:
+    """Path -> text for every file of every source (and every hunk of every inbox)."""
+    from coverage import aarch64_files, mail_hunks, read_files
 
     files: dict[str, str] = {}
+    for inbox in mail:
+        for path, text in mail_hunks(inbox).items():
+            files[f"{inbox}:{path}"] = text
     for source in sources:
         p = Path(source)
         if p.is_file():
@@ -105,15 +120,16 @@ def one_pass(files: dict[str, str]) -> tuple[float, int, int, int]:
     return elapsed, lines, code_lines, unparsed
 
 
-def startup() -> tuple[float, float]:
-    """(import ms, grammar load + first 30-line parse ms) in a fresh interpreter, warm cache."""
+def startup() -> tuple[float, float, bool]:
+    """(import ms, first 30-line parse ms, whether Lark was imported) in a
+    fresh interpreter, warm caches."""
     code = (
-        "import time; t=time.perf_counter()\n"
+        "import sys, time; t=time.perf_counter()\n"
         "import reviewbot.asm as a\n"
         "t1=time.perf_counter()\n"
         "a.parse('\\tstp x29, x30, [sp, #-16]!\\n\\tmov x29, sp\\n' * 15)\n"
         "t2=time.perf_counter()\n"
-        "print((t1-t)*1e3, (t2-t1)*1e3)\n")
+        "print((t1-t)*1e3, (t2-t1)*1e3, int('lark' in sys.modules))\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     # As installed: byte-code compiled once (into a scratch prefix, not the tree).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -123,9 +139,104 @@ def startup() -> tuple[float, float]:
     for _ in range(5):
         out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
                              capture_output=True, text=True).stdout.split()
-        runs.append((float(out[0]), float(out[1])))
+        runs.append((float(out[0]), float(out[1]), out[2] == "1"))
     runs.sort(key=lambda r: r[0] + r[1])
     return runs[len(runs) // 2]
+
+
+def same(a, b, path: str = "") -> str | None:
+    """Where ``a`` and ``b`` differ (class, field or value, recursively), or None."""
+    if type(a) is not type(b):
+        return f"{path}: {type(a).__name__} != {type(b).__name__}"
+    if isinstance(a, tuple):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} != {len(b)} items"
+        for i, (x, y) in enumerate(zip(a, b)):
+            diff = same(x, y, f"{path}[{i}]")
+            if diff:
+                return diff
+        return None
+    fields = getattr(type(a), "__dataclass_fields__", None)
+    if fields is not None:
+        for name in fields:
+            diff = same(getattr(a, name), getattr(b, name), f"{path}.{name}")
+            if diff:
+                return diff
+        return None
+    return None if a == b else f"{path}: {a!r} != {b!r}"
+
+
+def statements(files: dict[str, str]) -> collections.Counter:
+    """(text, col0) of every statement the scanner hands to the parser, with counts."""
+    seen: collections.Counter = collections.Counter()
+    original = asm._SCANNER.parse_body
+
+    def record(text, line, col0):
+        seen[text, col0] += 1
+        return original(text, line, col0)
+
+    asm._SCANNER.parse_body = record
+    try:
+        for text in files.values():
+            asm.parse(text)
+    finally:
+        asm._SCANNER.parse_body = original
+    return seen
+
+
+def grammar_only(function, *args, operands: bool):
+    """``function(*args)`` with the hand-written reader off: the grammar reads
+    each operand (``operands``) or the whole statement."""
+    saved = asm.FAST_READER, asm.FAST_OPERANDS
+    asm.FAST_READER, asm.FAST_OPERANDS = False, operands
+    asm.clear_caches()
+    try:
+        return function(*args)
+    finally:
+        asm.FAST_READER, asm.FAST_OPERANDS = saved
+        asm.clear_caches()
+
+
+def verify(files: dict[str, str]) -> int:
+    """Compare the hand-written reader with the grammar over ``files``."""
+    counts = statements(files)
+    fast = {key: asm.fast_read(*key) for key in counts}
+    whole = grammar_only(lambda: {key: asm._parse_new(*key) for key in counts}, operands=False)
+    by_operand = grammar_only(lambda: {key: asm._parse_new(*key) for key in counts}, operands=True)
+    mismatches = []
+    for key, hit in fast.items():
+        if hit is None:
+            continue
+        for name, other in (("whole-statement grammar", whole), ("grammar by operand", by_operand)):
+            diff = same(hit, other[key])
+            if diff:
+                mismatches.append(f"{key[0]!r} (col0 {key[1]}) vs {name}: {diff}")
+    total = sum(counts.values())
+    read = sum(n for key, n in counts.items() if fast[key] is not None)
+    instructions = {key for key in counts if type(whole[key][0]) is Instruction}
+    insn_total = sum(counts[key] for key in instructions)
+    insn_read = sum(counts[key] for key in instructions if fast[key] is not None)
+    read_distinct = sum(1 for hit in fast.values() if hit is not None)
+    print(f"corpus: {len(files)} files, {total} statements parsed by the grammar path "
+          f"({len(counts)} distinct), {insn_total} instructions ({len(instructions)} distinct)")
+    print(f"hand-written reader alone: {read}/{total} statements ({100 * read / total:.2f}%), "
+          f"{read_distinct}/{len(counts)} distinct ({100 * read_distinct / len(counts):.2f}%); "
+          f"{insn_read}/{insn_total} instructions ({100 * insn_read / max(insn_total, 1):.2f}%)")
+    files_differ = 0
+    with_reader = {path: asm.parse(text) for path, text in files.items()}
+    asm.clear_caches()
+    for function, operands in ((asm.parse, False), (asm.parse, True)):
+        alone = grammar_only(lambda: {p: function(t) for p, t in files.items()}, operands=operands)
+        for path, nodes in with_reader.items():
+            diff = same(nodes, alone[path])
+            if diff:
+                files_differ += 1
+                mismatches.append(f"{path}: file differs from the grammar alone: {diff}")
+    print(f"mismatches: {len(mismatches)} statements or files "
+          f"(whole files differing from the grammar alone: {files_differ})")
+    for line in mismatches[:30]:
+        print("  " + line)
+    return 1 if mismatches else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,8 +244,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sources", nargs="*", metavar="SOURCE")
     parser.add_argument("--repeat", type=int, default=3, help="cold passes to time (best is kept)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one cold pass")
+    parser.add_argument("--mail", action="append", default=[], metavar="INBOX",
+                        help="also the arch/arm64 .S hunks of a public-inbox v2 epoch repository")
+    parser.add_argument("--verify", action="store_true",
+                        help="check the hand-written operand reader against the grammar; no timing")
     args = parser.parse_args(argv)
-    files = load_corpus(args.sources) if args.sources else synthetic_corpus()
+    files = (load_corpus(args.sources, args.mail) if args.sources or args.mail
+             else synthetic_corpus())
+    if args.verify:
+        return verify(files)
     asm.parse("nop")  # load the grammar outside the timings
     if args.profile:
         import cProfile
@@ -155,15 +273,19 @@ def main(argv: list[str] | None = None) -> int:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    imp, first = startup()
+    counts = statements(files)
+    read = sum(n for key, n in counts.items() if asm.fast_read(*key) is not None)
+    imp, first, lark = startup()
     print(f"corpus: {len(files)} files, {lines} lines, {code_lines} code lines, "
           f"{unparsed} unparsed statements")
     print(f"cold memo: {seconds:.3f} s  {lines / seconds:,.0f} lines/s  "
           f"{code_lines / seconds:,.0f} code lines/s")
     print(f"warm memo: {warm:.3f} s  {lines / warm:,.0f} lines/s  {code_lines / warm:,.0f} code lines/s")
     print(f"peak memory of one cold pass (tracemalloc): {peak / 2**20:.1f} MiB; max RSS {rss:.0f} MiB")
-    print(f"fresh interpreter, warm grammar cache: import reviewbot.asm {imp:.1f} ms, "
-          f"Lark import + grammar load + first 30-line parse {first:.1f} ms")
+    print(f"statements read without the grammar (hand-written operand reader): "
+          f"{read}/{sum(counts.values())} ({100 * read / max(sum(counts.values()), 1):.2f}%)")
+    print(f"fresh interpreter: import reviewbot.asm {imp:.1f} ms, first 30-line parse "
+          f"{first:.1f} ms ({'Lark imported' if lark else 'no Lark'})")
     return 0
 
 

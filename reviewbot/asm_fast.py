@@ -14,17 +14,20 @@ lexer lexes it in each parser state (terminal priorities included):
 
 * ``expr``: ``UNOP* atom (BINOP UNOP* atom)*`` where an atom is a ``NUMBER``, a
   ``LABELREF`` (``1f``), a ``WORD`` (registers, symbols, sysregs, ``\\reg``,
-  ``x\\n``) or a parenthesised ``expr``;
+  ``x\\n``), a parenthesised ``expr``, a call (``MASK(x)``, ``CPU_REV(1, 0)``)
+  or an indexed name (``v0.d[1]``);
 * ``#expr``, ``#:reloc:expr``, ``:reloc:expr``, ``=expr``;
 * a shift: ``SHIFT_OP``, ``SHIFT_OP [#] expr`` (``lsl #3``, ``LSL \\amount``),
   ``WORD vl`` (``mul vl``);
 * a memory operand ``[item, ...]`` with an optional ``!``, each item one of the
-  above but a literal.
+  above but a literal;
+* a register list of names and ranges (``{v0.16b, v1.16b}``, ``{v0.4s-v3.4s}``).
 
-Left to the grammar: register lists (``{...}``), indexed names (``v1.s[2]``),
-calls (``SPSR_64(...)``), character and string constants, metavariables and
-``...`` (``$``), predicates (``p0/z``), objdump targets (``0 <sym>``),
-``WORD # expr`` shifts, and anything else.  The tests and
+Left to the grammar: a register list with an index or an indexed item
+(``{v0.b, v1.b}[3]``, ``{za0h.s[w12, 0]}``), ``index:index`` in an indexed
+name, character and string constants, metavariables and ``...`` (``$``),
+predicates (``p0/z``), objdump targets (``0 <sym>``), ``WORD # expr`` shifts,
+and anything else.  The tests and
 ``bench/bench_parse.py --verify`` check that whatever this reads equals what
 the grammar reads.
 """
@@ -75,7 +78,7 @@ _VL = re.compile(r"vl", re.I)
 # holding METAVAR/ELLIPSIS/CHAR/STRING/register lists anywhere.
 _OBJDUMP_TARGET = re.compile(r"[0-9a-fA-F]+[ \t]+<[^<>\s]+>")
 _PRED_REG = re.compile(r"(?:[pP][0-9]+|[pP]?\\[A-Za-z_][A-Za-z0-9_]*)/[zmZM](?![A-Za-z0-9_])")
-_LEAVE = re.compile(r"[$\"'{}]|\.\.\.")
+_LEAVE = re.compile(r"[$\"']|\.\.\.")
 
 _BLANK = " \t\f\r"  # the grammar's %ignore
 _DIGITS = "0123456789"
@@ -139,6 +142,8 @@ class _Reader:
             return self.memory()
         if c == ":":
             return self.reloc()
+        if c == "{":
+            return self.reg_list()
         return self.item(False)
 
     def item(self, in_memory: bool) -> Part:
@@ -218,6 +223,38 @@ class _Reader:
             end = self.pos
         return Part("memory", start, end, (items, writeback))
 
+    def reg_list(self) -> Part:
+        """``"{" reg_range ("," reg_range)* "}"``, each item a ``WORD``."""
+        start = self.pos
+        self.pos += 1
+        ranges = []
+        while True:
+            self.blank()
+            first = self.list_word()
+            if self.peek() == "-":
+                self.pos += 1
+                self.blank()
+                last = self.list_word()
+                ranges.append(Part("range", first.start_pos, last.end_pos, [first, last]))
+            else:
+                ranges.append(Part("range", first.start_pos, first.end_pos, [first]))
+            c = self.peek()
+            self.pos += 1
+            if c == "}":
+                break
+            if c != ",":
+                raise _FAIL
+        if self.peek() == "[":  # an index after the list: the grammar's
+            raise _FAIL
+        return Part("reglist", start, self.pos, ranges)
+
+    def list_word(self) -> Tok:
+        m = _WORD.match(self.s, self.pos)
+        if m is None:
+            raise _FAIL
+        self.pos = m.end()
+        return _tok("WORD", m.group(), m.start())
+
     # expr: UNOP* atom (BINOP UNOP* atom)*
 
     def expr(self) -> Part:
@@ -249,10 +286,15 @@ class _Reader:
                 m = _WORD.match(s, pos)
                 if m is None:
                     raise _FAIL
-                children.append(_tok("WORD", m.group(), pos))
+                word = _tok("WORD", m.group(), pos)
                 self.pos = m.end()
-                if self.peek() in ("(", "["):  # call, indexed: the grammar's
-                    raise _FAIL
+                c = self.peek()
+                if c == "(":
+                    children.append(self.call(word))
+                elif c == "[":
+                    children.append(self.indexed(word))
+                else:
+                    children.append(word)
             c = self.peek()
             if not c:
                 break
@@ -266,3 +308,34 @@ class _Reader:
         first, last = children[0], children[-1]
         return Part("expr", first.start if type(first) is Part else first.start_pos,
                     last.end if type(last) is Part else last.end_pos, children)
+
+    def call(self, word: Tok) -> Part:
+        """``WORD "(" (expr ("," expr)*)? ")"``, all tokens kept."""
+        children: list = [word, _tok("LPAR", "(", self.pos)]
+        self.pos += 1
+        if self.peek() != ")":
+            while True:
+                children.append(self.expr())
+                c = self.peek()
+                if c != ",":
+                    break
+                children.append(_tok("COMMA", ",", self.pos))
+                self.pos += 1
+        if self.peek() != ")":
+            raise _FAIL
+        children.append(_tok("RPAR", ")", self.pos))
+        self.pos += 1
+        return Part("call", word.start_pos, self.pos, children)
+
+    def indexed(self, word: Tok) -> Part:
+        """``WORD "[" expr ("," expr)* "]"`` (``index:index`` is the grammar's)."""
+        self.pos += 1
+        while True:
+            self.expr()
+            c = self.peek()
+            self.pos += 1
+            if c == "]":
+                break
+            if c != ",":
+                raise _FAIL
+        return Part("indexed", word.start_pos, self.pos, word)

@@ -24,8 +24,7 @@ _MACRO_PART = r"\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|@|\(\))"
 WORD_PATTERN = rf"(?:[A-Za-z_.$]|{_MACRO_PART})(?:[A-Za-z0-9_.$]|{_MACRO_PART})*"
 LABEL_RE = re.compile(rf"[ \t]*({WORD_PATTERN}|[0-9]+|[A-Za-z_][A-Za-z0-9_]*\([^()]*\)):")
 ASSIGN_RE = re.compile(r"([A-Za-z_.$][A-Za-z0-9_.$]*)[ \t]*=(?!=)[ \t]*(\S(?:.*\S)?)$")
-REQ_RE = re.compile(rf"([A-Za-z_][A-Za-z0-9_]*)[ \t]+\.req(?![A-Za-z0-9_.$])[ \t]*({WORD_PATTERN})$",
-                    re.IGNORECASE)
+_REQ_PATTERN = rf"([A-Za-z_][A-Za-z0-9_]*)[ \t]+\.req(?![A-Za-z0-9_.$])[ \t]*({WORD_PATTERN})$"
 DIRECTIVE_RE = re.compile(r"\.[A-Za-z_][A-Za-z0-9_.]*")
 _STR = r'"(?:[^"\\]|\\.)*"'
 CMACRO_RE = re.compile(
@@ -38,11 +37,22 @@ _SPECIAL = re.compile(r'"|\'|//|/\*|;')
 _CHAR_TAIL = re.compile(r"(?:[^'\\]|\\.)?'?")
 _STRING_TAIL = re.compile(r'(?:[^"\\]|\\.)*"?')
 _PREPROCESSOR = re.compile(r"[ \t]*#[ \t]*([A-Za-z_][A-Za-z0-9_]*|[0-9]+)?[ \t]*(.*)$", re.S)
-_PARAM = re.compile(
-    r"""([A-Za-z_][A-Za-z0-9_]*)          # name
+_PARAM_PATTERN = r"""([A-Za-z_][A-Za-z0-9_]*)          # name
         (?:[ \t]*:[ \t]*(req|vararg))?     # qualifier
         (?:[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"|[^\s,]*))?  # default
-    """, re.X)
+    """
+# Regexps of rare statements (``x .req y``, ``.macro``), compiled on first use
+# to keep ``import reviewbot.asm`` cheap.
+_LAZY: dict[str, re.Pattern] = {}
+
+
+def _lazy(name: str, pattern: str, flags: int = 0) -> re.Pattern:
+    compiled = _LAZY.get(name)
+    if compiled is None:
+        compiled = _LAZY[name] = re.compile(pattern, flags)
+    return compiled
+
+
 _IF_OPEN = frozenset({"if", "ifdef", "ifndef"})
 _IF_MIDDLE = frozenset({"elif", "else", "elifdef", "elifndef"})
 
@@ -146,7 +156,7 @@ def macro_params(text: str) -> tuple[MacroParam, ...]:
             pos += 1
         if pos >= n:
             break
-        m = _PARAM.match(text, pos)
+        m = _lazy("param", _PARAM_PATTERN, re.X).match(text, pos)
         if not m or m.end() == pos:
             raise ValueError(f"bad .macro parameter at {text[pos:]!r}")
         default = m.group(3)
@@ -422,7 +432,7 @@ class Scanner:
                 if m:
                     node = directive_node(m.group(), rest[m.end():].strip(), number, col0 + 1, rest)
             if node is None and ".req" in rest.lower():
-                m = REQ_RE.match(rest)
+                m = _lazy("req", _REQ_PATTERN, re.IGNORECASE).match(rest)
                 if m:
                     node = Directive(".req", m.groups(), number, col0 + 1, rest)
         if node is None:

@@ -98,7 +98,9 @@ def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -
         body_line=body_line,
         source=source,
         list_id=_first_msgid(_header(msg, "List-Id")) or (_header(msg, "List-Id") or None),
-        headers=tuple((k, _safe_str(v)) for k, v in msg.items()),
+        # raw, unfolded: decoding every header through the header registry
+        # doubles the cost of reading an archive, and only a few are needed
+        headers=tuple((k, " ".join(_safe_str(v).split())) for k, v in msg.raw_items()),
     )
 
 
@@ -268,9 +270,14 @@ def assemble_series(messages: Iterable[Message]) -> tuple[list[Series], list[Pat
     count and thread) in ``m/n`` order.  Cover letters attach to their
     series; replies are skipped.  Returns the series and the patches whose
     diff could not be read (they are also in their series, marked)."""
+    messages = list(messages)
+    # Without any threading (format-patch without --thread), the patches of
+    # one revision and count belong together; with threading, the thread
+    # root tells series apart.
+    threaded = any(m.in_reply_to or m.references for m in messages)
     groups: dict[tuple, dict] = {}
     broken: list[Patch] = []
-    by_id = {}
+    by_id: dict[str, tuple] = {}
     for message in messages:
         if is_reply(message):
             continue
@@ -278,14 +285,14 @@ def assemble_series(messages: Iterable[Message]) -> tuple[list[Series], list[Pat
         patch = to_patch(message)
         if patch is None:
             if tags.is_patch and tags.index == 0:
-                key = _series_key(message, tags, by_id)
+                key = _series_key(message, tags, by_id, threaded)
                 groups.setdefault(key, {"patches": [], "cover": None})["cover"] = message
                 if message.msgid:
                     by_id[message.msgid] = key
             continue
         if patch.error:
             broken.append(patch)
-        key = _series_key(message, tags, by_id)
+        key = _series_key(message, tags, by_id, threaded)
         groups.setdefault(key, {"patches": [], "cover": None})["patches"].append(patch)
     series = []
     for key, group in groups.items():
@@ -298,7 +305,7 @@ def assemble_series(messages: Iterable[Message]) -> tuple[list[Series], list[Pat
     return series, broken
 
 
-def _series_key(message: Message, tags: SubjectTags, by_id: dict) -> tuple:
+def _series_key(message: Message, tags: SubjectTags, by_id: dict, threaded: bool = True) -> tuple:
     """Patches of one series share a revision, a count and a thread root."""
     if tags.total is None:
         return ("single", message.msgid or message.source)
@@ -306,6 +313,8 @@ def _series_key(message: Message, tags: SubjectTags, by_id: dict) -> tuple:
         if parent and parent in by_id and by_id[parent][:2] == (tags.version, tags.total):
             return by_id[parent]  # a v2 sent in reply to the v1 is a series of its own
     root = message.references[0] if message.references else message.in_reply_to
+    if root is None and threaded:
+        root = message.msgid  # a message that starts a thread is its own root
     key = (tags.version, tags.total, root or "")
     if message.msgid:
         by_id[message.msgid] = key

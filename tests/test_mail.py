@@ -116,3 +116,24 @@ def test_a_v2_sent_in_reply_to_the_v1_cover_is_its_own_series():
     messages, _ = parse_input(data.encode(), source="m")
     series, _ = assemble_series(messages)
     assert sorted((s.version, len(s.patches)) for s in series) == [(1, 1), (2, 1)]
+
+
+def test_unrelated_series_with_the_same_count_stay_apart():
+    def series(tag: str) -> str:
+        cover = f"From: A <a@example.org>\nMessage-Id: <{tag}-0@x>\nSubject: [PATCH 0/2] {tag}\n\ncover\n"
+        parts = [make_patch("a.S", HUNK, subject=f"[PATCH {i}/2] {tag}", msgid=f"{tag}-{i}@x",
+                            extra_headers=f"In-Reply-To: <{tag}-0@x>\nReferences: <{tag}-0@x>\n")
+                 for i in (1, 2)]
+        return "From x Mon Sep 17 00:00:00 2001\n" + cover + "\n" + "\n".join(parts)
+
+    messages, _ = parse_input((series("one") + "\n" + series("two")).encode(), source="m")
+    found, _ = assemble_series(messages)
+    assert sorted((s.cover.subject, len(s.patches)) for s in found) == [
+        ("[PATCH 0/2] one", 2), ("[PATCH 0/2] two", 2)]
+
+
+def test_unthreaded_format_patch_files_form_one_series():
+    parts = [make_patch("a.S", HUNK, subject=f"[PATCH {i}/3] x", msgid=f"u{i}@x") for i in (1, 2, 3)]
+    messages, _ = parse_input("\n".join(parts).encode(), source="m")
+    found, _ = assemble_series(messages)
+    assert [len(s.patches) for s in found] == [3]
