@@ -584,7 +584,8 @@ class AstBuilder:
 def _expand_range(first: Register, last: Register) -> list[Register]:
     """``v0.4s-v3.4s`` -> v0.4s, v1.4s, v2.4s, v3.4s (wrapping at 32, or 16 for p)."""
     prefix = first.canon[0]
-    if first.kind != last.kind or prefix not in "vzp" or last.canon[0] != prefix:
+    if (first.kind != last.kind or prefix not in "vzp" or last.canon[0] != prefix
+            or not first.canon[1:].isdigit() or not last.canon[1:].isdigit()):  # {za-za}
         return [first, last]
     lo, hi = int(first.canon[1:]), int(last.canon[1:])
     size = 16 if prefix == "p" else 32
