@@ -194,8 +194,12 @@ def _hyp_uses(units: Iterable[FileUnits]) -> set[str]:
 # --- era ---------------------------------------------------------------------------------
 
 
-def era_of(patch: Patch | None, config: Config, tree: SourceTree | None) -> Era:
-    """The target kernel: the tree's Makefile, configuration, the mail's date."""
+def era_of(patch: Patch | None, config: Config, tree: SourceTree | None, base_commit: str | None = None) -> Era:
+    """The target kernel: the Makefile at the series' ``base-commit:`` (with
+    a tree that has it), the tree's Makefile, configuration, the mail's date."""
+    at_commit = getattr(tree, "kernel_version_at", None)
+    if base_commit and at_commit is not None and (version := at_commit(base_commit)) is not None:
+        return Era(version, f"base-commit {base_commit[:12]}")
     if tree is not None and (version := tree.kernel_version()) is not None:
         return Era(version, "tree")
     if config.context.kernel:
@@ -440,8 +444,12 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
     series as context (a macro used from hyp code in another patch is hyp)."""
     load_extensions()
     prepared: list[tuple[Patch, Era, list[FileUnits] | None, str | None]] = []
+    base = series_base_commit(series)
+    eras: dict[str | None, Era] = {}
     for patch in series.patches:
-        era = era_of(patch, config, tree)
+        if tree is not None and base not in eras:
+            eras[base] = era_of(None, config, tree, base)
+        era = eras[base] if tree is not None and eras[base].version is not None else era_of(patch, config, tree)
         if patch.error:
             prepared.append((patch, era, None, patch.error))
             continue
@@ -465,6 +473,15 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
             _with_hyp_macros(u, hyp_macros, config)
         reviews.append(_review_files(patch, units, rules, config, era))
     return SeriesReview(series=series, patches=tuple(reviews))
+
+
+def series_base_commit(series: Series) -> str | None:
+    """``base-commit:`` of the series (the cover letter, else a patch)."""
+    if series.cover is not None:
+        match = re.search(r"^base-commit:\s*([0-9a-f]{7,40})\s*$", series.cover.body, re.MULTILINE)
+        if match:
+            return match.group(1)
+    return next((p.base_commit for p in series.patches if p.base_commit), None)
 
 
 def review_file(path: str, text: str, rules: RuleSet, config: Config,

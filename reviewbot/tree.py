@@ -144,6 +144,21 @@ class GitTree:
             self._version = version if version is not None and 2 <= version.major < 100 else None
         return self._version  # type: ignore[return-value]
 
+    def kernel_version_at(self, commit: str) -> KernelVersion | None:
+        """VERSION.PATCHLEVEL of the Makefile at ``commit`` (a series'
+        ``base-commit:``); None when the tree does not have that commit."""
+        if not self.use_git:
+            return None
+        from reviewbot.errors import InputError
+        from reviewbot.precheck import git
+        self.git_calls += 1
+        try:
+            proc = git(self.top, ["show", f"{commit}:Makefile"], what=f"base-commit {commit}", env=self._env)
+        except InputError:
+            return None
+        version = version_from_makefile(proc.stdout.decode("utf-8", errors="replace"))
+        return version if version is not None and 2 <= version.major < 100 else None
+
     # --- hyp macro uses --------------------------------------------------------------------
 
     def hyp_macro_uses(self, names: frozenset[str]) -> frozenset[str]:

@@ -215,3 +215,22 @@ def test_no_git_process_outside_a_checkout(capsys, monkeypatch, tmp_path, patch_
     monkeypatch.chdir(tmp_path)
     assert run(capsys, "check", str(patch))[0] == 1
     assert calls == []
+
+
+def test_the_base_commit_decides_the_kernel_version(kernel_repo):
+    from tests.gitrepo import git as run_git
+    base = run_git(kernel_repo, "rev-parse", "HEAD").strip()
+    write(kernel_repo, {"Makefile": "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n"})
+    commit(kernel_repo, "v6.1")
+    tree = GitTree(kernel_repo, ContextConfig())
+    assert tree.kernel_version() == KernelVersion(6, 1)  # the work tree
+    assert tree.kernel_version_at(base) == KernelVersion(4, 15)  # where the series applies
+    assert tree.kernel_version_at("0" * 40) is None
+
+    from reviewbot.config import load_config
+    from reviewbot.engine import era_of
+
+    era = era_of(None, load_config(), tree, base)
+    assert (era.version, era.origin) == (KernelVersion(4, 15), f"base-commit {base[:12]}")
+    assert era_of(None, load_config(), tree, None).version == KernelVersion(6, 1)
+
