@@ -50,19 +50,23 @@ def looks_like_mail(data: bytes) -> bool:
 def split_mbox(data: bytes) -> Iterator[tuple[int, bytes]]:
     """Yield ``(first_line, raw)`` for each message of an mbox, without the
     ``From `` separator line and with mboxrd ``>From`` quoting undone.
-    ``first_line`` is the 1-based line of the message's first header."""
+    ``first_line`` is the 1-based line of the message's first header.
+    Works on the buffer with one regex scan (no list of lines: an archive
+    of hundreds of megabytes must not cost gigabytes)."""
     data = data.replace(b"\r\n", b"\n")
-    lines = data.split(b"\n")
-    start: int | None = None
-    previous_blank = True
-    for number, line in enumerate(lines):
-        if (previous_blank and _MBOX_FROM.match(line)) or _FORMAT_PATCH_FROM.match(line):
-            if start is not None:
-                yield start + 1, _unquote(b"\n".join(lines[start:number]))
-            start = number + 1
-        previous_blank = line == b""
-    if start is not None:
-        yield start + 1, _unquote(b"\n".join(lines[start:]))
+    starts = [m for m in _SEPARATOR.finditer(data)
+              if m.start() == 0 or data[m.start() - 2: m.start()] == b"\n\n" or _FORMAT_PATCH_FROM.match(m.group(0))]
+    line = 1
+    position = 0
+    for index, match in enumerate(starts):
+        line += data.count(b"\n", position, match.end())
+        position = match.end()
+        body_start = match.end() + 1
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
+        yield line + 1, _unquote(data[body_start:end])
+
+
+_SEPARATOR = re.compile(rb"^From \S+[^\n]*$", re.MULTILINE)
 
 
 def _unquote(raw: bytes) -> bytes:
@@ -241,17 +245,19 @@ def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailPa
     messages: list[Message] = []
     errors: list[MailParseError] = []
     first = data.lstrip(b"\r\n").split(b"\n", 1)[0]
-    chunks: Iterable[tuple[int, bytes]]
-    if _MBOX_FROM.match(first):
-        chunks = list(split_mbox(data))
-    else:
-        chunks = [(1, data)]
-    for number, (first_line, raw) in enumerate(chunks, start=1):
-        name = source if len(chunks) == 1 else f"{source}#{number}"  # type: ignore[arg-type]
+    chunks: Iterator[tuple[int, bytes]] = split_mbox(data) if _MBOX_FROM.match(first) else iter([(1, data)])
+    current = next(chunks, None)
+    number = 0
+    while current is not None:
+        following = next(chunks, None)  # one ahead, to know whether to number the parts
+        number += 1
+        first_line, raw = current
+        name = source if number == 1 and following is None else f"{source}#{number}"
         try:
             messages.append(parse_message(raw, source=name, first_line=first_line))
         except MailParseError as exc:
             errors.append(exc)
+        current = following
     return messages, errors
 
 
