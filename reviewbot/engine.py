@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from reviewbot.asm import parse
-from reviewbot.asm_ast import Instruction, MacroDef, Preprocessor
+from reviewbot.asm_ast import Instruction, MacroDef
 from reviewbot.config import Config
 from reviewbot.errors import DiffParseError
 from reviewbot.context import (
@@ -269,7 +269,7 @@ def _allowed(rule: Rule, hit: Hit, view: View | None) -> bool:
     if view is None:
         return True
     mode = rule.diff.mode
-    if mode == "file" or view.whole_file and all(r.kind == "+" for r in view.rows):
+    if mode == "file" or view.all_added:
         return True
     anchors = hit.anchors or (hit.line,)
     if mode in ("added", "new"):
@@ -284,7 +284,7 @@ def _render(template: str, bindings: Mapping[str, str], extra: Mapping[str, str]
     return render_template(template, bindings, extra)
 
 
-def _run_rule(rule: Rule, units: FileUnits, patch_ctx: "_PatchContext") -> Iterator[tuple[Hit, Any, View | None, str]]:
+def _run_rule(rule: Rule, units: FileUnits) -> Iterator[tuple[Hit, Any, View | None, str]]:
     """Hits of one rule on one file, filtered by scope: (hit, unit, view, side)."""
     if not _in_scope_file(rule, units.context):
         return
@@ -302,13 +302,6 @@ def _asm_hits(rule: Rule, asm_units: list[AsmUnit], ctx: FileContext, side: str)
         for hit in rule.matcher.run(unit):
             if _in_scope_statement(rule, _context_at(unit, hit.line), ctx):
                 yield hit, unit, unit.view, side
-
-
-@dataclass
-class _PatchContext:
-    patch: Patch
-    era: Era
-    ignores: dict[str, str]
 
 
 def _fingerprint(rule_id: str, path: str | None, key: str, occurrence: int) -> str:
@@ -357,9 +350,9 @@ def _file_line(view: View | None, unit_line: int) -> int | None:
     return row.new_line if row.new_line is not None else row.old_line
 
 
-def _suppression(finding: Finding, ctx: _PatchContext, config: Config) -> str | None:
-    if finding.rule_id in ctx.ignores:
-        return f"reviewbot-ignore in the patch: {ctx.ignores[finding.rule_id] or 'no reason given'}"
+def _suppression(finding: Finding, ignores: Mapping[str, str], config: Config) -> str | None:
+    if finding.rule_id in ignores:
+        return f"reviewbot-ignore in the patch: {ignores[finding.rule_id] or 'no reason given'}"
     for glob, rule_ids in config.rules.per_path_ignores:
         if finding.path and path_matches(finding.path, (glob,)) and finding.rule_id in rule_ids:
             return f"rules.per-path-ignores: {glob}"
@@ -373,7 +366,7 @@ def patch_ignores(patch: Patch) -> dict[str, str]:
 
 def _review_files(patch: Patch, file_units: list[FileUnits], rules: RuleSet, config: Config,
                   era: Era) -> PatchReview:
-    ctx = _PatchContext(patch, era, patch_ignores(patch))
+    ignores = patch_ignores(patch)
     min_confidence = Confidence.parse(config.rules.min_confidence)
     findings: list[Finding] = []
     problems: list[str] = []
@@ -381,11 +374,11 @@ def _review_files(patch: Patch, file_units: list[FileUnits], rules: RuleSet, con
         if rule.confidence < min_confidence:
             continue
         try:
-            findings.extend(_rule_findings(rule, patch, file_units, ctx))
+            findings.extend(_rule_findings(rule, patch, file_units))
         except Exception as exc:  # noqa: BLE001 - a broken rule must not stop the review
             log.debug("rule %s crashed on %s", rule.id, patch.name, exc_info=True)
             problems.append(f"rule {rule.id} failed on {patch.name}: {type(exc).__name__}: {exc}")
-    findings = [replace(f, suppressed=s) if (s := _suppression(f, ctx, config)) else f for f in findings]
+    findings = [replace(f, suppressed=s) if (s := _suppression(f, ignores, config)) else f for f in findings]
     findings.sort(key=lambda f: (f.path or "", f.line or f.old_line or 0, -f.severity, f.rule_id))
     return PatchReview(patch=patch, findings=tuple(_dedupe(findings)), problems=tuple(problems))
 
@@ -399,7 +392,7 @@ def _dedupe(findings: list[Finding]) -> Iterator[Finding]:
             yield f
 
 
-def _rule_findings(rule: Rule, patch: Patch, file_units: list[FileUnits], ctx: _PatchContext) -> Iterator[Finding]:
+def _rule_findings(rule: Rule, patch: Patch, file_units: list[FileUnits]) -> Iterator[Finding]:
     if "commit-msg" in rule.languages:
         unit = TextUnit("commit-msg", tuple(patch.commit_message.split("\n")))
         base = patch.message.body_line
@@ -407,7 +400,7 @@ def _rule_findings(rule: Rule, patch: Patch, file_units: list[FileUnits], ctx: _
             yield _finding(rule, hit, None, patch, None, number, mail_base=base)
     for units in file_units:
         occurrences: dict[str, int] = {}
-        hits = list(_run_rule(rule, units, ctx))
+        hits = list(_run_rule(rule, units))
         if rule.diff.mode == "new":
             hits = _new_only(rule, units, hits)
         for hit, unit, view, side in hits:

@@ -26,6 +26,7 @@ class View:
     side: str  # "new" or "old"
     rows: tuple[DiffLine, ...]
     whole_file: bool = False
+    all_added: bool = False  # a whole source file checked as if every line were new
 
     @property
     def text(self) -> str:
@@ -59,7 +60,7 @@ def file_view(path: str, text: str) -> View:
     )
     if rows and rows[-1].text == "" and text.endswith("\n"):
         rows = rows[:-1]
-    return View(path=path, side="new", rows=rows, whole_file=True)
+    return View(path=path, side="new", rows=rows, whole_file=True, all_added=True)
 
 
 def full_views(change: FileChange, old_text: str) -> tuple[View, View]:
