@@ -166,19 +166,25 @@ def same(a, b, path: str = "") -> str | None:
     return None if a == b else f"{path}: {a!r} != {b!r}"
 
 
-def statements(files: dict[str, str]) -> collections.Counter:
-    """(text, col0) of every statement the scanner hands to the parser, with counts."""
+def statements(files: dict[str, str], per_file: dict | None = None) -> collections.Counter:
+    """(text, col0) of every statement the scanner hands to the parser, with
+    counts (and, in ``per_file``, the set of them for each path)."""
     seen: collections.Counter = collections.Counter()
     original = asm._SCANNER.parse_body
+    mine: set = set()
 
     def record(text, line, col0):
         seen[text, col0] += 1
+        mine.add((text, col0))
         return original(text, line, col0)
 
     asm._SCANNER.parse_body = record
     try:
-        for text in files.values():
+        for path, text in files.items():
+            mine = set()
             asm.parse(text)
+            if per_file is not None:
+                per_file[path] = mine
     finally:
         asm._SCANNER.parse_body = original
     return seen
@@ -199,7 +205,8 @@ def grammar_only(function, *args, operands: bool):
 
 def verify(files: dict[str, str]) -> int:
     """Compare the hand-written reader with the grammar over ``files``."""
-    counts = statements(files)
+    per_file: dict = {}
+    counts = statements(files, per_file)
     fast = {key: asm.fast_read(*key) for key in counts}
     whole = grammar_only(lambda: {key: asm._parse_new(*key) for key in counts}, operands=False)
     by_operand = grammar_only(lambda: {key: asm._parse_new(*key) for key in counts}, operands=True)
@@ -217,14 +224,23 @@ def verify(files: dict[str, str]) -> int:
     insn_total = sum(counts[key] for key in instructions)
     insn_read = sum(counts[key] for key in instructions if fast[key] is not None)
     read_distinct = sum(1 for hit in fast.values() if hit is not None)
-    print(f"corpus: {len(files)} files, {total} statements parsed by the grammar path "
-          f"({len(counts)} distinct), {insn_total} instructions ({len(instructions)} distinct)")
-    print(f"hand-written reader alone: {read}/{total} statements ({100 * read / total:.2f}%), "
+    print(f"corpus: {len(files)} files; {total} statements past the line scanner "
+          f"({len(counts)} distinct), {insn_total} of them instructions or macro calls "
+          f"({len(instructions)} distinct)")
+    print(f"read without the grammar: {read}/{total} statements ({100 * read / max(total, 1):.2f}%), "
           f"{read_distinct}/{len(counts)} distinct ({100 * read_distinct / len(counts):.2f}%); "
           f"{insn_read}/{insn_total} instructions ({100 * insn_read / max(insn_total, 1):.2f}%)")
     files_differ = 0
     with_reader = {path: asm.parse(text) for path, text in files.items()}
     asm.clear_caches()
+    code = sum(1 for nodes in with_reader.values() for n in nodes
+               if isinstance(n, CODE_NODES) or type(n) is Unparsed)
+    grammar = total - read
+    print(f"code statements (scanner's labels, directives, preprocessor lines... included) "
+          f"that needed no grammar: {code - grammar}/{code} ({100 * (code - grammar) / max(code, 1):.2f}%)")
+    no_grammar = sum(1 for keys in per_file.values() if all(fast[key] is not None for key in keys))
+    print(f"files (or hunks) parsed without the grammar at all: {no_grammar}/{len(files)} "
+          f"({100 * no_grammar / max(len(files), 1):.2f}%)")
     for function, operands in ((asm.parse, False), (asm.parse, True)):
         alone = grammar_only(lambda: {p: function(t) for p, t in files.items()}, operands=operands)
         for path, nodes in with_reader.items():

@@ -7,18 +7,23 @@
 
 The grammar is ``grammars/arm64.lark`` (Lark, LALR, contextual lexer).  A line
 scanner (:mod:`reviewbot.asm_scan`) handles comments, preprocessor lines,
-backslash continuations, ``;``, labels and directives; instructions go through
-the grammar, whose transformer (:mod:`reviewbot.asm_build`) builds the AST
-directly.  Each distinct statement text (at a given column) and each distinct
-operand text is parsed once per process.  A statement that is not an
+backslash continuations, ``;``, labels and directives; an instruction's
+operands are read one by one, by a hand-written reader of the common forms
+(:mod:`reviewbot.asm_fast`) or else by the grammar, and classified by
+:mod:`reviewbot.asm_build` (the grammar's transformer), which builds the AST.
+The reader gives exactly the grammar's parts for what it reads and leaves the
+rest to the grammar; a statement whose operands do not all read goes through
+the grammar whole.  Each distinct statement text (at a given column) and each
+distinct operand text is parsed once per process.  A statement that is not an
 instruction but a gas macro invocation in gas's looser syntax
 (``entry hyp=1``) is read as one when its mnemonic is no A64 instruction
 (:mod:`reviewbot.asm_mnemonics`).
 
-Lark is imported, and the grammar loaded, on first use only; the compiled
-parser is cached under ``$XDG_CACHE_HOME/reviewbot/`` (or
-``~/.cache/reviewbot/``), and parsing works without the cache when that
-directory cannot be written.
+Lark is imported, and the grammar loaded, on first use only -- the first
+operand or statement the hand-written reader does not read, or the first rule
+pattern; a typical kernel hunk needs neither.  The compiled parser is cached
+under ``$XDG_CACHE_HOME/reviewbot/`` (or ``~/.cache/reviewbot/``), and parsing
+works without the cache when that directory cannot be written.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.asm_ast import Expression, Instruction, Statement, Unparsed
 from reviewbot.asm_build import AstBuilder, Invalid
-from reviewbot.asm_fast import read_operand
+from reviewbot.asm_fast import macro_tokens, read_operand, refused
 from reviewbot.asm_scan import WORD_PATTERN, Scanner, operand_spans
 from reviewbot.errors import AsmSyntaxError
 
@@ -48,6 +53,7 @@ _LOCK = threading.RLock()  # one grammar parse at a time: the builder holds stat
 _MNEMONIC = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*(?![A-Za-z0-9_.$\\])")
 _MNEMONIC_HEAD = re.compile(rf"({WORD_PATTERN})(?:[ \t]+|$)")
 _KEYWORD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGN_LHS = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*[ \t]*=(?!=)")  # the grammar's ASSIGN_LHS
 
 #: Parse an instruction's operands one by one through the grammar's ``arg``
 #: rule (start ``macro_argument``), each distinct operand text once per
@@ -295,6 +301,8 @@ def _parse_new(text: str, col0: int) -> tuple:
         if hit is _NEED_GRAMMAR:
             parser = _get_parser()  # outside the guard: a grammar that cannot load raises
             hit = _guarded(_parse_by_operands, parser, text, col0)
+        if hit is _NO_INSTRUCTION:
+            hit = _guarded(_fast_macro_call, parser, text, col0)
         if hit is not None:
             return hit
     if parser is None:
@@ -332,12 +340,14 @@ def _parse_whole(parser, text: str, col0: int) -> tuple:
 
 
 _NEED_GRAMMAR = object()
+_NO_INSTRUCTION = object()
 
 
 def _parse_by_operands(parser, text: str, col0: int):
-    """``text`` as an instruction read operand by operand, or None; with
-    ``parser`` None (the grammar not loaded yet), ``_NEED_GRAMMAR`` when an
-    operand needs the grammar."""
+    """``text`` as an instruction read operand by operand, or None;
+    ``_NO_INSTRUCTION`` when an operand is one the grammar surely refuses
+    (``tmp=x4``; with the hand-written reader only); with ``parser`` None (the
+    grammar not loaded yet), ``_NEED_GRAMMAR`` when an operand needs it."""
     m = _MNEMONIC_HEAD.match(text)
     if m is None or text[0] in ".$":
         return None
@@ -352,6 +362,8 @@ def _parse_by_operands(parser, text: str, col0: int):
         if part is None:
             if FAST_READER:
                 part = read_operand(piece)
+                if part is None and refused(piece):
+                    return _NO_INSTRUCTION
             if part is None:
                 if parser is None:
                     return _NEED_GRAMMAR
@@ -387,11 +399,57 @@ def _instruction(word: str, parts: list, text: str, col0: int) -> tuple | None:
     return (Instruction(mnemonic, operands, 0, col0 + 1, text),)
 
 
+def _fast_macro_call(parser, text: str, col0: int) -> tuple | None:
+    """What :func:`_macro_call` gives for ``text``, read without the grammar;
+    None when it needs it.  Only for a statement the grammar's ``start`` rule
+    surely refuses (an operand of it is :func:`~reviewbot.asm_fast.refused`)."""
+    from reviewbot.asm_mnemonics import is_instruction
+
+    m = _MNEMONIC.match(text)
+    if m is None or is_instruction(m.group().lower()):
+        return None  # Unparsed, with the grammar's message
+    if _ASSIGN_LHS.match(text):
+        return None  # ``x = ...`` (the scanner reads it first): the grammar's
+    tokens = macro_tokens(text)
+    if tokens is None:
+        return None
+    builder = _builder
+    name, name_start = tokens[0]
+    mnemonic = name if "\\" in name else name.lower()
+    operands: list = []
+    previous_comma = True
+    for tok, start in tokens[1:]:
+        col = col0 + start + 1
+        if tok == ",":
+            if previous_comma and operands:
+                operands.append(Expression("", col))
+            previous_comma = True
+            continue
+        previous_comma = False
+        if _KEYWORD_ARG.match(tok):
+            operands.append(Expression(tok, col))
+            continue
+        part = read_operand(tok)
+        if part is None:
+            if not refused(tok):
+                return None
+            operands.append(Expression(tok, col))
+            continue
+        builder.text = tok
+        builder.col0 = col - 1
+        try:
+            operands.append(builder.operand(part, mnemonic, len(operands)))
+        except Invalid:
+            operands.append(Expression(tok, col))
+    return (Instruction(mnemonic, tuple(operands), 0, col0 + name_start + 1, text),)
+
+
 def fast_read(text: str, col0: int = 0) -> tuple | None:
     """One statement (no label, comment or ``;``; stripped; at 0-based column
-    ``col0``) read by the hand-written operand reader alone, as
-    :func:`parse` would give it at line 0, or None when that reader does not
-    read every operand.  No grammar and no memo: for tests and benchmarks that
+    ``col0``) read without the grammar -- an instruction whose operands the
+    hand-written reader all reads, or a gas macro invocation the grammar's
+    ``start`` rule surely refuses -- as :func:`parse` would give it at line 0;
+    None when that needs the grammar.  No memo: for tests and benchmarks that
     compare it with the grammar."""
     m = _MNEMONIC_HEAD.match(text)
     if m is None or text[0] in ".$":
@@ -400,12 +458,12 @@ def fast_read(text: str, col0: int = 0) -> tuple | None:
     if spans is None:
         return None
     parts = []
-    for start, piece in spans:
-        part = read_operand(piece)
-        if part is None:
-            return None
-        parts.append((part, piece, col0 + start))
     with _LOCK:
+        for start, piece in spans:
+            part = read_operand(piece)
+            if part is None:
+                return _fast_macro_call(None, text, col0) if refused(piece) else None
+            parts.append((part, piece, col0 + start))
         return _instruction(m.group(1), parts, text, col0)
 
 

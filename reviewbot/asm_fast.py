@@ -27,9 +27,16 @@ Left to the grammar: a register list with an index or an indexed item
 (``{v0.b, v1.b}[3]``, ``{za0h.s[w12, 0]}``), ``index:index`` in an indexed
 name, character and string constants, metavariables and ``...`` (``$``),
 predicates (``p0/z``), objdump targets (``0 <sym>``), ``WORD # expr`` shifts,
-and anything else.  The tests and
-``bench/bench_parse.py --verify`` check that whatever this reads equals what
-the grammar reads.
+a "-" right after an indexed name (Lark's lexer reads it as ``reg_range``'s),
+and anything else.
+
+:func:`refused` tells an operand the grammar surely refuses (``tmp=x4``,
+``x2 x3``): a statement holding one is read as a gas macro invocation, whose
+tokens :func:`macro_tokens` gives as the grammar's ``macro_call`` rule would.
+
+``tests/test_asm_fast.py`` and ``bench/bench_parse.py --verify`` check that
+whatever this reads equals what the grammar reads, and pin what it assumes of
+the grammar (terminals, the terminals accepted in each lexer state).
 """
 
 from __future__ import annotations
@@ -39,12 +46,13 @@ import re
 from reviewbot.asm_build import Part
 from reviewbot.asm_scan import WORD_PATTERN
 
-__all__ = ["read_operand", "Tok"]
+__all__ = ["read_operand", "refused", "macro_tokens", "Tok"]
 
 
 class Tok(str):
     """A token: the attributes of ``lark.Token`` that the builder reads."""
 
+    __slots__ = ("type", "start_pos", "end_pos")
     type: str
     start_pos: int
     end_pos: int
@@ -75,10 +83,38 @@ _RELOC = re.compile(r":[A-Za-z_][A-Za-z0-9_]*:")
 _VL = re.compile(r"vl", re.I)
 # Terminals of higher priority than WORD/NUMBER at an operand's start that
 # this reader leaves to the grammar (OBJDUMP_TARGET.4, PRED_REG.3), and text
-# holding METAVAR/ELLIPSIS/CHAR/STRING/register lists anywhere.
+# holding METAVAR/ELLIPSIS/CHAR/STRING anywhere.
 _OBJDUMP_TARGET = re.compile(r"[0-9a-fA-F]+[ \t]+<[^<>\s]+>")
 _PRED_REG = re.compile(r"(?:[pP][0-9]+|[pP]?\\[A-Za-z_][A-Za-z0-9_]*)/[zmZM](?![A-Za-z0-9_])")
 _LEAVE = re.compile(r"[$\"']|\.\.\.")
+
+# Compiled on first use (gas macro invocations are rare): a gas macro
+# invocation (the grammar's macro_call rule), and the operands the grammar's
+# arg rule surely refuses -- a keyword argument (``tmp=x4``: no terminal reads
+# a lone "=" after a WORD), and a name followed by a blank and another name or
+# number (``x2 x3``: after a WORD only VL, "#", "(", "[", an operator or the
+# end may come; after SHIFT_OP an expression may).
+_RARE_PATTERNS = {
+    "MACRO_NAME":
+        r"(?:[A-Za-z_.$]|\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|\(\)))"
+        r"(?:[A-Za-z0-9_.$]|\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|@|\(\)))*(?![^\s,])",
+    "MACRO_ARG":
+        r'(?:[^\s,()\[\]"]|"(?:[^"\\]|\\.)*"|\((?:[^()"]|"(?:[^"\\]|\\.)*"|'
+        r'\((?:[^()"]|\([^()]*\))*\))*\)|\[[^\[\]]*\])+',
+    "refused":
+        r"[A-Za-z_][A-Za-z0-9_]*[ \t]*=(?!=)"
+        r"|(?!(?i:lsl|lsr|asr|ror|msl|[us]xt[bhwx])(?![A-Za-z0-9_.$\\]))"
+        r"[A-Za-z_][A-Za-z0-9_]*[ \t]+(?![vV][lL])[A-Za-z0-9_\\]",
+}
+_RARE: dict[str, re.Pattern] = {}
+
+
+def _rare(name: str) -> re.Pattern:
+    compiled = _RARE.get(name)
+    if compiled is None:
+        compiled = _RARE[name] = re.compile(_RARE_PATTERNS[name])
+    return compiled
+
 
 _BLANK = " \t\f\r"  # the grammar's %ignore
 _DIGITS = "0123456789"
@@ -107,6 +143,39 @@ def read_operand(text: str) -> Part | None:
     if reader.pos != reader.n:
         return None
     return part
+
+
+def refused(text: str) -> bool:
+    """True when the grammar's ``macro_argument`` rule surely refuses ``text``
+    (one operand, stripped), so that a statement holding it is no instruction
+    and is read as a gas macro invocation."""
+    return _rare("refused").match(text) is not None
+
+
+def macro_tokens(text: str) -> list[tuple[str, int]] | None:
+    """``(token, start)`` of each token the grammar's ``macro_call`` rule reads
+    in ``text`` (stripped): the ``MACRO_NAME``, then ``MACRO_ARG``s and
+    ``","``; None when it reads no macro call there."""
+    m = _rare("MACRO_NAME").match(text)
+    if m is None:
+        return None
+    macro_arg = _rare("MACRO_ARG")
+    tokens = [(m.group(), 0)]
+    pos, n = m.end(), len(text)
+    while True:
+        while pos < n and text[pos] in _BLANK:
+            pos += 1
+        if pos >= n:
+            return tokens
+        if text[pos] == ",":
+            tokens.append((",", pos))
+            pos += 1
+            continue
+        m = macro_arg.match(text, pos)
+        if m is None:
+            return None
+        tokens.append((m.group(), pos))
+        pos = m.end()
 
 
 class _Reader:
@@ -153,16 +222,16 @@ class _Reader:
             return self.shift(m, in_memory)
         start = self.pos
         part = self.expr()
-        data = part.data
-        if len(data) == 1 and type(data[0]) is Tok and data[0].type == "WORD" \
-                and data[0].start_pos == start:
+        first = part.data[0]  # type: ignore[index]
+        if type(first) is Tok and first.type == "WORD" and first.start_pos == start \
+                and part.end == first.end_pos:  # one WORD alone
             # shift: WORD VL (mul vl); WORD "#" expr is left to the grammar
             self.blank()
             m = _VL.match(self.s, self.pos)
             if m is not None:
                 vl = _tok("VL", m.group(), m.start())
                 self.pos = m.end()
-                return Part("shift", start, vl.end_pos, (data[0], vl))
+                return Part("shift", start, vl.end_pos, (first, vl))
         return part
 
     def shift(self, m: re.Match, in_memory: bool) -> Part:
@@ -280,6 +349,7 @@ class _Reader:
                     children.append(_tok("LABELREF", m.group(), pos))
                 else:
                     m = _NUMBER.match(s, pos)
+                    assert m is not None  # NUMBER reads any digit
                     children.append(_tok("NUMBER", m.group(), pos))
                 self.pos = m.end()
             else:
@@ -293,6 +363,11 @@ class _Reader:
                     children.append(self.call(word))
                 elif c == "[":
                     children.append(self.indexed(word))
+                    if self.peek() == "-":
+                        # After an indexed name's "]" the lexer also accepts
+                        # reg_range's "-" (LALR lookaheads), so BINOP "-" is
+                        # retyped MINUS there and the grammar refuses it.
+                        raise _FAIL
                 else:
                     children.append(word)
             c = self.peek()
@@ -328,7 +403,8 @@ class _Reader:
         return Part("call", word.start_pos, self.pos, children)
 
     def indexed(self, word: Tok) -> Part:
-        """``WORD "[" expr ("," expr)* "]"`` (``index:index`` is the grammar's)."""
+        """``WORD "[" expr ("," expr)* "]"`` (``index:index`` is the grammar's;
+        so is a "-" right after it, see :meth:`expr`)."""
         self.pos += 1
         while True:
             self.expr()

@@ -364,8 +364,7 @@ def patch_ignores(patch: Patch) -> dict[str, str]:
     return {m.group(1): m.group(2).strip() for m in _IGNORE_LINE.finditer(patch.notes)}
 
 
-def _review_files(patch: Patch, file_units: list[FileUnits], rules: RuleSet, config: Config,
-                  era: Era) -> PatchReview:
+def _review_files(patch: Patch, file_units: list[FileUnits], rules: RuleSet, config: Config) -> PatchReview:
     ignores = patch_ignores(patch)
     min_confidence = Confidence.parse(config.rules.min_confidence)
     findings: list[Finding] = []
@@ -464,7 +463,7 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
             continue
         for u in units:
             _with_hyp_macros(u, hyp_macros, config)
-        reviews.append(_review_files(patch, units, rules, config, era))
+        reviews.append(_review_files(patch, units, rules, config))
     return SeriesReview(series=series, patches=tuple(reviews))
 
 
@@ -490,7 +489,7 @@ def review_file(path: str, text: str, rules: RuleSet, config: Config,
     _with_hyp_macros(units, hyp_macros, config)
     patch = Patch(message=Message(msgid=None, subject="", sender="", source=path),
                   tags=SubjectTags(title=""), commit_message="", files=(change,))
-    return _review_files(patch, [units], rules, config, era)
+    return _review_files(patch, [units], rules, config)
 
 
 def severity_at_least(findings: Iterable[Finding], level: Severity) -> bool:
