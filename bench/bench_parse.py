@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from reviewbot import asm  # noqa: E402
-from reviewbot.asm_ast import CODE_NODES, Instruction, Unparsed  # noqa: E402
+from reviewbot.asm_ast import CODE_NODES, Instruction, Unparsed, first_difference  # noqa: E402
 
 
 def synthetic_corpus(lines: int = 50_000, seed: int = 1) -> dict[str, str]:
@@ -144,28 +144,6 @@ def startup() -> tuple[float, float, bool]:
     return runs[len(runs) // 2]
 
 
-def same(a, b, path: str = "") -> str | None:
-    """Where ``a`` and ``b`` differ (class, field or value, recursively), or None."""
-    if type(a) is not type(b):
-        return f"{path}: {type(a).__name__} != {type(b).__name__}"
-    if isinstance(a, tuple):
-        if len(a) != len(b):
-            return f"{path}: {len(a)} != {len(b)} items"
-        for i, (x, y) in enumerate(zip(a, b)):
-            diff = same(x, y, f"{path}[{i}]")
-            if diff:
-                return diff
-        return None
-    fields = getattr(type(a), "__dataclass_fields__", None)
-    if fields is not None:
-        for name in fields:
-            diff = same(getattr(a, name), getattr(b, name), f"{path}.{name}")
-            if diff:
-                return diff
-        return None
-    return None if a == b else f"{path}: {a!r} != {b!r}"
-
-
 def statements(files: dict[str, str], per_file: dict | None = None) -> collections.Counter:
     """(text, col0) of every statement the scanner hands to the parser, with
     counts (and, in ``per_file``, the set of them for each path)."""
@@ -215,7 +193,7 @@ def verify(files: dict[str, str]) -> int:
         if hit is None:
             continue
         for name, other in (("whole-statement grammar", whole), ("grammar by operand", by_operand)):
-            diff = same(hit, other[key])
+            diff = first_difference(hit, other[key])
             if diff:
                 mismatches.append(f"{key[0]!r} (col0 {key[1]}) vs {name}: {diff}")
     total = sum(counts.values())
@@ -244,7 +222,7 @@ def verify(files: dict[str, str]) -> int:
     for function, operands in ((asm.parse, False), (asm.parse, True)):
         alone = grammar_only(lambda: {p: function(t) for p, t in files.items()}, operands=operands)
         for path, nodes in with_reader.items():
-            diff = same(nodes, alone[path])
+            diff = first_difference(nodes, alone[path])
             if diff:
                 files_differ += 1
                 mismatches.append(f"{path}: file differs from the grammar alone: {diff}")

@@ -274,3 +274,27 @@ Statement = Union[
 
 #: Statements that are real code (count as "parsed" for coverage).
 CODE_NODES = (Instruction, Label, MacroDef, MacroEnd, Directive, Preprocessor, CMacroCall)
+
+
+def first_difference(a: object, b: object, path: str = "") -> str | None:
+    """Where two ASTs differ (class, field or value, recursively; a ``str``
+    subclass against a ``str`` counts), or None: how the hand-written
+    operand reader is held equal to the grammar in tests and benchmarks."""
+    if type(a) is not type(b):
+        return f"{path}: {type(a).__name__} != {type(b).__name__} ({a!r} / {b!r})"
+    if isinstance(a, tuple):
+        if len(a) != len(b):  # type: ignore[arg-type]
+            return f"{path}: {len(a)} != {len(b)} items"  # type: ignore[arg-type]
+        for i, (x, y) in enumerate(zip(a, b)):  # type: ignore[call-overload]
+            diff = first_difference(x, y, f"{path}[{i}]")
+            if diff:
+                return diff
+        return None
+    fields = getattr(type(a), "__dataclass_fields__", None)
+    if fields is not None:
+        for name in fields:
+            diff = first_difference(getattr(a, name), getattr(b, name), f"{path}.{name}")
+            if diff:
+                return diff
+        return None
+    return None if a == b else f"{path}: {a!r} != {b!r}"

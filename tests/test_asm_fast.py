@@ -20,33 +20,10 @@ from pathlib import Path
 import pytest
 
 from reviewbot import asm
-from reviewbot.asm_ast import Instruction, Unparsed
+from reviewbot.asm_ast import Instruction, Unparsed, first_difference
 from reviewbot.asm_fast import read_operand
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def differ(a, b, path: str = "") -> str | None:
-    """Where ``a`` and ``b`` differ -- class, field or value, recursively (a
-    ``str`` subclass where the other has ``str`` counts) -- or None."""
-    if type(a) is not type(b):
-        return f"{path}: {type(a).__name__} != {type(b).__name__} ({a!r} / {b!r})"
-    if isinstance(a, tuple):
-        if len(a) != len(b):
-            return f"{path}: {len(a)} != {len(b)} items"
-        for i, (x, y) in enumerate(zip(a, b)):
-            diff = differ(x, y, f"{path}[{i}]")
-            if diff:
-                return diff
-        return None
-    fields = getattr(type(a), "__dataclass_fields__", None)
-    if fields is not None:
-        for name in fields:
-            diff = differ(getattr(a, name), getattr(b, name), f"{path}.{name}")
-            if diff:
-                return diff
-        return None
-    return None if a == b else f"{path}: {a!r} != {b!r}"
 
 
 def only_plain_values(node) -> bool:
@@ -339,7 +316,7 @@ def test_reader_gives_what_the_grammar_gives(line, col0, grammar):
     assert fast is not None, f"the reader should read {line!r}"
     assert type(fast[0]) is Instruction and only_plain_values(fast)
     for operands in (False, True):
-        diff = differ(fast, grammar(line, col0, operands))
+        diff = first_difference(fast, grammar(line, col0, operands))
         assert diff is None, f"{line!r} (operands={operands}): {diff}"
 
 
@@ -349,7 +326,7 @@ def test_macro_invocations_read_without_the_grammar(line, grammar):
     assert fast is not None, f"should be read without the grammar: {line!r}"
     assert type(fast[0]) is Instruction and only_plain_values(fast)
     for operands in (False, True):
-        diff = differ(fast, grammar(line, 3, operands))
+        diff = first_difference(fast, grammar(line, 3, operands))
         assert diff is None, f"{line!r} (operands={operands}): {diff}"
 
 
@@ -362,7 +339,7 @@ def test_reader_leaves_the_rest_to_the_grammar(line, grammar):
             default = asm._parse_new(line, 4)
     finally:
         asm.clear_caches()
-    assert differ(default, grammar(line, 4)) is None
+    assert first_difference(default, grammar(line, 4)) is None
 
 
 def test_post_index_and_columns_come_out_right():
@@ -421,7 +398,7 @@ def test_whole_text_agrees_with_the_grammar_alone(monkeypatch):
         monkeypatch.setattr(asm, "FAST_OPERANDS", operands)
         asm.clear_caches()
         alone = asm.parse(text)
-        assert differ(default, alone) is None, differ(default, alone)
+        assert first_difference(default, alone) is None, first_difference(default, alone)
     asm.clear_caches()
     assert sum(type(n) is Unparsed for n in default) == 23  # the ill-formed ones of SLOW
 
@@ -487,7 +464,7 @@ def test_made_up_statements_agree_with_the_grammar(monkeypatch):
     asm.clear_caches()
     for key, hit in fast.items():
         if hit is not None:
-            assert differ(hit, by_operand[key]) is None, (key, differ(hit, by_operand[key]))
+            assert first_difference(hit, by_operand[key]) is None, (key, first_difference(hit, by_operand[key]))
     # and the pipeline (scanner included) with the reader equals the whole-statement grammar
     text = "\n".join("\t" + line for line, _ in statements)
     monkeypatch.setattr(asm, "FAST_OPERANDS", False)
@@ -497,7 +474,7 @@ def test_made_up_statements_agree_with_the_grammar(monkeypatch):
     asm.clear_caches()
     default = asm.parse(text)
     asm.clear_caches()
-    assert differ(default, alone) is None
+    assert first_difference(default, alone) is None
 
 
 # --- the reader's assumptions about the grammar --------------------------------
