@@ -19,7 +19,8 @@ from typing import Any
 
 from reviewbot.context import FileContext
 from reviewbot.lazy_regex import LazyRegex
-from reviewbot.patterns import Node, Region, compile_formula, find, metavariables, value_text
+from reviewbot.formulas import compile_formula
+from reviewbot.patterns import Node, Region, find, metavariables, value_text
 from reviewbot.views import View
 
 MATCHERS: dict[str, Callable[[Any, str], Any]] = {}

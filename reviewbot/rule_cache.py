@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 _PACKAGE = Path(__file__).resolve().parent
 # Modules whose classes end up inside a compiled rule.
-_MODULES = ("rules.py", "lazy_regex.py", "patterns.py", "matchers.py", "taint.py", "comments.py", "asm_ast.py",
+_MODULES = ("rules.py", "lazy_regex.py", "patterns.py", "formulas.py", "matchers.py", "taint.py", "comments.py", "asm_ast.py",
             "asm.py", "asm_build.py", "semantics.py", "model.py")
 
 

@@ -19,7 +19,8 @@ from typing import Any
 from reviewbot.asm_ast import CMacroCall, Instruction, Label, MacroDef, MacroEnd, Symbol
 from reviewbot.context import Era
 from reviewbot.matchers import AsmUnit, Hit, matcher
-from reviewbot.patterns import Match, Node, Region, compile_formula, test, value_text
+from reviewbot.formulas import compile_formula
+from reviewbot.patterns import Match, Node, Region, test, value_text
 from reviewbot.semantics import CALL_CLOBBERED, effects, reg_key
 
 #: Instructions whose result carries the taint of their register inputs.
