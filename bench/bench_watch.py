@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from git_objects import stream  # bench/ is on sys.path when run as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 MIRRORS = Path("/work/.mirror")
 DEFAULT_LISTS = {
@@ -108,29 +110,20 @@ def select_commits(repo: Path, start: float, end: float) -> list[str]:
 def build_epoch(repo: Path, commits: list[str], dest: Path) -> int:
     """Write the messages of ``commits`` as a fresh v2 epoch at ``dest``
     (one commit per message, file ``m``), with git fast-import."""
-    cat = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"], stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE)
     imp = subprocess.Popen(["git", "-C", str(dest), "fast-import", "--quiet", "--force"],
                            stdin=subprocess.PIPE)
-    assert cat.stdin and cat.stdout and imp.stdin
+    assert imp.stdin
     count = 0
     when = int(time.time())
-    for sha in commits:
-        cat.stdin.write(f"{sha}:m\n".encode())
-        cat.stdin.flush()
-        header = cat.stdout.readline().split()
-        if len(header) < 3 or header[1] != b"blob":
+    for _, data in stream(str(repo), (f"{sha}:m" for sha in commits)):
+        if data is None:
             continue  # a deletion commit ('d'), not a message
-        size = int(header[2])
-        data = cat.stdout.read(size)
-        cat.stdout.read(1)
+        size = len(data)
         count += 1
         imp.stdin.write(b"commit refs/heads/master\n")
         imp.stdin.write(f"committer bench <bench@localhost> {when + count} +0000\n".encode())
         imp.stdin.write(b"data 0\n")  # each commit follows the last on the branch
         imp.stdin.write(f"M 100644 inline m\ndata {size}\n".encode() + data + b"\n")
-    cat.stdin.close()
-    cat.wait()
     imp.stdin.close()
     if imp.wait() != 0:
         raise SystemExit("git fast-import failed")

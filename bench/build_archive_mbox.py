@@ -17,21 +17,14 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
+from git_objects import commits, stream  # bench/ is on sys.path when run as a script
+
 DEFAULT_REPO = "/work/.mirror/linux-mailinglist-archives+kvmarm.lists.cs.columbia.edu.0/repo"
 _FROM_LINE = re.compile(rb"^(>*From )", re.MULTILINE)
-
-
-def commits(repo: str, limit: int | None) -> list[str]:
-    """The epoch's commits, oldest first."""
-    out = subprocess.run(["git", "-C", repo, "log", "--reverse", "--format=%H"],
-                         check=True, capture_output=True).stdout.decode().split()
-    return out[:limit] if limit else out
 
 
 def mboxrd_entry(raw: bytes) -> bytes:
@@ -45,35 +38,16 @@ def mboxrd_entry(raw: bytes) -> bytes:
 
 def build(repo: str, output: Path, limit: int | None = None) -> tuple[int, int, int]:
     """Write the mbox; returns (messages, missing blobs, bytes written)."""
-    hashes = commits(repo, limit)
-    proc = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-
-    def feed() -> None:
-        assert proc.stdin is not None
-        for commit in hashes:
-            proc.stdin.write(f"{commit}:m\n".encode())
-        proc.stdin.close()
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
     written = missing = size = 0
     with open(output, "wb") as handle:
-        for _ in hashes:
-            header = proc.stdout.readline()
-            if header.endswith(b" missing\n"):
+        for _, blob in stream(repo, (f"{c}:m" for c in commits(repo, limit))):
+            if blob is None:
                 missing += 1
                 continue
-            length = int(header.split()[2])
-            blob = proc.stdout.read(length)
-            proc.stdout.read(1)  # the newline after each blob
             entry = mboxrd_entry(blob)
             handle.write(entry)
             size += len(entry)
             written += 1
-    writer.join()
-    proc.wait()
     return written, missing, size
 
 

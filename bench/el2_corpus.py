@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from git_objects import stream  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 from reviewbot.config import load_config  # noqa: E402
 from reviewbot.engine import review_file  # noqa: E402
 from reviewbot.rules import load_rules  # noqa: E402
@@ -35,19 +37,9 @@ def assembly_files(repo: str) -> list[str]:
 
 
 def read_blobs(repo: str, names: list[str]):
-    proc = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert proc.stdin and proc.stdout
-    for name in names:
-        proc.stdin.write(f"HEAD:{name}\n".encode())
-        proc.stdin.flush()
-        header = proc.stdout.readline().split()
-        if len(header) < 3 or header[1] == b"missing":
-            continue
-        data = proc.stdout.read(int(header[2]))
-        proc.stdout.read(1)
-        yield name, data.decode("utf-8", errors="replace")
-    proc.stdin.close()
-    proc.wait()
+    for name, data in stream(repo, (f"HEAD:{n}" for n in names)):
+        if data is not None:
+            yield name[len("HEAD:"):], data.decode("utf-8", errors="replace")
 
 
 def main() -> int:

@@ -20,12 +20,13 @@ import argparse
 import collections
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from git_objects import commits, stream  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from reviewbot.config import load_config  # noqa: E402
 from reviewbot.engine import review  # noqa: E402
@@ -35,25 +36,9 @@ from reviewbot.rules import load_rules  # noqa: E402
 
 def messages(repo: str, limit: int | None):
     """Yield (commit, raw bytes) of each message, oldest first."""
-    commits = subprocess.run(["git", "-C", repo, "log", "--reverse", "--format=%H"],
-                             capture_output=True, text=True, check=True).stdout.split()
-    if limit:
-        commits = commits[:limit]
-    proc = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE)
-    assert proc.stdin and proc.stdout
-    for commit in commits:
-        proc.stdin.write(f"{commit}:m\n".encode())
-        proc.stdin.flush()
-        header = proc.stdout.readline().split()
-        if len(header) < 3 or header[1] == b"missing":
-            continue
-        size = int(header[2])
-        data = proc.stdout.read(size)
-        proc.stdout.read(1)
-        yield commit, data
-    proc.stdin.close()
-    proc.wait()
+    for name, data in stream(repo, (f"{c}:m" for c in commits(repo, limit))):
+        if data is not None:
+            yield name[:-2], data
 
 
 def touches_arm64(raw: bytes) -> bool:
