@@ -19,22 +19,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     rules_sub = parser.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
 
     p = rules_sub.add_parser("list", help="one line per rule: id, severity, title")
-    add_config_options(p)
-    p.add_argument("--rules", metavar="DIR", action="append", default=[], help="also load rules from DIR")
+    _rule_set_options(p)
     p.set_defaults(func=_list)
 
     p = rules_sub.add_parser("show", help="the documentation of one rule")
     p.add_argument("rule_id", metavar="ID")
-    add_config_options(p)
-    p.add_argument("--rules", metavar="DIR", action="append", default=[], help="also load rules from DIR")
+    _rule_set_options(p)
     p.set_defaults(func=_show)
 
     p = rules_sub.add_parser("test", help="run the annotated cases beside each rule",
                              description="Run each rule on its own test files (<id>.test.S, "
                                          "<id>.test.mbox) and report missing and noisy findings.")
     p.add_argument("ids", nargs="*", metavar="ID", help="only these rules (default: all)")
-    add_config_options(p)
-    p.add_argument("--rules", metavar="DIR", action="append", default=[], help="also load rules from DIR")
+    _rule_set_options(p)
     p.set_defaults(func=_test)
 
     p = rules_sub.add_parser("validate", help="check rule files against the schema",
@@ -44,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_options(p)
     p.set_defaults(func=_validate, rules=[])
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])
+
+
+def _rule_set_options(parser: argparse.ArgumentParser) -> None:
+    """Configuration, and extra rule directories to load beside the pack."""
+    add_config_options(parser)
+    parser.add_argument("--rules", metavar="DIR", action="append", default=[], help="also load rules from DIR")
 
 
 def _load(args: argparse.Namespace):
