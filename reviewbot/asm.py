@@ -355,7 +355,6 @@ def _parse_by_operands(parser, text: str, col0: int):
     spans = operand_spans(text, m.end()) if m.end() < len(text) else []
     if spans is None:
         return None
-    builder = _builder
     parts = []
     for start, piece in spans:
         part = _OPERANDS.get(piece)
@@ -413,35 +412,18 @@ def _fast_macro_call(parser, text: str, col0: int) -> tuple | None:
     tokens = macro_tokens(text)
     if tokens is None:
         return None
-    builder = _builder
     name, name_start = tokens[0]
-    mnemonic = name if "\\" in name else name.lower()
-    operands: list = []
-    previous_comma = True
-    for tok, start in tokens[1:]:
-        col = col0 + start + 1
-        if tok == ",":
-            if previous_comma and operands:
-                operands.append(Expression("", col))
-            previous_comma = True
-            continue
-        previous_comma = False
-        if _KEYWORD_ARG.match(tok):
-            operands.append(Expression(tok, col))
-            continue
+
+    def read(tok: str):
         part = read_operand(tok)
-        if part is None:
-            if not refused(tok):
-                return None
-            operands.append(Expression(tok, col))
-            continue
-        builder.text = tok
-        builder.col0 = col - 1
-        try:
-            operands.append(builder.operand(part, mnemonic, len(operands)))
-        except Invalid:
-            operands.append(Expression(tok, col))
-    return (Instruction(mnemonic, tuple(operands), 0, col0 + name_start + 1, text),)
+        if part is None and not refused(tok):
+            raise _NeedGrammar(tok)
+        return part
+
+    try:
+        return _macro_instruction(name, name_start, tokens[1:], text, col0, read)
+    except _NeedGrammar:
+        return None
 
 
 def fast_read(text: str, col0: int = 0) -> tuple | None:
@@ -485,12 +467,35 @@ def _macro_call(text: str, col0: int) -> tuple | None:
         if not isinstance(exc, Invalid) and not _is_lark_error(exc):
             raise
         return None
-    mnemonic_tok = tokens[0]
-    mnemonic = str(mnemonic_tok) if "\\" in mnemonic_tok else mnemonic_tok.lower()
-    operands = []
+    def read(tok: str):
+        try:
+            return parser.parse(tok, start="macro_argument")
+        except Exception as exc:
+            if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+                raise
+            return None
+
+    name = tokens[0]
+    rest = [(str(tok), tok.start_pos) for tok in tokens[1:]]
+    return _macro_instruction(str(name), name.start_pos, rest, text, col0, read)
+
+
+class _NeedGrammar(Exception):
+    """The hand-written reader cannot tell what this macro argument is."""
+
+
+def _macro_instruction(name: str, name_start: int, tokens: list, text: str, col0: int, read) -> tuple:
+    """The Instruction of a gas macro invocation from its argument tokens
+    (``(text, 0-based start)``; ``,`` separates, an empty argument is an
+    empty Expression); ``read(token)`` gives the grammar part of one
+    argument, or None to keep it as text.  Shared by the grammar and the
+    hand-written reader, so both build the same node."""
+    builder = _builder
+    mnemonic = name if "\\" in name else name.lower()
+    operands: list = []
     previous_comma = True
-    for tok in tokens[1:]:
-        col = col0 + tok.start_pos + 1
+    for tok, start in tokens:
+        col = col0 + start + 1
         if tok == ",":
             if previous_comma and operands:
                 operands.append(Expression("", col))
@@ -498,18 +503,19 @@ def _macro_call(text: str, col0: int) -> tuple | None:
             continue
         previous_comma = False
         if _KEYWORD_ARG.match(tok):
-            operands.append(Expression(str(tok), col))
+            operands.append(Expression(tok, col))
             continue
-        builder.text = str(tok)
+        builder.text = tok
         builder.col0 = col - 1
+        part = read(tok)
+        if part is None:
+            operands.append(Expression(tok, col))
+            continue
         try:
-            part = parser.parse(str(tok), start="macro_argument")
             operands.append(builder.operand(part, mnemonic, len(operands)))
-        except Exception as exc:
-            if not isinstance(exc, Invalid) and not _is_lark_error(exc):
-                raise
-            operands.append(Expression(str(tok), col))
-    return (Instruction(mnemonic, tuple(operands), 0, col0 + mnemonic_tok.start_pos + 1, text),)
+        except Invalid:
+            operands.append(Expression(tok, col))
+    return (Instruction(mnemonic, tuple(operands), 0, col0 + name_start + 1, text),)
 
 
 _SCANNER = Scanner(_parse_body)
