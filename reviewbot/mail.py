@@ -186,6 +186,11 @@ def parse_subject(subject: str) -> SubjectTags:
                        index=index, total=total)
 
 
+def has_diff(message: Message) -> bool:
+    """True when the message's body carries a diff (a patch, not a note)."""
+    return _DIFF_START.search(message.body) is not None
+
+
 def is_reply(message: Message) -> bool:
     """True for ``Re:`` subjects: a reply is never reviewed as a patch."""
     return bool(_REPLY_PREFIX.match(message.subject))

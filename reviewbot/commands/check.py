@@ -227,7 +227,7 @@ def _repository(args: argparse.Namespace) -> Path:
 
 
 def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, list[str], int]:
-    from reviewbot.mail import is_reply, parse_input
+    from reviewbot.mail import has_diff, is_reply, parse_input
 
     messages = []
     problems: list[str] = []
@@ -241,7 +241,7 @@ def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, lis
             continue
         problems.extend(str(e) for e in errors)
         lines += data.count(b"\n")
-        if found and not quiet_no_patch and not any(_has_diff(m) for m in found):
+        if found and not quiet_no_patch and not any(has_diff(m) for m in found):
             if all(is_reply(m) or _is_cover(m) for m in found) and len(found) > 1:
                 pass  # a thread without patches is not an error of one input
             elif not any(_is_cover(m) for m in found):
@@ -258,11 +258,6 @@ def _range_messages(data: bytes) -> list:
     chunks = list(split_mbox(data))
     names = shas if len(shas) == len(chunks) else [f"commit #{i}" for i in range(1, len(chunks) + 1)]
     return [parse_message(raw, source=name, first_line=first) for name, (first, raw) in zip(names, chunks)]
-
-
-def _has_diff(message) -> bool:
-    from reviewbot.mail import _DIFF_START
-    return bool(_DIFF_START.search(message.body))
 
 
 def _is_cover(message) -> bool:

@@ -294,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
 def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summary: Summary,
                    progress: Progress) -> bool:
     """Read, assemble, review and queue; False when nothing could be read."""
-    from reviewbot.mail import _DIFF_START, assemble_series, is_reply, parse_subject
+    from reviewbot.mail import assemble_series, has_diff, is_reply, parse_subject
 
     messages = []
     readable = False
@@ -318,7 +318,7 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
     for message in messages:
         if is_reply(message):
             summary.replies_in += 1
-        elif not _DIFF_START.search(message.body):
+        elif not has_diff(message):
             tags = parse_subject(message.subject)
             if tags.is_patch and tags.index == 0:
                 summary.covers += 1
