@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reviewbot.asm_ast import Expression, Instruction, Statement, Unparsed
@@ -39,6 +38,7 @@ from reviewbot.asm_build import AstBuilder, Invalid
 from reviewbot.asm_fast import macro_tokens, read_operand, refused
 from reviewbot.asm_scan import WORD_PATTERN, Scanner, operand_spans
 from reviewbot.errors import AsmSyntaxError
+from reviewbot.records import replace
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -170,7 +170,7 @@ def parse_pattern(text: str) -> Instruction:
 def cache_file(grammar: str | None = None) -> Path | None:
     """Where the compiled grammar is cached, or None when no cache directory
     can be created."""
-    import hashlib
+    from reviewbot.digests import sha256_hex
     from pathlib import Path
 
     if grammar is None:
@@ -181,7 +181,7 @@ def cache_file(grammar: str | None = None) -> Path | None:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
+    digest = sha256_hex(grammar)[:16]
     return directory / f"arm64-{digest}.lark-cache"
 
 
@@ -315,9 +315,9 @@ def _guarded(function, parser, text: str, col0: int):
     try:
         return function(parser, text, col0)
     except Exception as exc:  # noqa: BLE001 - a bug here must not stop a review
-        import logging
+        from reviewbot.logs import logger
 
-        logging.getLogger(__name__).debug("internal error parsing %r", text, exc_info=True)
+        logger(__name__).debug("internal error parsing %r", text, exc_info=True)
         return (Unparsed(text, 0, col0 + 1, f"internal error: {type(exc).__name__}: {exc}"),)
 
 

@@ -1,4 +1,4 @@
-"""The arm64 assembly AST: frozen dataclasses built by :mod:`reviewbot.asm`.
+"""The arm64 assembly AST: frozen records built by :mod:`reviewbot.asm`.
 
 Every statement carries the 1-based ``line`` and ``column`` where it starts in
 the text that was parsed, and ``text``, its source without comments. Operands
@@ -11,8 +11,9 @@ Registers are canonicalised for dataflow: ``w3`` and ``x3`` are both ``x3``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Union
+
+from reviewbot.records import record
 
 # --- operands ---------------------------------------------------------------
 
@@ -20,7 +21,7 @@ from typing import Union
 REG_KINDS = ("gpr64", "gpr32", "sp", "zr", "vector", "fp", "sve", "pred", "za")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Register:
     """A general, SIMD/FP, SVE or SME register: ``x0``, ``wzr``, ``v1.s[2]``, ``p0/z``."""
 
@@ -30,7 +31,7 @@ class Register:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SysReg:
     """A system register by name (``tpidr_el2``), encoding (``s3_4_c13_c0_2``)
     or ``SYS_*`` macro (``SYS_ICC_SRE_EL2``); ``canon`` is lower case, except
@@ -41,7 +42,7 @@ class SysReg:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Immediate:
     """``#4``, ``#0x10``, ``#(1 << 3)``, ``#PAGE_SIZE``; ``value`` when it is a plain number."""
 
@@ -50,7 +51,7 @@ class Immediate:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Literal:
     """A literal-pool load operand, ``=sym`` or ``=0x1234``: ``symbol`` is set
     for a symbol (an address), ``value`` for a number (a constant)."""
@@ -61,7 +62,7 @@ class Literal:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MacroArg:
     """A ``.macro`` argument used as an operand: ``\\reg`` (name ``reg``)."""
 
@@ -70,7 +71,7 @@ class MacroArg:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Symbol:
     """A symbol or label reference: ``kvm_host_cpu_state``, ``1b``, ``.Lskip``,
     ``:lo12:sym`` (``reloc`` = ``lo12``), ``ffff000008ca9000 <sym+0x20>`` from
@@ -82,7 +83,7 @@ class Symbol:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Shift:
     """A shift or extend: ``lsl #3``, ``uxtw``, ``sxtw #2``."""
 
@@ -92,7 +93,7 @@ class Shift:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RegList:
     """A register list: ``{v0.4s-v3.4s}``, ``{v1.16b, v2.16b}``, ``{za0h.s[w12, 0]}``."""
 
@@ -101,7 +102,7 @@ class RegList:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expression:
     """Any operand that is none of the above: ``SYM + 8``, ``(1 << 3) | 2``."""
 
@@ -109,7 +110,7 @@ class Expression:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MetaVar:
     """Rule patterns only: ``$R`` binds one operand (or the mnemonic);
     ``$...R`` (``ellipsis``) binds zero or more operands."""
@@ -120,7 +121,7 @@ class MetaVar:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ellipsis:
     """Rule patterns only: ``...`` in an operand list matches any operands."""
 
@@ -128,7 +129,7 @@ class Ellipsis:
     column: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Memory:
     """A memory operand.  ``[x0]``, ``[x0, #8]``, ``[x0, #8]!`` (``writeback``
     ``pre``), ``[x0], #16`` (``writeback`` ``post``, ``offset`` the post
@@ -151,7 +152,7 @@ Operand = Union[
 # --- statements ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Instruction:
     """An instruction or a kernel macro used like one (``kern_hyp_va x0``,
     ``adr_l x0, sym``).  ``mnemonic`` is lower case and keeps condition
@@ -164,7 +165,7 @@ class Instruction:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Label:
     """``name:`` (``1:``, ``.Lfoo:``, ``\\label\\()_end:``)."""
 
@@ -174,7 +175,7 @@ class Label:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MacroParam:
     """One ``.macro`` parameter: ``reg``, ``tmp=x1``, ``name:req``, ``args:vararg``."""
 
@@ -183,7 +184,7 @@ class MacroParam:
     qualifier: str | None = None  # "req" or "vararg"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MacroDef:
     """``.macro name, params...``; the body follows until :class:`MacroEnd`."""
 
@@ -194,7 +195,7 @@ class MacroDef:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MacroEnd:
     """``.endm``."""
 
@@ -203,7 +204,7 @@ class MacroEnd:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Directive:
     """Any other assembler directive: ``name`` with its dot (``.pushsection``)
     and ``args`` split at top-level commas, each stripped."""
@@ -215,7 +216,7 @@ class Directive:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Preprocessor:
     """A C preprocessor line (continuations joined): ``directive`` is
     ``include``, ``if``, ``ifdef``, ``ifndef``, ``elif``, ``else``, ``endif``,
@@ -231,7 +232,7 @@ class Preprocessor:
     depth: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CMacroCall:
     """A function-like C macro used as a statement: ``SYM_FUNC_START(name)``,
     ``ALTERNATIVE(...)``, ``_ASM_EXTABLE(1b, 2f)``, ``ASM_BUG()``."""
@@ -243,7 +244,7 @@ class CMacroCall:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Comment:
     """A ``//``, ``/* */`` (possibly over several lines, ``end_line``) or ``@``
     comment.  ``text`` is the comment's content without its markers;
@@ -256,7 +257,7 @@ class Comment:
     trailing: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unparsed:
     """A statement the grammar could not read (or read only with error
     recovery).  Rules never match it; ``error`` says what was expected."""
@@ -290,9 +291,9 @@ def first_difference(a: object, b: object, path: str = "") -> str | None:
             if diff:
                 return diff
         return None
-    fields = getattr(type(a), "__dataclass_fields__", None)
+    fields = getattr(type(a), "__record_fields__", None)
     if fields is not None:
-        for name in fields:
+        for name in (f.name for f in fields):
             diff = first_difference(getattr(a, name), getattr(b, name), f"{path}.{name}")
             if diff:
                 return diff

@@ -19,17 +19,16 @@ matched: only then does an entry that matched nothing count as unused.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 
 from reviewbot.context import path_matches
 from reviewbot.model import PatchReview
+from reviewbot.records import record, replace
 
 BASELINE_SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BaselineEntry:
     """One accepted finding."""
 
@@ -40,7 +39,7 @@ class BaselineEntry:
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Baseline:
     """The accepted findings of a baseline file (``source`` names it)."""
 
@@ -58,6 +57,8 @@ class BaselineFormatError(ValueError):
 
 def parse_baseline(text: str, source: str = "<baseline>") -> Baseline:
     """Read a baseline file's text; BaselineFormatError says what is wrong."""
+    import json  # here, not for every check: only a check with a baseline reads one
+
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -96,6 +97,8 @@ def format_baseline(reviews: Iterable[PatchReview]) -> str:
             entries[(f.rule_id, f.fingerprint, title or "")] = entry
     findings = [entries[k] for k in sorted(entries, key=lambda k: (entries[k]["path"] or "", k))]
     doc = {"schema_version": BASELINE_SCHEMA_VERSION, "tool": "reviewbot", "findings": findings}
+    import json
+
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 

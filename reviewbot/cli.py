@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from reviewbot import __version__
-from reviewbot.commands import COMMAND_MODULES
+from reviewbot import __version__, logs
+from reviewbot.commands import COMMANDS
 from reviewbot.errors import ReviewbotError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -28,14 +28,34 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         raise SystemExit(_fail(f"{message}", EXIT_USAGE))
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse sizes its help to the terminal through shutil, which costs
+        # a one-patch check 2.5 ms to import; os alone tells the width.
+        return self.formatter_class(prog=self.prog, width=_terminal_columns() - 2)  # type: ignore[call-arg]
+
+
+def _terminal_columns() -> int:
+    """The width of the terminal as shutil.get_terminal_size() gives it:
+    $COLUMNS, else the terminal on stdout, else 80."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
 
 def _fail(message: str, code: int) -> int:
     print(f"reviewbot: error: {message}", file=sys.stderr)
     return code
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole argparse tree; each subcommand comes from reviewbot.commands."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argparse tree.  Only the command named in ``argv`` (default:
+    ``sys.argv[1:]``) is registered in full, importing its module; the
+    others are listed by their one-line help."""
     parser = _Parser(
         prog="reviewbot",
         description="Review Linux kernel patches: arm64 assembly and KVM hyp (EL2) code.",
@@ -45,29 +65,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log more (repeat for debug output)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"reviewbot.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"reviewbot.commands.{name}":
-                continue  # a command not built yet
-            raise
-        module.register(sub)
+    chosen = _command_word(sys.argv[1:] if argv is None else argv)
+    for command, module_name, text in COMMANDS:
+        if command == chosen:
+            importlib.import_module(f"reviewbot.commands.{module_name}").register(sub)
+        else:
+            sub.add_parser(command, help=text)
     return parser
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The subcommand: the first argument that is not an option (the
+    top-level options take no values)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``reviewbot`` command; returns the exit status."""
-    parser = build_parser()
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(args.verbose, 2),
-        format="reviewbot: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(logs.WARNING - 10 * min(args.verbose, 2), "reviewbot: %(message)s")
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -80,6 +100,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the one place that reports crashes
-        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        logs.logger(__name__).debug("internal error", exc_info=True)
         return _fail(f"internal error: {type(exc).__name__}: {exc} (run with -vv for a traceback)",
                      EXIT_INTERNAL)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from reviewbot.asm_ast import CMacroCall, Comment, Label, Literal, MacroDef, MacroEnd
 from reviewbot.matchers import AsmUnit, Hit, matcher
+from reviewbot.records import record
 
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\(\)")
 # An opening quote never follows a word character: "sp' = sp + x0" is a prime, not a quote.
@@ -31,7 +31,7 @@ _REGISTER = re.compile(r"\b([xw](?:[12]?\d|30)|[a-z][a-z0-9]*_el[0-3])\b")
 _WEIGHTS = {"call": 1, "quoted": 2, "pool": 2, "register": 1}
 
 
-@dataclass(frozen=True)
+@record
 class Mention:
     """Something a comment names, and how to tell it is in the code."""
 
@@ -133,7 +133,7 @@ def _function_body(statements: tuple, index: int) -> list[Any]:
     return body
 
 
-@dataclass(frozen=True)
+@record
 class CommentMatcher:
     """The compiled ``comment:`` block."""
 

@@ -1,6 +1,6 @@
 """Configuration: defaults in code, layered with YAML files and ``-c key=value``.
 
-Every section is a frozen dataclass whose fields are the documented keys, with
+Every section is a frozen record whose fields are the documented keys, with
 their defaults and one comment each.  ``load_config`` reads files in order
 (the packaged ``config.yaml`` first), rejects unknown keys naming the file and
 the key path, and returns one frozen :class:`Config` that is passed down
@@ -10,20 +10,20 @@ environment variables that hold them.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reviewbot.errors import ConfigError
+from reviewbot import records
+from reviewbot.records import field, record
 from reviewbot.resources import data_path
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RulesConfig:
     """Which rules run."""
 
@@ -35,7 +35,7 @@ class RulesConfig:
     severity_overrides: tuple[tuple[str, str], ...] = ()  # (rule id, severity)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ContextConfig:
     """Where code runs: what makes a file or a line hyp (EL2) code."""
 
@@ -53,7 +53,7 @@ class ContextConfig:
     kernel: str | None = None  # target kernel version ("5.10") when the tree or patch cannot tell
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutputConfig:
     """How findings are printed and when the exit status says "findings"."""
 
@@ -61,7 +61,7 @@ class OutputConfig:
     fail_on: str = "error"  # lowest severity that makes the exit status 1
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BotConfig:
     """Who the review bot is when it writes replies."""
 
@@ -73,7 +73,7 @@ class BotConfig:
     min_severity: str = "warning"  # findings below it are not mailed
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutboxConfig:
     """Where replies go before (and instead of) being sent."""
 
@@ -81,7 +81,7 @@ class OutboxConfig:
     database: str = "reviewbot-outbox.sqlite"  # the transactional record of replies
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SmtpConfig:
     """How replies are sent, only with ``--send``."""
 
@@ -95,7 +95,7 @@ class SmtpConfig:
     max_per_hour: int = 10  # replies per list per hour, at most
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoreConfig:
     """The public-inbox server the watcher polls."""
 
@@ -112,7 +112,7 @@ _HYP_QUERY = ("dfn:arch/arm64/kvm/hyp OR dfn:arch/arm64/include/asm/kvm_asm.h"
               " OR dfn:arch/arm64/include/asm/kvm_hyp.h OR dfn:arch/arm64/include/asm/kvm_mmu.h")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WatchQuery:
     """One list and the search that finds patches worth reviewing on it."""
 
@@ -120,7 +120,7 @@ class WatchQuery:
     query: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WatchConfig:
     """What the watcher follows and how often."""
 
@@ -135,7 +135,7 @@ class WatchConfig:
     maildir: str | None = None  # review a maildir filled by 'lei up' instead of polling
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Config:
     """The whole configuration, frozen."""
 
@@ -183,7 +183,7 @@ def load_config(paths: Iterable[str | os.PathLike[str]] = (), overrides: Iterabl
         except yaml.YAMLError as exc:
             raise ConfigError(f"-c {override}: {exc}") from exc
         config = merge(config, tree, f"-c {override}")
-    return dataclasses.replace(config, sources=tuple(sources))
+    return records.replace(config, sources=tuple(sources))
 
 
 def _safe_loader() -> Any:
@@ -210,11 +210,11 @@ def _read_yaml(path: Path) -> Mapping[str, Any]:
 
 
 def merge(obj: Any, data: Mapping[str, Any], origin: str, prefix: str = "") -> Any:
-    """A copy of dataclass ``obj`` with the keys of ``data`` applied,
+    """A copy of record ``obj`` with the keys of ``data`` applied,
     validating every key and value against the field types."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{origin}: {prefix.rstrip('.') or 'top level'}: expected a mapping")
-    fields = {f.name.replace("_", "-"): f for f in dataclasses.fields(obj) if f.name != "sources"}
+    fields = {f.name.replace("_", "-"): f for f in records.fields(obj) if f.name != "sources"}
     hints = typing.get_type_hints(type(obj))
     changes = {}
     for raw_key, value in data.items():
@@ -225,11 +225,11 @@ def merge(obj: Any, data: Mapping[str, Any], origin: str, prefix: str = "") -> A
         fld = fields[key]
         current = getattr(obj, fld.name)
         path = f"{prefix}{raw_key}"
-        if dataclasses.is_dataclass(current):
+        if records.is_record(current):
             changes[fld.name] = merge(current, value or {}, origin, path + ".")
         else:
             changes[fld.name] = _coerce(value, hints[fld.name], origin, path)
-    return dataclasses.replace(obj, **changes)
+    return records.replace(obj, **changes)
 
 
 def _coerce(value: Any, hint: Any, origin: str, path: str) -> Any:
@@ -256,14 +256,14 @@ def _coerce(value: Any, hint: Any, origin: str, path: str) -> Any:
         if len(value) != len(args):
             raise bad(f"{len(args)} items")
         return tuple(_coerce(v, a, origin, f"{path}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
-    if dataclasses.is_dataclass(hint):
+    if records.is_record(hint):
         if not isinstance(value, Mapping):
             raise bad("a mapping")
         try:
             base = hint(**{k: None for k in ()})
         except TypeError:
-            missing = [f.name for f in dataclasses.fields(hint)
-                       if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+            missing = [f.name for f in records.fields(hint)
+                       if f.default is records.MISSING and f.default_factory is records.MISSING]
             absent = [m for m in missing if m not in value]
             if absent:
                 raise ConfigError(f"{origin}: {path}: missing key '{absent[0]}'") from None

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
 from datetime import date
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 from reviewbot.asm_ast import CMacroCall, Directive, Instruction, Label, MacroDef, MacroEnd, Preprocessor
 from reviewbot.config import ContextConfig
+from reviewbot.records import field, record
 
 LANG_ASM = "arm64-asm"
 LANG_C = "c"
@@ -29,7 +28,7 @@ _FUNC_END = re.compile(r"^(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)$")
 # --- kernel versions --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(order=True)
 class KernelVersion:
     """``major.minor`` of a kernel."""
 
@@ -80,15 +79,37 @@ def version_from_mail_date(header: str | None) -> KernelVersion | None:
     patch mailed in July 2020, after v5.7, is written against v5.8-rc)."""
     if not header:
         return None
-    try:
-        released = version_at(parsedate_to_datetime(header).date())
-    except (TypeError, ValueError, IndexError):
+    day = mail_day(header)
+    if day is None:
         return None
+    released = version_at(day)
     if released is None:
         return None
     versions = [v for v, _ in RELEASES]
     index = versions.index(released)
     return versions[index + 1] if index + 1 < len(versions) else KernelVersion(released.major, released.minor + 1)
+
+
+_MAIL_DAY = re.compile(r"\b(\d{1,2})\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s+(\d{4}|\d\d)\b",
+                       re.IGNORECASE)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def mail_day(header: str) -> date | None:
+    """The day of an RFC 2822 ``Date:`` header (``Wed, 29 Nov 2017 18:20:52
+    +0000``), in the sender's time zone; None when there is none.  Read
+    here rather than with :mod:`email.utils`, which a check would import
+    for this alone."""
+    match = _MAIL_DAY.search(header)
+    if match is None:
+        return None
+    year = int(match.group(3))
+    if year < 100:
+        year += 1900 if year > 68 else 2000
+    try:
+        return date(year, _MONTHS.index(match.group(2).lower()) + 1, int(match.group(1)))
+    except ValueError:
+        return None
 
 
 def version_from_makefile(text: str) -> KernelVersion | None:
@@ -100,7 +121,7 @@ def version_from_makefile(text: str) -> KernelVersion | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Era:
     """The target kernel and how it was learnt (tree, config, mail date)."""
 
@@ -166,7 +187,7 @@ def path_matches(path: str, patterns: tuple[str, ...] | list[str]) -> bool:
     return any(_glob_regex(p).match(path) or fnmatch.fnmatchcase(path, p) for p in patterns)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileContext:
     """What the path alone says about a file."""
 
@@ -191,7 +212,7 @@ def file_context(path: str, config: ContextConfig, era: Era) -> FileContext:
 # --- statements ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StatementContext:
     """Where one statement sits: hyp or not, nVHE or VHE, enclosing macro,
     function and section, and the ``#if`` conditions in force."""

@@ -9,31 +9,31 @@ reported as a problem of that patch; it never stops the review.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from reviewbot.asm import parse
 from reviewbot.asm_ast import Instruction, MacroDef
 from reviewbot.config import Config
-from reviewbot.errors import DiffParseError
 from reviewbot.context import (
     LANG_ASM, LANG_C, Era, FileContext, KernelVersion, StatementContext, file_context,
     path_matches, statement_contexts, version_from_mail_date,
 )
+from reviewbot.digests import sha256_hex
+from reviewbot.errors import DiffParseError
+from reviewbot.logs import logger
 from reviewbot.matchers import AsmUnit, Hit, TextUnit, load_extensions
 from reviewbot.model import (
     Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, Severity,
     TraceStep,
 )
 from reviewbot.patterns import Region, render_template
+from reviewbot.records import field, record, replace
 from reviewbot.rules import Rule, RuleSet
 from reviewbot.views import View, file_view, full_views, hunk_views
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 _IGNORE_LINE = re.compile(r"^\s*reviewbot-ignore:\s*(\S+)\s*(.*)$", re.MULTILINE)
 
@@ -54,7 +54,7 @@ class SourceTree(Protocol):
 # --- units of one file -----------------------------------------------------------------
 
 
-@dataclass
+@record(frozen=False)
 class FileUnits:
     """Everything the rules see of one changed file."""
 
@@ -305,7 +305,7 @@ def _asm_hits(rule: Rule, asm_units: list[AsmUnit], ctx: FileContext, side: str)
 
 
 def _fingerprint(rule_id: str, path: str | None, key: str, occurrence: int) -> str:
-    digest = hashlib.sha256(f"{rule_id}\0{path}\0{key}\0{occurrence}".encode()).hexdigest()
+    digest = sha256_hex(f"{rule_id}\0{path}\0{key}\0{occurrence}")
     return digest[:16]
 
 

@@ -12,13 +12,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from reviewbot import __version__
 from reviewbot.model import Finding, PatchReview, Severity
+from reviewbot.records import field, record
 from reviewbot.rules import Rule, RuleSet
 
 JSON_SCHEMA_VERSION = 1
@@ -27,7 +26,7 @@ _CHECKPATCH_LEVEL = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Sever
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """What a run found: the review of each patch (or file), the rules that
     ran, and how many input lines were checked."""
@@ -118,6 +117,8 @@ def format_json(report: Report) -> str:
         "problems": list(report.problems) + [p for r in report.reviews for p in r.problems],
         "summary": {level.label: sum(1 for f in report.findings if f.severity == level) for level in Severity},
     }
+    import json
+
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -192,6 +193,8 @@ def format_sarif(report: Report) -> str:
             "results": results,
         }],
     }
+    import json
+
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -256,6 +259,8 @@ def format_b4_review(report: Report) -> str:
         items.append({"status": "warn", "description": "reviewbot could not check: " + _one_line(problem)})
     if not items:
         return "[]\n"
+    import json
+
     worst = max((i["status"] for i in items), key=_B4_ORDER.__getitem__)
     counts = {level: sum(1 for f in report.findings if f.severity == level) for level in Severity}
     parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import email.utils
-import logging
 import random as _random
 import time
 import urllib.parse
@@ -27,7 +26,6 @@ import xml.etree.ElementTree as ET
 import xml.parsers.expat
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -35,8 +33,10 @@ import requests
 from reviewbot import __version__
 from reviewbot.config import LoreConfig
 from reviewbot.errors import RemoteError
+from reviewbot.logs import logger
+from reviewbot.records import record
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 USER_AGENT = f"reviewbot/{__version__}"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -78,7 +78,7 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AtomEntry:
     """One entry of a public-inbox Atom feed: a message."""
 
@@ -89,7 +89,7 @@ class AtomEntry:
     url: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Response:
     status: int
     body: bytes

@@ -1,6 +1,7 @@
 """Bytes of mail to :class:`Message` s, and messages to patches and series.
 
-The only module that touches :mod:`email`.  Pure: it gets bytes and a name
+The only module that touches :mod:`email`, and only for messages that
+:mod:`reviewbot.mail_fast` finds too intricate to read itself.  Pure: it gets bytes and a name
 for them, and returns values or raises :class:`MailParseError`.  Accepts an
 mbox (mboxo or mboxrd, as ``git format-patch --stdout`` and lore write them),
 a single message (``.eml``, one ``format-patch`` file), or a plain diff.
@@ -8,19 +9,17 @@ a single message (``.eml``, one ``format-patch`` file), or a plain diff.
 
 from __future__ import annotations
 
-import email.policy
-import email.utils
 import re
 from collections.abc import Iterable, Iterator
-from email.message import EmailMessage
-from email.parser import BytesParser
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.diff import parse_patch
 from reviewbot.errors import DiffParseError, MailParseError
+from reviewbot.mail_fast import read_plain
 from reviewbot.model import Message, Patch, Series, SubjectTags
 
-#: One policy for every message: UTF-8, 8-bit safe, no line folding.
-EMAIL_POLICY = email.policy.default.clone(utf8=True, cte_type="8bit", max_line_length=None)
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 _MBOX_FROM = re.compile(rb"^From \S+")
 # git format-patch's separator is unambiguous even without a blank line before it.
@@ -82,12 +81,30 @@ def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -
     head, sep, _ = raw.partition(b"\n\n")
     if not sep or not _HEADER_LINE.match(head.lstrip(b"\n")):
         raise MailParseError(source, "not a mail message: no header block")
+    body_line = first_line + head.count(b"\n") + 2
+    return read_plain(raw, source=source, body_line=body_line) or _parse_with_email(raw, source, body_line)
+
+
+def _email_policy() -> Any:
+    """One policy for every message: UTF-8, 8-bit safe, no line folding."""
+    global _POLICY
+    if _POLICY is None:
+        import email.policy
+        _POLICY = email.policy.default.clone(utf8=True, cte_type="8bit", max_line_length=None)
+    return _POLICY
+
+
+_POLICY: Any = None
+
+
+def _parse_with_email(raw: bytes, source: str, body_line: int) -> Message:
+    """What :func:`parse_message` gives, read by the email package."""
+    from email.parser import BytesParser
+
     try:
-        msg = BytesParser(policy=EMAIL_POLICY).parsebytes(raw)
+        msg = BytesParser(policy=_email_policy()).parsebytes(raw)
     except Exception as exc:  # the email package raises many kinds
         raise MailParseError(source, f"cannot parse the message: {exc}") from exc
-    assert isinstance(msg, EmailMessage)
-    body_line = first_line + head.count(b"\n") + 2
     return Message(
         msgid=_first_msgid(_header(msg, "Message-ID")),
         subject=" ".join(_header(msg, "Subject").split()),
@@ -132,6 +149,8 @@ def _first_msgid(value: str) -> str | None:
 
 
 def _addresses(msg: EmailMessage, name: str) -> tuple[str, ...]:
+    import email.utils
+
     values = [_safe_str(v) for v in (msg.get_all(name) or [])]
     result = []
     for display, address in email.utils.getaddresses(values):

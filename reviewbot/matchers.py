@@ -14,13 +14,13 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from reviewbot.context import FileContext
 from reviewbot.lazy_regex import LazyRegex
 from reviewbot.formulas import compile_formula
 from reviewbot.patterns import Node, Region, find, metavariables, value_text
+from reviewbot.records import field, record
 from reviewbot.views import View
 
 MATCHERS: dict[str, Callable[[Any, str], Any]] = {}
@@ -55,7 +55,7 @@ def load_extensions() -> None:
 # --- units and hits ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class AsmUnit:
     """A parsed region of assembly with its contexts."""
 
@@ -65,7 +65,7 @@ class AsmUnit:
     old: "AsmUnit | None" = None  # the same region before the patch, when there is one
 
 
-@dataclass(frozen=True)
+@record
 class TextUnit:
     """Lines of text (C source or a commit message); ``lines[i]`` is the
     view line ``i + 1`` (or the commit message's line)."""
@@ -76,7 +76,7 @@ class TextUnit:
     file: FileContext | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Hit:
     """What a matcher found, before the engine makes it a Finding:
     ``line`` is 1-based in the unit; ``bindings`` render the message;
@@ -95,7 +95,7 @@ class Hit:
 # --- match: structural formulas ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class FormulaMatcher:
     """``match:`` — a formula over the assembly AST."""
 
@@ -152,7 +152,7 @@ def _compile_match(spec: Any, path: str) -> FormulaMatcher:
 # --- regex: lines of C or of the commit message ------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class RegexMatcher:
     """``regex:`` — a line regex, ``not-pattern`` lines excepted; named
     groups bind ``$NAME``."""

@@ -1,4 +1,4 @@
-"""The domain values every layer passes around: frozen, slotted dataclasses.
+"""The domain values every layer passes around: frozen, slotted records (:mod:`reviewbot.records`).
 
 A patch arrives as a :class:`Message`; the mail layer turns it into a
 :class:`Patch` (its :class:`FileChange` s, each with :class:`Hunk` s of
@@ -9,7 +9,8 @@ turns a series into :class:`Finding` s.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+
+from reviewbot.records import field, record
 
 
 class Severity(enum.IntEnum):
@@ -57,7 +58,7 @@ class Confidence(enum.IntEnum):
 # --- diffs --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DiffLine:
     """One line of a hunk.  ``kind`` is ``+``, ``-`` or `` `` (context);
     ``text`` is the line without its marker or newline; ``mail_line`` is the
@@ -75,7 +76,7 @@ class DiffLine:
         return self.kind == "+"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hunk:
     """``@@ -old_start,old_count +new_start,new_count @@ section``."""
 
@@ -88,7 +89,7 @@ class Hunk:
     mail_line: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileChange:
     """The change to one file.  Paths are tree-relative (no ``a/``/``b/``);
     ``old_path`` is None for a new file, ``new_path`` None for a deleted one;
@@ -110,7 +111,7 @@ class FileChange:
 # --- mail ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Message:
     """One parsed mail.  Addresses are as written (``Name <addr>``);
     ``msgid`` and the ids in ``references`` have no angle brackets;
@@ -141,7 +142,7 @@ class Message:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SubjectTags:
     """What ``[RFC PATCH v3 01/37] KVM: arm64: Avoid ...`` says: ``prefixes``
     (``RFC``, ``PATCH``, a tree name), ``version``, ``index`` of ``total``
@@ -159,7 +160,7 @@ class SubjectTags:
         return any("PATCH" in p.upper() for p in self.prefixes)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Patch:
     """A patch: its message, subject tags, commit message, the notes below
     ``---`` (where ``reviewbot-ignore:`` lines live) and the file changes.
@@ -181,7 +182,7 @@ class Patch:
         return self.message.source
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Series:
     """Patches of one series revision, in order, with the cover letter
     (``[PATCH 0/N]``) when there is one."""
@@ -202,7 +203,7 @@ class Series:
 # --- findings -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TraceStep:
     """One step of a dataflow finding's evidence: ``role`` is ``source``,
     ``step``, ``sink`` or ``removed`` (a sanitizer the patch deletes)."""
@@ -212,7 +213,7 @@ class TraceStep:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     """What a rule found.  ``line`` is the line in the new file (``old_line``
     for a finding on a removed line); ``path`` is None for a finding about
@@ -250,7 +251,7 @@ class Finding:
 # --- reviews -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PatchReview:
     """The findings on one patch, and what could not be reviewed in it
     (``problems``: a diff that could not be read, a rule that crashed)."""
@@ -260,7 +261,7 @@ class PatchReview:
     problems: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SeriesReview:
     """A series and the review of each of its patches, in order."""
 

@@ -28,25 +28,25 @@ from __future__ import annotations
 import email.utils
 import fcntl
 import json
-import logging
 import mailbox
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
 from reviewbot.config import BotConfig, SmtpConfig
 from reviewbot.errors import ConfigError, ReviewbotError
+from reviewbot.logs import logger
 from reviewbot.model import PatchReview, SeriesReview
+from reviewbot.records import field, record
 from reviewbot.reply import ReplyPlan, compose, list_addresses, plan
 from reviewbot.smtp_send import (PermanentFailure, SmtpSession, TemporaryFailure,
                                  UncertainDelivery)
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 SCHEMA_VERSION = 1
 STATES = ("pending", "sending", "sent", "failed")
@@ -88,7 +88,7 @@ class OutboxError(ReviewbotError):
     """The outbox database or file cannot be used."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stored:
     """One reply as the outbox holds it."""
 
@@ -104,7 +104,7 @@ class Stored:
     error: str | None = None
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class SendReport:
     """What one :func:`send_pending` run did, reply keys in each bucket."""
 
@@ -318,7 +318,7 @@ def append_mboxrd(path: Path, data: bytes, created: float) -> None:
 # --- composing and recording ---------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Queued:
     """What became of one patch review: ``written`` (a new reply, pending),
     ``duplicate`` (the same reply, or the same findings on an earlier

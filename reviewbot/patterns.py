@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from reviewbot.asm_ast import (
@@ -21,6 +20,7 @@ from reviewbot.asm_ast import (
 )
 from reviewbot.context import StatementContext
 from reviewbot.lazy_regex import LazyRegex
+from reviewbot.records import field, record
 from reviewbot.semantics import effects, is_instruction
 
 Bindings = Mapping[str, Any]
@@ -31,7 +31,7 @@ KINDS = ("gpr", "gpr64", "gpr32", "sp", "zr", "vector", "fp", "sve", "pred", "za
          "symbol", "label", "memory", "shift", "reglist", "expression", "mnemonic", "macro")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Match:
     """A statement (by index in the region) and the metavariables bound there."""
 
@@ -40,7 +40,7 @@ class Match:
     steps: tuple[int, ...] = ()  # other statements the match relied on (follows/precedes)
 
 
-@dataclass(frozen=True)
+@record
 class Region:
     """The statements a formula runs over, with their contexts."""
 
@@ -230,7 +230,7 @@ def match_directive(pattern: tuple[str, tuple[str, ...]], stmt: Any, bindings: B
 # --- formulas ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Where:
     """A constraint on a bound metavariable."""
 
@@ -263,7 +263,7 @@ def _constraint_text(value: Any) -> str:
     return value_text(value)
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     """A compiled formula node."""
 

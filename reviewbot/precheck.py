@@ -8,15 +8,15 @@ gives git's own first line, never a traceback.
 
 from __future__ import annotations
 
-import logging
 import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reviewbot.errors import InputError, UsageError
+from reviewbot.logs import logger
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 #: Options that make git's diff output what the diff parser expects,
 #: whatever the user's configuration says (noprefix, relative, colour,

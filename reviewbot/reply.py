@@ -24,18 +24,18 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
-import hashlib
 import re
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from email.message import EmailMessage
 from string import Template
 
 from reviewbot import __version__
 from reviewbot.config import BotConfig
+from reviewbot.digests import sha256_hex
 from reviewbot.model import (Confidence, DiffLine, FileChange, Finding, Hunk, Message, Patch,
                              PatchReview, Series, Severity, TraceStep)
+from reviewbot.records import record
 
 class _ReplyPolicy(email.policy.EmailPolicy):
     """Address lists and References fold at 78 columns; headers of one
@@ -99,14 +99,14 @@ def fingerprint(finding: Finding) -> str:
     if finding.fingerprint:
         return finding.fingerprint
     text = "\0".join((finding.rule_id, finding.path or "", finding.snippet.strip(), finding.message))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return sha256_hex(text)[:16]
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+    return sha256_hex("\n".join(parts))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReplyPlan:
     """What a reply would be about, known before it is composed.
 

@@ -9,8 +9,6 @@ or written is ignored: it only ever saves time.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 import pickle
 from collections.abc import Callable
@@ -18,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot import __version__
+from reviewbot.digests import sha256_hex
+from reviewbot.logs import logger
 from reviewbot.resources import grammar_path
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 _PACKAGE = Path(__file__).resolve().parent
 # Modules whose classes end up inside a compiled rule.
 _MODULES = ("rules.py", "lazy_regex.py", "patterns.py", "formulas.py", "matchers.py", "taint.py", "comments.py", "asm_ast.py",
-            "asm.py", "asm_build.py", "semantics.py", "model.py")
+            "asm.py", "asm_build.py", "semantics.py", "model.py", "records.py")
 
 
 def _stamp(path: Path) -> str:
@@ -43,7 +43,7 @@ def cache_path(files: list[Path]) -> Path | None:
     parts = [__version__, _stamp(grammar_path())]
     parts += [_stamp(_PACKAGE / name) for name in _MODULES]
     parts += [_stamp(f) for f in files]
-    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
+    digest = sha256_hex("\n".join(parts))[:20]
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "reviewbot" / f"rules-{digest}.pickle"
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reviewbot.config import Config
 from reviewbot.errors import RuleError
 from reviewbot.model import Confidence, Severity
+from reviewbot.records import field, record
 from reviewbot.resources import data_path
 
 RULE_ID = re.compile(r"^[a-z0-9]+([.-][a-z0-9]+)*$")
@@ -37,7 +37,7 @@ class LineDict(dict):
     __slots__ = ("lines", "line")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Scope:
     """Where a rule applies.  All keys must hold; list items are alternatives."""
 
@@ -49,7 +49,7 @@ class Scope:
     inside_macro_definition: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DiffSpec:
     """Which findings a patch is answerable for: ``added`` lines (default),
     within ``context`` lines of a change, the whole ``file``, or ``new``
@@ -59,7 +59,7 @@ class DiffSpec:
     context: int = 3
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """A loaded rule.  ``matcher`` is the compiled form of its ``match``,
     ``taint``, ``comment`` or ``regex`` block."""
@@ -88,7 +88,7 @@ class Rule:
         return Path(self.path).parent.name
 
 
-@dataclass(frozen=True)
+@record
 class RuleSet:
     """The rules that run, in id order."""
 
@@ -107,8 +107,9 @@ class RuleSet:
     @property
     def version(self) -> str:
         """A short hash of the rule set, quoted in replies ("rules version")."""
-        import hashlib
-        digest = hashlib.sha256()
+        from reviewbot.digests import sha256
+
+        digest = sha256()
         for rule in self.rules:
             digest.update(rule.id.encode())
             try:
@@ -178,7 +179,7 @@ def _decide(rule_id: str, selected: tuple[str, ...], ignored: tuple[str, ...]) -
 
 
 def _override_severity(rule: Rule, name: str) -> Rule:
-    from dataclasses import replace
+    from reviewbot.records import replace
     try:
         return replace(rule, severity=Severity.parse(name))
     except ValueError as exc:

@@ -12,9 +12,9 @@ same value", never a source of taint).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from reviewbot.asm_ast import Instruction, MacroArg, Memory, MetaVar, Register, RegList
+from reviewbot.records import record
 
 # Registers a call may clobber (AAPCS64 6.1.1): x0-x18 and the link register.
 CALL_CLOBBERED = frozenset({f"x{n}" for n in range(19)} | {"x30"})
@@ -70,7 +70,7 @@ MACROS: dict[str, dict[str, tuple]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Effects:
     """Registers read and written, and how control leaves the instruction."""
 

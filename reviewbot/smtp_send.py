@@ -16,17 +16,17 @@ file.
 
 from __future__ import annotations
 
-import logging
 import re
 import smtplib
 import ssl
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from reviewbot.config import SmtpConfig
 from reviewbot.errors import ConfigError, RemoteError
+from reviewbot.logs import logger
+from reviewbot.records import record
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 SECURITY_CHOICES = ("none", "starttls", "tls")
 
@@ -43,7 +43,7 @@ class UncertainDelivery(RemoteError):
     """The message was handed over but the server's answer never came."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Delivered:
     """The server accepted the message for ``accepted``; ``refused`` maps the
     recipients it turned down to its answer."""

@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.errors import ConfigError, UsageError
+from reviewbot.logs import logger
+from reviewbot.records import record
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -64,7 +64,7 @@ CREATE INDEX IF NOT EXISTS maildir_root ON maildir (root);
 """
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PollRecord:
     """The state of one (list, query)."""
 
@@ -77,7 +77,7 @@ class PollRecord:
     last_error: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SeriesRecord:
     """One series revision as the watcher knows it."""
 
@@ -96,7 +96,7 @@ class SeriesRecord:
     error: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Status:
     """Everything ``reviewbot watch --status`` shows."""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from reviewbot.asm_ast import CMacroCall, Instruction, Label, MacroDef, MacroEnd, Symbol
@@ -21,6 +20,7 @@ from reviewbot.context import Era
 from reviewbot.matchers import AsmUnit, Hit, matcher
 from reviewbot.formulas import compile_formula
 from reviewbot.patterns import Match, Node, Region, test, value_text
+from reviewbot.records import record
 from reviewbot.semantics import CALL_CLOBBERED, effects, reg_key
 
 #: Instructions whose result carries the taint of their register inputs.
@@ -32,7 +32,7 @@ _FUNC_START = re.compile(r"^(SYM_FUNC_START\w*|SYM_CODE_START\w*|ENTRY|__HYP_FUN
 _FUNC_END = re.compile(r"^(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)$")
 
 
-@dataclass(frozen=True)
+@record
 class Endpoint:
     """A source, sanitizer or sink: a formula, the metavariable it is about
     (``focus``), and for sources the label and fixed registers they define."""
@@ -46,7 +46,7 @@ class Endpoint:
     macro_exit: bool = False  # sink: the value leaves a macro through its argument
 
 
-@dataclass(frozen=True)
+@record
 class Taint:
     """A label on a register and how it got there: (unit line, text) steps."""
 
@@ -124,7 +124,7 @@ def _resolve(name: str, index: int, labels: dict[str, list[int]]) -> int | None:
     return positions[0] if positions else None
 
 
-@dataclass(frozen=True)
+@record
 class TaintMatcher:
     """The compiled ``taint:`` block."""
 

@@ -21,12 +21,12 @@ expected).
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewbot import records
 from reviewbot.config import Config
+from reviewbot.records import field, record
 from reviewbot.rules import Rule, RuleSet
 
 _HEADER = re.compile(r"reviewbot-test:\s*(.*)$")
@@ -34,7 +34,7 @@ _ANNOTATION = re.compile(r"(?://|/\*|#)\s*(ruleid|ok|todoruleid|todook):\s*([\w.
 _EXPECT = re.compile(r"^(\S+)(?:\s+(\S+):([+-])(\d+))?$")
 
 
-@dataclass
+@record(frozen=False)
 class CaseResult:
     """The outcome of the cases of one rule in one test file."""
 
@@ -139,7 +139,7 @@ def _next_code_line(lines: list[str], number: int) -> int | None:
 
 def _test_config(config: Config) -> Config:
     """The run's configuration without user selections (one rule runs)."""
-    return dataclasses.replace(config, rules=dataclasses.replace(config.rules, select=(), ignore=(),
+    return records.replace(config, rules=records.replace(config.rules, select=(), ignore=(),
                                                                  min_confidence="low",
                                                                  per_path_ignores=()))
 

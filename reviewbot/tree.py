@@ -17,7 +17,6 @@ writes to the tree.  Git is run only when there is something to ask it.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from collections.abc import Iterable
@@ -26,9 +25,10 @@ from pathlib import Path
 from reviewbot.config import ContextConfig
 from reviewbot.context import LANG_OTHER, KernelVersion, language_of, path_matches, version_from_makefile
 from reviewbot.errors import DiffParseError
+from reviewbot.logs import logger
 from reviewbot.model import FileChange
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 _MACRO_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _USE = re.compile(r"^\s*(?:[A-Za-z0-9_.$]+:\s*)?([A-Za-z_][A-Za-z0-9_]*)")

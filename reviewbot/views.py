@@ -10,13 +10,13 @@ the whole new file is one region; lines the patch did not touch are context.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from reviewbot.errors import DiffParseError
 from reviewbot.model import DiffLine, FileChange, Hunk
+from reviewbot.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class View:
     """A contiguous region of one side of a file.  ``rows[i]`` is the diff
     line of the region's line ``i + 1``; its ``new_line`` (or ``old_line``)

@@ -27,26 +27,26 @@ A Maildir filled by ``lei up`` can stand in for lore (:class:`MaildirSource`).
 from __future__ import annotations
 
 import email.utils
-import logging
 import os
 import random
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
 from reviewbot.config import Config, WatchQuery
 from reviewbot.errors import MailParseError, RemoteError
+from reviewbot.logs import DEBUG, logger
 from reviewbot.mail import assemble_series, is_reply, parse_input, parse_message, parse_subject
 from reviewbot.model import Message, PatchReview, Series, SeriesReview
+from reviewbot.records import record
 from reviewbot.reply import is_own_mail
 from reviewbot.state import SeriesRecord, StateStore
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 #: Seconds between polls that no configuration can go under.
 MIN_INTERVAL = 60
@@ -66,7 +66,7 @@ LATE_WINDOW = 86400
 ReviewFn = Callable[[Series, Any, Config], SeriesReview]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Outcome:
     """What one step of a poll did.  ``action`` is ``polled`` (a query was
     searched), ``waiting`` (a series is incomplete), ``reviewed``,
@@ -345,7 +345,7 @@ def _handle_series(store: StateStore, list_name: str, series: Series, thread: st
     except Exception as exc:  # noqa: BLE001 - a crash in reviewbot never mails, never stops the watcher
         give_up = record.attempts + 1 >= MAX_REVIEW_ATTEMPTS
         log.error("reviewing %s failed (attempt %d): %s: %s", _name(series), record.attempts + 1,
-                  type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+                  type(exc).__name__, exc, exc_info=log.isEnabledFor(DEBUG))
         store.mark_failed(key, now, f"{type(exc).__name__}: {exc}", give_up=give_up)
         return Outcome("failed", detail=f"{type(exc).__name__}: {exc}", **base)  # type: ignore[arg-type]
     todo_ids = {p.message.msgid for p in todo}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot import asm
+from reviewbot import asm, records
 from reviewbot.asm_ast import Instruction, Unparsed, first_difference
 from reviewbot.asm_fast import read_operand
 
@@ -30,9 +30,8 @@ def only_plain_values(node) -> bool:
     """Every field of ``node`` (recursively) is a plain ``str``/``int``/``bool``/None."""
     if isinstance(node, tuple):
         return all(only_plain_values(x) for x in node)
-    fields = getattr(type(node), "__dataclass_fields__", None)
-    if fields is not None:
-        return all(only_plain_values(getattr(node, name)) for name in fields)
+    if records.is_record(node):
+        return all(only_plain_values(getattr(node, f.name)) for f in records.fields(node))
     return node is None or type(node) in (str, int, bool)
 
 

@@ -202,3 +202,41 @@ def test_python_dash_m_and_help():
     proc = subprocess.run([sys.executable, "-m", "reviewbot", "check", "--help"], cwd=ROOT,
                           capture_output=True, text=True, check=True)
     assert "--fail-on" in proc.stdout and "--format" in proc.stdout and "Exit status" in proc.stdout
+
+
+# --- what a one-patch check loads -------------------------------------------------------
+
+# Each of these costs a one-patch check milliseconds of start-up (see
+# bench/README.md) and none is needed to check a plain patch.
+NOT_LOADED = ("lark", "yaml", "email", "logging", "dataclasses", "inspect", "hashlib", "shutil",
+              "json", "reviewbot.commands.review", "reviewbot.commands.watch", "reviewbot.reply")
+
+
+def test_a_one_patch_check_loads_nothing_it_does_not_need(tmp_path):
+    code = ("import sys\n"
+            "at_start = set(sys.modules)  # a site may import some of them for every program\n"
+            "from reviewbot.cli import main\n"
+            f"status = main(['check', {SERIES[1]!r}])\n"
+            f"loaded = [m for m in {NOT_LOADED!r} if m in sys.modules and m not in at_start]\n"
+            "print(status, loaded, file=sys.stderr)\n")
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path)}
+    for run_number in (1, 2):  # the first builds the rule cache (and reads YAML for it)
+        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert proc.stdout and proc.stderr.strip().splitlines()[-1].startswith("1 "), proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "1 []"
+
+
+@pytest.mark.parametrize("command", ["check", "review", "watch", "rules", "parse", "install-hook"])
+def test_every_command_has_its_full_help(command, capsys):
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: reviewbot {command} [-h]") and "options:" in out
+
+
+def test_the_top_level_help_lists_every_command_without_importing_them(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("check", "review", "watch", "rules", "parse", "install-hook"):
+        assert f"\n    {command}" in out
+    assert main(["chek"]) == 2
+    assert "invalid choice: 'chek'" in capsys.readouterr().err

@@ -3,7 +3,7 @@ modes, suppression, crash isolation and fingerprints."""
 
 from __future__ import annotations
 
-import dataclasses
+from reviewbot import records
 
 import pytest
 
@@ -69,7 +69,7 @@ def test_era_from_mail_date_config_and_unknown():
     path = "arch/arm64/kvm/hyp/entry.S"
     assert findings_of(make_patch(path, LITERAL, date="Wed, 29 Nov 2017 18:20:52 +0000"), rules)
     assert not findings_of(make_patch(path, LITERAL, date="Mon, 1 Jan 2024 10:00:00 +0000"), rules)
-    newer = dataclasses.replace(CONFIG, context=dataclasses.replace(CONFIG.context, kernel="6.1"))
+    newer = records.replace(CONFIG, context=records.replace(CONFIG.context, kernel="6.1"))
     assert not findings_of(make_patch(path, LITERAL), rules, newer)
     # no date, no tree, no configuration: a version-scoped rule says nothing
     diff = f"--- a/{path}\n+++ b/{path}\n{LITERAL}"
@@ -79,8 +79,8 @@ def test_era_from_mail_date_config_and_unknown():
 def test_diff_modes_added_versus_context():
     hunk = "@@ -1,4 +1,5 @@\n foo:\n \tmsr\tx0, tpidr_el2\n+\tisb\n \tret\n \tnop\n"
     assert findings_of(make_patch("arch/arm64/kvm/hyp/a.S", hunk)) == []
-    rule = dataclasses.replace(RULES.get("arm64.sysreg.msr-mrs-operand-order"),
-                               diff=dataclasses.replace(RULES.get("arm64.sysreg.msr-mrs-operand-order").diff,
+    rule = records.replace(RULES.get("arm64.sysreg.msr-mrs-operand-order"),
+                               diff=records.replace(RULES.get("arm64.sysreg.msr-mrs-operand-order").diff,
                                                         mode="context", context=1))
     got = findings_of(make_patch("arch/arm64/kvm/hyp/a.S", hunk), RuleSet((rule,)))
     assert [f.line for f in got] == [2]
@@ -101,7 +101,7 @@ def test_a_crashing_rule_is_a_problem_not_a_crash():
         def run(self, unit):
             raise RuntimeError("kaboom")
 
-    rule = dataclasses.replace(RULES.get("arm64.sysreg.msr-mrs-operand-order"), matcher=Boom())
+    rule = records.replace(RULES.get("arm64.sysreg.msr-mrs-operand-order"), matcher=Boom())
     messages, _ = parse_input(make_patch("arch/arm64/kvm/hyp/a.S", LITERAL).encode(), source="p")
     series, _ = assemble_series(messages)
     result = review(series[0], RuleSet((rule,) + tuple(r for r in RULES if r.id != rule.id)), CONFIG)

@@ -4,7 +4,7 @@ opt in, rate limited, and honest about what failed."""
 
 from __future__ import annotations
 
-import dataclasses
+from reviewbot import records
 import email
 import email.policy
 import mailbox
@@ -50,7 +50,7 @@ def series_review(*, fingerprints=("a",), msgid_suffix: str = "") -> SeriesRevie
     reviews = []
     for patch in series.patches:
         if msgid_suffix:
-            patch = dataclasses.replace(patch, message=dataclasses.replace(
+            patch = records.replace(patch, message=records.replace(
                 patch.message, msgid=patch.message.msgid + msgid_suffix))
         findings = tuple(
             Finding(rule_id="arm64.sysreg.msr-mrs-operand-order", severity=Severity.ERROR,

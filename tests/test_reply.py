@@ -157,8 +157,8 @@ def _review(findings: tuple[Finding, ...], **message_changes) -> tuple[PatchRevi
     series = load_series(DATA / "seed-get-host-ctxt.mbox")[0]
     patch = series.patches[0]
     if message_changes:
-        import dataclasses
-        patch = dataclasses.replace(patch, message=dataclasses.replace(patch.message, **message_changes))
+        from reviewbot import records
+        patch = records.replace(patch, message=records.replace(patch.message, **message_changes))
     return PatchReview(patch=patch, findings=findings), series
 
 

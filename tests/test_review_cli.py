@@ -269,7 +269,7 @@ def test_progress_is_shown_when_asked(work: Path, fake_engine, capsys) -> None:
 
 def test_help_explains_the_exit_status(capsys) -> None:
     with pytest.raises(SystemExit):
-        cli.build_parser().parse_args(["review", "--help"])
+        cli.build_parser(["review", "--help"]).parse_args(["review", "--help"])
     out = capsys.readouterr().out
     assert "--send" in out and "Exit status: 0 done; 1 with --send" in out
 

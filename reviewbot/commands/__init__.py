@@ -1,8 +1,22 @@
 """One module per subcommand.  Each exposes ``register(subparsers)``, which adds
 its parser and sets ``func`` to a handler ``(args) -> int``.  Handlers import
-what they need lazily, so ``reviewbot --help`` stays fast."""
+what they need lazily, and the command line imports only the module of the
+command it runs (the others are listed by their one-line help alone), so
+``reviewbot --help`` and a one-patch check stay fast."""
 
 from __future__ import annotations
 
-#: Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES = ("check", "review", "watch", "rules", "parse", "install_hook")
+#: ``(command, module, one-line help)``, in the order ``--help`` lists them.
+COMMANDS = (
+    ("check", "check", "check patches, commits or uncommitted changes before sending them"),
+    ("review", "review", "review the patches in mail and write the replies to an outbox (send with --send)"),
+    ("watch", "watch", "follow lore (public-inbox) and review every new matching series, once"),
+    ("rules", "rules", "list, show, test and validate rules"),
+    ("parse", "parse", "parse arm64 assembly files and print the AST or coverage statistics"),
+    ("install-hook", "install_hook", "install (or remove) the git send-email hook that runs 'reviewbot check'"),
+)
+
+
+def help_line(command: str) -> str:
+    """The one-line help of ``command``."""
+    return next(text for name, _, text in COMMANDS if name == command)

@@ -16,6 +16,7 @@ import re
 import sys
 from pathlib import Path
 
+from reviewbot.commands import help_line
 from reviewbot.commands.common import (
     add_config_options, add_output_options, add_rule_options, build_config, expand_inputs,
     git_top, read_input,
@@ -73,7 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``check`` to the command line."""
     parser = sub.add_parser(
         "check",
-        help="check patches, commits or uncommitted changes before sending them",
+        help=help_line("check"),
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

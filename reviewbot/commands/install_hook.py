@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from reviewbot.commands import help_line
 from reviewbot.commands.common import SEVERITY_CHOICES, git_top
 from reviewbot.errors import UsageError
 
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``install-hook`` to the command line."""
     parser = sub.add_parser(
         "install-hook",
-        help="install (or remove) the git send-email hook that runs 'reviewbot check'",
+        help=help_line("install-hook"),
         description="Install git send-email's sendemail-validate hook in the current checkout: "
                     "each message is checked before anything is sent, findings are printed on "
                     "stderr, and the send is refused only for findings at or above --fail-on. "

@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reviewbot.commands import help_line
+
 
 def register(subparsers) -> None:
     """Add the ``parse`` subcommand."""
     parser = subparsers.add_parser(
         "parse",
-        help="parse arm64 assembly files and print the AST or coverage statistics",
+        help=help_line("parse"),
         description=(
             "Parse arm64 assembly (GNU as, as the Linux kernel writes it) and print "
             "one statement per line as 'file:line:col: ClassName field=value ...'. "
@@ -64,7 +66,7 @@ def _read(path: str) -> str:
 
 def format_node(node) -> str:
     """``ClassName field=value ...`` for a statement (line and column left out)."""
-    from dataclasses import fields
+    from reviewbot.records import fields
 
     parts = [type(node).__name__]
     for f in fields(node):

@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import re
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
 from reviewbot.errors import InputError, MailParseError, UsageError
+from reviewbot.logs import logger
+from reviewbot.records import field, record
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 SUMMARY_SCHEMA_VERSION = 1
@@ -45,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``review`` to the command line."""
     parser = sub.add_parser(
         "review",
-        help="review the patches in mail and write the replies to an outbox (send with --send)",
+        help=help_line("review"),
         description="Review the series in mailboxes and write one reply per patch with findings, "
                     "as a careful human reviewer would, to the outbox (an mbox file or a maildir) "
                     "and its database. Series are assembled from subject tags and threading and "
@@ -90,7 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 # --- reading -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Malformed:
     """A message that could not be used, and why."""
 
@@ -200,7 +201,7 @@ def _raw_msgid(raw: bytes) -> str | None:
 # --- the run ---------------------------------------------------------------------------
 
 
-@dataclass
+@record(frozen=False)
 class Summary:
     """Everything the run counts, for the summary and ``--format json``."""
 

@@ -8,13 +8,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, build_config
 from reviewbot.errors import RuleError, UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``rules`` and its subcommands."""
-    parser = sub.add_parser("rules", help="list, show, test and validate rules",
+    parser = sub.add_parser("rules", help=help_line("rules"),
                             description="Work with the rule pack.")
     rules_sub = parser.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
 

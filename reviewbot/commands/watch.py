@@ -10,7 +10,6 @@ State lives in SQLite (``watch.state``): a restart continues where it stopped.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
@@ -18,9 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from reviewbot import logs
+from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, build_config
+from reviewbot.logs import logger
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 EXIT_OK, EXIT_PARTIAL = 0, 1
 
@@ -29,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``watch`` to the command line."""
     parser = sub.add_parser(
         "watch",
-        help="follow lore (public-inbox) and review every new matching series, once",
+        help=help_line("watch"),
         description="Poll the public-inbox searches in watch.queries (by default, patches that "
                     "touch arm64 KVM hyp code on the kvmarm and linux-arm-kernel lists), read the "
                     "thread of each match, and review each series once, when all its m/n patches "
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if args.send:
         check_smtp_config(config.smtp)
     if not args.once and getattr(args, "verbose", 0) == 0:
-        logging.getLogger("reviewbot").setLevel(logging.INFO)  # a daemon says what it does
+        logs.set_level("reviewbot", logs.INFO)  # a daemon says what it does
     rules = load_rules(config)
     source: Any = MaildirSource(config.watch.maildir) if config.watch.maildir else LoreClient(config.lore)
     with StateStore(config.watch.state) as store, store.exclusive(), \
