@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewbot.diff import parse_patch
 from reviewbot.errors import DiffParseError, MailParseError
-from reviewbot.mail_fast import read_plain
+from reviewbot.mail_fast import decode_body, first_msgid, read_plain
 from reviewbot.model import Message, Patch, Series, SubjectTags
 
 if TYPE_CHECKING:
@@ -106,19 +106,19 @@ def _parse_with_email(raw: bytes, source: str, body_line: int) -> Message:
     except Exception as exc:  # the email package raises many kinds
         raise MailParseError(source, f"cannot parse the message: {exc}") from exc
     return Message(
-        msgid=_first_msgid(_header(msg, "Message-ID")),
+        msgid=first_msgid(_header(msg, "Message-ID")),
         subject=" ".join(_header(msg, "Subject").split()),
         sender=_header(msg, "From"),
         to=_addresses(msg, "To"),
         cc=_addresses(msg, "Cc"),
         reply_to=_addresses(msg, "Reply-To"),
         date=_header(msg, "Date") or None,
-        in_reply_to=_first_msgid(_header(msg, "In-Reply-To")),
+        in_reply_to=first_msgid(_header(msg, "In-Reply-To")),
         references=tuple(_MSGID.findall(_header(msg, "References"))),
         body=_text_body(msg, source),
         body_line=body_line,
         source=source,
-        list_id=_first_msgid(_header(msg, "List-Id")) or (_header(msg, "List-Id") or None),
+        list_id=first_msgid(_header(msg, "List-Id")) or (_header(msg, "List-Id") or None),
         # raw, unfolded: decoding every header through the header registry
         # doubles the cost of reading an archive, and only a few are needed
         headers=tuple((k, " ".join(_safe_str(v).split())) for k, v in msg.raw_items()),
@@ -138,14 +138,6 @@ def _safe_str(value: object) -> str:
         return str(value)
     except Exception:
         return ""
-
-
-def _first_msgid(value: str) -> str | None:
-    match = _MSGID.search(value or "")
-    if match:
-        return match.group(1)
-    value = (value or "").strip()
-    return value or None
 
 
 def _addresses(msg: EmailMessage, name: str) -> tuple[str, ...]:
@@ -168,13 +160,7 @@ def _text_body(msg: EmailMessage, source: str) -> str:
     payload = part.get_payload(decode=True)
     if payload is None:
         payload = _safe_str(part.get_payload()).encode("utf-8", "surrogateescape")
-    charset = part.get_content_charset() or "utf-8"
-    for encoding in (charset, "utf-8"):
-        try:
-            return payload.decode(encoding).replace("\r\n", "\n")
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return payload.decode("latin-1").replace("\r\n", "\n")
+    return decode_body(payload, part.get_content_charset() or "utf-8")
 
 
 # --- subjects -------------------------------------------------------------------
@@ -264,7 +250,7 @@ def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailPa
     if b"\0" in data[:8192]:
         raise MailParseError(source, "binary data, not a patch or a mail")
     if not looks_like_mail(data):
-        text = _decode_text(data)
+        text = decode_body(data, "utf-8")
         return [Message(msgid=None, subject="", sender="", body=text, body_line=1, source=source)], []
     messages: list[Message] = []
     errors: list[MailParseError] = []
@@ -283,13 +269,6 @@ def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailPa
             errors.append(exc)
         current = following
     return messages, errors
-
-
-def _decode_text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8").replace("\r\n", "\n")
-    except UnicodeDecodeError:
-        return data.decode("latin-1").replace("\r\n", "\n")
 
 
 # --- series ------------------------------------------------------------------------

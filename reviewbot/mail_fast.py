@@ -76,19 +76,19 @@ def read_plain(raw: bytes, *, source: str, body_line: int) -> Message | None:
         return None
     list_id = first.get("list-id", "")
     return Message(
-        msgid=_first_msgid(msgid),
+        msgid=first_msgid(msgid),
         subject=" ".join(first.get("subject", "").split()),
         sender=sender[0] if sender else "",
         to=addresses["to"],
         cc=addresses["cc"],
         reply_to=addresses["reply-to"],
         date=mail_date,
-        in_reply_to=_first_msgid(first.get("in-reply-to", "")),
+        in_reply_to=first_msgid(first.get("in-reply-to", "")),
         references=tuple(_MSGID.findall(first.get("references", ""))),
-        body=_decode(body_bytes, charset),
+        body=decode_body(body_bytes, charset),
         body_line=body_line,
         source=source,
-        list_id=_first_msgid(list_id) or (list_id or None),
+        list_id=first_msgid(list_id) or (list_id or None),
         headers=tuple((name, " ".join(value.split())) for name, value in headers),
     )
 
@@ -180,14 +180,18 @@ def _date(value: str) -> str | None:
             f"{hour}:{minute}:{second} {sign}{zone_hours}{zone_minutes}")
 
 
-def _first_msgid(value: str) -> str | None:
-    match = _MSGID.search(value)
+def first_msgid(value: str) -> str | None:
+    """The first ``<id>`` of a header, without the brackets; else the
+    header itself, stripped; None for an empty one."""
+    match = _MSGID.search(value or "")
     if match:
         return match.group(1)
-    return value or None
+    return (value or "").strip() or None
 
 
-def _decode(payload: bytes, charset: str) -> str:
+def decode_body(payload: bytes, charset: str) -> str:
+    """A body's text: in its charset, else UTF-8, else Latin-1 (which
+    always decodes)."""
     for encoding in (charset, "utf-8"):
         try:
             return payload.decode(encoding).replace("\r\n", "\n")

@@ -92,7 +92,14 @@ def replace(obj: T, /, **changes: Any) -> T:
 # --- building the class -----------------------------------------------------------
 
 
+_MADE = ("__init__", "__repr__", "__eq__", "__reduce__", "__setattr__", "__delattr__", "__lt__", "__le__",
+         "__gt__", "__ge__")
+
+
 def _build(cls: type, frozen: bool, order: bool) -> Any:
+    own = [name for name in _MADE if name in cls.__dict__]
+    if own or cls.__dict__.get("__hash__", False) not in (False, None):
+        raise TypeError(f"{cls.__qualname__}: a record makes its own {(own or ['__hash__'])[0]}")
     annotations = cls.__dict__.get("__annotations__", {})
     found: list[Field] = []
     for name, annotation in annotations.items():

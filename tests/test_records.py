@@ -118,3 +118,13 @@ def test_a_field_without_a_default_after_one_with_a_default_is_refused():
         class Bad:
             a: int = 0
             b: int
+
+
+def test_a_class_that_defines_a_method_a_record_makes_is_refused():
+    with pytest.raises(TypeError, match="makes its own __repr__"):
+        @record
+        class Custom:
+            a: int
+
+            def __repr__(self) -> str:
+                return "custom"
