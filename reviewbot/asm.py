@@ -152,7 +152,7 @@ def parse_pattern(text: str) -> Instruction:
         try:
             nodes = parser.parse(stripped, start="start")
         except Exception as exc:
-            if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+            if not _refused(exc):
                 raise
             pos, message = _describe(exc, stripped)
             pointer = " " * (col0 + pos) + "^"
@@ -231,7 +231,11 @@ def _remove_stale_caches(keep: Path) -> None:
                 pass
 
 
-def _is_lark_error(exc: Exception) -> bool:
+def _refused(exc: Exception) -> bool:
+    """True when ``exc`` is the grammar or the builder refusing the text
+    (Lark's UnexpectedInput, :class:`Invalid`); anything else is a bug."""
+    if isinstance(exc, Invalid):
+        return True
     from lark.exceptions import UnexpectedInput
 
     return isinstance(exc, UnexpectedInput)
@@ -330,7 +334,7 @@ def _parse_whole(parser, text: str, col0: int) -> tuple:
     try:
         return tuple(parser.parse(text, start="start"))
     except Exception as exc:  # lark's UnexpectedInput or Invalid
-        if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+        if not _refused(exc):
             raise
         hit = _macro_call(text, col0)
         if hit is None:
@@ -384,7 +388,7 @@ def _lark_operand(parser, piece: str):
     try:
         return parser.parse(piece, start="macro_argument")
     except Exception as exc:
-        if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+        if not _refused(exc):
             raise
         return False
 
@@ -464,14 +468,14 @@ def _macro_call(text: str, col0: int) -> tuple | None:
     try:
         tokens = parser.parse(text, start="macro_call")
     except Exception as exc:
-        if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+        if not _refused(exc):
             raise
         return None
     def read(tok: str):
         try:
             return parser.parse(tok, start="macro_argument")
         except Exception as exc:
-            if not isinstance(exc, Invalid) and not _is_lark_error(exc):
+            if not _refused(exc):
                 raise
             return None
 

@@ -199,6 +199,17 @@ class _Reader:
         self.blank()
         return self.s[self.pos] if self.pos < self.n else ""
 
+    def closes(self, close: str) -> bool:
+        """Past the next character of a list: True for ``close``, False for
+        a ``,``; anything else fails."""
+        c = self.peek()
+        self.pos += 1
+        if c == close:
+            return True
+        if c != ",":
+            raise _FAIL
+        return False
+
     # arg: expr | immediate | literal | reloc | memory | shift (see the grammar)
 
     def arg(self) -> Part:
@@ -279,12 +290,8 @@ class _Reader:
                 items.append(self.reloc())
             else:
                 items.append(self.item(True))
-            c = self.peek()
-            self.pos += 1
-            if c == "]":
+            if self.closes("]"):
                 break
-            if c != ",":
-                raise _FAIL
         end = self.pos
         writeback = self.peek() == "!"
         if writeback:
@@ -307,12 +314,8 @@ class _Reader:
                 ranges.append(Part("range", first.start_pos, last.end_pos, [first, last]))
             else:
                 ranges.append(Part("range", first.start_pos, first.end_pos, [first]))
-            c = self.peek()
-            self.pos += 1
-            if c == "}":
+            if self.closes("}"):
                 break
-            if c != ",":
-                raise _FAIL
         if self.peek() == "[":  # an index after the list: the grammar's
             raise _FAIL
         return Part("reglist", start, self.pos, ranges)
@@ -408,10 +411,6 @@ class _Reader:
         self.pos += 1
         while True:
             self.expr()
-            c = self.peek()
-            self.pos += 1
-            if c == "]":
+            if self.closes("]"):
                 break
-            if c != ",":
-                raise _FAIL
         return Part("indexed", word.start_pos, self.pos, word)

@@ -57,6 +57,15 @@ def _xdg_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("XDG_DATA_HOME", str(base / "data"))
 
 
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``reviewbot ARGV...`` in this process: (exit status, stdout, stderr)."""
+    from reviewbot.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def make_patch(path: str, hunks: str, *, subject: str = "[PATCH] arm64: example",
                msgid: str = "example.1@example.org", sender: str = "Ada Author <ada@example.org>",
                date: str = "Wed, 29 Nov 2017 18:20:52 +0000", extra_headers: str = "",

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from reviewbot.baseline import BaselineFormatError, format_baseline, parse_baseline
-from reviewbot.cli import main
+from tests.conftest import run_cli
 
 HYP = "arch/arm64/kvm/hyp/switch.S"
 RULE = "arm64.sysreg.msr-mrs-operand-order"
@@ -19,12 +19,6 @@ SWAP_HUNK_V2 = ("@@ -1,2 +1,6 @@\n foo:\n+\tisb\n+\tnop\n+\tmsr\tx0, tpidr_el2\n
                 "+\tmsr\tmidr_el1, x1\n \tret\n")
 FIXED_HUNK = "@@ -1,2 +1,3 @@\n foo:\n+\tmrs\tx0, tpidr_el2\n \tret\n"
 SUBJECT = "[PATCH] KVM: arm64: Read tpidr_el2"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -42,7 +36,7 @@ def write_patch(tmp_path, patch_factory):
 def test_write_then_use_a_baseline(capsys, tmp_path, write_patch):
     v1 = write_patch("v1.patch", SWAP_HUNK)
     baseline = tmp_path / "baseline.json"
-    code, out, err = run(capsys, "check", v1, "--write-baseline", str(baseline))
+    code, out, err = run_cli(capsys, "check", v1, "--write-baseline", str(baseline))
     assert (code, out) == (0, "")
     assert err == f"reviewbot: note: wrote 1 finding to the baseline {baseline}\n"
     doc = json.loads(baseline.read_text())
@@ -50,14 +44,14 @@ def test_write_then_use_a_baseline(capsys, tmp_path, write_patch):
     (entry,) = doc["findings"]
     assert entry["rule_id"] == RULE and entry["path"] == HYP and entry["patch"] == "KVM: arm64: Read tpidr_el2"
     assert len(entry["fingerprint"]) == 16
-    assert run(capsys, "check", v1, "--baseline", str(baseline)) == (0, "", "")
+    assert run_cli(capsys, "check", v1, "--baseline", str(baseline)) == (0, "", "")
 
 
 def test_the_baseline_follows_a_finding_across_revisions(capsys, tmp_path, write_patch):
     baseline = tmp_path / "baseline.json"
-    run(capsys, "check", write_patch("v1.patch", SWAP_HUNK), "--write-baseline", str(baseline))
+    run_cli(capsys, "check", write_patch("v1.patch", SWAP_HUNK), "--write-baseline", str(baseline))
     v2 = write_patch("v2.patch", SWAP_HUNK_V2, subject="[PATCH v2] KVM: arm64: Read tpidr_el2")
-    code, out, err = run(capsys, "check", v2, "--baseline", str(baseline))
+    code, out, err = run_cli(capsys, "check", v2, "--baseline", str(baseline))
     assert code == 1 and err == ""
     assert out.splitlines() == [line for line in out.splitlines() if line.startswith(f"{HYP}:5: error:")]
     assert len(out.splitlines()) == 1  # the accepted one, now at line 4, is not reported
@@ -66,30 +60,30 @@ def test_the_baseline_follows_a_finding_across_revisions(capsys, tmp_path, write
 def test_suppressed_findings_stay_visible_in_json(capsys, tmp_path, write_patch):
     v1 = write_patch("v1.patch", SWAP_HUNK)
     baseline = tmp_path / "baseline.json"
-    run(capsys, "check", v1, "--write-baseline", str(baseline))
-    doc = json.loads(run(capsys, "check", v1, "--baseline", str(baseline), "--format", "json")[1])
+    run_cli(capsys, "check", v1, "--write-baseline", str(baseline))
+    doc = json.loads(run_cli(capsys, "check", v1, "--baseline", str(baseline), "--format", "json")[1])
     assert doc["findings"] == []
     assert doc["suppressed"][0]["suppressed"] == f"baseline {baseline}"
 
 
 def test_an_entry_whose_finding_is_gone_is_reported_unused(capsys, tmp_path, write_patch):
     baseline = tmp_path / "baseline.json"
-    run(capsys, "check", write_patch("v1.patch", SWAP_HUNK), "--write-baseline", str(baseline))
+    run_cli(capsys, "check", write_patch("v1.patch", SWAP_HUNK), "--write-baseline", str(baseline))
     fixed = write_patch("v2.patch", FIXED_HUNK, subject="[PATCH v2] KVM: arm64: Read tpidr_el2")
-    code, out, err = run(capsys, "check", fixed, "--baseline", str(baseline))
+    code, out, err = run_cli(capsys, "check", fixed, "--baseline", str(baseline))
     assert (code, out) == (0, "")
     assert err == (f"reviewbot: note: baseline {baseline}: {RULE} ({HYP}, patch 'KVM: arm64: Read "
                    "tpidr_el2') matched no finding; refresh it with --write-baseline\n")
     # a patch the entry was not about says nothing of it
     other = write_patch("other.patch", FIXED_HUNK, subject="[PATCH] arm64: Something else")
-    assert run(capsys, "check", other, "--baseline", str(baseline)) == (0, "", "")
+    assert run_cli(capsys, "check", other, "--baseline", str(baseline)) == (0, "", "")
 
 
 def test_rewriting_a_baseline_drops_what_is_fixed(capsys, tmp_path, write_patch):
     baseline = tmp_path / "baseline.json"
-    run(capsys, "check", write_patch("v1.patch", SWAP_HUNK), "--write-baseline", str(baseline))
+    run_cli(capsys, "check", write_patch("v1.patch", SWAP_HUNK), "--write-baseline", str(baseline))
     v2 = write_patch("v2.patch", SWAP_HUNK_V2)
-    code, _, err = run(capsys, "check", v2, "--baseline", str(baseline), "--write-baseline", str(baseline))
+    code, _, err = run_cli(capsys, "check", v2, "--baseline", str(baseline), "--write-baseline", str(baseline))
     assert code == 0 and "wrote 2 findings" in err
     assert {e["rule_id"] for e in json.loads(baseline.read_text())["findings"]} == {
         RULE, "arm64.sysreg.write-to-read-only"}
@@ -106,7 +100,7 @@ def test_a_bad_baseline_is_one_line_naming_it(capsys, tmp_path, write_patch, con
     baseline = tmp_path / "baseline.json"
     if content is not None:
         baseline.write_text(content)
-    code, out, err = run(capsys, "check", write_patch("v1.patch", SWAP_HUNK), "--baseline", str(baseline))
+    code, out, err = run_cli(capsys, "check", write_patch("v1.patch", SWAP_HUNK), "--baseline", str(baseline))
     assert (code, out) == (2, "")
     assert err.startswith(f"reviewbot: error: {baseline}: {problem}") and len(err.splitlines()) == 1
 
@@ -122,15 +116,15 @@ def test_baseline_text_round_trip():
 
 def test_reviewbot_ignore_below_the_cut_line(capsys, write_patch):
     used = write_patch("used.patch", SWAP_HUNK, notes=f"reviewbot-ignore: {RULE} the test wants it\n")
-    assert run(capsys, "check", used) == (0, "", "")
+    assert run_cli(capsys, "check", used) == (0, "", "")
 
 
 def test_an_unused_reviewbot_ignore_is_reported(capsys, write_patch):
     unused = write_patch("unused.patch", FIXED_HUNK, notes=f"reviewbot-ignore: {RULE} old reason\n")
-    assert run(capsys, "check", unused) == (
+    assert run_cli(capsys, "check", unused) == (
         0, "", f"reviewbot: note: 'reviewbot-ignore: {RULE}' in {unused}: the rule found nothing in this patch\n")
     typo = write_patch("typo.patch", SWAP_HUNK, notes="reviewbot-ignore: arm64.sysreg.msr-mrs-oprand-order x\n")
-    code, out, err = run(capsys, "check", typo)
+    code, out, err = run_cli(capsys, "check", typo)
     assert code == 1 and out.startswith(f"{HYP}:2: error: [{RULE}]")
     assert err == (f"reviewbot: note: 'reviewbot-ignore: arm64.sysreg.msr-mrs-oprand-order' in {typo}: "
                    "no rule of that id ran (see 'reviewbot rules list')\n")
@@ -139,7 +133,7 @@ def test_an_unused_reviewbot_ignore_is_reported(capsys, write_patch):
 def test_notes_never_reach_stderr_in_b4_modes(capsys, write_patch):
     unused = write_patch("unused.patch", FIXED_HUNK, notes=f"reviewbot-ignore: {RULE} old reason\n")
     for fmt in ("b4", "b4-review"):
-        code, out, err = run(capsys, "check", "--format", fmt, unused)
+        code, out, err = run_cli(capsys, "check", "--format", fmt, unused)
         assert (code, err) == (0, "")
 
 
@@ -148,9 +142,9 @@ def test_per_path_ignores_in_whole_file_checks(capsys, tmp_path):
     config.write_text(f"rules:\n  per-path-ignores:\n    'arch/arm64/kvm/hyp/**': [{RULE}]\n")
     src = tmp_path / "switch.S"
     src.write_text("foo:\n\tmsr\tx0, tpidr_el2\n\tret\n")
-    assert run(capsys, "check", "--config", str(config), "--file", str(src), "--as", HYP) == (0, "", "")
+    assert run_cli(capsys, "check", "--config", str(config), "--file", str(src), "--as", HYP) == (0, "", "")
     src.write_text("foo:\n\tmrs\tx0, tpidr_el2\n\tret\n")
-    assert run(capsys, "check", "--config", str(config), "--file", str(src), "--as", HYP) == (
+    assert run_cli(capsys, "check", "--config", str(config), "--file", str(src), "--as", HYP) == (
         0, "", f"reviewbot: note: rules.per-path-ignores 'arch/arm64/kvm/hyp/**': {RULE} found nothing in {HYP}\n")
 
 
@@ -158,4 +152,4 @@ def test_per_path_ignores_are_not_unused_in_a_patch(capsys, tmp_path, write_patc
     config = tmp_path / "c.yaml"
     config.write_text(f"rules:\n  per-path-ignores:\n    'arch/arm64/kvm/hyp/**': [{RULE}]\n")
     # a patch sees a few lines of the file: the rule may well fire elsewhere in it
-    assert run(capsys, "check", "--config", str(config), write_patch("p.patch", FIXED_HUNK)) == (0, "", "")
+    assert run_cli(capsys, "check", "--config", str(config), write_patch("p.patch", FIXED_HUNK)) == (0, "", "")

