@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measure how fast :func:`reviewbot.asm.parse` reads whole files.
+"""Measure how fast :func:`reviewbot.asm.parser.parse` reads whole files.
 
     python bench/bench_parse.py [SOURCE ...] [--mail INBOX]... [--repeat N] [--verify]
 
@@ -23,7 +23,7 @@ runs on one core with the full AST built.  Reported:
 
 ``--verify`` checks that reader against the grammar instead of timing: every
 distinct statement of the corpus that the reader reads alone
-(:func:`reviewbot.asm.fast_read`) must give, type for type and field for
+(:func:`reviewbot.asm.parser.fast_read`) must give, type for type and field for
 field, what the grammar gives for the whole statement and what the grammar
 gives operand by operand; and every file must parse the same with the
 reader on and with the grammar alone.  ``--mail INBOX`` adds the hunks of a
@@ -48,8 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from reviewbot import asm  # noqa: E402
-from reviewbot.asm_ast import CODE_NODES, Instruction, Unparsed, first_difference  # noqa: E402
+from reviewbot.asm import parser as asm  # noqa: E402
+from reviewbot.asm.ast import CODE_NODES, Instruction, Unparsed, first_difference  # noqa: E402
 
 
 def synthetic_corpus(lines: int = 50_000, seed: int = 1) -> dict[str, str]:
@@ -125,7 +125,7 @@ def startup() -> tuple[float, float, bool]:
     fresh interpreter, warm caches."""
     code = (
         "import sys, time; t=time.perf_counter()\n"
-        "import reviewbot.asm as a\n"
+        "import reviewbot.asm.parser as a\n"
         "t1=time.perf_counter()\n"
         "a.parse('\\tstp x29, x30, [sp, #-16]!\\n\\tmov x29, sp\\n' * 15)\n"
         "t2=time.perf_counter()\n"
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak memory of one cold pass (tracemalloc): {peak / 2**20:.1f} MiB; max RSS {rss:.0f} MiB")
     print(f"statements read without the grammar (hand-written operand reader): "
           f"{read}/{sum(counts.values())} ({100 * read / max(sum(counts.values()), 1):.2f}%)")
-    print(f"fresh interpreter: import reviewbot.asm {imp:.1f} ms, first 30-line parse "
+    print(f"fresh interpreter: import reviewbot.asm.parser {imp:.1f} ms, first 30-line parse "
           f"{first:.1f} ms ({'Lark imported' if lark else 'no Lark'})")
     return 0
 

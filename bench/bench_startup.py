@@ -9,7 +9,7 @@ dependencies are there), and runs, N times each after two warm-up runs (byte
 code and reviewbot's caches written):
 
 * ``python -c pass`` (the interpreter alone, same venv);
-* ``python -c "import reviewbot.asm"``;
+* ``python -c "import reviewbot.asm.parser"``;
 * ``reviewbot --version``;
 * ``reviewbot check PATCH`` (a one-patch check, as checkpatch would be run).
 
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     reviewbot = str(args.venv / "bin" / "reviewbot")
     commands = [
         ("python -c pass", [python, "-c", "pass"]),
-        ("python -c 'import reviewbot.asm'", [python, "-c", "import reviewbot.asm"]),
+        ("python -c 'import reviewbot.asm.parser'", [python, "-c", "import reviewbot.asm.parser"]),
         ("reviewbot --version", [reviewbot, "--version"]),
         (f"reviewbot check {args.patch.name}", [reviewbot, "check", str(args.patch.resolve())]),
     ]

@@ -50,11 +50,11 @@ CHILD = r"""
 import json, resource, sys, time
 started, cpu0 = time.monotonic(), time.process_time()
 from reviewbot.config import load_config
-from reviewbot.lore import LoreClient
-from reviewbot.outbox import Outbox, ReplyQueue
-from reviewbot.rules import load_rules
-from reviewbot.state import StateStore
-from reviewbot.watcher import run_once
+from reviewbot.bot.lore import LoreClient
+from reviewbot.bot.outbox import Outbox, ReplyQueue
+from reviewbot.rules.loader import load_rules
+from reviewbot.bot.state import StateStore
+from reviewbot.bot.watcher import run_once
 out, cfg = sys.argv[1], sys.argv[2]
 config = load_config([cfg])
 rules = load_rules(config)

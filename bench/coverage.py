@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reviewbot import asm  # noqa: E402
-from reviewbot.asm_ast import CODE_NODES, Unparsed  # noqa: E402
+from reviewbot.asm import parser as asm  # noqa: E402
+from reviewbot.asm.ast import CODE_NODES, Unparsed  # noqa: E402
 
 _AARCH64 = re.compile(r"aarch64|arm64|armv8|_a64\.S$", re.I)
 _AARCH32 = re.compile(r"aarch32|arm32|_a32\.S$|_a32/", re.I)

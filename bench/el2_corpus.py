@@ -27,7 +27,7 @@ from git_objects import stream  # noqa: E402  (bench/ is on sys.path when run as
 
 from reviewbot.config import load_config  # noqa: E402
 from reviewbot.engine import review_file  # noqa: E402
-from reviewbot.rules import load_rules  # noqa: E402
+from reviewbot.rules.loader import load_rules  # noqa: E402
 
 
 def assembly_files(repo: str) -> list[str]:

@@ -4,7 +4,7 @@
 Reads every message of a public-inbox v2 epoch (a bare git repository, one
 message per commit in the file ``m``, e.g. a fetched copy of
 linux-mailinglist-archives/kvmarm.lists.cs.columbia.edu.0), and for each one
-that :func:`reviewbot.mail_fast.read_plain` accepts, compares its
+that :func:`reviewbot.mail.plain.read_plain` accepts, compares its
 :class:`Message` with the email package's, field by field.  Reports how many
 messages (and how many patches) took the fast path, the time each reader
 spent, and every mismatch.
@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from git_objects import commits, stream  # noqa: E402  (bench/ is on sys.path when run as a script)
 
-from reviewbot.mail import _parse_with_email  # noqa: E402
-from reviewbot.mail_fast import read_plain  # noqa: E402
+from reviewbot.mail.parse import _parse_with_email  # noqa: E402
+from reviewbot.mail.plain import read_plain  # noqa: E402
 from reviewbot.records import fields  # noqa: E402
 
 

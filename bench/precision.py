@@ -30,8 +30,8 @@ from git_objects import commits, stream  # noqa: E402  (bench/ is on sys.path wh
 
 from reviewbot.config import load_config  # noqa: E402
 from reviewbot.engine import review  # noqa: E402
-from reviewbot.mail import assemble_series, parse_message  # noqa: E402
-from reviewbot.rules import load_rules  # noqa: E402
+from reviewbot.mail.parse import assemble_series, parse_message  # noqa: E402
+from reviewbot.rules.loader import load_rules  # noqa: E402
 
 
 def messages(repo: str, limit: int | None):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from reviewbot.context import path_matches
+from reviewbot.analysis.context import path_matches
 from reviewbot.model import PatchReview
 from reviewbot.records import record, replace
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from reviewbot import __version__, logs
+from reviewbot import __version__
 from reviewbot.commands import COMMANDS
 from reviewbot.errors import ReviewbotError
 
@@ -87,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    logs.configure(logs.WARNING - 10 * min(args.verbose, 2), "reviewbot: %(message)s")
+    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2), format="reviewbot: %(message)s",
+                        stream=sys.stderr)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -100,6 +102,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the one place that reports crashes
-        logs.logger(__name__).debug("internal error", exc_info=True)
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
         return _fail(f"internal error: {type(exc).__name__}: {exc} (run with -vv for a traceback)",
                      EXIT_INTERNAL)

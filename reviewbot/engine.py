@@ -13,27 +13,27 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from reviewbot.asm import parse
-from reviewbot.asm_ast import Instruction, MacroDef
+from reviewbot.asm.parser import parse
+from reviewbot.asm.ast import Instruction, MacroDef
 from reviewbot.config import Config
-from reviewbot.context import (
+from reviewbot.analysis.context import (
     LANG_ASM, LANG_C, Era, FileContext, KernelVersion, StatementContext, file_context,
     path_matches, statement_contexts, version_from_mail_date,
 )
-from reviewbot.digests import sha256_hex
+from hashlib import sha256
 from reviewbot.errors import DiffParseError
-from reviewbot.logs import logger
-from reviewbot.matchers import AsmUnit, Hit, TextUnit, load_extensions
+import logging
+from reviewbot.match.matchers import AsmUnit, Hit, TextUnit, load_extensions
 from reviewbot.model import (
     Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, Severity,
     TraceStep,
 )
-from reviewbot.patterns import Region, render_template
+from reviewbot.match.patterns import Region, render_template
 from reviewbot.records import field, record, replace
-from reviewbot.rules import Rule, RuleSet
-from reviewbot.views import View, file_view, full_views, hunk_views
+from reviewbot.rules.loader import Rule, RuleSet
+from reviewbot.analysis.views import View, file_view, full_views, hunk_views
 
-log = logger(__name__)
+log = logging.getLogger(__name__)
 
 _IGNORE_LINE = re.compile(r"^\s*reviewbot-ignore:\s*(\S+)\s*(.*)$", re.MULTILINE)
 
@@ -305,7 +305,7 @@ def _asm_hits(rule: Rule, asm_units: list[AsmUnit], ctx: FileContext, side: str)
 
 
 def _fingerprint(rule_id: str, path: str | None, key: str, occurrence: int) -> str:
-    digest = sha256_hex(f"{rule_id}\0{path}\0{key}\0{occurrence}")
+    digest = sha256(f"{rule_id}\0{path}\0{key}\0{occurrence}".encode()).hexdigest()
     return digest[:16]
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from reviewbot import __version__
 from reviewbot.model import Finding, PatchReview, Severity
 from reviewbot.records import field, record
-from reviewbot.rules import Rule, RuleSet
+from reviewbot.rules.loader import Rule, RuleSet
 
 JSON_SCHEMA_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -1,7 +1,7 @@
 """The hand-written operand reader (reviewbot/asm_fast.py) gives exactly what
 the grammar gives, and a typical hunk is parsed without importing Lark.
 
-Each way is forced explicitly: :func:`reviewbot.asm.fast_read` is the reader
+Each way is forced explicitly: :func:`reviewbot.asm.parser.fast_read` is the reader
 alone (no grammar, no memo); the grammar alone is ``FAST_READER = False``,
 either operand by operand (``FAST_OPERANDS = True``) or for the whole
 statement (``FAST_OPERANDS = False``, the grammar's ``start`` rule).
@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot import asm, records
-from reviewbot.asm_ast import Instruction, Unparsed, first_difference
-from reviewbot.asm_fast import read_operand
+from reviewbot import records
+
+from reviewbot.asm import parser as asm
+from reviewbot.asm.ast import Instruction, Unparsed, first_difference
+from reviewbot.asm.operands import read_operand
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -405,8 +407,8 @@ def test_whole_text_agrees_with_the_grammar_alone(monkeypatch):
 def test_a_typical_hunk_needs_no_lark():
     code = (
         "import sys\n"
-        "import reviewbot.asm as asm\n"
-        "assert 'lark' not in sys.modules, 'imported with reviewbot.asm'\n"
+        "import reviewbot.asm.parser as asm\n"
+        "assert 'lark' not in sys.modules, 'imported with reviewbot.asm.parser'\n"
         "nodes = asm.parse(sys.stdin.read())\n"
         "assert 'lark' not in sys.modules, 'imported by a typical hunk'\n"
         "assert nodes and not any(type(n).__name__ == 'Unparsed' for n in nodes)\n"
@@ -494,7 +496,7 @@ def lark_parser():
 
 
 def test_copied_terminals_match_like_the_grammars(lark_parser):
-    import reviewbot.asm_fast as fast
+    import reviewbot.asm.operands as fast
 
     mine = {"WORD": fast._WORD, "NUMBER": fast._NUMBER, "LABELREF": fast._LABELREF,
             "SHIFT_OP": fast._SHIFT_OP, "BINOP": fast._BINOP, "RELOC": fast._RELOC,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot import asm
-from reviewbot.asm_ast import (
+from reviewbot.asm import parser as asm
+from reviewbot.asm.ast import (
     CMacroCall, Comment, Directive, Ellipsis, Expression, Immediate, Instruction, Label,
     Literal, MacroArg, MacroDef, MacroEnd, Memory, MetaVar, Preprocessor, Register, RegList,
     Shift, Symbol, SysReg, Unparsed,

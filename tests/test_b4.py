@@ -25,7 +25,7 @@ import pytest
 from reviewbot.cli import main
 from reviewbot.formats import Report, format_b4
 from reviewbot.model import Finding, Message, Patch, PatchReview, Severity, SubjectTags
-from reviewbot.rules import RuleSet
+from reviewbot.rules.loader import RuleSet
 from tests.gitrepo import CLEAN, ROOT, SWAP, commit, edit, git, isolated_git, kernel_repo  # noqa: F401
 
 HYP = "arch/arm64/kvm/hyp/switch.S"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.diff import parse_patch
+from reviewbot.mail.diff import parse_patch
 from reviewbot.errors import DiffParseError
 
 DIFF = """\

@@ -9,8 +9,8 @@ import pytest
 
 from reviewbot.config import load_config
 from reviewbot.engine import review, review_file
-from reviewbot.mail import assemble_series, parse_input
-from reviewbot.rules import RuleSet, load_rules
+from reviewbot.mail.parse import assemble_series, parse_input
+from reviewbot.rules.loader import RuleSet, load_rules
 from tests.conftest import make_patch
 
 CONFIG = load_config()
@@ -130,7 +130,7 @@ def test_dataflow_finding_carries_its_trace():
 
 
 def test_commit_message_regex_rule(tmp_path):
-    from reviewbot.rules import load_rule_file
+    from reviewbot.rules.loader import load_rule_file
     path = tmp_path / "commit.no-fixme.yaml"
     path.write_text("id: commit.no-fixme\ntitle: no FIXME in a commit message\nseverity: warning\n"
                     "languages: [commit-msg]\nmessage: \"the commit message still says $WORD\"\n"

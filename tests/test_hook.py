@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.precheck import HOOK_MARKER
+from reviewbot.analysis.git import HOOK_MARKER
 from tests.gitrepo import (
     CLEAN, SWAP, commit, edit, git, git_env, isolated_git, kernel_repo, make_series,  # noqa: F401
 )

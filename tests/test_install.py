@@ -28,7 +28,7 @@ def test_wheel_ships_grammar_rules_and_config(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "reviewbot/_data/grammars/arm64.lark" in names
     assert "reviewbot/_data/config.yaml" in names
-    assert "reviewbot/rule_schema.json" in names
+    assert "reviewbot/rules/schema.json" in names
     assert any(n.startswith("reviewbot/_data/rules/arm64-sysreg/") and n.endswith(".yaml") for n in names)
     assert any(n.endswith(".dist-info/entry_points.txt") for n in names)
 

@@ -20,7 +20,7 @@ import requests
 from reviewbot import __version__
 from reviewbot.config import LoreConfig
 from reviewbot.errors import RemoteError
-from reviewbot.lore import AtomEntry, LoreClient, LoreError, gunzip, parse_atom, quote_msgid
+from reviewbot.bot.lore import AtomEntry, LoreClient, LoreError, gunzip, parse_atom, quote_msgid
 
 try:  # the helpers sit beside this file; import them whether tests/ is a package or not
     from tests.fault_server import FaultServer, Reply, free_port_closed, gz, truncated_gz

@@ -1,4 +1,4 @@
-"""reviewbot.mail_fast: the plain-message reader gives exactly what the email
+"""reviewbot.mail.plain: the plain-message reader gives exactly what the email
 package gives, or refuses the message; it never gives something else."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.mail import _parse_with_email, parse_input
-from reviewbot.mail_fast import read_plain
+from reviewbot.mail.parse import _parse_with_email, parse_input
+from reviewbot.mail.plain import read_plain
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -159,7 +159,7 @@ def test_the_example_patches_take_the_fast_path(monkeypatch):
     def no_email(*args, **kwargs):
         raise AssertionError("the email package was used")
 
-    monkeypatch.setattr("reviewbot.mail._parse_with_email", no_email)
+    monkeypatch.setattr("reviewbot.mail.parse._parse_with_email", no_email)
     paths = sorted((EXAMPLES / "seed-series").glob("*.patch")) + [EXAMPLES / "seed-series.mbox"]
     for path in paths:
         messages, errors = parse_input(path.read_bytes(), source=path.name)
@@ -169,7 +169,7 @@ def test_the_example_patches_take_the_fast_path(monkeypatch):
 def test_reading_a_plain_patch_does_not_import_the_email_package(tmp_path):
     import subprocess
 
-    code = ("import sys; from reviewbot.mail import parse_input; "
+    code = ("import sys; from reviewbot.mail.parse import parse_input; "
             f"parse_input(open({str(next((EXAMPLES / 'seed-series').glob('*.patch')))!r}, 'rb').read(), source='p'); "
             "print(sorted(m for m in sys.modules if m == 'email' or m.startswith('email.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot import mail
+from reviewbot.mail import parse as mail
 from reviewbot.config import BotConfig, SmtpConfig
 from reviewbot.errors import ConfigError
 from reviewbot.model import Confidence, Finding, PatchReview, SeriesReview, Severity
-from reviewbot.outbox import Outbox, OutboxError, ReplyQueue, send_pending
-from reviewbot.smtp_send import SmtpSession
+from reviewbot.bot.outbox import Outbox, OutboxError, ReplyQueue, send_pending
+from reviewbot.bot.smtp import SmtpSession
 
 try:
     from tests.smtp_server import (SmtpServer, self_signed_certificate, smtp_server,  # noqa: F401
@@ -130,7 +130,7 @@ def test_a_crash_before_the_file_copy_is_mended(tmp_path: Path) -> None:
 
 
 def test_mboxrd_quoting(tmp_path: Path) -> None:
-    from reviewbot.outbox import append_mboxrd
+    from reviewbot.bot.outbox import append_mboxrd
     append_mboxrd(tmp_path / "x.mbox", b"Subject: a\n\nFrom here\n>From there\nok\n", 0)
     data = (tmp_path / "x.mbox").read_bytes()
     assert data.startswith(b"From reviewbot Thu Jan 01 00:00:00 1970\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot import precheck
+from reviewbot.analysis import git as precheck
 from reviewbot.errors import InputError
 from tests.conftest import run_cli
 from tests.gitrepo import (

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reviewbot import mail, reply
+from reviewbot.mail import parse as mail
+
+from reviewbot.bot import reply
 from reviewbot.config import BotConfig
 from reviewbot.model import Confidence, Finding, PatchReview, Series, Severity, TraceStep
 

@@ -97,9 +97,9 @@ class FakeRules:
 @pytest.fixture
 def fake_engine(monkeypatch: pytest.MonkeyPatch):
     import reviewbot.engine
-    import reviewbot.rules
+    import reviewbot.rules.loader
     monkeypatch.setattr(reviewbot.engine, "review", fake_review)
-    monkeypatch.setattr(reviewbot.rules, "load_rules", lambda config, **kw: FakeRules())
+    monkeypatch.setattr(reviewbot.rules.loader, "load_rules", lambda config, **kw: FakeRules())
     return fake_review
 
 
@@ -319,7 +319,7 @@ def test_a_refusing_server_is_exit_1_and_pending(work: Path, fake_engine, smtp_s
 KILLER = textwrap.dedent("""\
     import os, signal, sys
     sys.path.insert(0, {root!r})
-    import reviewbot.smtp_send as smtp_send
+    import reviewbot.bot.smtp as smtp_send
     def die(self, *args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)  # recorded as pending, not yet handed to SMTP
     smtp_send.SmtpSession.deliver = die

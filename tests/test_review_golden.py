@@ -13,11 +13,11 @@ import os
 
 import pytest
 
-from reviewbot import reply
+from reviewbot.bot import reply
 from reviewbot.config import load_config
 from reviewbot.engine import review
-from reviewbot.mail import assemble_series, parse_input
-from reviewbot.rules import load_rules
+from reviewbot.mail.parse import assemble_series, parse_input
+from reviewbot.rules.loader import load_rules
 from tests.conftest import EXAMPLES, ROOT
 
 GOLDEN = ROOT / "tests" / "data" / "replies" / "end-to-end"

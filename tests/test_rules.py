@@ -7,8 +7,8 @@ import pytest
 
 from reviewbot.config import load_config
 from reviewbot.errors import RuleError
-from reviewbot.rules import load_rule_file, load_rules
-from reviewbot.testing import run_rule_tests, case_files
+from reviewbot.rules.loader import load_rule_file, load_rules
+from reviewbot.rules.harness import run_rule_tests, case_files
 
 CONFIG = load_config()
 RULES = list(load_rules(CONFIG))
@@ -39,7 +39,7 @@ def test_rule_validates_against_the_schema(rule):
     pytest.importorskip("jsonschema")
     from pathlib import Path
 
-    from reviewbot.schema import validate_rule_file
+    from reviewbot.rules.schema import validate_rule_file
     assert validate_rule_file(Path(rule.path)) == []
 
 

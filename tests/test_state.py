@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.errors import ConfigError
-from reviewbot.state import SCHEMA_VERSION, StateStore
+from reviewbot.bot.state import SCHEMA_VERSION, StateStore
 
 
 def test_a_new_file_gets_the_schema_version(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from reviewbot.config import ContextConfig
-from reviewbot.context import KernelVersion
-from reviewbot.mail import assemble_series, parse_input
-from reviewbot.tree import GitTree, is_kernel_tree, post_image
+from reviewbot.analysis.context import KernelVersion
+from reviewbot.mail.parse import assemble_series, parse_input
+from reviewbot.analysis.tree import GitTree, is_kernel_tree, post_image
 from tests.conftest import run_cli
 from tests.gitrepo import (
     BASE_FILES, HYP_STUB_S, KVM_ASM_H, STUB_LITERAL, commit, edit, git, isolated_git, kernel_repo,  # noqa: F401

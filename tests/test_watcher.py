@@ -30,13 +30,13 @@ import pytest
 
 from reviewbot.config import Config, LoreConfig, WatchConfig, WatchQuery, load_config
 from reviewbot.errors import RemoteError
-from reviewbot.lore import AtomEntry, LoreClient, quote_msgid
-from reviewbot.mail import parse_message
+from reviewbot.bot.lore import AtomEntry, LoreClient, quote_msgid
+from reviewbot.mail.parse import parse_message
 from reviewbot.model import PatchReview, Series, SeriesReview
-from reviewbot.outbox import Outbox, ReplyQueue
-from reviewbot.rules import load_rules
-from reviewbot.state import StateStore
-from reviewbot.watcher import (MIN_INTERVAL, MaildirSource, Outcome, Stopper, poll_interval,
+from reviewbot.bot.outbox import Outbox, ReplyQueue
+from reviewbot.rules.loader import load_rules
+from reviewbot.bot.state import StateStore
+from reviewbot.bot.watcher import (MIN_INTERVAL, MaildirSource, Outcome, Stopper, poll_interval,
                                run_forever, run_once)
 
 try:  # the helpers sit beside this file; import them whether tests/ is a package or not
@@ -714,8 +714,8 @@ def test_public_inbox_watch_sigterm_finishes_and_exits(public_inbox: PublicInbox
 
 
 def test_the_series_key_does_not_depend_on_what_has_arrived() -> None:
-    from reviewbot.mail import assemble_series
-    from reviewbot.watcher import series_key
+    from reviewbot.mail.parse import assemble_series
+    from reviewbot.bot.watcher import series_key
 
     def key(raws: list[str]) -> str:
         series, _ = assemble_series([parse_message(r.encode()) for r in raws])

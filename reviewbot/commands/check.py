@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the check; returns the exit status."""
     from reviewbot.formats import FORMATTERS, Report
     from reviewbot.model import Severity
-    from reviewbot.rules import load_rules
+    from reviewbot.rules.loader import load_rules
 
     _check_usage(args)
     config = build_config(args)
@@ -193,8 +193,8 @@ class _Source:
         diff (a cover letter) is no problem."""
         if self.kind == "inputs":
             return _read_messages(expand_inputs(self.inputs), quiet_no_patch=quiet_no_patch)
-        from reviewbot import precheck
-        from reviewbot.mail import parse_input
+        from reviewbot.analysis import git as precheck
+        from reviewbot.mail.parse import parse_input
         assert self.repo is not None
         if self.range:
             data = precheck.format_patch(self.repo, self.range)
@@ -228,7 +228,7 @@ def _repository(args: argparse.Namespace) -> Path:
 
 
 def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, list[str], int]:
-    from reviewbot.mail import has_diff, is_reply, parse_input
+    from reviewbot.mail.parse import has_diff, is_reply, parse_input
 
     messages = []
     problems: list[str] = []
@@ -253,7 +253,7 @@ def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, lis
 
 def _range_messages(data: bytes) -> list:
     """The messages of ``git format-patch --stdout``, each named by its commit."""
-    from reviewbot.mail import parse_message, split_mbox
+    from reviewbot.mail.parse import parse_message, split_mbox
 
     shas = [m.group(1).decode()[:12] for m in _COMMIT_FROM.finditer(data)]
     chunks = list(split_mbox(data))
@@ -262,7 +262,7 @@ def _range_messages(data: bytes) -> list:
 
 
 def _is_cover(message) -> bool:
-    from reviewbot.mail import parse_subject
+    from reviewbot.mail.parse import parse_subject
     return parse_subject(message.subject).index == 0
 
 
@@ -274,7 +274,7 @@ def _tree(args: argparse.Namespace, config, source: _Source):
     process is started here."""
     if args.no_tree:
         return None
-    from reviewbot.tree import GitTree, is_kernel_tree
+    from reviewbot.analysis.tree import GitTree, is_kernel_tree
     if args.tree is not None:
         path = Path(args.tree).resolve()
         top = path if is_kernel_tree(path) or (path / ".git").exists() else (git_top(path) or path)
@@ -292,7 +292,7 @@ def _tree(args: argparse.Namespace, config, source: _Source):
 
 def _review_messages(messages: list, rules, config, tree) -> list:
     from reviewbot.engine import review
-    from reviewbot.mail import assemble_series
+    from reviewbot.mail.parse import assemble_series
 
     if not messages:
         return []
@@ -306,7 +306,7 @@ def _review_messages(messages: list, rules, config, tree) -> list:
 
 
 def _check_files(files: list[str], as_path: str | None, rules, config, tree) -> tuple[list, list[str], int]:
-    from reviewbot.context import Era
+    from reviewbot.analysis.context import Era
     from reviewbot.engine import review_file
 
     era = None

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Install or remove the hook; returns the exit status."""
-    from reviewbot import precheck
+    from reviewbot.analysis import git as precheck
 
     top = git_top(Path.cwd())
     if top is None:
@@ -62,7 +62,7 @@ def _exists(path: Path) -> bool:
 
 
 def _install(hook: Path, kept: Path, fail_on: str) -> int:
-    from reviewbot import precheck
+    from reviewbot.analysis import git as precheck
 
     hook.parent.mkdir(parents=True, exist_ok=True)
     action = "installed"
@@ -86,7 +86,7 @@ def _install(hook: Path, kept: Path, fail_on: str) -> int:
 
 
 def _uninstall(hook: Path, kept: Path) -> int:
-    from reviewbot import precheck
+    from reviewbot.analysis import git as precheck
 
     if not _exists(hook):
         print(f"reviewbot: no {hook.name} hook in {hook.parent}; nothing to remove")

@@ -93,7 +93,7 @@ def _param(param) -> str:
 
 def _operand(op) -> str:
     """``Class(text)`` plus the fields that matter for that class."""
-    from reviewbot.asm_ast import (
+    from reviewbot.asm.ast import (
         Immediate, Literal, MacroArg, Memory, MetaVar, Register, RegList, Shift, Symbol, SysReg,
     )
 
@@ -132,8 +132,8 @@ def _operand(op) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Parse each file; print the AST or, with ``--stats``, the coverage."""
-    from reviewbot import asm
-    from reviewbot.asm_ast import CODE_NODES, Unparsed
+    from reviewbot.asm import parser as asm
+    from reviewbot.asm.ast import CODE_NODES, Unparsed
 
     write = sys.stdout.write
     total_ok = total = 0

@@ -31,10 +31,10 @@ from typing import Any, TextIO
 from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
 from reviewbot.errors import InputError, MailParseError, UsageError
-from reviewbot.logs import logger
+import logging
 from reviewbot.records import field, record
 
-log = logger(__name__)
+log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 SUMMARY_SCHEMA_VERSION = 1
@@ -154,7 +154,7 @@ def input_files(name: str) -> list[tuple[str, Path | None]]:
 
 def read_messages(data: bytes, source: str, progress: Progress) -> Iterator[Any]:
     """Each message of ``data`` (a Message), or a :class:`Malformed`."""
-    from reviewbot.mail import parse_input, parse_message, split_mbox
+    from reviewbot.mail.parse import parse_input, parse_message, split_mbox
 
     if not _MBOX_FROM.match(data.lstrip(b"\r\n")[:200]):
         try:
@@ -251,8 +251,8 @@ class Summary:
 
 def run(args: argparse.Namespace) -> int:
     """Run the review; returns the exit status."""
-    from reviewbot.outbox import Outbox, ReplyQueue, check_smtp_config, send_pending
-    from reviewbot.rules import load_rules
+    from reviewbot.bot.outbox import Outbox, ReplyQueue, check_smtp_config, send_pending
+    from reviewbot.rules.loader import load_rules
 
     started = time.monotonic()
     config = build_config(args)
@@ -295,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
 def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summary: Summary,
                    progress: Progress) -> bool:
     """Read, assemble, review and queue; False when nothing could be read."""
-    from reviewbot.mail import assemble_series, has_diff, is_reply, parse_subject
+    from reviewbot.mail.parse import assemble_series, has_diff, is_reply, parse_subject
 
     messages = []
     readable = False

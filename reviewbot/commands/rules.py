@@ -51,7 +51,7 @@ def _rule_set_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):
-    from reviewbot.rules import load_rules
+    from reviewbot.rules.loader import load_rules
     return load_rules(build_config(args))
 
 
@@ -88,7 +88,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from reviewbot.testing import run_rule_tests, case_files
+    from reviewbot.rules.harness import run_rule_tests, case_files
 
     config = build_config(args)
     ruleset = _load(args)
@@ -120,8 +120,8 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from reviewbot.rules import rule_directories, rule_files
-    from reviewbot.schema import validate_rule_file
+    from reviewbot.rules.loader import rule_directories, rule_files
+    from reviewbot.rules.schema import validate_rule_file
 
     config = build_config(args)
     paths = [Path(p) for p in args.paths] if args.paths else rule_directories(config)

@@ -17,12 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reviewbot import logs
 from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, build_config
-from reviewbot.logs import logger
+import logging
 
-log = logger(__name__)
+log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PARTIAL = 0, 1
 
@@ -87,16 +86,16 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(status_text(config, now=time.time()))
         return EXIT_OK
 
-    from reviewbot.lore import LoreClient
-    from reviewbot.outbox import Outbox, ReplyQueue, check_smtp_config
-    from reviewbot.rules import load_rules
-    from reviewbot.state import StateStore
-    from reviewbot.watcher import MaildirSource, run_forever, run_once
+    from reviewbot.bot.lore import LoreClient
+    from reviewbot.bot.outbox import Outbox, ReplyQueue, check_smtp_config
+    from reviewbot.rules.loader import load_rules
+    from reviewbot.bot.state import StateStore
+    from reviewbot.bot.watcher import MaildirSource, run_forever, run_once
 
     if args.send:
         check_smtp_config(config.smtp)
     if not args.once and getattr(args, "verbose", 0) == 0:
-        logs.set_level("reviewbot", logs.INFO)  # a daemon says what it does
+        logging.getLogger("reviewbot").setLevel(logging.INFO)  # a daemon says what it does
     rules = load_rules(config)
     source: Any = MaildirSource(config.watch.maildir) if config.watch.maildir else LoreClient(config.lore)
     with StateStore(config.watch.state) as store, store.exclusive(), \
@@ -123,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
 def _send(outbox: Any, config: Any) -> None:
     """Send what is pending; a failure is logged, the watcher goes on."""
     from reviewbot.errors import ReviewbotError
-    from reviewbot.outbox import send_pending
+    from reviewbot.bot.outbox import send_pending
     try:
         report = send_pending(outbox, config.smtp, env=os.environ)
     except ReviewbotError as exc:
@@ -174,7 +173,7 @@ def _parts(o: Any) -> str:
 def status_text(config: Any, *, now: float) -> str:
     """What ``--status`` prints: read from the state and outbox databases
     (neither is created when missing); no server is contacted."""
-    from reviewbot.state import StateStore
+    from reviewbot.bot.state import StateStore
 
     path = Path(config.watch.state)
     if not path.exists():
@@ -210,7 +209,7 @@ def status_text(config: Any, *, now: float) -> str:
                    f"v{s.version}, {s.present} patch(es), {s.replies} repl(ies)")
     db = Path(config.outbox.database)
     if db.exists():
-        from reviewbot.outbox import Outbox
+        from reviewbot.bot.outbox import Outbox
         with Outbox(db, None) as outbox:
             counts = outbox.counts()
         out.append("outbox: " + ", ".join(f"{n} {state}" for state, n in counts.items())

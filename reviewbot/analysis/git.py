@@ -1,0 +1,205 @@
+"""The git side of the pre-send check: running git (ranges, the work tree's
+diff, blobs, grep, the hooks directory) and the ``sendemail-validate`` hook.
+
+One of the few modules that touch the world.  Every git call is one
+process with its output captured; an error names what was asked for and
+gives git's own first line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from reviewbot.errors import InputError, UsageError
+import logging
+
+log = logging.getLogger(__name__)
+
+#: Options that make git's diff output what the diff parser expects,
+#: whatever the user's configuration says (noprefix, relative, colour,
+#: external diff drivers, textconv).
+_DIFF_OPTIONS = ("--full-index", "--no-color", "--no-ext-diff", "--no-textconv", "--no-relative",
+                 "--src-prefix=a/", "--dst-prefix=b/")
+HOOK_NAME = "sendemail-validate"
+HOOK_MARKER = "# reviewbot-hook: 1"
+CHAINED_SUFFIX = ".pre-reviewbot"
+
+
+def git(top: Path | None, args: Sequence[str], *, what: str, stdin: bytes | None = None,
+        ok: tuple[int, ...] = (0,), env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run one git command in ``top``; InputError naming ``what`` when it fails."""
+    cmd = ["git", "-c", "core.quotepath=off"]
+    if top is not None:
+        cmd += ["-C", str(top)]
+    cmd += list(args)
+    log.debug("running %s", shlex.join(cmd))
+    try:
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, env=env,
+                              stdin=None if stdin is not None else subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise UsageError(f"{what}: git is not installed (or not on PATH)") from None
+    if proc.returncode not in ok:
+        raise InputError(what, f"git: {first_line(proc.stderr) or f'exit status {proc.returncode}'}")
+    return proc
+
+
+def first_line(data: bytes) -> str:
+    """The first non-empty line of git's stderr, without ``fatal:``/``error:``."""
+    for line in data.decode("utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if line:
+            for prefix in ("fatal: ", "error: "):
+                if line.startswith(prefix):
+                    line = line[len(prefix):]
+            return line
+    return ""
+
+
+# --- what is checked -------------------------------------------------------------------
+
+
+def format_patch(top: Path, rev_range: str, *, env: Mapping[str, str] | None = None) -> bytes:
+    """The commits of ``rev_range`` (as ``git format-patch`` reads it:
+    ``HEAD~3..``, ``origin/master..``, or one commit meaning "since") as an
+    mbox, with full blob ids on the ``index`` lines."""
+    if not rev_range.strip() or rev_range.startswith("-"):
+        raise InputError(f"--git {rev_range!r}", "not a revision range (e.g. HEAD~3.. or origin/master..)")
+    proc = git(top, ["format-patch", "--stdout", "--no-signature", "--no-base", *_DIFF_OPTIONS,
+                     "--end-of-options", rev_range, "--"],
+               what=f"--git {rev_range}", env=env)
+    return proc.stdout
+
+
+def work_tree_diff(top: Path, *, env: Mapping[str, str] | None = None) -> bytes:
+    """The staged and unstaged changes (``git diff HEAD``); against the
+    empty tree on a branch without commits."""
+    what = f"the changes in {top}"
+    try:
+        return git(top, ["diff", *_DIFF_OPTIONS, "HEAD", "--"], what=what, env=env).stdout
+    except InputError as exc:
+        if "HEAD" not in exc.problem:
+            raise
+    empty = git(top, ["hash-object", "-t", "tree", "--stdin"], what=what, stdin=b"", env=env)
+    tree = empty.stdout.decode().strip()
+    return git(top, ["diff", *_DIFF_OPTIONS, tree, "--"], what=what, env=env).stdout
+
+
+# --- what the tree holds ---------------------------------------------------------------
+
+
+def cat_file_batch(top: Path, objects: Sequence[str], *,
+                   env: Mapping[str, str] | None = None) -> dict[str, bytes]:
+    """The contents of the blobs among ``objects`` (ids, abbreviated or
+    not), read by one ``git cat-file --batch``; missing ones are left out.
+    A git failure is logged and gives nothing: the check goes on without."""
+    if not objects:
+        return {}
+    request = "".join(o + "\n" for o in objects).encode()
+    try:
+        out = git(top, ["cat-file", "--batch"], what=f"the blobs of {top}", stdin=request, env=env).stdout
+    except InputError as exc:
+        log.info("%s; checking hunks only", exc)
+        return {}
+    found: dict[str, bytes] = {}
+    pos = 0
+    for name in objects:
+        end = out.find(b"\n", pos)
+        if end < 0:
+            break
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) == 3 and header[2].isdigit():
+            size = int(header[2])
+            if header[1] == b"blob":
+                found[name] = out[pos:pos + size]
+            pos += size + 1
+    return found
+
+
+def grep_lines(top: Path, words: Sequence[str], pathspecs: Sequence[str], *,
+               env: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """``(path, line)`` of every line of the tracked files under
+    ``pathspecs`` holding one of ``words`` as a whole word (one ``git grep``
+    for fixed strings: an anchored regex is several times slower)."""
+    if not words:
+        return []
+    patterns = [arg for word in words for arg in ("-e", word)]
+    try:
+        proc = git(top, ["grep", "-I", "-z", "-w", "-F", "--no-color", *patterns, "--", *pathspecs],
+                   what=f"git grep in {top}", ok=(0, 1), env=env)
+    except InputError as exc:
+        log.info("%s; macro uses in the tree not searched", exc)
+        return []
+    hits = []
+    for line in proc.stdout.decode("utf-8", errors="replace").splitlines():
+        path, sep, text = line.partition("\0")
+        if sep:
+            hits.append((path, text))
+    return hits
+
+
+def hooks_dir(top: Path) -> Path:
+    """The directory git runs hooks from (``core.hooksPath`` honoured)."""
+    proc = git(top, ["rev-parse", "--git-path", "hooks"], what=f"the hooks directory of {top}")
+    path = Path(proc.stdout.decode().strip())
+    return path if path.is_absolute() else (top / path).resolve()
+
+
+# --- the sendemail-validate hook -----------------------------------------------------------
+
+
+def hook_script(python: str, pythonpath: str | None, fail_on: str) -> str:
+    """The text of the ``sendemail-validate`` hook: call a hook it replaced,
+    skip messages without a diff (the cover letter), check the message,
+    print findings on stderr, and refuse the send only on findings at or
+    above ``fail_on``.  It writes nothing anywhere."""
+    q = shlex.quote
+    env = f"PYTHONPATH={q(pythonpath)}${{PYTHONPATH:+:$PYTHONPATH}} " if pythonpath else ""
+    return f"""#!/bin/sh
+# git send-email's sendemail-validate hook, installed by 'reviewbot install-hook'
+# (remove it with 'reviewbot install-hook --uninstall').
+{HOOK_MARKER}
+#
+# Checks each message before anything is sent ($1: the message file) and
+# refuses the whole send only for findings at or above '{fail_on}'; other
+# findings are printed on stderr and the send goes on.  Read-only: it
+# changes nothing in the repository.  Skip it once with --no-validate.
+
+# A hook that was here before reviewbot's runs first and can refuse too.
+chained="$(dirname "$0")/{HOOK_NAME}{CHAINED_SUFFIX}"
+if [ -x "$chained" ]; then
+	"$chained" "$@" || exit $?
+fi
+
+# A message without a diff (the cover letter) has nothing to check.
+grep -q '^diff --git ' "$1" 2>/dev/null || exit 0
+
+python={q(python)}
+if [ -x "$python" ]; then
+	{env}"$python" -m reviewbot check --fail-on {q(fail_on)} --format text "$1" >&2
+elif command -v reviewbot >/dev/null 2>&1; then
+	reviewbot check --fail-on {q(fail_on)} --format text "$1" >&2
+else
+	echo "reviewbot: not found ($python is gone); $1 not checked. Reinstall: reviewbot install-hook" >&2
+	exit 0
+fi
+status=$?
+case $status in
+0) exit 0 ;;
+1) echo "reviewbot: findings at or above '{fail_on}' in $(basename "$1"); nothing was sent (fix them, or send with --no-validate)" >&2
+   exit 1 ;;
+*) echo "reviewbot: could not check $(basename "$1") (exit status $status); not blocking the send" >&2
+   exit 0 ;;
+esac
+"""
+
+
+def is_our_hook(path: Path) -> bool:
+    """Was the hook at ``path`` written by ``reviewbot install-hook``?"""
+    try:
+        return HOOK_MARKER in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False

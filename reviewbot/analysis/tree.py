@@ -1,0 +1,267 @@
+"""A kernel checkout as the engine's :class:`~reviewbot.engine.SourceTree`.
+
+Tree-aware mode needs three things from the tree a patch is checked in:
+
+- the full pre-image of each changed file: the blob named on the diff's
+  ``index`` line (read with one ``git cat-file --batch`` for the whole run),
+  else the post-image an earlier patch of the same run produced, else the
+  file in the work tree when the hunks apply to it;
+- the kernel version, from the top-level ``Makefile``;
+- which macros (defined by the patches) hyp code in the tree invokes, with
+  one ``git grep`` over the configured hyp paths.
+
+A tree without git (an unpacked tarball given with ``--tree``) still gives
+work-tree files, the version and a slower macro search.  Nothing here ever
+writes to the tree.  Git is run only when there is something to ask it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from reviewbot.config import ContextConfig
+from reviewbot.analysis.context import LANG_OTHER, KernelVersion, language_of, path_matches, version_from_makefile
+from reviewbot.errors import DiffParseError
+import logging
+from reviewbot.model import FileChange
+
+log = logging.getLogger(__name__)
+
+_MACRO_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_USE = re.compile(r"^\s*(?:[A-Za-z0-9_.$]+:\s*)?([A-Za-z_][A-Za-z0-9_]*)")
+_ZERO_BLOB = re.compile(r"^0+$")
+_UNSET = object()
+#: Environment variables that point git at a repository; dropped when the
+#: tree was named explicitly, so a hook's ``GIT_DIR`` cannot redirect us.
+GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR",
+                     "GIT_OBJECT_DIRECTORY", "GIT_PREFIX")
+
+
+def is_kernel_tree(top: Path) -> bool:
+    """Does ``top`` look like the top of a kernel source tree (a top-level
+    ``Makefile`` and an ``arch/`` directory)?  No process is started."""
+    return (top / "Makefile").is_file() and (top / "arch").is_dir()
+
+
+class GitTree:
+    """A kernel tree, read but never changed.  ``git_calls`` counts the git
+    processes started (the whole run should need at most two)."""
+
+    def __init__(self, top: Path, context: ContextConfig, *, use_git: bool = True,
+                 isolate_env: bool = False) -> None:
+        self.top = top
+        self.context = context
+        self.use_git = use_git
+        self.git_calls = 0
+        self._env = ({k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARS}
+                     if isolate_env else None)
+        self._blobs: dict[str, str | None] = {}
+        self._post: dict[str, tuple[FileChange, str]] = {}
+        self._version: object = _UNSET
+
+    def __repr__(self) -> str:
+        return f"GitTree({str(self.top)!r}, use_git={self.use_git})"
+
+    # --- blobs --------------------------------------------------------------------------
+
+    def prefetch(self, changes: Iterable[FileChange]) -> None:
+        """Read the pre-image blobs of all these changes with one
+        ``git cat-file --batch`` (call it once with every patch of the run)."""
+        wanted = []
+        for change in changes:
+            blob = _wanted_blob(change)
+            if blob and blob not in self._blobs and blob not in wanted:
+                wanted.append(blob)
+        if not wanted or not self.use_git:
+            self._blobs.update((b, None) for b in wanted)
+            return
+        from reviewbot.analysis.git import cat_file_batch
+        self.git_calls += 1
+        found = cat_file_batch(self.top, wanted, env=self._env)
+        for blob in wanted:
+            data = found.get(blob)
+            self._blobs[blob] = _decode(data) if data is not None else None
+
+    def old_file(self, change: FileChange) -> str | None:
+        """The full pre-image of a changed file, or None when the tree
+        cannot tell (the engine then sees only the hunks)."""
+        if change.old_path is None or change.is_binary or language_of(change.old_path) == LANG_OTHER:
+            return None
+        blob = _wanted_blob(change)
+        text = None
+        if blob:
+            if blob not in self._blobs:
+                self.prefetch([change])
+            text = self._blobs.get(blob)
+            if text is None:
+                text = self._chained(blob)
+        if text is None:
+            text = self._work_tree_file(change)
+        if text is not None and change.new_blob and not _ZERO_BLOB.match(change.new_blob):
+            self._post[change.new_blob] = (change, text)
+        return text
+
+    def _chained(self, blob: str) -> str | None:
+        """The post-image of an earlier change of this run whose new blob is
+        ``blob`` (patch 2 of a series changing what patch 1 changed)."""
+        for new_blob, (change, old_text) in self._post.items():
+            if new_blob.startswith(blob) or blob.startswith(new_blob):
+                return post_image(change, old_text)
+        return None
+
+    def _work_tree_file(self, change: FileChange) -> str | None:
+        path = self.top / (change.old_path or "")
+        try:
+            if not path.is_file():
+                return None
+            text = _decode(path.read_bytes())
+        except OSError:
+            return None
+        lines = _lines(text)
+        if not _side_matches(change, lines, "old"):
+            log.info("%s in the tree does not match the patch's pre-image; checking hunks only", change.old_path)
+            return None
+        if _side_matches(change, lines, "new") and any(
+                line.kind != " " for hunk in change.hunks for line in hunk.lines):
+            log.info("%s in the tree may already hold the patch; checking hunks only", change.old_path)
+            return None
+        return text
+
+    # --- version -------------------------------------------------------------------------
+
+    def kernel_version(self) -> KernelVersion | None:
+        """VERSION.PATCHLEVEL of the tree's top-level Makefile; None when it
+        has none, or one no Linux release had (u-boot's ``VERSION = 2026``)."""
+        if self._version is _UNSET:
+            try:
+                text = (self.top / "Makefile").read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = ""
+            version = version_from_makefile(text)
+            self._version = version if version is not None and 2 <= version.major < 100 else None
+        return self._version  # type: ignore[return-value]
+
+    def kernel_version_at(self, commit: str) -> KernelVersion | None:
+        """VERSION.PATCHLEVEL of the Makefile at ``commit`` (a series'
+        ``base-commit:``); None when the tree does not have that commit."""
+        if not self.use_git:
+            return None
+        from reviewbot.errors import InputError
+        from reviewbot.analysis.git import git
+        self.git_calls += 1
+        try:
+            proc = git(self.top, ["show", f"{commit}:Makefile"], what=f"base-commit {commit}", env=self._env)
+        except InputError:
+            return None
+        version = version_from_makefile(proc.stdout.decode("utf-8", errors="replace"))
+        return version if version is not None and 2 <= version.major < 100 else None
+
+    # --- hyp macro uses --------------------------------------------------------------------
+
+    def hyp_macro_uses(self, names: frozenset[str]) -> frozenset[str]:
+        """Which of these macro names hyp code in the tree invokes (a line
+        of a hyp ``.S`` file or header starting with the name, after an
+        optional label)."""
+        wanted = sorted(n for n in names if _MACRO_NAME.fullmatch(n))
+        if not wanted:
+            return frozenset()
+        hits = self._git_grep(wanted) if self.use_git else self._walk_grep(wanted)
+        return frozenset(hits) & frozenset(wanted)
+
+    def _git_grep(self, names: list[str]) -> set[str]:
+        from reviewbot.analysis.git import grep_lines
+        self.git_calls += 1
+        found = set()
+        for path, text in grep_lines(self.top, names, _pathspecs(self.context.hyp_paths), env=self._env):
+            if _hyp_source(path, self.context) and (m := _USE.match(text)):
+                found.add(m.group(1))
+        return found
+
+    def _walk_grep(self, names: list[str]) -> set[str]:
+        wanted = set(names)
+        found: set[str] = set()
+        for spec in _pathspecs(self.context.hyp_paths):
+            base = self.top / spec
+            files = [base] if base.is_file() else (p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
+            for file in files:
+                rel = file.relative_to(self.top).as_posix()
+                if not _hyp_source(rel, self.context):
+                    continue
+                try:
+                    text = file.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                for line in text.splitlines():
+                    m = _USE.match(line)
+                    if m and m.group(1) in wanted:
+                        found.add(m.group(1))
+        return found
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def post_image(change: FileChange, old_text: str) -> str | None:
+    """The file after ``change``, from its full pre-image (None when the
+    hunks do not apply)."""
+    from reviewbot.analysis.views import full_views
+    try:
+        _, new = full_views(change, old_text)
+    except DiffParseError:
+        return None
+    return "".join(row.text + "\n" for row in new.rows)
+
+
+def _wanted_blob(change: FileChange) -> str | None:
+    """The pre-image blob id worth reading: a source file's, not a new file's."""
+    blob = change.old_blob
+    if not blob or _ZERO_BLOB.match(blob) or change.old_path is None or change.is_binary:
+        return None
+    if language_of(change.old_path) == LANG_OTHER:
+        return None
+    return blob
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _side_matches(change: FileChange, lines: list[str], side: str) -> bool:
+    """Do the hunks' old (or new) side lines sit at their line numbers in ``lines``?"""
+    for hunk in change.hunks:
+        for line in hunk.lines:
+            if side == "old" and line.kind == "+" or side == "new" and line.kind == "-":
+                continue
+            number = line.old_line if side == "old" else line.new_line
+            if number is None or number > len(lines) or lines[number - 1].rstrip() != line.text.rstrip():
+                return False
+    return True
+
+
+def _pathspecs(globs: Iterable[str]) -> list[str]:
+    """The literal directory (or file) in front of each glob's first wildcard;
+    matches are filtered with the globs themselves afterwards."""
+    specs = []
+    for glob in globs:
+        cut = min((i for i, ch in enumerate(glob) if ch in "*?["), default=len(glob))
+        spec = glob[:cut]
+        if cut < len(glob):
+            spec = spec.rsplit("/", 1)[0] if "/" in spec else ""
+        spec = spec.rstrip("/") or "."
+        if spec not in specs:
+            specs.append(spec)
+    return specs
+
+
+def _hyp_source(path: str, context: ContextConfig) -> bool:
+    return path.endswith((".S", ".s", ".h")) and path_matches(path, context.hyp_paths)

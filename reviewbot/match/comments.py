@@ -1,0 +1,240 @@
+"""``comment:`` — comments that no longer say what the code does.
+
+A comment names things: calls (``hyp_panic()``), quoted code
+(``'=kvm_host_cpu_state'``), the literal pool, registers.  Each is checked
+against the code the comment annotates (the statements after it, up to a
+blank line, a label or the end of the macro; for a trailing comment, its own
+line).  Two triggers:
+
+- the patch adds the comment (new, or moved with code): it is stale when
+  code it quotes, or the literal pool, is missing from the code it sits on
+  (calls it names add weight, but alone they are cross-references);
+- the patch changes the code under a comment it leaves alone: it is stale
+  when something it names was in the old code and is gone from the new.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reviewbot.asm.ast import CMacroCall, Comment, Label, Literal, MacroDef, MacroEnd
+from reviewbot.match.matchers import AsmUnit, Hit, matcher
+from reviewbot.records import record
+
+_CALL = re.compile(r"\b([A-Za-z_]\w*)\(\)")
+# An opening quote never follows a word character: "sp' = sp + x0" is a prime, not a quote.
+_QUOTED = re.compile(r"(?<![\w'])'([^'\s][^'\n]{0,58}[^'\s])'(?!\w)|`([^`\n]{2,60})`")
+_POOL = re.compile(r"\b(constant|literal)[ -]pool\b", re.IGNORECASE)
+_REGISTER = re.compile(r"\b([xw](?:[12]?\d|30)|[a-z][a-z0-9]*_el[0-3])\b")
+_WEIGHTS = {"call": 1, "quoted": 2, "pool": 2, "register": 1}
+
+
+@record
+class Mention:
+    """Something a comment names, and how to tell it is in the code."""
+
+    kind: str  # call | quoted | pool | register
+    text: str  # as written in the comment
+
+    def found_in(self, block: list[Any]) -> bool:
+        """True when the annotated statements contain what is named."""
+        if self.kind == "pool":
+            return any(isinstance(op, Literal) for s in block for op in getattr(s, "operands", ()))
+        code = " ".join(s.text for s in block)
+        if self.kind == "quoted":
+            return _fold(self.text) in _fold(code)
+        word = self.text.rstrip("()")
+        if self.kind == "register":
+            return _mentions_register(block, word)
+        return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", code) is not None
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def _mentions_register(block: list[Any], name: str) -> bool:
+    canon = "x" + name[1:] if re.fullmatch(r"[xw]\d+", name) else name.lower()
+    for stmt in block:
+        for op in getattr(stmt, "operands", ()):
+            for part in (op, getattr(op, "base", None), getattr(op, "index", None)):
+                if part is not None and getattr(part, "canon", "").lower() == canon:
+                    return True
+    return False
+
+
+def mentions(text: str, kinds: tuple[str, ...]) -> list[Mention]:
+    """What a comment's text names, of the kinds asked for."""
+    found: list[Mention] = []
+    if "quoted" in kinds:
+        for match in _QUOTED.finditer(text):
+            fragment = match.group(1) or match.group(2)
+            if re.search(r"[=\[\\(]|\b(ldr|str|mov|adr|msr|mrs)\b", fragment):  # looks like code
+                found.append(Mention("quoted", fragment))
+    if "call" in kinds:
+        found.extend(Mention("call", m.group(0)) for m in _CALL.finditer(text))
+    if "pool" in kinds and _POOL.search(text):
+        found.append(Mention("pool", _POOL.search(text).group(0)))  # type: ignore[union-attr]
+    if "register" in kinds:
+        seen = set()
+        for m in _REGISTER.finditer(text):
+            if m.group(1) not in seen:
+                seen.add(m.group(1))
+                found.append(Mention("register", m.group(1)))
+    return found
+
+
+def annotated(statements: tuple, index: int) -> list[Any]:
+    """The code statements a comment annotates."""
+    comment = statements[index]
+    if comment.trailing:
+        return [s for s in statements if s.line == comment.line and not isinstance(s, Comment)]
+    starts_macro = index > 0 and isinstance(statements[index - 1], MacroDef)
+    following = next((s for s in statements[index + 1:] if not isinstance(s, Comment)), None)
+    if _starts_function(following):
+        return _function_body(statements, index)
+    block: list[Any] = []
+    last_line = comment.end_line
+    for stmt in statements[index + 1:]:
+        if isinstance(stmt, MacroEnd):
+            break
+        if isinstance(stmt, Comment):
+            if not stmt.trailing and block and not starts_macro:
+                break
+            continue
+        if isinstance(stmt, Label) and block and not starts_macro:
+            break
+        if stmt.line > last_line + 1 and block and not starts_macro:
+            break  # a blank line ends what a comment is about
+        block.append(stmt)
+        last_line = stmt.line
+    return block
+
+
+_FUNC_START = re.compile(r"^(SYM_(FUNC|CODE)_START\w*|ENTRY|SYM_TYPED_FUNC_START)$")
+_FUNC_END = re.compile(r"^(SYM_(FUNC|CODE)_END\w*|END|ENDPROC)$")
+
+
+def _starts_function(stmt: Any) -> bool:
+    return isinstance(stmt, CMacroCall) and bool(_FUNC_START.match(stmt.name))
+
+
+def _function_body(statements: tuple, index: int) -> list[Any]:
+    """A comment above ``SYM_FUNC_START(x)`` describes the whole function."""
+    body: list[Any] = []
+    for stmt in statements[index + 1:]:
+        if isinstance(stmt, Comment):
+            continue
+        body.append(stmt)
+        if isinstance(stmt, CMacroCall) and _FUNC_END.match(stmt.name):
+            break
+    return body
+
+
+@record
+class CommentMatcher:
+    """The compiled ``comment:`` block."""
+
+    kinds: tuple[str, ...]
+    min_weight: int = 2
+    changed_kinds: tuple[str, ...] = ("call", "quoted", "pool", "register")
+    languages: tuple[str, ...] = ("arm64-asm",)
+
+    def bound(self) -> set[str]:
+        """Names a message may use."""
+        return {"STALE", "COMMENT", "WHY"}
+
+    def run(self, unit: AsmUnit) -> Iterator[Hit]:
+        """Stale comments in the unit."""
+        statements = unit.region.statements
+        rows = unit.view.rows
+        old_comments = _old_comments(unit)
+        for index, stmt in enumerate(statements):
+            if not isinstance(stmt, Comment) or not 0 < stmt.line <= len(rows):
+                continue
+            block = annotated(statements, index)
+            if not block:
+                continue
+            comment_rows = rows[stmt.line - 1: stmt.end_line]
+            block_rows = [rows[s.line - 1] for s in block if 0 < s.line <= len(rows)]
+            if any(r.kind == "+" for r in comment_rows):
+                stale = [m for m in mentions(stmt.text, self.kinds) if not m.found_in(block)]
+                # cross-references to functions elsewhere are normal in a new
+                # comment; it takes code or the literal pool that is not there
+                strong = any(m.kind in ("quoted", "pool") for m in stale)
+                if strong and sum(_WEIGHTS[m.kind] for m in stale) >= self.min_weight:
+                    yield self._hit(stmt, stale, "added", (stmt.line,))
+            elif any(r.kind == "+" for r in block_rows) or _deletion_inside(block_rows):
+                old = old_comments.get(comment_rows[0].old_line) if comment_rows else None
+                if old is None:
+                    continue
+                old_block = annotated(old[0], old[1])
+                stale = [m for m in mentions(stmt.text, self.changed_kinds)
+                         if m.found_in(old_block) and not m.found_in(block)]
+                if stale:
+                    anchors = tuple(s.line for s in block if rows[s.line - 1].kind == "+") or (stmt.line,)
+                    yield self._hit(stmt, stale, "code changed", anchors)
+
+    def _hit(self, stmt: Comment, stale: list[Mention], how: str, anchors: tuple[int, ...]) -> Hit:
+        described = [_describe(m) for m in stale]
+        names = described[0] if len(described) == 1 else ", ".join(described[:-1]) + " and " + described[-1]
+        why = "" if how == "added" else " any more: this patch removed it from there"
+        text = " ".join(w for w in stmt.text.split() if w != "*")
+        return Hit(
+            line=stmt.line,
+            column=stmt.column,
+            bindings={"STALE": names, "COMMENT": text[:80], "WHY": why},
+            key="comment:" + _fold(stmt.text)[:120],
+            anchors=anchors,
+            extra={"HOW": how},
+        )
+
+
+def _describe(m: Mention) -> str:
+    if m.kind == "pool":
+        return f"the {m.text.lower()}"
+    if m.kind == "quoted":
+        return f"'{m.text}'"
+    return m.text
+
+
+def _deletion_inside(block_rows: list) -> bool:
+    olds = [r.old_line for r in block_rows if r.old_line is not None]
+    return any(b - a > 1 for a, b in zip(olds, olds[1:]))
+
+
+def _old_comments(unit: AsmUnit) -> dict[int, tuple[tuple, int]]:
+    """Comments of the pre-image by old line: (statements, index)."""
+    old = unit.old
+    if old is None:
+        return {}
+    result = {}
+    for index, stmt in enumerate(old.region.statements):
+        if isinstance(stmt, Comment) and 0 < stmt.line <= len(old.view.rows):
+            line = old.view.rows[stmt.line - 1].old_line
+            if line is not None:
+                result[line] = (old.region.statements, index)
+    return result
+
+
+@matcher("comment")
+def _compile_comment(spec: Any, path: str) -> CommentMatcher:
+    if spec is None:
+        spec = {}
+    if not isinstance(spec, Mapping):
+        raise ValueError("comment: expected a mapping")
+    valid = ("mentions", "min-weight", "changed-mentions")
+    bad = [k for k in spec if k not in valid]
+    if bad:
+        raise ValueError(f"comment: unknown key '{bad[0]}' (valid keys: {', '.join(valid)})")
+    kinds = tuple(spec.get("mentions", ["call", "quoted", "pool"]))
+    changed = tuple(spec.get("changed-mentions", ["call", "quoted", "pool", "register"]))
+    for kind in kinds + changed:
+        if kind not in _WEIGHTS:
+            raise ValueError(f"comment.mentions: unknown kind {kind!r} (valid: {', '.join(_WEIGHTS)})")
+    weight = spec.get("min-weight", 2)
+    if not isinstance(weight, int) or weight < 1:
+        raise ValueError("comment.min-weight: expected a whole number >= 1")
+    return CommentMatcher(kinds=kinds, min_weight=weight, changed_kinds=changed)
