@@ -23,7 +23,7 @@ from reviewbot.analysis.context import (
 from hashlib import sha256
 from reviewbot.errors import DiffParseError
 import logging
-from reviewbot.match.matchers import AsmUnit, Hit, TextUnit, load_extensions
+from reviewbot.match.units import AsmUnit, Hit, TextUnit
 from reviewbot.model import (
     Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, Severity,
     TraceStep,
@@ -434,7 +434,6 @@ def _new_only(rule: Rule, units: FileUnits, hits: list) -> list:
 def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | None = None) -> SeriesReview:
     """Review every patch of a series, each on its own but with the whole
     series as context (a macro used from hyp code in another patch is hyp)."""
-    load_extensions()
     prepared: list[tuple[Patch, Era, list[FileUnits] | None, str | None]] = []
     base = series_base_commit(series)
     eras: dict[str | None, Era] = {}
@@ -480,7 +479,6 @@ def review_file(path: str, text: str, rules: RuleSet, config: Config,
                 era: Era | None = None) -> PatchReview:
     """Check a whole source file, every line counting as added (``check --file``)."""
     from reviewbot.model import Message, SubjectTags
-    load_extensions()
     change = FileChange(old_path=path, new_path=path, hunks=())
     era = era or (Era(KernelVersion.parse(str(config.context.kernel)), "config")
                   if config.context.kernel else Era(None))

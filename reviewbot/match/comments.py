@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reviewbot.asm.ast import CMacroCall, Comment, Label, Literal, MacroDef, MacroEnd
-from reviewbot.match.matchers import AsmUnit, Hit, matcher
+from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.records import record
 
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\(\)")
@@ -219,8 +219,7 @@ def _old_comments(unit: AsmUnit) -> dict[int, tuple[tuple, int]]:
     return result
 
 
-@matcher("comment")
-def _compile_comment(spec: Any, path: str) -> CommentMatcher:
+def compile_comment(spec: Any, path: str) -> CommentMatcher:
     if spec is None:
         spec = {}
     if not isinstance(spec, Mapping):

@@ -17,7 +17,7 @@ from typing import Any
 
 from reviewbot.asm.ast import CMacroCall, Instruction, Label, MacroDef, MacroEnd, Symbol
 from reviewbot.analysis.context import Era
-from reviewbot.match.matchers import AsmUnit, Hit, matcher
+from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.match.formulas import compile_formula
 from reviewbot.match.patterns import Match, Node, Region, test, value_text
 from reviewbot.records import record
@@ -302,8 +302,7 @@ def _list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-@matcher("taint")
-def _compile_taint(spec: Any, path: str) -> TaintMatcher:
+def compile_taint(spec: Any, path: str) -> TaintMatcher:
     if not isinstance(spec, Mapping):
         raise ValueError("taint: expected a mapping with sources, sanitizers and sinks")
     valid = ("sources", "sanitizers", "sinks", "calls")

@@ -18,6 +18,7 @@ from reviewbot.config import Config
 from reviewbot.errors import RuleError
 from reviewbot.model import Confidence, Severity
 from reviewbot.records import field, record
+from reviewbot.rules.linedict import LineDict
 from reviewbot.resources import data_path
 
 RULE_ID = re.compile(r"^[a-z0-9]+([.-][a-z0-9]+)*$")
@@ -29,12 +30,6 @@ TOP_KEYS = ("id", "title", "severity", "confidence", "languages", "scope", "diff
 SCOPE_KEYS = ("paths", "hyp", "kernel", "sections", "inside-macro-definition")
 HYP_CHOICES = ("any", "hyp", "nvhe", "vhe", "not-hyp")
 DESCRIPTION_SECTIONS = ("What it checks", "Why it matters", "Example", "Use instead", "References")
-
-
-class LineDict(dict):
-    """A dict that knows the 1-based line of each of its keys (``lines``)."""
-
-    __slots__ = ("lines", "line")
 
 
 @record
@@ -214,9 +209,8 @@ def load_rule_file(path: Path) -> Rule:
 
 def build_rule(data: LineDict, path: str) -> Rule:
     """A Rule from the mapping of a rule file."""
-    from reviewbot.match.matchers import MATCHERS, compile_matcher, load_extensions
+    from reviewbot.match.registry import MATCHERS, compile_matcher
 
-    load_extensions()
 
     def fail(key: str | None, problem: str, node: Any = data) -> RuleError:
         line = node.lines.get(key) if isinstance(node, LineDict) and key in node.lines else getattr(node, "line", None)

@@ -21,7 +21,7 @@ def rule_schema() -> dict[str, Any]:
 
 def _line_of(data: Any, path: list[Any]) -> tuple[int | None, str]:
     """The line of the deepest mapping key on ``path``, and the dotted key."""
-    from reviewbot.rules.loader import LineDict
+    from reviewbot.rules.linedict import LineDict
 
     line = getattr(data, "line", None)
     node = data

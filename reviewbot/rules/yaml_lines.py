@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from yaml import YAMLError
 
-from reviewbot.rules.loader import LineDict
+from reviewbot.rules.linedict import LineDict
 
 __all__ = ["YAMLError", "load_with_lines"]
 

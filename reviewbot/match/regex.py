@@ -1,0 +1,81 @@
+"""``regex:`` — line regexes for C and commit messages, with ``not-pattern``
+and ``unless-near``; named groups bind ``$NAME``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reviewbot.match.units import Hit, TextUnit, normalise
+from reviewbot.records import record
+
+
+@record
+class RegexMatcher:
+    """``regex:`` — a line regex, ``not-pattern`` lines excepted; named
+    groups bind ``$NAME``."""
+
+    pattern: re.Pattern[str]
+    not_pattern: re.Pattern[str] | None
+    unless_near: tuple[str, int] | None = None  # (template, lines): a nearby line that clears the hit
+    languages: tuple[str, ...] = ("c",)
+
+    def bound(self) -> set[str]:
+        """Named groups a message may use."""
+        return set(self.pattern.groupindex)
+
+    def run(self, unit: TextUnit) -> Iterator[Hit]:
+        """Every line where the pattern matches and the not-pattern does not."""
+        for number, line in enumerate(unit.lines, start=1):
+            for match in self.pattern.finditer(line):
+                if self.not_pattern is not None and self.not_pattern.search(line):
+                    break
+                groups = {k: (v or "") for k, v in match.groupdict().items()}
+                if self.unless_near and self._cleared(unit.lines, number, groups):
+                    continue
+                yield Hit(line=number, column=match.start() + 1, bindings=groups,
+                          key=normalise(match.group(0)), anchors=(number,))
+
+
+    def _cleared(self, lines: tuple[str, ...], number: int, groups: Mapping[str, str]) -> bool:
+        template, within = self.unless_near  # type: ignore[misc]
+        if any(f"${name}" in template and not value for name, value in groups.items()):
+            return False  # the group the nearby line would name did not match here
+        text = template
+        for name, value in groups.items():
+            text = text.replace("$" + name, re.escape(value))
+        nearby = re.compile(text)
+        window = lines[max(0, number - 1 - within): number + within]
+        return any(nearby.search(line) for line in window)
+
+
+_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "x": re.VERBOSE}
+
+
+def compile_regex(spec: Any, path: str) -> RegexMatcher:
+    if isinstance(spec, str):
+        spec = {"pattern": spec}
+    if not isinstance(spec, Mapping) or "pattern" not in spec:
+        raise ValueError("regex: expected a mapping with 'pattern'")
+    valid = ("pattern", "not-pattern", "flags", "unless-near")
+    bad = [k for k in spec if k not in valid]
+    if bad:
+        raise ValueError(f"regex: unknown key '{bad[0]}' (valid keys: {', '.join(valid)})")
+    near = spec.get("unless-near")
+    unless_near = None
+    if near is not None:
+        if not isinstance(near, Mapping) or "pattern" not in near:
+            raise ValueError("regex.unless-near: expected {pattern: ..., within: N}")
+        unless_near = (str(near["pattern"]), int(near.get("within", 3)))
+    flags = 0
+    for letter in str(spec.get("flags", "")):
+        if letter not in _FLAGS:
+            raise ValueError(f"regex.flags: unknown flag {letter!r} (valid: i, m, x)")
+        flags |= _FLAGS[letter]
+    try:
+        pattern = re.compile(spec["pattern"], flags)
+        not_pattern = re.compile(spec["not-pattern"], flags) if "not-pattern" in spec else None
+    except re.error as exc:
+        raise ValueError(f"regex: {exc}") from None
+    return RegexMatcher(pattern, not_pattern, unless_near)

@@ -1,0 +1,25 @@
+"""The table of matchers a rule's YAML may name.
+
+Each matcher is compiled once from its YAML block (``compile(spec, path)``)
+and then run on units of code (``run(unit) -> Iterator[Hit]``), purely.
+A new matcher is one module with a compile function and one row here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reviewbot.match import comments, regex, structural, taint
+
+MATCHERS: dict[str, Callable[[Any, str], Any]] = {
+    "match": structural.compile_match,    # structural assembly patterns and formulas
+    "regex": regex.compile_regex,         # line regexes for C and commit messages
+    "taint": taint.compile_taint,         # register dataflow: sources, sanitizers, sinks
+    "comment": comments.compile_comment,  # comments that no longer match their code
+}
+
+
+def compile_matcher(name: str, spec: Any, path: str) -> Any:
+    """Compile the ``name`` block of a rule file."""
+    return MATCHERS[name](spec, path)

@@ -1,0 +1,54 @@
+"""The units of code matchers run on, and what they find (a Hit, before
+the engine makes it a Finding)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from reviewbot.analysis.context import FileContext
+from reviewbot.analysis.views import View
+from reviewbot.match.patterns import Region
+from reviewbot.records import field, record
+
+
+@record
+class AsmUnit:
+    """A parsed region of assembly with its contexts."""
+
+    view: View
+    region: Region
+    file: FileContext
+    old: "AsmUnit | None" = None  # the same region before the patch, when there is one
+
+
+@record
+class TextUnit:
+    """Lines of text (C source or a commit message); ``lines[i]`` is the
+    view line ``i + 1`` (or the commit message's line)."""
+
+    kind: str  # "c" or "commit-msg"
+    lines: tuple[str, ...]
+    view: View | None = None
+    file: FileContext | None = None
+
+
+@record
+class Hit:
+    """What a matcher found, before the engine makes it a Finding:
+    ``line`` is 1-based in the unit; ``bindings`` render the message;
+    ``trace`` is ``(role, unit line, text)``; ``anchors`` are the unit
+    lines that tie the hit to the patch (``any-trace-step`` rules)."""
+
+    line: int
+    column: int
+    bindings: Mapping[str, str]
+    key: str
+    trace: tuple[tuple[str, int, str], ...] = ()
+    anchors: tuple[int, ...] = ()
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+def normalise(text: str) -> str:
+    """A hit's key: its text with white space folded, in lower case."""
+    return re.sub(r"\s+", " ", text.strip()).lower()
