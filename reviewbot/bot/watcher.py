@@ -38,10 +38,11 @@ from types import FrameType
 from typing import Any, Protocol
 
 from reviewbot.config import Config, WatchQuery
-from reviewbot.errors import MailParseError, RemoteError
+from reviewbot.errors import RemoteError
 import logging
-from reviewbot.mail.parse import assemble_series, is_reply, parse_input, parse_message, parse_subject
+from reviewbot.mail.parse import is_reply, parse_subject
 from reviewbot.model import Message, PatchReview, Series, SeriesReview
+from reviewbot.pipeline import Malformed, assemble, read_messages, split_read
 from reviewbot.records import record
 from reviewbot.bot.reply import is_own_mail
 from reviewbot.bot.state import SeriesRecord, StateStore
@@ -143,9 +144,9 @@ class LoreSource:
             return None
         if not data.strip():
             return []
-        messages, errors = parse_input(data, source=f"{list_name}/{msgid}/t.mbox.gz")
-        for error in errors:
-            log.warning("%s", error)
+        messages, malformed = split_read(read_messages(data, f"{list_name}/{msgid}/t.mbox.gz"))
+        for bad in malformed:
+            log.warning("skipped %s", bad)
         return messages
 
 
@@ -213,11 +214,12 @@ class MaildirSource:
         except OSError as exc:  # moved by a mail reader meanwhile
             log.warning("%s: cannot read: %s", path, exc.strerror or exc)
             return None
-        try:
-            return parse_message(data, source=str(path))
-        except MailParseError as exc:
-            log.warning("%s", exc)
-            return None
+        for item in read_messages(data, str(path)):
+            if isinstance(item, Malformed):
+                log.warning("skipped %s", item)
+                return None
+            return item
+        return None
 
 
 def as_source(client: Any, config: Config) -> Any:
@@ -367,7 +369,7 @@ def _series_in(messages: list[Message]) -> list[Series]:
         by_version.setdefault(parse_subject(message.subject).version, []).append(message)
     found: list[Series] = []
     for _, group in sorted(by_version.items()):
-        found.extend(assemble_series(group)[0])
+        found.extend(assemble(group)[0])
     return found
 
 
@@ -421,8 +423,8 @@ def _mail_time(message: Message) -> float | None:
 
 
 def _engine_review(series: Series, ruleset: Any, config: Config) -> SeriesReview:
-    from reviewbot.engine import review
-    return review(series, ruleset, config)
+    from reviewbot import engine
+    return engine.review(series, ruleset, config)
 
 
 def _name(series: Series) -> str:

@@ -128,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
         reviews, problems, lines = _check_files(args.files, args.as_path, rules, config, tree)
     else:
         messages, problems, lines = source.messages(notes, quiet_no_patch=b4_mode)
-        reviews = _review_messages(messages, rules, config, tree)
+        reviews, failures = _review_messages(messages, rules, config, tree)
+        problems.extend(failures)
     reviews, notes_from_suppressions = _suppress(args, reviews, rules, config)
     notes.extend(notes_from_suppressions)
     if b4_mode:
@@ -194,20 +195,21 @@ class _Source:
         if self.kind == "inputs":
             return _read_messages(expand_inputs(self.inputs), quiet_no_patch=quiet_no_patch)
         from reviewbot.analysis import git as precheck
-        from reviewbot.mail.parse import parse_input
+        from reviewbot.pipeline import read_messages, split_read
         assert self.repo is not None
         if self.range:
             data = precheck.format_patch(self.repo, self.range)
             if not data.strip():
                 notes.append(f"--git {self.range}: no commits to check in {self.repo}")
                 return [], [], 0
-            return _range_messages(data), [], data.count(b"\n")
+            messages, problems = _range_messages(data)
+            return messages, problems, data.count(b"\n")
         data = precheck.work_tree_diff(self.repo)
         if not data.strip():
             notes.append(f"no staged or unstaged changes to check in {self.repo}")
             return [], [], 0
-        messages, errors = parse_input(data, source="git diff HEAD")
-        return messages, [str(e) for e in errors], data.count(b"\n")
+        messages, malformed = split_read(read_messages(data, "git diff HEAD"))
+        return messages, [str(m) for m in malformed], data.count(b"\n")
 
 
 def _repository(args: argparse.Namespace) -> Path:
@@ -228,7 +230,8 @@ def _repository(args: argparse.Namespace) -> Path:
 
 
 def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, list[str], int]:
-    from reviewbot.mail.parse import has_diff, is_reply, parse_input
+    from reviewbot.mail.parse import has_diff, is_reply
+    from reviewbot.pipeline import read_messages, split_read
 
     messages = []
     problems: list[str] = []
@@ -236,11 +239,11 @@ def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, lis
     for name in names:
         try:
             data = read_input(name)
-            found, errors = parse_input(data, source="<stdin>" if name == "-" else name)
         except InputError as exc:
             problems.append(str(exc))
             continue
-        problems.extend(str(e) for e in errors)
+        found, malformed = split_read(read_messages(data, "<stdin>" if name == "-" else name))
+        problems.extend(str(m) for m in malformed)
         lines += data.count(b"\n")
         if found and not quiet_no_patch and not any(has_diff(m) for m in found):
             if all(is_reply(m) or _is_cover(m) for m in found) and len(found) > 1:
@@ -251,14 +254,14 @@ def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, lis
     return messages, problems, lines
 
 
-def _range_messages(data: bytes) -> list:
-    """The messages of ``git format-patch --stdout``, each named by its commit."""
-    from reviewbot.mail.parse import parse_message, split_mbox
+def _range_messages(data: bytes) -> tuple[list, list[str]]:
+    """The messages of ``git format-patch --stdout``, each named by its
+    commit, and the problems of those that cannot be read."""
+    from reviewbot.pipeline import read_messages, split_read
 
     shas = [m.group(1).decode()[:12] for m in _COMMIT_FROM.finditer(data)]
-    chunks = list(split_mbox(data))
-    names = shas if len(shas) == len(chunks) else [f"commit #{i}" for i in range(1, len(chunks) + 1)]
-    return [parse_message(raw, source=name, first_line=first) for name, (first, raw) in zip(names, chunks)]
+    messages, malformed = split_read(read_messages(data, "commit", names=shas))
+    return messages, [str(m) for m in malformed]
 
 
 def _is_cover(message) -> bool:
@@ -290,19 +293,22 @@ def _tree(args: argparse.Namespace, config, source: _Source):
 # --- reviewing --------------------------------------------------------------------------------
 
 
-def _review_messages(messages: list, rules, config, tree) -> list:
-    from reviewbot.engine import review
-    from reviewbot.mail.parse import assemble_series
+def _review_messages(messages: list, rules, config, tree) -> tuple[list, list[str]]:
+    """The patch reviews, and the series whose review failed inside reviewbot
+    (broken patches are reported by the review, patch by patch)."""
+    from reviewbot.pipeline import assemble, review_all
 
     if not messages:
-        return []
-    series_list, _broken = assemble_series(messages)
-    if tree is not None:
-        tree.prefetch(c for s in series_list for p in s.patches for c in p.files)
+        return [], []
+    series_list, _broken = assemble(messages)
     reviews: list = []
-    for series in series_list:
-        reviews.extend(review(series, rules, config, tree).patches)
-    return reviews
+    failures: list[str] = []
+    for done in review_all(series_list, rules, config, tree):
+        if done.result is None:
+            failures.append(done.failure or "")
+        else:
+            reviews.extend(done.result.patches)
+    return reviews, failures
 
 
 def _check_files(files: list[str], as_path: str | None, rules, config, tree) -> tuple[list, list[str], int]:

@@ -20,17 +20,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
-from reviewbot.errors import InputError, MailParseError, UsageError
+from reviewbot.errors import InputError, UsageError
+from reviewbot.pipeline import Malformed, assemble, read_messages, review_all
 import logging
 from reviewbot.records import field, record
 
@@ -38,8 +37,6 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 SUMMARY_SCHEMA_VERSION = 1
-_MBOX_FROM = re.compile(rb"^From \S+")
-_MSGID_HEADER = re.compile(rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?<?([^>\s]+)>?", re.IGNORECASE | re.MULTILINE)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -89,15 +86,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # --- reading -------------------------------------------------------------------------------
-
-
-@record
-class Malformed:
-    """A message that could not be used, and why."""
-
-    source: str
-    msgid: str | None
-    problem: str
 
 
 class Progress:
@@ -150,52 +138,6 @@ def input_files(name: str) -> list[tuple[str, Path | None]]:
     if not path.exists():
         raise InputError(name, "no such file")
     return [(name, path)]
-
-
-def read_messages(data: bytes, source: str, progress: Progress) -> Iterator[Any]:
-    """Each message of ``data`` (a Message), or a :class:`Malformed`."""
-    from reviewbot.mail.parse import parse_input, parse_message, split_mbox
-
-    if not _MBOX_FROM.match(data.lstrip(b"\r\n")[:200]):
-        try:
-            messages, errors = parse_input(data, source=source)
-        except MailParseError as exc:
-            yield Malformed(source, _raw_msgid(data), exc.problem)
-            return
-        yield from messages
-        for error in errors:
-            yield Malformed(error.source, _raw_msgid(data), error.problem)
-        return
-    total = data.count(b"\n\nFrom ") + 1
-    chunks = split_mbox(data)
-    first = next(chunks, None)
-    second = next(chunks, None)
-    single = second is None
-    number = 0
-    for chunk in (c for c in (first, second) if c is not None):
-        number += 1
-        yield _parse_chunk(parse_message, chunk, source if single else f"{source}#{number}")
-    for chunk in chunks:
-        number += 1
-        progress.update(f"reading {source}:", number, total)
-        yield _parse_chunk(parse_message, chunk, f"{source}#{number}")
-
-
-def _parse_chunk(parse_message: Any, chunk: tuple[int, bytes], name: str) -> Any:
-    first_line, raw = chunk
-    try:
-        return parse_message(raw, source=name, first_line=first_line)
-    except MailParseError as exc:
-        return Malformed(name, _raw_msgid(raw), exc.problem)
-    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the rest
-        log.debug("cannot parse %s", name, exc_info=True)
-        return Malformed(name, _raw_msgid(raw), f"cannot parse: {type(exc).__name__}: {exc}")
-
-
-def _raw_msgid(raw: bytes) -> str | None:
-    head = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
-    match = _MSGID_HEADER.search(head)
-    return match.group(1).decode("utf-8", "replace") if match else None
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -295,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
 def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summary: Summary,
                    progress: Progress) -> bool:
     """Read, assemble, review and queue; False when nothing could be read."""
-    from reviewbot.mail.parse import assemble_series, has_diff, is_reply, parse_subject
+    from reviewbot.mail.parse import has_diff, is_reply, parse_subject
 
     messages = []
     readable = False
@@ -308,7 +250,7 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
                     raise
                 summary.malformed.append(Malformed(source, None, exc.problem))
                 continue
-            for item in read_messages(data, source, progress):
+            for item in read_messages(data, source, progress=progress.update):
                 if isinstance(item, Malformed):
                     summary.malformed.append(item)
                     continue
@@ -326,35 +268,27 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
             else:
                 summary.other += 1
     progress.update("assembling series from", len(messages), force=True)
-    series_list, broken = assemble_series(messages)
+    series_list, broken = assemble(messages)
     del messages
-    for patch in broken:
-        summary.malformed.append(Malformed(patch.message.source, patch.message.msgid,
-                                           patch.error or "the diff cannot be read"))
+    summary.malformed.extend(broken)
     _review_series(series_list, rules, config, queue, summary, progress)
     return readable
 
 
 def _review_series(series_list: list, rules: Any, config: Any, queue: Any, summary: Summary,
                    progress: Progress) -> None:
-    from reviewbot.engine import review
-
-    for number, series in enumerate(series_list, start=1):
-        progress.update("reviewing series", number, len(series_list))
+    for done in review_all(series_list, rules, config, progress=progress.update):
+        series = done.series
         summary.patches += len(series.patches)
         entry = {"title": series.title, "version": series.version, "patches": len(series.patches),
                  "total": series.total,
                  "cover": series.cover.msgid if series.cover is not None else None}
         summary.series.append(entry)
-        try:
-            result = review(series, rules, config)
-        except Exception as exc:  # noqa: BLE001 - one series must not stop the others
-            log.debug("review of %r crashed", series.title, exc_info=True)
-            problem = f"reviewing {series.title!r} v{series.version} failed: {type(exc).__name__}: {exc}"
-            summary.internal.append(problem)
-            log.error("%s (no reply is written for it)", problem)
+        if done.result is None:
+            summary.internal.append(done.failure or "")
+            log.error("%s (no reply is written for it)", done.failure)
             continue
-        for patch_review in result.patches:
+        for patch_review in done.result.patches:
             if patch_review.patch.error:
                 continue  # reported as malformed
             for problem in patch_review.problems:
@@ -366,7 +300,7 @@ def _review_series(series_list: list, rules: Any, config: Any, queue: Any, summa
             summary.worst = max([summary.worst, *(int(f.severity) for f in live)])
             summary.patches_with_findings += bool(live)
         before = len(queue.results)
-        queue.queue(result)
+        queue.queue(done.result)
         summary.replies.update(q.status for q in queue.results[before:])
         entry["replies"] = sum(q.status == "written" for q in queue.results[before:])
 
