@@ -23,7 +23,7 @@ runs on one core with the full AST built.  Reported:
 
 ``--verify`` checks that reader against the grammar instead of timing: every
 distinct statement of the corpus that the reader reads alone
-(:func:`reviewbot.asm.parser.fast_read`) must give, type for type and field for
+(:func:`reviewbot.asm.parser.read_statement` with ``via="reader"``) must give, type for type and field for
 field, what the grammar gives for the whole statement and what the grammar
 gives operand by operand; and every file must parse the same with the
 reader on and with the grammar alone.  ``--mail INBOX`` adds the hunks of a
@@ -168,26 +168,13 @@ def statements(files: dict[str, str], per_file: dict | None = None) -> collectio
     return seen
 
 
-def grammar_only(function, *args, operands: bool):
-    """``function(*args)`` with the hand-written reader off: the grammar reads
-    each operand (``operands``) or the whole statement."""
-    saved = asm.FAST_READER, asm.FAST_OPERANDS
-    asm.FAST_READER, asm.FAST_OPERANDS = False, operands
-    asm.clear_caches()
-    try:
-        return function(*args)
-    finally:
-        asm.FAST_READER, asm.FAST_OPERANDS = saved
-        asm.clear_caches()
-
-
 def verify(files: dict[str, str]) -> int:
     """Compare the hand-written reader with the grammar over ``files``."""
     per_file: dict = {}
     counts = statements(files, per_file)
-    fast = {key: asm.fast_read(*key) for key in counts}
-    whole = grammar_only(lambda: {key: asm._parse_new(*key) for key in counts}, operands=False)
-    by_operand = grammar_only(lambda: {key: asm._parse_new(*key) for key in counts}, operands=True)
+    fast = {key: asm.read_statement(*key, via="reader") for key in counts}
+    whole = {key: asm.read_statement(*key, via="grammar") for key in counts}
+    by_operand = {key: asm.read_statement(*key, via="operands") for key in counts}
     mismatches = []
     for key, hit in fast.items():
         if hit is None:
@@ -219,8 +206,8 @@ def verify(files: dict[str, str]) -> int:
     no_grammar = sum(1 for keys in per_file.values() if all(fast[key] is not None for key in keys))
     print(f"files (or hunks) parsed without the grammar at all: {no_grammar}/{len(files)} "
           f"({100 * no_grammar / max(len(files), 1):.2f}%)")
-    for function, operands in ((asm.parse, False), (asm.parse, True)):
-        alone = grammar_only(lambda: {p: function(t) for p, t in files.items()}, operands=operands)
+    for via in ("grammar", "operands"):
+        alone = {path: asm.parse(text, via=via) for path, text in files.items()}
         for path, nodes in with_reader.items():
             diff = first_difference(nodes, alone[path])
             if diff:
@@ -268,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     counts = statements(files)
-    read = sum(n for key, n in counts.items() if asm.fast_read(*key) is not None)
+    read = sum(n for key, n in counts.items() if asm.read_statement(*key, via="reader") is not None)
     imp, first, lark = startup()
     print(f"corpus: {len(files)} files, {lines} lines, {code_lines} code lines, "
           f"{unparsed} unparsed statements")

@@ -1,10 +1,10 @@
 """The hand-written operand reader (reviewbot/asm_fast.py) gives exactly what
 the grammar gives, and a typical hunk is parsed without importing Lark.
 
-Each way is forced explicitly: :func:`reviewbot.asm.parser.fast_read` is the reader
-alone (no grammar, no memo); the grammar alone is ``FAST_READER = False``,
-either operand by operand (``FAST_OPERANDS = True``) or for the whole
-statement (``FAST_OPERANDS = False``, the grammar's ``start`` rule).
+Each way is forced explicitly with :func:`reviewbot.asm.parser.read_statement`'s
+``via``: ``reader`` is the reader alone (no grammar, no memo); the grammar
+alone is ``operands`` (operand by operand) or ``grammar`` (the whole
+statement, the grammar's ``start`` rule).
 ``bench/bench_parse.py --verify`` runs the same comparison over real code.
 """
 
@@ -42,16 +42,7 @@ def grammar(monkeypatch):
     """``grammar(text, col0, operands)``: the statement as the grammar alone reads it."""
 
     def parse(text: str, col0: int = 0, operands: bool = False) -> tuple:
-        monkeypatch.setattr(asm, "FAST_READER", False)
-        monkeypatch.setattr(asm, "FAST_OPERANDS", operands)
-        asm.clear_caches()
-        try:
-            with asm._LOCK:
-                return asm._parse_new(text, col0)
-        finally:
-            monkeypatch.setattr(asm, "FAST_READER", True)
-            monkeypatch.setattr(asm, "FAST_OPERANDS", True)
-            asm.clear_caches()
+        return asm.read_statement(text, col0, via="operands" if operands else "grammar")
 
     return parse
 
@@ -313,7 +304,7 @@ mov x0, @
 @pytest.mark.parametrize("line", FAST)
 @pytest.mark.parametrize("col0", [0, 9])
 def test_reader_gives_what_the_grammar_gives(line, col0, grammar):
-    fast = asm.fast_read(line, col0)
+    fast = asm.read_statement(line, col0, via="reader")
     assert fast is not None, f"the reader should read {line!r}"
     assert type(fast[0]) is Instruction and only_plain_values(fast)
     for operands in (False, True):
@@ -323,7 +314,7 @@ def test_reader_gives_what_the_grammar_gives(line, col0, grammar):
 
 @pytest.mark.parametrize("line", MACROS)
 def test_macro_invocations_read_without_the_grammar(line, grammar):
-    fast = asm.fast_read(line, 3)
+    fast = asm.read_statement(line, 3, via="reader")
     assert fast is not None, f"should be read without the grammar: {line!r}"
     assert type(fast[0]) is Instruction and only_plain_values(fast)
     for operands in (False, True):
@@ -333,22 +324,17 @@ def test_macro_invocations_read_without_the_grammar(line, grammar):
 
 @pytest.mark.parametrize("line", SLOW)
 def test_reader_leaves_the_rest_to_the_grammar(line, grammar):
-    assert asm.fast_read(line, 4) is None
-    asm.clear_caches()
-    try:
-        with asm._LOCK:
-            default = asm._parse_new(line, 4)
-    finally:
-        asm.clear_caches()
+    assert asm.read_statement(line, 4, via="reader") is None
+    default = asm.read_statement(line, 4)
     assert first_difference(default, grammar(line, 4)) is None
 
 
 def test_post_index_and_columns_come_out_right():
-    (i,) = asm.fast_read("ldp\tx29, x30, [sp], #16", 8)
+    (i,) = asm.read_statement("ldp\tx29, x30, [sp], #16", 8, via="reader")
     m = i.operands[2]
     assert (m.text, m.offset.value, m.writeback, m.column, i.column) == (
         "[sp], #16", 16, "post", 23, 9)
-    (i,) = asm.fast_read("ldr x0, [x1, x2, lsl #3]")
+    (i,) = asm.read_statement("ldr x0, [x1, x2, lsl #3]", via="reader")
     assert (i.operands[1].index.canon, i.operands[1].shift.amount) == ("x2", "3")
 
 
@@ -394,11 +380,8 @@ def test_whole_text_agrees_with_the_grammar_alone(monkeypatch):
     text = _HUNK + "\n".join("\t" + line for line in FAST + MACROS + SLOW) + "\n"
     asm.clear_caches()
     default = asm.parse(text)
-    for operands in (True, False):
-        monkeypatch.setattr(asm, "FAST_READER", False)
-        monkeypatch.setattr(asm, "FAST_OPERANDS", operands)
-        asm.clear_caches()
-        alone = asm.parse(text)
+    for via in ("operands", "grammar"):
+        alone = asm.parse(text, via=via)
         assert first_difference(default, alone) is None, first_difference(default, alone)
     asm.clear_caches()
     assert sum(type(n) is Unparsed for n in default) == 23  # the ill-formed ones of SLOW
@@ -456,22 +439,15 @@ def _random_statements(count: int, seed: int) -> list[tuple[str, int]]:
 
 def test_made_up_statements_agree_with_the_grammar(monkeypatch):
     statements = _random_statements(3000, seed=7)
-    fast = {key: asm.fast_read(*key) for key in statements}
+    fast = {key: asm.read_statement(*key, via="reader") for key in statements}
     assert sum(hit is not None for hit in fast.values()) > 500
-    monkeypatch.setattr(asm, "FAST_READER", False)
-    asm.clear_caches()
-    with asm._LOCK:
-        by_operand = {key: asm._parse_new(*key) for key in statements}
-    asm.clear_caches()
+    by_operand = {key: asm.read_statement(*key, via="operands") for key in statements}
     for key, hit in fast.items():
         if hit is not None:
             assert first_difference(hit, by_operand[key]) is None, (key, first_difference(hit, by_operand[key]))
     # and the pipeline (scanner included) with the reader equals the whole-statement grammar
     text = "\n".join("\t" + line for line, _ in statements)
-    monkeypatch.setattr(asm, "FAST_OPERANDS", False)
-    alone = asm.parse(text)
-    monkeypatch.setattr(asm, "FAST_READER", True)
-    monkeypatch.setattr(asm, "FAST_OPERANDS", True)
+    alone = asm.parse(text, via="grammar")
     asm.clear_caches()
     default = asm.parse(text)
     asm.clear_caches()
@@ -577,5 +553,5 @@ def test_the_one_token_retyping_the_reader_knows_of(lark_parser):
             if regexp in keys and string in keys:
                 clashes.add((regexp, string, " ".join(sorted(keys))))
     assert clashes == {("BINOP", "MINUS", "$END BINOP COLON COMMA MINUS RBRACE RPAR RSQB")}
-    assert asm.fast_read("mov x0, v0.s[1] - 1") is None
-    assert asm.fast_read("mov x0, v0.s[1] + 1") is not None
+    assert asm.read_statement("mov x0, v0.s[1] - 1", via="reader") is None
+    assert asm.read_statement("mov x0, v0.s[1] + 1", via="reader") is not None

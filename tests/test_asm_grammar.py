@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reviewbot.asm import parser as asm
+from reviewbot.asm.builder import AstBuilder
 from reviewbot.asm.ast import (
     CMacroCall, Comment, Directive, Ellipsis, Expression, Immediate, Instruction, Label,
     Literal, MacroArg, MacroDef, MacroEnd, Memory, MetaVar, Preprocessor, Register, RegList,
@@ -484,9 +485,7 @@ def test_metavariables_only_in_patterns():
 def test_grammar_agrees_with_scanner(line):
     fast = asm.parse(line)
     parser = asm._get_parser()
-    builder = asm._builder
-    builder.text, builder.col0, builder.line = line, 0, 1
-    assert tuple(parser.parse(line, start="start")) == fast
+    assert AstBuilder(line, 0, 1).statements(parser.parse(line, start="start")) == fast
 
 
 # --- operand-by-operand parsing gives what the whole-statement grammar gives ---------------
@@ -517,12 +516,10 @@ _EQUIVALENCE = """\
 """
 
 
-def test_operand_by_operand_parsing_agrees_with_the_whole_grammar(monkeypatch):
+def test_operand_by_operand_parsing_agrees_with_the_whole_grammar():
     asm.clear_caches()
     fast = asm.parse(_EQUIVALENCE)
-    monkeypatch.setattr(asm, "FAST_OPERANDS", False)
-    asm.clear_caches()
-    slow = asm.parse(_EQUIVALENCE)
+    slow = asm.parse(_EQUIVALENCE, via="grammar")
     asm.clear_caches()
     assert fast == slow
     assert [type(n).__name__ for n in fast][-5:] == ["Unparsed"] * 5
@@ -547,7 +544,7 @@ def test_a_builder_bug_becomes_unparsed(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(asm._builder, "classify", boom)
+    monkeypatch.setattr(AstBuilder, "classify", boom)
     asm.clear_caches()
     try:
         node = one("\tmov x0, x1")

@@ -1,10 +1,12 @@
 """Build the AST of :mod:`reviewbot.asm.ast` from ``grammars/arm64.lark``.
 
-:class:`AstBuilder` is the transformer :mod:`reviewbot.asm.parser` hands to Lark's
+:class:`Callbacks` is the transformer :mod:`reviewbot.asm.parser` hands to Lark's
 LALR parser (``transformer=``), so no parse tree is ever built: each rule's
-callback gets its children and returns either a final AST node (statements)
-or a light :class:`Part` (operands and expressions, which need the
-instruction's mnemonic before they can be classified).
+callback gets its children and returns a light :class:`Part` (operands and
+expressions, which need the instruction's mnemonic before they can be
+classified) or a :class:`Pending` statement.  An :class:`AstBuilder`, made
+for one parse with the text, column and line it reads, turns those into
+the AST.
 
 Operand classification, in one place:
 
@@ -237,21 +239,25 @@ def _apply(op: str, a: int, b: int) -> int:
 # --- the transformer -----------------------------------------------------------
 
 
-class AstBuilder:
-    """Lark callbacks, one per rule of ``arm64.lark``.
+class Pending:
+    """A statement the grammar read, before it is built: the rule's name and
+    its children (tokens and :class:`Part` s, positions relative to the
+    statement text).  :meth:`AstBuilder.statement` makes it a node."""
 
-    Before each parse the caller sets ``text`` (the statement), ``col0`` (its
-    0-based column in the source line), ``line`` and ``pattern`` (True while
-    parsing a rule pattern).  Not thread-safe: one parse at a time.
-    """
+    __slots__ = ("rule", "children")
 
-    def __init__(self) -> None:
-        self.text = ""
-        self.col0 = 0
-        self.line = 1
-        self.pattern = False
+    def __init__(self, rule: str, children: list) -> None:
+        self.rule = rule
+        self.children = children
 
-    # statements ----------------------------------------------------------------
+
+class Callbacks:
+    """Lark callbacks, one per rule of ``arm64.lark``, handed to the LALR
+    parser as its transformer so no parse tree is built.  Stateless: they
+    see only tokens and their positions, and return :class:`Part` s
+    (operands) or :class:`Pending` statements, which an :class:`AstBuilder`
+    made for that one parse turns into nodes.  So one parser serves every
+    caller at once, without a lock."""
 
     def start(self, children):
         return children[0]
@@ -260,30 +266,22 @@ class AstBuilder:
         return children
 
     def label(self, children):
-        tok = children[0]
-        return Label(tok[:-1], self.line, self.col0 + tok.start_pos + 1, str(tok))
+        return Pending("label", children)
 
     def directive(self, children):
-        tok = children[0]
-        rest = str(children[1]) if len(children) > 1 else ""
-        return directive_node(str(tok), rest, self.line, self.col0 + tok.start_pos + 1,
-                              self.text[tok.start_pos:].strip())
+        return Pending("directive", children)
 
     def cmacro_call(self, children):
-        tok = children[0]
-        name, _, inner = tok.partition("(")
-        return CMacroCall(name, split_args(inner[:-1]), self.line,
-                          self.col0 + tok.start_pos + 1, str(tok))
+        return Pending("cmacro_call", children)
 
     def assignment(self, children):
-        lhs, value = children
-        return Directive("=", (lhs.rstrip("= \t"), str(value)), self.line,
-                         self.col0 + lhs.start_pos + 1, self.text[lhs.start_pos:].strip())
+        return Pending("assignment", children)
 
     def register_alias(self, children):
-        lhs, reg = children
-        return Directive(".req", (lhs.split()[0], str(reg)), self.line,
-                         self.col0 + lhs.start_pos + 1, self.text[lhs.start_pos:].strip())
+        return Pending("register_alias", children)
+
+    def instruction(self, children):
+        return Pending("instruction", children)
 
     def operands(self, children):
         if len(children) == 1:
@@ -297,7 +295,108 @@ class AstBuilder:
     def macro_argument(self, children):
         return children[0]
 
-    def instruction(self, children):
+    # operand parts ----------------------------------------------------------------
+
+    def expr(self, children):
+        return Part("expr", _start(children[0]), _end(children[-1]), children)
+
+    def immediate(self, children):
+        return Part("immediate", children[0].start_pos, _end(children[-1]), children[1])
+
+    def literal(self, children):
+        return Part("literal", children[0].start_pos, _end(children[-1]), children[1])
+
+    def reloc(self, children):
+        tok, expr = children
+        return Part("reloc", tok.start_pos, expr.end, (tok[1:-1].lower(), expr))
+
+    def pred_reg(self, children):
+        tok = children[0]
+        return Part("pred", tok.start_pos, tok.end_pos, tok)
+
+    def objdump_target(self, children):
+        tok = children[0]
+        return Part("objdump", tok.start_pos, tok.end_pos, tok)
+
+    def ellipsis(self, children):
+        tok = children[0]  # allowed in rule patterns only: AstBuilder checks
+        return Part("ellipsis", tok.start_pos, tok.end_pos, tok)
+
+    def memory(self, children):
+        items = [c for c in children if type(c) is Part]
+        writeback = children[-1] == "!"
+        return Part("memory", children[0].start_pos, children[-1].end_pos, (items, writeback))
+
+    def reg_list(self, children):
+        ranges = [c for c in children if type(c) is Part and c.kind == "range"]
+        return Part("reglist", children[0].start_pos, children[-1].end_pos, ranges)
+
+    def reg_range(self, children):
+        return Part("range", _start(children[0]), _end(children[-1]), children)
+
+    def shift(self, children):
+        op = children[0]
+        amount = children[-1] if len(children) > 1 else None
+        return Part("shift", op.start_pos, _end(children[-1]), (op, amount))
+
+    def paren(self, children):
+        return Part("paren", children[0].start_pos, children[-1].end_pos, children[1])
+
+    def call(self, children):
+        return Part("call", children[0].start_pos, children[-1].end_pos, children)
+
+    def indexed(self, children):
+        return Part("indexed", children[0].start_pos, children[-1].end_pos, children[0])
+
+
+
+class AstBuilder:
+    """Builds the nodes of one parse: ``text`` is the statement (or operand)
+    the positions refer to, ``col0`` its 0-based column in the source line,
+    ``line`` its line, ``pattern`` True for a rule pattern (metavariables and
+    ``...`` allowed).  Made per parse; the state travels in it, not in the
+    shared parser."""
+
+    __slots__ = ("text", "col0", "line", "pattern")
+
+    def __init__(self, text: str, col0: int = 0, line: int = 0, pattern: bool = False) -> None:
+        self.text = text
+        self.col0 = col0
+        self.line = line
+        self.pattern = pattern
+
+    # statements ----------------------------------------------------------------
+
+    def statements(self, pending: list) -> tuple:
+        """The nodes of the grammar's ``start`` rule result."""
+        return tuple(self.statement(p) for p in pending)
+
+    def statement(self, pending: Pending):
+        """The node of one :class:`Pending` statement."""
+        children = pending.children
+        tok = children[0]
+        col = self.col0 + tok.start_pos + 1
+        rule = pending.rule
+        if rule == "instruction":
+            return self._instruction(children)
+        if rule == "label":
+            return Label(tok[:-1], self.line, col, str(tok))
+        if rule == "directive":
+            rest = str(children[1]) if len(children) > 1 else ""
+            return directive_node(str(tok), rest, self.line, col, self.text[tok.start_pos:].strip())
+        if rule == "cmacro_call":
+            name, _, inner = tok.partition("(")
+            return CMacroCall(name, split_args(inner[:-1]), self.line, col, str(tok))
+        if rule == "assignment":
+            lhs, value = children
+            return Directive("=", (lhs.rstrip("= \t"), str(value)), self.line, col,
+                             self.text[lhs.start_pos:].strip())
+        assert rule == "register_alias", rule
+        lhs, reg = children
+        return Directive(".req", (lhs.split()[0], str(reg)), self.line, col,
+                         self.text[lhs.start_pos:].strip())
+
+    def _instruction(self, children):
         mnemonic_tok = children[0]
         if mnemonic_tok.type == "METAVAR":
             if not self.pattern or mnemonic_tok.startswith("$..."):
@@ -336,61 +435,6 @@ class AstBuilder:
                 break
             operands.append(self.operand(part, mnemonic, i))
         return tuple(operands)
-
-    # operand parts ----------------------------------------------------------------
-
-    def expr(self, children):
-        return Part("expr", _start(children[0]), _end(children[-1]), children)
-
-    def immediate(self, children):
-        return Part("immediate", children[0].start_pos, _end(children[-1]), children[1])
-
-    def literal(self, children):
-        return Part("literal", children[0].start_pos, _end(children[-1]), children[1])
-
-    def reloc(self, children):
-        tok, expr = children
-        return Part("reloc", tok.start_pos, expr.end, (tok[1:-1].lower(), expr))
-
-    def pred_reg(self, children):
-        tok = children[0]
-        return Part("pred", tok.start_pos, tok.end_pos, tok)
-
-    def objdump_target(self, children):
-        tok = children[0]
-        return Part("objdump", tok.start_pos, tok.end_pos, tok)
-
-    def ellipsis(self, children):
-        tok = children[0]
-        if not self.pattern:
-            raise Invalid("'...' is only allowed in a rule pattern", tok.start_pos)
-        return Part("ellipsis", tok.start_pos, tok.end_pos, tok)
-
-    def memory(self, children):
-        items = [c for c in children if type(c) is Part]
-        writeback = children[-1] == "!"
-        return Part("memory", children[0].start_pos, children[-1].end_pos, (items, writeback))
-
-    def reg_list(self, children):
-        ranges = [c for c in children if type(c) is Part and c.kind == "range"]
-        return Part("reglist", children[0].start_pos, children[-1].end_pos, ranges)
-
-    def reg_range(self, children):
-        return Part("range", _start(children[0]), _end(children[-1]), children)
-
-    def shift(self, children):
-        op = children[0]
-        amount = children[-1] if len(children) > 1 else None
-        return Part("shift", op.start_pos, _end(children[-1]), (op, amount))
-
-    def paren(self, children):
-        return Part("paren", children[0].start_pos, children[-1].end_pos, children[1])
-
-    def call(self, children):
-        return Part("call", children[0].start_pos, children[-1].end_pos, children)
-
-    def indexed(self, children):
-        return Part("indexed", children[0].start_pos, children[-1].end_pos, children[0])
 
     # classification ----------------------------------------------------------------
 
@@ -443,6 +487,8 @@ class AstBuilder:
             text = str(part.data)
             return Symbol(text, text[text.index("<") + 1:-1], None, self._col(part))
         if kind == "ellipsis":
+            if not self.pattern:
+                raise Invalid("'...' is only allowed in a rule pattern", part.start)
             return Ellipsis("...", self._col(part))
         raise Invalid(f"unexpected operand {self._text(part)!r}", part.start)  # pragma: no cover
 

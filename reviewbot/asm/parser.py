@@ -30,11 +30,10 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from typing import TYPE_CHECKING
 
 from reviewbot.asm.ast import Expression, Instruction, Statement, Unparsed
-from reviewbot.asm.builder import AstBuilder, Invalid
+from reviewbot.asm.builder import AstBuilder, Callbacks, Invalid
 from reviewbot.asm.operands import macro_tokens, read_operand, refused
 from reviewbot.asm.scanner import WORD_PATTERN, Scanner, operand_spans
 from reviewbot.errors import AsmSyntaxError
@@ -43,47 +42,44 @@ from reviewbot.records import replace
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["parse", "parse_quoted", "parse_pattern", "unquote", "cache_file", "clear_caches"]
+__all__ = ["parse", "parse_quoted", "parse_pattern", "read_statement", "unquote", "cache_file", "clear_caches"]
 
 _parser = None
-_builder = AstBuilder()
 _MEMO: dict[tuple[str, int], tuple] = {}
 _MEMO_LIMIT = 50_000  # entries per memo; a full memo is simply emptied
-_LOCK = threading.RLock()  # one grammar parse at a time: the builder holds state
 _MNEMONIC = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*(?![A-Za-z0-9_.$\\])")
 _MNEMONIC_HEAD = re.compile(rf"({WORD_PATTERN})(?:[ \t]+|$)")
 _KEYWORD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _ASSIGN_LHS = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*[ \t]*=(?!=)")  # the grammar's ASSIGN_LHS
 
-#: Parse an instruction's operands one by one through the grammar's ``arg``
-#: rule (start ``macro_argument``), each distinct operand text once per
-#: process, instead of the whole statement: the same result (an instruction
-#: is a mnemonic and comma-separated ``arg``s), several times faster.  Any
-#: doubt (an operand that does not parse, an empty one) falls back to the
-#: whole statement.  Tests turn it off to check both ways agree.
-FAST_OPERANDS = True
-_OPERANDS: dict[str, object] = {}
+_OPERANDS: dict[str, object] = {}  # operand text -> its Part (or False), once per process
 
-#: Read an operand with the hand-written reader (:mod:`reviewbot.asm.operands`)
-#: before asking the grammar: it gives the same parts for the forms it knows
-#: and None for the rest, so a typical hunk needs no Lark at all (Lark is
-#: imported, and the grammar loaded, on the first operand or statement it
-#: does not read).  Tests turn it off to check both ways agree.
-FAST_READER = True
+#: The ways :func:`read_statement` can read a statement.  The parser always
+#: takes ``auto``; the others exist so tests and benchmarks can check that
+#: every way gives the same nodes.
+VIA = ("auto", "reader", "operands", "grammar")
 
 
 # --- public API ------------------------------------------------------------
 
 
-def parse(text: str, *, source: str = "<string>", first_line: int = 1) -> tuple[Statement, ...]:
+def parse(text: str, *, source: str = "<string>", first_line: int = 1,
+          via: str = "auto") -> tuple[Statement, ...]:
     """Parse assembly ``text`` (a file or a fragment) into statements.
 
     Never raises on bad input: a statement the grammar does not accept becomes
     :class:`~reviewbot.asm.ast.Unparsed` and parsing goes on.  Lines count
     from ``first_line``; columns are 1-based.  ``source`` names the input (kept
     for symmetry with the other parsers; errors carry no exception here).
+    ``via`` is how each statement is read (see :func:`read_statement`);
+    only ``auto`` is memoised.
     """
-    return tuple(_SCANNER.scan(text, first_line))
+    if via == "auto":
+        return tuple(_SCANNER.scan(text, first_line))
+    if via not in VIA:
+        raise ValueError(f"via: {via!r} (valid: {', '.join(VIA)})")
+    return tuple(Scanner(lambda body, line, col0: _at_line(read_statement(body, col0, via=via), line))
+                 .scan(text, first_line))
 
 
 def parse_quoted(text: str, *, source: str = "<string>", first_line: int = 1) -> tuple[Statement, ...]:
@@ -142,24 +138,15 @@ def parse_pattern(text: str) -> Instruction:
         raise AsmSyntaxError("<pattern>", 1, 1, "empty pattern", text)
     if "\n" in stripped:
         raise AsmSyntaxError("<pattern>", 1, 1, "a pattern is one line", text)
-    parser = _get_parser()
-    builder = _builder
-    with _LOCK:
-        builder.text = stripped
-        builder.col0 = col0
-        builder.line = 1
-        builder.pattern = True
-        try:
-            nodes = parser.parse(stripped, start="start")
-        except Exception as exc:
-            if not _refused(exc):
-                raise
-            pos, message = _describe(exc, stripped)
-            pointer = " " * (col0 + pos) + "^"
-            raise AsmSyntaxError("<pattern>", 1, col0 + pos + 1, message,
-                                 f"{text}\n{pointer}") from None
-        finally:
-            builder.pattern = False
+    try:
+        nodes = _grammar_statements(_get_parser(), stripped, col0, line=1, pattern=True)
+    except Exception as exc:
+        if not _refused(exc):
+            raise
+        pos, message = _describe(exc, stripped)
+        pointer = " " * (col0 + pos) + "^"
+        raise AsmSyntaxError("<pattern>", 1, col0 + pos + 1, message,
+                             f"{text}\n{pointer}") from None
     if len(nodes) != 1 or type(nodes[0]) is not Instruction:
         raise AsmSyntaxError("<pattern>", 1, col0 + 1,
                              "a pattern must be one instruction (no label, directive or macro call)",
@@ -206,7 +193,7 @@ def _get_parser():
         fresh = cache is not None and not cache.exists()
         # Positions come from the tokens (the transformer builds no tree), so
         # propagate_positions stays off.
-        _parser = Lark(grammar, parser="lalr", lexer="contextual", transformer=_builder,
+        _parser = Lark(grammar, parser="lalr", lexer="contextual", transformer=Callbacks(),
                        start=["start", "macro_call", "macro_argument"],
                        propagate_positions=False, maybe_placeholders=False,
                        cache=str(cache) if cache is not None else False)
@@ -279,11 +266,15 @@ def _parse_body(text: str, line: int, col0: int) -> list:
     key = (text, col0)
     hit = _MEMO.get(key)
     if hit is None:
-        with _LOCK:
-            hit = _parse_new(text, col0)
+        hit = read_statement(text, col0)
         if len(_MEMO) >= _MEMO_LIMIT:
             _MEMO.clear()
         _MEMO[key] = hit
+    return _at_line(hit, line)
+
+
+def _at_line(hit: tuple | None, line: int) -> list:
+    """The nodes of a statement read at line 0, moved to ``line``."""
     out = []
     for node in hit:
         if type(node) is Instruction:
@@ -295,29 +286,39 @@ def _parse_body(text: str, line: int, col0: int) -> list:
     return out
 
 
-def _parse_new(text: str, col0: int) -> tuple:
-    """The statements of ``text`` (line 0): an instruction read operand by
-    operand, else the grammar's ``start`` rule, else a macro invocation, else
-    :class:`Unparsed`.  The grammar is loaded only when it is needed."""
-    parser = _parser
-    if FAST_OPERANDS:
-        hit = _guarded(_parse_by_operands, parser, text, col0)
-        if hit is _NEED_GRAMMAR:
-            parser = _get_parser()  # outside the guard: a grammar that cannot load raises
-            hit = _guarded(_parse_by_operands, parser, text, col0)
-        if hit is _NO_INSTRUCTION:
-            hit = _guarded(_fast_macro_call, parser, text, col0)
-        if hit is not None:
-            return hit
-    if parser is None:
-        parser = _get_parser()
-    return _guarded(_parse_whole, parser, text, col0)
+def read_statement(text: str, col0: int = 0, *, via: str = "auto") -> tuple | None:
+    """The statements of one statement's ``text`` (no label, comment or
+    ``;``; stripped; at 0-based column ``col0``), at line 0, not memoised.
+
+    ``via`` is how: ``auto`` (what :func:`parse` does) reads an instruction
+    operand by operand, each operand by the hand-written reader or else the
+    grammar, else the whole statement by the grammar's ``start`` rule, else
+    as a macro invocation, else :class:`Unparsed`; the grammar is loaded
+    only when needed.  ``reader`` is the hand-written reader alone (None
+    when it needs the grammar); ``operands`` the grammar operand by operand,
+    without the reader; ``grammar`` the ``start`` rule alone.
+    """
+    if via == "reader":
+        return _read_without_grammar(text, col0)
+    if via == "grammar":
+        return _guarded(_parse_whole, _get_parser(), text, col0)
+    reader = via == "auto"
+    parser = _parser if reader else _get_parser()
+    hit = _guarded(_parse_by_operands, parser, text, col0, reader)
+    if hit is _NEED_GRAMMAR:
+        parser = _get_parser()  # outside the guard: a grammar that cannot load raises
+        hit = _guarded(_parse_by_operands, parser, text, col0, reader)
+    if hit is _NO_INSTRUCTION:
+        hit = _guarded(_fast_macro_call, parser, text, col0)
+    if hit is not None:
+        return hit
+    return _guarded(_parse_whole, parser or _get_parser(), text, col0)
 
 
-def _guarded(function, parser, text: str, col0: int):
-    """``function(parser, text, col0)``; an internal error becomes :class:`Unparsed`."""
+def _guarded(function, parser, text: str, col0: int, *args):
+    """``function(parser, text, col0, *args)``; an internal error becomes :class:`Unparsed`."""
     try:
-        return function(parser, text, col0)
+        return function(parser, text, col0, *args)
     except Exception as exc:  # noqa: BLE001 - a bug here must not stop a review
         import logging
 
@@ -327,12 +328,8 @@ def _guarded(function, parser, text: str, col0: int):
 
 def _parse_whole(parser, text: str, col0: int) -> tuple:
     """``text`` through the grammar's ``start`` rule, else as a macro invocation."""
-    builder = _builder
-    builder.text = text
-    builder.col0 = col0
-    builder.line = 0
     try:
-        return tuple(parser.parse(text, start="start"))
+        return _grammar_statements(parser, text, col0)
     except Exception as exc:  # lark's UnexpectedInput or Invalid
         if not _refused(exc):
             raise
@@ -343,11 +340,16 @@ def _parse_whole(parser, text: str, col0: int) -> tuple:
         return hit
 
 
+def _grammar_statements(parser, text: str, col0: int, *, line: int = 0, pattern: bool = False) -> tuple:
+    """``text`` through the grammar's ``start`` rule, built into nodes."""
+    return AstBuilder(text, col0, line, pattern).statements(parser.parse(text, start="start"))
+
+
 _NEED_GRAMMAR = object()
 _NO_INSTRUCTION = object()
 
 
-def _parse_by_operands(parser, text: str, col0: int):
+def _parse_by_operands(parser, text: str, col0: int, reader: bool = True):
     """``text`` as an instruction read operand by operand, or None;
     ``_NO_INSTRUCTION`` when an operand is one the grammar surely refuses
     (``tmp=x4``; with the hand-written reader only); with ``parser`` None (the
@@ -361,9 +363,9 @@ def _parse_by_operands(parser, text: str, col0: int):
         return None
     parts = []
     for start, piece in spans:
-        part = _OPERANDS.get(piece)
+        part = _OPERANDS.get(piece) if reader else None
         if part is None:
-            if FAST_READER:
+            if reader:
                 part = read_operand(piece)
                 if part is None and refused(piece):
                     return _NO_INSTRUCTION
@@ -371,9 +373,10 @@ def _parse_by_operands(parser, text: str, col0: int):
                 if parser is None:
                     return _NEED_GRAMMAR
                 part = _lark_operand(parser, piece)
-            if len(_OPERANDS) >= _MEMO_LIMIT:
-                _OPERANDS.clear()
-            _OPERANDS[piece] = part
+            if reader:
+                if len(_OPERANDS) >= _MEMO_LIMIT:
+                    _OPERANDS.clear()
+                _OPERANDS[piece] = part
         if part is False:
             return None
         parts.append((part, piece, col0 + start))
@@ -382,9 +385,6 @@ def _parse_by_operands(parser, text: str, col0: int):
 
 def _lark_operand(parser, piece: str):
     """The grammar's ``macro_argument`` part for ``piece``, or False."""
-    builder = _builder
-    builder.text = piece
-    builder.col0 = 0
     try:
         return parser.parse(piece, start="macro_argument")
     except Exception as exc:
@@ -396,7 +396,7 @@ def _lark_operand(parser, piece: str):
 def _instruction(word: str, parts: list, text: str, col0: int) -> tuple | None:
     mnemonic = word if "\\" in word else word.lower()
     try:
-        operands = _builder.classify(mnemonic, parts, (text, col0))
+        operands = AstBuilder(text, col0).classify(mnemonic, parts, (text, col0))
     except Invalid:
         return None
     return (Instruction(mnemonic, operands, 0, col0 + 1, text),)
@@ -430,13 +430,10 @@ def _fast_macro_call(parser, text: str, col0: int) -> tuple | None:
         return None
 
 
-def fast_read(text: str, col0: int = 0) -> tuple | None:
-    """One statement (no label, comment or ``;``; stripped; at 0-based column
-    ``col0``) read without the grammar -- an instruction whose operands the
-    hand-written reader all reads, or a gas macro invocation the grammar's
-    ``start`` rule surely refuses -- as :func:`parse` would give it at line 0;
-    None when that needs the grammar.  No memo: for tests and benchmarks that
-    compare it with the grammar."""
+def _read_without_grammar(text: str, col0: int) -> tuple | None:
+    """``text`` read by the hand-written reader alone -- an instruction whose
+    operands it all reads, or a gas macro invocation the grammar's ``start``
+    rule surely refuses -- or None when that needs the grammar."""
     m = _MNEMONIC_HEAD.match(text)
     if m is None or text[0] in ".$":
         return None
@@ -444,13 +441,12 @@ def fast_read(text: str, col0: int = 0) -> tuple | None:
     if spans is None:
         return None
     parts = []
-    with _LOCK:
-        for start, piece in spans:
-            part = read_operand(piece)
-            if part is None:
-                return _fast_macro_call(None, text, col0) if refused(piece) else None
-            parts.append((part, piece, col0 + start))
-        return _instruction(m.group(1), parts, text, col0)
+    for start, piece in spans:
+        part = read_operand(piece)
+        if part is None:
+            return _fast_macro_call(None, text, col0) if refused(piece) else None
+        parts.append((part, piece, col0 + start))
+    return _instruction(m.group(1), parts, text, col0)
 
 
 def _macro_call(text: str, col0: int) -> tuple | None:
@@ -462,9 +458,6 @@ def _macro_call(text: str, col0: int) -> tuple | None:
     if m is None or is_instruction(m.group().lower()):
         return None
     parser = _get_parser()
-    builder = _builder
-    builder.text = text
-    builder.col0 = col0
     try:
         tokens = parser.parse(text, start="macro_call")
     except Exception as exc:
@@ -494,7 +487,6 @@ def _macro_instruction(name: str, name_start: int, tokens: list, text: str, col0
     empty Expression); ``read(token)`` gives the grammar part of one
     argument, or None to keep it as text.  Shared by the grammar and the
     hand-written reader, so both build the same node."""
-    builder = _builder
     mnemonic = name if "\\" in name else name.lower()
     operands: list = []
     previous_comma = True
@@ -509,14 +501,12 @@ def _macro_instruction(name: str, name_start: int, tokens: list, text: str, col0
         if _KEYWORD_ARG.match(tok):
             operands.append(Expression(tok, col))
             continue
-        builder.text = tok
-        builder.col0 = col - 1
         part = read(tok)
         if part is None:
             operands.append(Expression(tok, col))
             continue
         try:
-            operands.append(builder.operand(part, mnemonic, len(operands)))
+            operands.append(AstBuilder(tok, col - 1).operand(part, mnemonic, len(operands)))
         except Invalid:
             operands.append(Expression(tok, col))
     return (Instruction(mnemonic, tuple(operands), 0, col0 + name_start + 1, text),)
