@@ -7,7 +7,7 @@ import pytest
 
 from reviewbot.config import load_config
 from reviewbot.errors import RuleError
-from reviewbot.rules.loader import load_rule_file, load_rules
+from reviewbot.rules.loader import DESCRIPTION_SECTIONS, load_rule_file, load_rules
 from reviewbot.rules.harness import run_rule_tests, case_files
 
 CONFIG = load_config()
@@ -28,7 +28,7 @@ def test_rule_cases(rule):
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_rule_is_documented(rule):
-    for heading in ("What it checks", "Why it matters", "Example", "Use instead", "References"):
+    for heading in DESCRIPTION_SECTIONS:
         assert f"## {heading}" in rule.description, f"{rule.id}: no '{heading}' section"
     assert rule.references, f"{rule.id}: no references"
     assert rule.fix, f"{rule.id}: no fix hint"
@@ -71,6 +71,35 @@ def test_select_and_ignore_most_specific_wins():
     ids = [r.id for r in load_rules(config)]
     assert "arm64.sysreg.msr-mrs-operand-order" in ids
     assert "arm64.sysreg.write-to-read-only" not in ids
+
+
+def test_a_selector_is_an_id_or_a_prefix_that_ends_at_a_dot():
+    ids = [r.id for r in load_rules(CONFIG, select=["arm64.sysreg"])]
+    assert ids and all(i.startswith("arm64.sysreg.") for i in ids)
+    with pytest.raises(RuleError, match="no rule is called 'arm64.sys'"):
+        load_rules(CONFIG, select=["arm64.sys"])
+
+
+def test_the_guide_and_the_loader_agree_with_the_schema():
+    """docs/rules.md's table of keys lists exactly the schema's keys, and says
+    'yes' for exactly the keys the schema (and so the loader) requires."""
+    import re
+    from pathlib import Path
+
+    from reviewbot.rules.schema import facts
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| *([a-z]*) *\|", guide, re.MULTILINE))
+    schema = facts()
+    assert set(rows) == set(schema.top_keys) - set(schema.matcher_keys)
+    assert {key for key, required in rows.items() if required == "yes"} == set(schema.required)
+    for key in schema.required:  # the loader refuses a rule without it
+        text = "id: a.b\ntitle: x\nseverity: error\nmessage: m\nmatch: nop\n"
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(key + ":")) + "\n"
+        with pytest.raises(RuleError, match=f"missing required key '{key}'"):
+            from reviewbot.rules.loader import build_rule
+            from reviewbot.rules.yaml_lines import load_with_lines
+            build_rule(load_with_lines(text), "a.b.yaml")
 
 
 def test_unknown_selection_is_an_error():

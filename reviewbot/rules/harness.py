@@ -107,16 +107,16 @@ def _run_source(rule: Rule, path: Path, config: Config) -> CaseResult:
     review = review_file(virtual, text, _single(rule), _test_config(config), era=era)
     result.errors.extend(review.problems)
     found = {f.line for f in review.findings if f.rule_id == rule.id}
-    for line, kind in sorted(expected.items()):
-        hit = line in found
+    for number, kind in sorted(expected.items()):
+        hit = number in found
         if kind == "ruleid":
-            _tally(result, hit, f"{path}:{line}: expected {rule.id} here", missing=True)
+            _tally(result, hit, f"{path}:{number}: expected {rule.id} here", missing=True)
         elif kind == "ok":
-            _tally(result, not hit, f"{path}:{line}: {rule.id} fired on an ok line", missing=False)
+            _tally(result, not hit, f"{path}:{number}: {rule.id} fired on an ok line", missing=False)
         else:
             result.todo += 1
-    for line in sorted(found - set(expected)):
-        result.noisy.append(f"{path}:{line}: {rule.id} fired on an unannotated line")
+    for hit_line in sorted(f for f in found - set(expected) if f is not None):
+        result.noisy.append(f"{path}:{hit_line}: {rule.id} fired on an unannotated line")
     return result
 
 
@@ -163,9 +163,9 @@ def _run_mbox(rule: Rule, path: Path, config: Config) -> CaseResult:
             expects = [e for v in _headers(message, "X-Reviewbot-Expect") for e in v.split(";") if e.strip()]
             todos = _headers(message, "X-Reviewbot-Todo")
             result.todo += len(todos)
-            wanted = set()
-            for item in expects:
-                item = item.strip()
+            wanted: set[tuple[str | None, str | None, int | None]] = set()
+            for expect in expects:
+                item = expect.strip()
                 if item == "none":
                     has_negative = True
                     continue
@@ -179,7 +179,7 @@ def _run_mbox(rule: Rule, path: Path, config: Config) -> CaseResult:
                 wanted.add((match.group(2), match.group(3), int(match.group(4))) if match.group(2) else (None, None, None))
             if not expects and not todos:
                 result.errors.append(f"{message.source}: case without X-Reviewbot-Expect")
-            got = set()
+            got: set[tuple[str | None, str | None, int | None]] = set()
             for f in patch_review.findings:
                 if f.rule_id != rule.id:
                     continue
@@ -190,10 +190,10 @@ def _run_mbox(rule: Rule, path: Path, config: Config) -> CaseResult:
                 else:
                     got.add((f.path, "-", f.old_line))
             subject = message.subject or message.source
-            for item in sorted(wanted - got, key=str):
-                result.missing.append(f"{subject}: expected {rule.id} at {_where(item)}")
-            for item in sorted(got - wanted, key=str):
-                result.noisy.append(f"{subject}: unexpected {rule.id} at {_where(item)}")
+            for place in sorted(wanted - got, key=str):
+                result.missing.append(f"{subject}: expected {rule.id} at {_where(place)}")
+            for place in sorted(got - wanted, key=str):
+                result.noisy.append(f"{subject}: unexpected {rule.id} at {_where(place)}")
             result.passed += len(wanted & got) + (1 if not wanted and not got and expects else 0)
     if not has_positive:
         result.errors.append(f"{path}: no case expects {rule.id}")

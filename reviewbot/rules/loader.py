@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.config import Config
 from reviewbot.errors import RuleError
@@ -21,14 +21,11 @@ from reviewbot.records import field, record
 from reviewbot.rules.linedict import LineDict
 from reviewbot.resources import data_path
 
+if TYPE_CHECKING:
+    from reviewbot.rules.schema import SchemaFacts
+
 RULE_ID = re.compile(r"^[a-z0-9]+([.-][a-z0-9]+)*$")
-LANGUAGES = ("arm64-asm", "c", "commit-msg")
-DIFF_MODES = ("added", "context", "file", "new")
-MATCHER_KEYS = ("match", "taint", "comment", "regex")
-TOP_KEYS = ("id", "title", "severity", "confidence", "languages", "scope", "diff", "message",
-            "fix", "description", "references", "metadata", "status") + MATCHER_KEYS
-SCOPE_KEYS = ("paths", "hyp", "kernel", "sections", "inside-macro-definition")
-HYP_CHOICES = ("any", "hyp", "nvhe", "vhe", "not-hyp")
+#: The sections of a rule's description in the bundled pack (tests/test_rules.py).
 DESCRIPTION_SECTIONS = ("What it checks", "Why it matters", "Example", "Use instead", "References")
 
 
@@ -163,7 +160,9 @@ def load_rules(config: Config, *, select: Iterable[str] = (), ignore: Iterable[s
 
 
 def _selects(name: str, rule_id: str) -> bool:
-    return rule_id == name or rule_id.startswith(name.rstrip(".") + ".") or rule_id.startswith(name)
+    """``name`` is the rule's id or a prefix of it that ends at a dot:
+    ``arm64.sysreg`` selects ``arm64.sysreg.*``, ``arm64.sys`` selects nothing."""
+    return rule_id == name or rule_id.startswith(name.rstrip(".") + ".")
 
 
 def _decide(rule_id: str, selected: tuple[str, ...], ignored: tuple[str, ...]) -> bool:
@@ -210,14 +209,16 @@ def load_rule_file(path: Path) -> Rule:
 def build_rule(data: LineDict, path: str) -> Rule:
     """A Rule from the mapping of a rule file."""
     from reviewbot.match.registry import MATCHERS, compile_matcher
+    from reviewbot.rules.schema import facts
 
+    schema = facts()
 
     def fail(key: str | None, problem: str, node: Any = data) -> RuleError:
         line = node.lines.get(key) if isinstance(node, LineDict) and key in node.lines else getattr(node, "line", None)
         return RuleError(path, line, key, problem)
 
-    _check_keys(data, TOP_KEYS, "", fail)
-    for required in ("id", "title", "severity", "message"):
+    _check_keys(data, schema.top_keys, "", fail)
+    for required in schema.required:
         if required not in data:
             raise fail(None, f"missing required key '{required}'")
     rule_id = data["id"]
@@ -235,11 +236,11 @@ def build_rule(data: LineDict, path: str) -> Rule:
         raise fail("confidence", str(exc)) from None
     languages = _str_list(data.get("languages", ["arm64-asm"]), "languages", fail)
     for lang in languages:
-        if lang not in LANGUAGES:
-            raise fail("languages", f"unknown language {lang!r} (valid: {', '.join(LANGUAGES)})")
-    kinds = [k for k in MATCHER_KEYS if k in data]
+        if lang not in schema.languages:
+            raise fail("languages", f"unknown language {lang!r} (valid: {', '.join(schema.languages)})")
+    kinds = [k for k in schema.matcher_keys if k in data]
     if len(kinds) != 1:
-        raise fail(None, f"a rule needs exactly one of: {', '.join(MATCHER_KEYS)} (found {len(kinds)})")
+        raise fail(None, f"a rule needs exactly one of: {', '.join(schema.matcher_keys)} (found {len(kinds)})")
     kind = kinds[0]
     if kind not in MATCHERS:
         raise fail(kind, f"unknown matcher {kind!r} (valid: {', '.join(sorted(MATCHERS))})")
@@ -249,7 +250,7 @@ def build_rule(data: LineDict, path: str) -> Rule:
         raise
     except (ValueError, TypeError, KeyError, re.error) as exc:
         raise fail(kind, str(exc)) from None
-    fix, safety = _fix(data.get("fix"), fail)
+    fix, safety = _fix(data.get("fix"), fail, schema)
     return Rule(
         id=rule_id,
         title=str(data["title"]),
@@ -259,8 +260,8 @@ def build_rule(data: LineDict, path: str) -> Rule:
         message=" ".join(str(data["message"]).split()),
         matcher_kind=kind,
         matcher=matcher,
-        scope=_scope(data.get("scope"), fail),
-        diff=_diff(data.get("diff"), fail),
+        scope=_scope(data.get("scope"), fail, schema),
+        diff=_diff(data.get("diff"), fail, schema),
         fix=fix,
         fix_safety=safety,
         description=str(data.get("description", "")),
@@ -287,10 +288,10 @@ def _str_list(value: Any, key: str, fail: Any) -> list[str]:
     return list(value)
 
 
-def _scope(node: Any, fail: Any) -> Scope:
+def _scope(node: Any, fail: Any, schema: SchemaFacts) -> Scope:
     if node is None:
         return Scope()
-    _check_keys(node, SCOPE_KEYS, "scope.", fail)
+    _check_keys(node, schema.scope_keys, "scope.", fail)
     paths = node.get("paths", {}) or {}
     if isinstance(paths, list):
         include, exclude = paths, []
@@ -300,8 +301,8 @@ def _scope(node: Any, fail: Any) -> Scope:
     hyp = str(node.get("hyp", "any"))
     if hyp == "True":
         hyp = "hyp"
-    if hyp not in HYP_CHOICES:
-        raise fail("hyp", f"unknown hyp scope {hyp!r} (valid: {', '.join(HYP_CHOICES)})", node)
+    if hyp not in schema.hyp_choices:
+        raise fail("hyp", f"unknown hyp scope {hyp!r} (valid: {', '.join(schema.hyp_choices)})", node)
     kernel = node.get("kernel")
     if kernel is not None:
         from reviewbot.analysis.context import Era, KernelVersion
@@ -319,28 +320,28 @@ def _scope(node: Any, fail: Any) -> Scope:
     )
 
 
-def _diff(node: Any, fail: Any) -> DiffSpec:
+def _diff(node: Any, fail: Any, schema: SchemaFacts) -> DiffSpec:
     if node is None:
         return DiffSpec()
-    _check_keys(node, ("mode", "context"), "diff.", fail)
+    _check_keys(node, schema.diff_keys, "diff.", fail)
     mode = str(node.get("mode", "added"))
-    if mode not in DIFF_MODES:
-        raise fail("mode", f"unknown diff mode {mode!r} (valid: {', '.join(DIFF_MODES)})", node)
+    if mode not in schema.diff_modes:
+        raise fail("mode", f"unknown diff mode {mode!r} (valid: {', '.join(schema.diff_modes)})", node)
     context = node.get("context", 3)
     if not isinstance(context, int) or context < 0:
         raise fail("context", "expected a whole number of lines", node)
     return DiffSpec(mode=mode, context=context)
 
 
-def _fix(node: Any, fail: Any) -> tuple[str | None, str]:
+def _fix(node: Any, fail: Any, schema: SchemaFacts) -> tuple[str | None, str]:
     if node is None:
         return None, "display-only"
     if isinstance(node, str):
         return node, "display-only"
-    _check_keys(node, ("template", "safety"), "fix.", fail)
+    _check_keys(node, schema.fix_keys, "fix.", fail)
     safety = str(node.get("safety", "display-only"))
-    if safety not in ("safe", "unsafe", "display-only"):
-        raise fail("safety", f"unknown fix safety {safety!r} (valid: safe, unsafe, display-only)", node)
+    if safety not in schema.fix_safety:
+        raise fail("safety", f"unknown fix safety {safety!r} (valid: {', '.join(schema.fix_safety)})", node)
     if "template" not in node:
         raise fail("fix", "missing 'template'")
     return str(node["template"]), safety
