@@ -13,6 +13,7 @@ COMMANDS = (
     ("watch", "watch", "follow lore (public-inbox) and review every new matching series, once"),
     ("rules", "rules", "list, show, test and validate rules"),
     ("parse", "parse", "parse arm64 assembly files and print the AST or coverage statistics"),
+    ("sysreg", "sysreg", "show what the system-register table knows of a register, and its sources"),
     ("install-hook", "install_hook", "install (or remove) the git send-email hook that runs 'reviewbot check'"),
 )
 
