@@ -13,6 +13,7 @@ COMMANDS = (
     ("watch", "watch", "follow lore (public-inbox) and review every new matching series, once"),
     ("rules", "rules", "list, show, test and validate rules"),
     ("parse", "parse", "parse arm64 assembly files and print the AST or coverage statistics"),
+    ("b4-agent", "agent", "review the b4 review branch checked out here, as b4's review agent"),
     ("install-hook", "install_hook", "install (or remove) the git send-email hook that runs 'reviewbot check'"),
 )
 
