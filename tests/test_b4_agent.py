@@ -162,6 +162,21 @@ def test_a_skipped_patch_would_have_had_a_finding(review_branch, b4_env):
     assert "> " + LITERAL_LINE + "\n\n" in text and "[arm64.hyp.kernel-va-literal, warning]" in text
 
 
+@pytest.mark.integration
+def test_the_series_does_not_configure_its_own_review(review_branch, b4_env):
+    """A .reviewbot.yaml in the work tree (which holds the series) is not
+    read; the base commit's is, and -c still wins over it."""
+    repo = review_branch
+    (repo / ".reviewbot.yaml").write_text("rules:\n  ignore: [arm64.sysreg]\n")
+    run = [*reviewbot_cmd(), "b4-agent", "Read and execute the prompt from MAINTAINERS"]
+    proc = subprocess.run(run, cwd=repo, env=b4_env, capture_output=True, text=True)
+    assert proc.returncode == 0 and "1 error in 1 of 2" in proc.stdout, proc.stderr
+    proc = subprocess.run([*run, "-c", "rules.ignore=[arm64.sysreg]"], cwd=repo, env=b4_env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "no findings in 2 reviewed patches" in proc.stdout, proc.stderr
+    assert not (agent_dir(repo) / "0001.txt").exists()  # the earlier run's file is gone
+
+
 def test_not_a_review_branch_is_a_clear_error(kernel_repo, isolated_git):
     proc = subprocess.run([*reviewbot_cmd(), "b4-agent"], cwd=kernel_repo, env=isolated_git,
                           capture_output=True, text=True)
@@ -169,3 +184,80 @@ def test_not_a_review_branch_is_a_clear_error(kernel_repo, isolated_git):
     assert proc.stderr.startswith("reviewbot: error: HEAD (master, ")
     assert "not a b4 review branch: its commit message has no '--- b4-review-tracking ---' line" in proc.stderr
     assert not (kernel_repo / ".git" / "b4-review").exists()
+
+
+# --- the pure part, with strings ------------------------------------------------------------
+
+DIFF = """\
+diff --git a/arch/arm64/kvm/hyp/entry.S b/arch/arm64/kvm/hyp/entry.S
+index 1111111..2222222 100644
+--- a/arch/arm64/kvm/hyp/entry.S
++++ b/arch/arm64/kvm/hyp/entry.S
+@@ -1,3 +1,4 @@
+ ENTRY(__guest_exit)
++\tmsr\tx0, tpidr_el2
+ \tret
+ ENDPROC(__guest_exit)
+"""
+
+
+def branch_patch(**kw) -> b4_agent.BranchPatch:
+    fields = dict(number=1, sha="a" * 40, author="Ada <ada@example.org>", date="Mon, 8 Jan 2018 12:00:00 +0000",
+                  subject="KVM: arm64: x", body="Body.\n", diff=DIFF)
+    return b4_agent.BranchPatch(**{**fields, **kw})
+
+
+def test_tracking_is_read_as_b4_reads_it():
+    cover, data = b4_agent.parse_tracking(
+        'Cover\n\n--- b4-review-tracking ---\n# comment\n{"series": {"base-commit": "b"}, "patches": []}\n')
+    assert cover == "Cover" and data["series"] == {"base-commit": "b"}
+    for message, problem in (("no marker", "has no '--- b4-review-tracking ---' line"),
+                             ("x\n--- b4-review-tracking ---\n{", "does not parse"),
+                             ("x\n--- b4-review-tracking ---\n[]", "no 'series' object")):
+        with pytest.raises(b4_agent.TrackingError, match=problem):
+            b4_agent.parse_tracking(message)
+    assert b4_agent.patch_range({"first-patch-commit": "f", "base-commit": "b"}, "t") == "f~1..t~1"
+    assert b4_agent.patch_range({"base-commit": "b"}, "t") == "b..t~1"
+
+
+def test_skip_is_any_reviewers_patch_state():
+    assert b4_agent.is_skipped({"reviews": {"m@x": {"patch-state": "skip"}}})
+    assert not b4_agent.is_skipped({"reviews": {"m@x": {"patch-state": "done"}}})
+    assert not b4_agent.is_skipped({"title": "t"}) and not b4_agent.is_skipped({"reviews": []})
+
+
+def test_patch_file_keeps_every_diff_line_and_b4_finds_each_comment_under_its_line():
+    from b4.review import _extract_comments_from_quoted_reply
+    from reviewbot.model import Finding, PatchReview, Severity
+
+    bp = branch_patch()
+    patch = b4_agent.to_patch(bp, 1, None)
+    assert patch.error is None and patch.commit_message == "Body."
+    on_line = Finding(rule_id="r.line", severity=Severity.ERROR, message="> looks like a quote", path=patch.files[0].path,
+                      line=2)
+    on_message = Finding(rule_id="r.msg", severity=Severity.WARNING, message="the commit message says nothing")
+    suppressed = Finding(rule_id="r.off", severity=Severity.ERROR, message="x", path=patch.files[0].path, line=2,
+                         suppressed="rules.per-path-ignores")
+    text = b4_agent.patch_file(PatchReview(patch=patch, findings=(on_line, on_message, suppressed)), bp)
+    note, _, quoted = text.partition("\n> diff --git ")
+    assert note.startswith("reviewbot: 1 error, 1 warning\n") and "the commit message says nothing" in note
+    assert "r.off" not in text
+    quoted_lines = [line for line in ("> diff --git " + quoted).split("\n") if line.startswith(">")]
+    assert [line[2:] for line in quoted_lines] == DIFF.rstrip("\n").split("\n")
+    [comment] = _extract_comments_from_quoted_reply("> diff --git " + quoted)
+    assert (comment["path"], comment["line"], comment["content"]) == (
+        "b/arch/arm64/kvm/hyp/entry.S", 2, "+\tmsr\tx0, tpidr_el2")  # b4 keeps the "b/"
+    assert comment["text"].startswith("> looks like a quote") and "[r.line, error]" in comment["text"]
+
+
+def test_clean_or_unreadable_patches():
+    from reviewbot.model import PatchReview
+
+    bp = branch_patch()
+    assert b4_agent.patch_file(PatchReview(patch=b4_agent.to_patch(bp, 1, None)), bp) is None
+    broken = branch_patch(diff=DIFF.replace("@@ -1,3 +1,4 @@", "@@ -1,9 +1,9 @@"))
+    patch = b4_agent.to_patch(broken, 1, None)
+    assert patch.error
+    text = b4_agent.patch_file(PatchReview(patch=patch, problems=(f"{patch.name}: {patch.error}",)), broken)
+    assert text.startswith("reviewbot could not review all of this patch\n\nNot reviewed: patch 1/1")
+    assert [line[2:] for line in text.split("\n") if line.startswith("> ")] == broken.diff.rstrip("\n").split("\n")
