@@ -156,9 +156,10 @@ def default_config_path() -> Path:
 
 
 def load_config(paths: Iterable[str | os.PathLike[str]] = (), overrides: Iterable[str] = (),
-                *, packaged: bool = True) -> Config:
-    """Defaults < packaged config.yaml < each of ``paths`` < ``overrides``
-    (``section.key=value`` strings, values in YAML syntax)."""
+                *, packaged: bool = True, texts: Iterable[tuple[str, str]] = ()) -> Config:
+    """Defaults < packaged config.yaml < each of ``paths`` < each of
+    ``texts`` (``(origin, YAML)``: a file read from git, not the work tree)
+    < ``overrides`` (``section.key=value`` strings, values in YAML syntax)."""
     # The packaged config.yaml documents exactly the defaults in this module
     # (a test holds them equal), so a run does not need to parse it.
     config = Config()
@@ -167,6 +168,9 @@ def load_config(paths: Iterable[str | os.PathLike[str]] = (), overrides: Iterabl
     for path in files:
         config = merge(config, _read_yaml(path), str(path))
         sources.append(str(path))
+    for origin, text in texts:
+        config = merge(config, _parse_yaml(text, origin), origin)
+        sources.append(origin)
     for override in overrides:
         key, sep, value = override.partition("=")
         if not sep or not key.strip():
@@ -196,6 +200,10 @@ def _read_yaml(path: Path) -> Mapping[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return _parse_yaml(text, str(path))
+
+
+def _parse_yaml(text: str, path: str) -> Mapping[str, Any]:
     import yaml
 
     try:

@@ -73,6 +73,13 @@ def format_patch(top: Path, rev_range: str, *, env: Mapping[str, str] | None = N
     return proc.stdout
 
 
+def commit_diff(top: Path, commit: str, *, env: Mapping[str, str] | None = None) -> bytes:
+    """``git diff <commit>~1 <commit>``: what one commit changed (b4's
+    review agent quotes exactly this), with full blob ids."""
+    return git(top, ["diff", *_DIFF_OPTIONS, f"{commit}~1", commit, "--"],
+               what=f"the diff of commit {commit[:12]}", env=env).stdout
+
+
 def work_tree_diff(top: Path, *, env: Mapping[str, str] | None = None) -> bytes:
     """The staged and unstaged changes (``git diff HEAD``); against the
     empty tree on a branch without commits."""

@@ -310,6 +310,24 @@ def _review_blocks(patch: Patch, findings: Sequence[Finding]) -> list[str]:
     return out
 
 
+def anchor(patch: Patch, finding: Finding) -> tuple[int, int, int] | None:
+    """(file, hunk, line) indexes of the diff line a finding's comment goes
+    under, as in a reply: the line it is about, or the end of the ``/* */``
+    comment that line opens; None for a finding on no line of the hunks."""
+    where = _locate(patch, finding)
+    if where is None:
+        return None
+    file_index, hunk_index, line_index = where
+    hunk = patch.files[file_index].hunks[hunk_index]
+    return file_index, hunk_index, _block_comment_end(hunk, line_index)
+
+
+def comment_lines(finding: Finding) -> list[str]:
+    """The comment a reply puts under a finding's line (message, evidence,
+    fix, rule id), with trailer-like lines defused."""
+    return _defuse_trailers("\n".join(_comment(finding))).split("\n")
+
+
 def _locate(patch: Patch, finding: Finding) -> tuple[int, int, int] | None:
     """(file, hunk, line) indexes of the diff line a finding is about."""
     if finding.path is None:

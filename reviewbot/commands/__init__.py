@@ -14,6 +14,7 @@ COMMANDS = (
     ("rules", "rules", "list, show, test and validate rules"),
     ("parse", "parse", "parse arm64 assembly files and print the AST or coverage statistics"),
     ("sysreg", "sysreg", "show what the system-register table knows of a register, and its sources"),
+    ("b4-agent", "agent", "review the b4 review branch checked out here, as b4's review agent"),
     ("install-hook", "install_hook", "install (or remove) the git send-email hook that runs 'reviewbot check'"),
 )
 
