@@ -63,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
     """Review the branch and write the agent files; returns the exit status."""
     from reviewbot.analysis.tree import GitTree
     from reviewbot.bot import b4_agent
-    from reviewbot.engine import era_of, review
+    from reviewbot.engine import era_of
+    from reviewbot.errors import ReviewbotError
     from reviewbot.model import Series
+    from reviewbot.pipeline import review_all
     from reviewbot.rules.loader import load_rules
 
     branch = read_branch(_top(Path(args.repo)))
@@ -73,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
     tree = GitTree(branch.top, config.context)
     total = len(branch.patches)
     patches = tuple(b4_agent.to_patch(bp, total, branch.base) for bp in branch.patches)
-    tree.prefetch(c for p in patches for c in p.files)
-    reviews = list(review(Series(patches=patches, total=total), rules, config, tree).patches)
+    (done,) = review_all([Series(patches=patches, total=total)], rules, config, tree)
+    if done.result is None:
+        raise ReviewbotError(f"{done.failure} (nothing written for b4)")
+    reviews = list(done.result.patches)
     if args.baseline:
         reviews = _apply_baseline(args.baseline, reviews)
     files = {"identity.txt": b4_agent.identity(config.bot.name, config.bot.email)}
