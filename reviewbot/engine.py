@@ -25,8 +25,7 @@ from reviewbot.errors import DiffParseError
 import logging
 from reviewbot.match.units import AsmUnit, Hit, TextUnit
 from reviewbot.model import (
-    Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, Severity,
-    TraceStep,
+    Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, TraceStep,
 )
 from reviewbot.match.patterns import Region, render_template
 from reviewbot.records import field, record, replace
@@ -63,7 +62,6 @@ class FileUnits:
     new_asm: list[AsmUnit] = field(default_factory=list)
     old_asm: list[AsmUnit] = field(default_factory=list)
     new_c: list[TextUnit] = field(default_factory=list)
-    old_c: list[TextUnit] = field(default_factory=list)
 
 
 def _asm_text(view: View, header: bool) -> str:
@@ -141,7 +139,7 @@ def build_units(change: FileChange, config: Config, era: Era, *, old_text: str |
         units.new_asm, units.new_c = _units_for_views(new_views, ctx, config, header)
     if change.old_path is not None:
         old_ctx = file_context(change.old_path, config.context, era) if change.old_path != change.path else ctx
-        units.old_asm, units.old_c = _units_for_views(old_views, old_ctx, config, header)
+        units.old_asm, _ = _units_for_views(old_views, old_ctx, config, header)
     units.new_asm = [_pair(unit, units.old_asm) for unit in units.new_asm]
     return units
 
@@ -488,8 +486,3 @@ def review_file(path: str, text: str, rules: RuleSet, config: Config,
     patch = Patch(message=Message(msgid=None, subject="", sender="", source=path),
                   tags=SubjectTags(title=""), commit_message="", files=(change,))
     return _review_files(patch, [units], rules, config)
-
-
-def severity_at_least(findings: Iterable[Finding], level: Severity) -> bool:
-    """True when an unsuppressed finding is at ``level`` or above."""
-    return any(f.severity >= level and not f.suppressed for f in findings)

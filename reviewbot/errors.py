@@ -62,15 +62,3 @@ class AsmSyntaxError(ReviewbotError):
 
 class RemoteError(ReviewbotError):
     """A remote server (lore, SMTP) failed or answered garbage."""
-
-
-class RuleExecutionFailed(ReviewbotError):
-    """A rule crashed on an input; reported as a finding, never fatal."""
-
-    exit_code = 3
-
-    def __init__(self, rule_id: str, where: str, exc: BaseException) -> None:
-        self.rule_id = rule_id
-        self.where = where
-        self.exc = exc
-        super().__init__(f"rule {rule_id} failed on {where}: {type(exc).__name__}: {exc}")

@@ -13,7 +13,7 @@ import re
 from datetime import date
 from functools import lru_cache
 
-from reviewbot.asm.ast import CMacroCall, Directive, Instruction, Label, MacroDef, MacroEnd, Preprocessor
+from reviewbot.asm.ast import CMacroCall, Directive, MacroDef, MacroEnd, Preprocessor
 from reviewbot.config import ContextConfig
 from reviewbot.records import field, record
 
@@ -281,14 +281,3 @@ def _track_section(stmt: Directive, sections: list[str | None]) -> None:
         sections.pop()
     elif name in (".text", ".data", ".bss", ".rodata"):
         sections[-1] = name
-
-
-def macros_used_by_hyp(statements: tuple, contexts: list[StatementContext]) -> set[str]:
-    """Names invoked like instructions from hyp statements (to mark the
-    macros they name as hyp code wherever they are defined)."""
-    return {s.mnemonic for s, c in zip(statements, contexts) if isinstance(s, Instruction) and c.hyp}
-
-
-def labels_in(statements: tuple) -> set[str]:
-    """The labels a region defines."""
-    return {s.name for s in statements if isinstance(s, Label)}

@@ -4,7 +4,7 @@
 A pattern is one statement in assembly syntax with metavariables
 (``ldr $R, =$SYM``, ``$OP ..., [$R, ...]``).  A formula combines patterns
 with ``all``, ``any``, ``not``, ``inside``, ``follows``, ``precedes`` and
-``where`` constraints (RULES.md section 2).  Evaluation is pure: a formula
+``where`` constraints (docs/rules.md, "match").  Evaluation is pure: a formula
 and a region of statements in, matches with their bindings out.
 """
 

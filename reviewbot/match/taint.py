@@ -1,4 +1,4 @@
-"""``taint:`` — register dataflow for the hyp rules (RULES.md section 3).
+"""``taint:`` — register dataflow for the hyp rules (docs/rules.md, "taint").
 
 A forward may-analysis over the control-flow graph of a region (a macro
 body, a function, or a whole hunk): sources put a label on a register,
