@@ -39,7 +39,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MIRRORS = Path("/work/.mirror")
+# Fetched mirrors, one directory per repository named "<owner>+<name>/repo"
+# (a bare git directory); where they are is this machine's business: set
+# REVIEWBOT_MIRRORS, or name the repositories with the options.
+MIRRORS = Path(os.environ.get("REVIEWBOT_MIRRORS", "mirrors"))
 DEFAULT_BASE = MIRRORS / "u-boot+u-boot" / "repo"
 DEFAULT_ASM = MIRRORS / "ARM-software+arm-trusted-firmware" / "repo"
 SERIES = 40

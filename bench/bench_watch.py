@@ -37,7 +37,10 @@ from pathlib import Path
 from git_objects import stream  # bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
-MIRRORS = Path("/work/.mirror")
+# Fetched mirrors, one directory per repository named "<owner>+<name>/repo"
+# (a bare git directory); where they are is this machine's business: set
+# REVIEWBOT_MIRRORS, or name the repositories with the options.
+MIRRORS = Path(os.environ.get("REVIEWBOT_MIRRORS", "mirrors"))
 DEFAULT_LISTS = {
     "linux-arm-kernel": ("linux-arm-kernel@lists.infradead.org",
                          MIRRORS / "linux-mailinglist-archives+linux-arm-kernel.lists.infradead.org.0" / "repo"),

@@ -9,7 +9,7 @@ Nothing of the archive belongs in the repository: write the output
 outside it (the default is under /tmp).
 
     python bench/build_archive_mbox.py \\
-        --repo /work/.mirror/linux-mailinglist-archives+kvmarm.lists.cs.columbia.edu.0/repo \\
+        --repo "$REVIEWBOT_MIRRORS/linux-mailinglist-archives+kvmarm.lists.cs.columbia.edu.0/repo" \\
         --output /tmp/kvmarm-0.mbox
 """
 
@@ -23,7 +23,6 @@ from pathlib import Path
 
 from git_objects import commits, stream  # bench/ is on sys.path when run as a script
 
-DEFAULT_REPO = "/work/.mirror/linux-mailinglist-archives+kvmarm.lists.cs.columbia.edu.0/repo"
 _FROM_LINE = re.compile(rb"^(>*From )", re.MULTILINE)
 
 
@@ -54,7 +53,7 @@ def build(repo: str, output: Path, limit: int | None = None) -> tuple[int, int, 
 def main(argv: list[str] | None = None) -> int:
     """Command line: --repo, --output, --limit."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repo", default=DEFAULT_REPO, help="a public-inbox v2 epoch (bare git)")
+    parser.add_argument("--repo", required=True, help="a public-inbox v2 epoch (bare git), e.g. a fetched mirror of linux-mailinglist-archives/kvmarm.lists.cs.columbia.edu.0")
     parser.add_argument("--output", type=Path, default=Path("/tmp/kvmarm-0.mbox"))
     parser.add_argument("--limit", type=int, default=None, help="only the first N messages")
     args = parser.parse_args(argv)
