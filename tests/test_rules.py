@@ -39,7 +39,7 @@ def test_rule_validates_against_the_schema(rule):
     pytest.importorskip("jsonschema")
     from pathlib import Path
 
-    from reviewbot.rules.schema import validate_rule_file
+    from reviewbot.rules.validate import validate_rule_file
     assert validate_rule_file(Path(rule.path)) == []
 
 

@@ -121,7 +121,7 @@ def _test(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from reviewbot.rules.loader import rule_directories, rule_files
-    from reviewbot.rules.schema import validate_rule_file
+    from reviewbot.rules.validate import validate_rule_file
 
     config = build_config(args)
     paths = [Path(p) for p in args.paths] if args.paths else rule_directories(config)

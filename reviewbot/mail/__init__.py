@@ -1,1 +1,22 @@
-"""mail"""
+"""Mail: bytes of mail to messages, patches and series.
+
+``parse`` reads an mbox, one message or a bare diff (``plain`` reads plain
+messages without the email package; anything else goes to it); ``diff``
+is the only importer of unidiff.  Pure: bytes in, values or
+MailParseError out.
+"""
+
+from reviewbot.faces import face
+
+__all__, __getattr__, __dir__ = face(__name__, {
+    "parse_input": "parse",
+    "parse_message": "parse",
+    "split_mbox": "parse",
+    "parse_subject": "parse",
+    "assemble_series": "parse",
+    "has_diff": "parse",
+    "is_reply": "parse",
+    "to_patch": "parse",
+    "looks_like_mail": "parse",
+    "parse_patch": "diff",
+})

@@ -1,1 +1,18 @@
-"""match"""
+"""Match: the matchers a rule names, over units of parsed code.
+
+``registry`` is the table of matchers (``match``: structural patterns and
+formulas, ``regex``, ``taint``: register dataflow, ``comment``: stale
+comments); ``units`` holds what they run on and what they find.
+``patterns`` and ``formulas`` evaluate and compile the formula language;
+``semantics`` says what an instruction reads and writes.
+"""
+
+from reviewbot.faces import face
+
+__all__, __getattr__, __dir__ = face(__name__, {
+    "MATCHERS": "registry",
+    "compile_matcher": "registry",
+    "AsmUnit": "units",
+    "TextUnit": "units",
+    "Hit": "units",
+})

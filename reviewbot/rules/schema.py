@@ -11,7 +11,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from reviewbot.errors import RuleError
 from reviewbot.records import record
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
@@ -59,53 +58,3 @@ def facts() -> SchemaFacts:
         fix_keys=tuple(fix["properties"]),
         fix_safety=tuple(fix["properties"]["safety"]["enum"]),
     )
-
-
-def _line_of(data: Any, path: list[Any]) -> tuple[int | None, str]:
-    """The line of the deepest mapping key on ``path``, and the dotted key."""
-    from reviewbot.rules.linedict import LineDict
-
-    line = getattr(data, "line", None)
-    node = data
-    keys = []
-    for part in path:
-        keys.append(str(part))
-        if isinstance(node, LineDict) and part in node:
-            line = node.lines.get(part, line)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-            line = getattr(node, "line", line)
-        else:
-            break
-    return line, ".".join(keys)
-
-
-def validate_rule_file(path: Path) -> list[str]:
-    """Every problem of one rule file, each ``file:line: key: problem``."""
-    import jsonschema
-
-    from reviewbot.rules.loader import build_rule, read_yaml
-
-    try:
-        data = read_yaml(path)
-    except RuleError as exc:
-        return [str(exc)]
-    problems = []
-    validator = jsonschema.Draft202012Validator(rule_schema())
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        line, key = _line_of(data, list(error.absolute_path))
-        message = error.message
-        if error.validator == "enum":
-            message = f"{error.instance!r} is not one of: {', '.join(map(str, error.validator_value))}"
-        elif error.validator == "additionalProperties":
-            allowed = sorted(error.schema.get("properties", {}))
-            message = f"{message} (valid keys: {', '.join(allowed)})"
-        where = f"{path}:{line}" if line else str(path)
-        problems.append(f"{where}: {key or 'top level'}: {message}")
-    if not problems:
-        try:
-            build_rule(data, str(path))
-        except RuleError as exc:
-            problems.append(str(exc))
-    return problems
