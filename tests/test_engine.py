@@ -219,3 +219,15 @@ def test_the_kernel_and_capabilities_are_validated():
         load_config(overrides=['context.capabilities=[{what: x, kernel: "5.12", path: a.c, added: "("}]'])
     with pytest.raises(ConfigError, match=r"unknown key 'context.capabilities\[0\].since' \(valid keys: added, kernel, path, what\)"):
         load_config(overrides=['context.capabilities=[{what: x, kernel: "5.12", path: a.c, since: 1}]'])
+
+
+def test_a_host_pointer_only_handed_to_a_callee_is_info_naming_the_callee():
+    # real mail (pkvm, 2022): __pkvm_init_shadow() converts it in another file
+    hunk = ("@@ -10,2 +10,8 @@ static void handle___pkvm_vcpu_init_traps(struct kvm_cpu_context *host_ctxt)\n"
+            " }\n \n+static void handle___pkvm_init_shadow(struct kvm_cpu_context *host_ctxt)\n+{\n"
+            "+\tDECLARE_REG(struct kvm *, host_kvm, host_ctxt, 1);\n+\n"
+            "+\tcpu_reg(host_ctxt, 1) = __pkvm_init_shadow(host_kvm);\n+}\n")
+    found = findings_of(make_patch("arch/arm64/kvm/hyp/nvhe/hyp-main.c", hunk, date="Thu, 19 May 2022 14:41:00 +0100"),
+                        only("c.hyp.host-pointer-without-kern-hyp-va"))
+    assert [(f.line, f.severity.label) for f in found] == [(14, "info")]
+    assert "host_kvm is only handed to __pkvm_init_shadow()" in found[0].message
