@@ -36,6 +36,30 @@ class RulesConfig:
 
 
 @record
+class Capability:
+    """Something a patch can bring into the kernel that puts it, and the
+    patches after it in its series, in a newer kernel era: an added line
+    matching ``added`` (a regex; empty: any added line) in a file matching
+    ``path`` (a glob) means at least kernel ``kernel``."""
+
+    what: str
+    kernel: str
+    path: str
+    added: str = ""
+
+
+#: The capabilities the rule pack's kernel ranges depend on (see config.yaml).
+_CAPABILITIES = (
+    Capability(what="hyp per-cpu offset in tpidr_el2 behind the kernel's accessors", kernel="5.10",
+               path="arch/arm64/include/asm/percpu.h", added="__KVM_NVHE_HYPERVISOR__"),
+    Capability(what="hyp relocations (gen-hyprel)", kernel="5.12",
+               path="arch/arm64/kvm/hyp/nvhe/gen-hyprel.c"),
+    Capability(what="hyp relocations (kvm_apply_hyp_relocations)", kernel="5.12",
+               path="arch/arm64/kvm/va_layout.c", added="kvm_apply_hyp_relocations"),
+)
+
+
+@record
 class ContextConfig:
     """Where code runs: what makes a file or a line hyp (EL2) code."""
 
@@ -51,6 +75,7 @@ class ContextConfig:
     nvhe_defines: tuple[str, ...] = ("__KVM_NVHE_HYPERVISOR__",)
     vhe_defines: tuple[str, ...] = ("__KVM_VHE_HYPERVISOR__",)
     kernel: str | None = None  # target kernel version ("5.10") when the tree or patch cannot tell
+    capabilities: tuple[Capability, ...] = _CAPABILITIES  # what moves a series into a newer kernel era
 
 
 @record
@@ -166,7 +191,7 @@ def load_config(paths: Iterable[str | os.PathLike[str]] = (), overrides: Iterabl
     files = [Path(p) for p in paths]
     sources = [str(default_config_path())] if packaged else []
     for path in files:
-        config = merge(config, _read_yaml(path), str(path))
+        config = _checked(merge(config, _read_yaml(path), str(path)), str(path))
         sources.append(str(path))
     for origin, text in texts:
         config = merge(config, _parse_yaml(text, origin), origin)
@@ -186,8 +211,30 @@ def load_config(paths: Iterable[str | os.PathLike[str]] = (), overrides: Iterabl
             node[parts[-1]] = yaml.load(value, Loader=_safe_loader())
         except yaml.YAMLError as exc:
             raise ConfigError(f"-c {override}: {exc}") from exc
-        config = merge(config, tree, f"-c {override}")
+        config = _checked(merge(config, tree, f"-c {override}"), f"-c {override}")
     return records.replace(config, sources=tuple(sources))
+
+
+def _checked(config: Config, origin: str) -> Config:
+    """Reject kernel versions and capability patterns the engine could not
+    use (a configuration error must never silently turn a rule off)."""
+    import re
+    from reviewbot.analysis.context import KernelVersion
+
+    context = config.context
+    kernels = [("context.kernel", context.kernel)] if context.kernel is not None else []
+    kernels += [(f"context.capabilities[{i}].kernel", c.kernel) for i, c in enumerate(context.capabilities)]
+    for key, value in kernels:
+        try:
+            KernelVersion.parse(str(value))
+        except ValueError:
+            raise ConfigError(f"{origin}: {key}: expected a kernel version like 5.10, got {value!r}") from None
+    for i, capability in enumerate(context.capabilities):
+        try:
+            re.compile(capability.added)
+        except re.error as exc:
+            raise ConfigError(f"{origin}: context.capabilities[{i}].added: not a regex: {exc}") from None
+    return config
 
 
 def _safe_loader() -> Any:

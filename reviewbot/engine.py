@@ -24,6 +24,7 @@ from hashlib import sha256
 from reviewbot.errors import DiffParseError
 import logging
 from reviewbot.match.units import AsmUnit, Hit, TextUnit
+from reviewbot.analysis.eras import MAIL_DATE, brought_in, guessed_near, series_era
 from reviewbot.model import (
     Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, TraceStep,
 )
@@ -203,7 +204,7 @@ def era_of(patch: Patch | None, config: Config, tree: SourceTree | None, base_co
     if config.context.kernel:
         return Era(KernelVersion.parse(str(config.context.kernel)), "config")
     if patch is not None and (version := version_from_mail_date(patch.message.date)) is not None:
-        return Era(version, "mail date")
+        return Era(version, MAIL_DATE)
     return Era(None)
 
 
@@ -405,7 +406,29 @@ def _rule_findings(rule: Rule, patch: Patch, file_units: list[FileUnits]) -> Ite
                 continue
             n = occurrences.get(hit.key, 0)
             occurrences[hit.key] = n + 1
-            yield _finding(rule, hit, view, patch, units.change.path, n)
+            finding = _finding(rule, hit, view, patch, units.change.path, n)
+            reason = _unsure(rule, hit, units.context.era)
+            yield _said_less(finding, reason) if reason else finding
+
+
+def _unsure(rule: Rule, hit: Hit, era: Era) -> str | None:
+    """Why a hit is less sure than its rule: the matcher says so (``UNSURE``),
+    or it hangs on a kernel era guessed from the mail date near a bound of
+    the rule (its scope, or the taint source that made it, ``KERNEL``)."""
+    if hit.extra.get("UNSURE"):
+        return hit.extra["UNSURE"]
+    ranges = [r for r in (rule.scope.kernel, hit.extra.get("KERNEL")) if r]
+    if (spec := guessed_near(era, ranges)) is not None:
+        return (f"kernel {era.version} assumed from the mail date, one release from this rule's range "
+                f"{spec}; give the kernel with -c context.kernel=VERSION or a base-commit: line")
+    return None
+
+
+def _said_less(finding: Finding, reason: str) -> Finding:
+    """One severity lower (never below info), with the reason in the message."""
+    lower = Severity(max(Severity.INFO, finding.severity - 1))
+    return replace(finding, severity=lower, message=f"{finding.message} ({reason})",
+                   extra=finding.extra + (("unsure", reason),))
 
 
 def _new_only(rule: Rule, units: FileUnits, hits: list) -> list:
@@ -435,10 +458,14 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
     prepared: list[tuple[Patch, Era, list[FileUnits] | None, str | None]] = []
     base = series_base_commit(series)
     eras: dict[str | None, Era] = {}
+    brought = None  # the newest kernel a patch so far brought in (hyp relocations, ...)
     for patch in series.patches:
         if tree is not None and base not in eras:
             eras[base] = era_of(None, config, tree, base)
         era = eras[base] if tree is not None and eras[base].version is not None else era_of(patch, config, tree)
+        if (now := brought_in(patch.files, config.context.capabilities)) and (not brought or now[0] > brought[0]):
+            brought = now
+        era = series_era(era, brought)
         if patch.error:
             prepared.append((patch, era, None, patch.error))
             continue

@@ -65,7 +65,9 @@ def test_macro_in_a_header_is_hyp_when_hyp_code_of_the_series_uses_it():
 
 
 def test_era_from_mail_date_config_and_unknown():
-    rules = only("arm64.hyp.kernel-va-literal")
+    # issue 15: kernel-va-literal no longer matches ldr =sym; missing-kern-hyp-va
+    # follows it to the use and carries the same <5.12 range on that source
+    rules = only("arm64.hyp.missing-kern-hyp-va")
     path = "arch/arm64/kvm/hyp/entry.S"
     assert findings_of(make_patch(path, LITERAL, date="Wed, 29 Nov 2017 18:20:52 +0000"), rules)
     assert not findings_of(make_patch(path, LITERAL, date="Mon, 1 Jan 2024 10:00:00 +0000"), rules)
@@ -140,3 +142,92 @@ def test_commit_message_regex_rule(tmp_path):
     got = findings_of(make_patch("arch/arm64/kvm/hyp/a.S", LITERAL, body=body), RuleSet((rule,)))
     assert [(f.path, f.message) for f in got] == [(None, "the commit message still says FIXME")]
     assert got[0].mail_line is not None
+
+
+# --- the era of a series (issue 15) -------------------------------------------------------
+
+HYP_INIT = "arch/arm64/kvm/hyp/nvhe/hyp-init.S"
+#: patch 8/8 of "Fix constant-pool users in hyp" (real mail, Dec 2020): once
+#: hyp relocations exist, the literal is a hyp VA and the conversion goes.
+DROP_KIMG_HYP_VA = ("@@ -196,5 +196,4 @@ SYM_CODE_START_LOCAL(__kvm_hyp_init_cpu)\n \t/* Leave idmap. */\n"
+                    " \tmov\tx0, x29\n \tldr\tx1, =kvm_host_psci_cpu_entry\n-\tkimg_hyp_va x1, x2\n \tbr\tx1\n")
+GEN_HYPREL = "@@ -0,0 +1,2 @@\n+// SPDX-License-Identifier: GPL-2.0-only\n+int main(void) { return 0; }\n"
+DEC_2020 = "Wed, 09 Dec 2020 13:17:44 +0000"
+
+
+def _series_patch(n: int, path: str, hunk: str, title: str, date: str = DEC_2020) -> str:
+    return make_patch(path, hunk, subject=f"[PATCH {n}/8] KVM: arm64: {title}", msgid=f"s{n}@example.org",
+                      date=date, extra_headers="" if n == 1 else "In-Reply-To: <s1@example.org>\n")
+
+
+def test_a_series_that_brings_in_hyp_relocations_is_judged_by_the_kernel_it_makes():
+    rules = only("arm64.hyp.missing-kern-hyp-va")
+    alone = make_patch(HYP_INIT, DROP_KIMG_HYP_VA, date=DEC_2020)
+    found = findings_of(alone, rules)
+    assert [(f.rule_id, f.line, f.severity.label) for f in found] == [("arm64.hyp.missing-kern-hyp-va", 199, "error")]
+    series = "\n".join([
+        _series_patch(1, "arch/arm64/kvm/arm.c", "@@ -1,1 +1,2 @@\n int a;\n+int b;\n", "Prepare"),
+        _series_patch(6, "arch/arm64/kvm/hyp/nvhe/gen-hyprel.c", GEN_HYPREL, "Apply hyp relocations at runtime"),
+        _series_patch(8, HYP_INIT, DROP_KIMG_HYP_VA, "Fix constant-pool users in hyp"),
+    ])
+    assert findings_of(series, rules) == []
+
+
+def test_patches_before_the_one_that_brings_in_the_capability_keep_the_older_era():
+    messages, _ = parse_input("\n".join([
+        _series_patch(1, HYP_INIT, DROP_KIMG_HYP_VA, "Fix constant-pool users first"),
+        _series_patch(2, "arch/arm64/kvm/va_layout.c", "@@ -1,1 +1,2 @@\n int a;\n+void kvm_apply_hyp_relocations(void);\n",
+                      "Apply hyp relocations at runtime"),
+    ]).encode(), source="t.mbox")
+    series, _ = assemble_series(messages)
+    assert len(series) == 1
+    reviewed = review(series[0], only("arm64.hyp.missing-kern-hyp-va"), CONFIG)
+    assert [len(p.findings) for p in reviewed.patches] == [1, 0]
+
+
+def test_the_capability_table_is_configuration():
+    # with no capabilities configured, the series is judged by its mail date again
+    series = "\n".join([
+        _series_patch(6, "arch/arm64/kvm/hyp/nvhe/gen-hyprel.c", GEN_HYPREL, "Apply hyp relocations at runtime"),
+        _series_patch(8, HYP_INIT, DROP_KIMG_HYP_VA, "Fix constant-pool users in hyp"),
+    ])
+    bare = load_config(overrides=["context.capabilities=[]"])
+    assert len(findings_of(series, only("arm64.hyp.missing-kern-hyp-va"), bare)) == 1
+
+
+def test_an_era_guessed_near_a_rule_bound_says_less_and_says_what_it_assumed():
+    rules = only("arm64.hyp.missing-kern-hyp-va")
+    # mailed in January 2021: kernel 5.11 assumed, one release before the <5.12 bound
+    near = findings_of(make_patch(HYP_INIT, DROP_KIMG_HYP_VA, date="Tue, 05 Jan 2021 18:05:39 +0000"), rules)
+    assert [f.severity.label for f in near] == ["warning"]
+    assert "kernel 5.11 assumed from the mail date" in near[0].message
+    assert "-c context.kernel=" in near[0].message
+    # the same kernel given, not guessed: the rule speaks at its own severity
+    given = records.replace(CONFIG, context=records.replace(CONFIG.context, kernel="5.11"))
+    stated = findings_of(make_patch(HYP_INIT, DROP_KIMG_HYP_VA, date="Tue, 05 Jan 2021 18:05:39 +0000"), rules, given)
+    assert [f.severity.label for f in stated] == ["error"] and "assumed" not in stated[0].message
+    # far from the bound (2017, kernel 4.15): no doubt
+    far = findings_of(make_patch(HYP_INIT, DROP_KIMG_HYP_VA), rules)
+    assert [f.severity.label for f in far] == ["error"]
+
+
+def test_the_kernel_and_capabilities_are_validated():
+    from reviewbot.errors import ConfigError
+    with pytest.raises(ConfigError, match=r"context.kernel: expected a kernel version like 5.10, got 'five'"):
+        load_config(overrides=["context.kernel=five"])
+    with pytest.raises(ConfigError, match=r"context.capabilities\[0\].added: not a regex"):
+        load_config(overrides=['context.capabilities=[{what: x, kernel: "5.12", path: a.c, added: "("}]'])
+    with pytest.raises(ConfigError, match=r"unknown key 'context.capabilities\[0\].since' \(valid keys: added, kernel, path, what\)"):
+        load_config(overrides=['context.capabilities=[{what: x, kernel: "5.12", path: a.c, since: 1}]'])
+
+
+def test_a_host_pointer_only_handed_to_a_callee_is_info_naming_the_callee():
+    # real mail (pkvm, 2022): __pkvm_init_shadow() converts it in another file
+    hunk = ("@@ -10,2 +10,8 @@ static void handle___pkvm_vcpu_init_traps(struct kvm_cpu_context *host_ctxt)\n"
+            " }\n \n+static void handle___pkvm_init_shadow(struct kvm_cpu_context *host_ctxt)\n+{\n"
+            "+\tDECLARE_REG(struct kvm *, host_kvm, host_ctxt, 1);\n+\n"
+            "+\tcpu_reg(host_ctxt, 1) = __pkvm_init_shadow(host_kvm);\n+}\n")
+    found = findings_of(make_patch("arch/arm64/kvm/hyp/nvhe/hyp-main.c", hunk, date="Thu, 19 May 2022 14:41:00 +0100"),
+                        only("c.hyp.host-pointer-without-kern-hyp-va"))
+    assert [(f.line, f.severity.label) for f in found] == [(14, "info")]
+    assert "host_kvm is only handed to __pkvm_init_shadow()" in found[0].message

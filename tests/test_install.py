@@ -28,6 +28,7 @@ def test_wheel_ships_grammar_rules_and_config(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "reviewbot/_data/grammars/arm64.lark" in names
     assert "reviewbot/_data/config.yaml" in names
+    assert "reviewbot/_data/bench/labels.yaml" in names
     assert "reviewbot/rules/schema.json" in names
     assert any(n.startswith("reviewbot/_data/rules/arm64-sysreg/") and n.endswith(".yaml") for n in names)
     assert any(n.endswith(".dist-info/entry_points.txt") for n in names)
@@ -47,5 +48,8 @@ def test_installed_check_runs_from_another_directory(wheel, tmp_path):
                           cwd=elsewhere, env=env, capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
     assert "[arm64.sysreg.msr-mrs-operand-order]" in proc.stdout
+    shown = subprocess.run([sys.executable, "-m", "reviewbot", "rules", "show", "c.hyp.this-cpu-ptr"],
+                           cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert "Precision on real mail: 0 right of 0 judged; 6 judged earlier are no longer made" in shown.stdout
     script = target / "bin" / "reviewbot"
     assert script.exists()

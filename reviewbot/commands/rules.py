@@ -1,5 +1,5 @@
-"""``reviewbot rules list|show|test|validate``: the rule pack as documentation
-and as tested code."""
+"""``reviewbot rules list|show|test|validate|precision``: the rule pack as
+documentation, as tested code, and as measured on real mail."""
 
 from __future__ import annotations
 
@@ -41,6 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="rule files or directories")
     add_config_options(p)
     p.set_defaults(func=_validate, rules=[])
+
+    p = rules_sub.add_parser("precision", help="per-rule precision on real mail, from the labels file",
+                             description="Count the judged findings of each rule (right, wrong, gone) "
+                                         "in the labels file and print the table (docs/precision.md).")
+    p.add_argument("--labels", metavar="FILE", help="the labels file (default: bench/labels.yaml)")
+    p.add_argument("--write", metavar="FILE", help="write the Markdown table to FILE instead of printing it")
+    _rule_set_options(p)
+    p.set_defaults(func=_precision)
     parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), 2)[1])
 
 
@@ -83,7 +91,53 @@ def _show(args: argparse.Namespace) -> int:
         print("\nReferences:")
         for ref in rule.references:
             print(f"  - {ref}")
+    print(f"\n{_precision_line(rule.id)}")
     print(f"\nDefined in {rule.path}")
+    return 0
+
+
+#: The judged findings, relative to the checkout or reviewbot/_data/ in a wheel.
+LABELS = "bench/labels.yaml"
+
+
+def _read_labels(path: str | None):
+    from reviewbot.errors import InputError
+    from reviewbot.resources import data_path
+    from reviewbot.rules.precision import parse_labels
+
+    file = Path(path) if path else data_path(LABELS)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(str(file), f"cannot read the labels file: {exc.strerror or exc}") from None
+    try:
+        return parse_labels(text, str(file)), file
+    except ValueError as exc:
+        raise InputError(str(file), str(exc).removeprefix(f"{file}: ")) from None
+
+
+def _precision_line(rule_id: str) -> str:
+    from reviewbot.errors import InputError
+    from reviewbot.rules.precision import precision_by_rule
+
+    try:
+        labels, _ = _read_labels(None)
+    except InputError as exc:
+        return f"Precision on real mail: unknown ({exc})"
+    return f"{precision_by_rule(labels, [rule_id])[rule_id].line()} (labels: {LABELS})"
+
+
+def _precision(args: argparse.Namespace) -> int:
+    from reviewbot.rules.precision import markdown, precision_by_rule
+
+    labels, file = _read_labels(args.labels)
+    pack = {rule.id: rule.severity.label for rule in _load(args)}
+    text = markdown(precision_by_rule(labels, pack), pack, args.labels or LABELS)
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+        print(f"wrote {args.write} from {file}", file=sys.stderr)
+    else:
+        print(text, end="")
     return 0
 
 

@@ -1,5 +1,5 @@
-"""``regex:`` — line regexes for C and commit messages, with ``not-pattern``
-and ``unless-near``; named groups bind ``$NAME``."""
+"""``regex:`` — line regexes for C and commit messages, with ``not-pattern``,
+``unless-near`` and ``follow-in-function``; named groups bind ``$NAME``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from reviewbot.match.cfollow import FollowSpec, body_after, follow
 from reviewbot.match.units import Hit, TextUnit, normalise
 from reviewbot.records import record
 
@@ -20,6 +21,7 @@ class RegexMatcher:
     not_pattern: re.Pattern[str] | None
     unless_near: tuple[str, int] | None = None  # (template, lines): a nearby line that clears the hit
     languages: tuple[str, ...] = ("c",)
+    follow: FollowSpec | None = None  # follow a bound name through the rest of its C function
 
     def bound(self) -> set[str]:
         """Named groups a message may use."""
@@ -34,8 +36,14 @@ class RegexMatcher:
                 groups = {k: (v or "") for k, v in match.groupdict().items()}
                 if self.unless_near and self._cleared(unit.lines, number, groups):
                     continue
+                extra = {}
+                if self.follow is not None and groups.get(self.follow.name):
+                    outcome = follow(self.follow, groups[self.follow.name], *body_after(unit.lines, number, match.end()))
+                    if outcome.cleared:
+                        continue
+                    extra = {"UNSURE": outcome.unsure} if outcome.unsure else {}
                 yield Hit(line=number, column=match.start() + 1, bindings=groups,
-                          key=normalise(match.group(0)), anchors=(number,))
+                          key=normalise(match.group(0)), anchors=(number,), extra=extra)
 
 
     def _cleared(self, lines: tuple[str, ...], number: int, groups: Mapping[str, str]) -> bool:
@@ -58,7 +66,7 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
         spec = {"pattern": spec}
     if not isinstance(spec, Mapping) or "pattern" not in spec:
         raise ValueError("regex: expected a mapping with 'pattern'")
-    valid = ("pattern", "not-pattern", "flags", "unless-near")
+    valid = ("pattern", "not-pattern", "flags", "unless-near", "follow-in-function")
     bad = [k for k in spec if k not in valid]
     if bad:
         raise ValueError(f"regex: unknown key '{bad[0]}' (valid keys: {', '.join(valid)})")
@@ -68,6 +76,7 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
         if not isinstance(near, Mapping) or "pattern" not in near:
             raise ValueError("regex.unless-near: expected {pattern: ..., within: N}")
         unless_near = (str(near["pattern"]), int(near.get("within", 3)))
+    follow_spec = _follow_spec(spec.get("follow-in-function"))
     flags = 0
     for letter in str(spec.get("flags", "")):
         if letter not in _FLAGS:
@@ -78,4 +87,22 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
         not_pattern = re.compile(spec["not-pattern"], flags) if "not-pattern" in spec else None
     except re.error as exc:
         raise ValueError(f"regex: {exc}") from None
-    return RegexMatcher(pattern, not_pattern, unless_near)
+    if follow_spec is not None and follow_spec.name not in pattern.groupindex:
+        raise ValueError(f"regex.follow-in-function.name: the pattern has no group {follow_spec.name!r}")
+    return RegexMatcher(pattern, not_pattern, unless_near, follow=follow_spec)
+
+
+def _follow_spec(spec: Any) -> FollowSpec | None:
+    """``follow-in-function: {name: GROUP, converts: RE, uses: RE}``, the
+    regexes with ``$GROUP`` standing for the bound name."""
+    if spec is None:
+        return None
+    keys = ("name", "converts", "uses")
+    if not isinstance(spec, Mapping) or set(spec) != set(keys):
+        raise ValueError("regex.follow-in-function: expected {name: GROUP, converts: REGEX, uses: REGEX}")
+    for key in ("converts", "uses"):
+        try:
+            re.compile(str(spec[key]).replace("$" + str(spec["name"]), "x"))
+        except re.error as exc:
+            raise ValueError(f"regex.follow-in-function.{key}: {exc}") from None
+    return FollowSpec(str(spec["name"]), str(spec["converts"]), str(spec["uses"]))

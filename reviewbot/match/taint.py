@@ -52,6 +52,7 @@ class Taint:
 
     label: str
     steps: tuple[tuple[str, int, str], ...]
+    kernel: str | None = None  # the source's kernel range: the finding hangs on the era
 
 
 State = Mapping[str, Taint]
@@ -217,7 +218,7 @@ class TaintMatcher:
                 if source.focus and (reg := _focus_key(found.bindings, source.focus)):
                     regs.append(reg)
                 for reg in regs:
-                    state[reg] = Taint(source.label, (("source", stmt.line, stmt.text),))
+                    state[reg] = Taint(source.label, (("source", stmt.line, stmt.text),), source.kernel)
                 if regs:
                     return state
         if eff.flow == "call" and self.calls_clobber:
@@ -230,7 +231,7 @@ class TaintMatcher:
         for reg in eff.writes:
             if incoming and propagates:
                 first = incoming[0]
-                state[reg] = Taint(first.label, first.steps + (step,))
+                state[reg] = Taint(first.label, first.steps + (step,), first.kernel)
             else:
                 state.pop(reg, None)
         return state
@@ -250,7 +251,8 @@ class TaintMatcher:
             trace=trace,
             anchors=tuple(line for _, line, _ in trace),
             extra={"SOURCE.text": " ".join(source_text.split()), "SOURCE.line": str(source_line),
-                   "SINK.text": " ".join(stmt.text.split()), "SINK.line": str(stmt.line), "HOW": how},
+                   "SINK.text": " ".join(stmt.text.split()), "SINK.line": str(stmt.line), "HOW": how,
+                   "KERNEL": taint.kernel or ""},
         )
 
 

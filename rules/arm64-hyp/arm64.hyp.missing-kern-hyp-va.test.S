@@ -88,3 +88,27 @@ to_physical:
 	// ok: arm64.hyp.missing-kern-hyp-va
 	br	x5
 	.popsection
+
+	// Real mail, issue 15: a literal-pool kernel VA made physical by
+	// subtracting kimage_voffset before the branch is not a kernel VA at EL2.
+to_idmap:
+	ldr	x5, =__kvm_handle_stub_hvc
+	ldr_l	x6, kimage_voffset
+	sub	x5, x5, x6
+	// ok: arm64.hyp.missing-kern-hyp-va
+	br	x5
+
+	// Real mail, issue 15: a kernel VA handed back to the host's panic() in
+	// x0 is never used as an address at EL2.
+panic_string:
+	ldr	x0, =__hyp_panic_string
+	mov	x7, xzr
+	// ok: arm64.hyp.missing-kern-hyp-va
+	msr	elr_el2, lr
+	eret
+
+	// The same load used as an address is still reported.
+literal_used:
+	ldr	x1, =kvm_host_cpu_state
+	// ruleid: arm64.hyp.missing-kern-hyp-va
+	ldr	x2, [x1, #HOST_CONTEXT_VCPU]
