@@ -219,7 +219,7 @@ def _checked(config: Config, origin: str) -> Config:
     """Reject kernel versions and capability patterns the engine could not
     use (a configuration error must never silently turn a rule off)."""
     import re
-    from reviewbot.analysis.context import KernelVersion
+    from reviewbot.analysis.kernels import KernelVersion
 
     context = config.context
     kernels = [("context.kernel", context.kernel)] if context.kernel is not None else []

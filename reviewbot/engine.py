@@ -16,17 +16,16 @@ from typing import Any, Protocol
 from reviewbot.asm.parser import parse
 from reviewbot.asm.ast import Instruction, MacroDef
 from reviewbot.config import Config
-from reviewbot.analysis.context import (
-    LANG_ASM, LANG_C, Era, FileContext, KernelVersion, StatementContext, file_context,
-    path_matches, statement_contexts, version_from_mail_date,
-)
+from reviewbot.analysis.context import LANG_ASM, LANG_C, FileContext, StatementContext, file_context, path_matches, statement_contexts
+from reviewbot.analysis.kernels import Era, KernelVersion, version_from_mail_date
 from hashlib import sha256
 from reviewbot.errors import DiffParseError
 import logging
 from reviewbot.match.units import AsmUnit, Hit, TextUnit
 from reviewbot.analysis.eras import MAIL_DATE, brought_in, guessed_near, series_era
 from reviewbot.model import (
-    Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, TraceStep,
+    Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, Severity,
+    TraceStep,
 )
 from reviewbot.match.patterns import Region, render_template
 from reviewbot.records import field, record, replace

@@ -5,12 +5,10 @@ uses from the tree it runs in."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
-import pytest
 
 from reviewbot.config import ContextConfig
-from reviewbot.analysis.context import KernelVersion
+from reviewbot.analysis.kernels import KernelVersion
 from reviewbot.mail.parse import assemble_series, parse_input
 from reviewbot.analysis.tree import GitTree, is_kernel_tree, post_image
 from tests.conftest import run_cli

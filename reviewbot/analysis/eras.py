@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from reviewbot.analysis.context import RELEASES, Era, KernelVersion, path_matches
+from reviewbot.analysis.context import path_matches
+from reviewbot.analysis.kernels import RELEASES, Era, KernelVersion
 from reviewbot.config import Capability
 
 #: The origin an era has when it was only guessed from the mail's date.

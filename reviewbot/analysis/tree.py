@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from reviewbot.config import ContextConfig
-from reviewbot.analysis.context import LANG_OTHER, KernelVersion, language_of, path_matches, version_from_makefile
+from reviewbot.analysis.context import LANG_OTHER, language_of, path_matches
+from reviewbot.analysis.kernels import KernelVersion, version_from_makefile
 from reviewbot.errors import DiffParseError
 import logging
 from reviewbot.model import FileChange

@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reviewbot import __version__
-from reviewbot.analysis.context import Era
+from reviewbot.analysis.kernels import Era
 from reviewbot.bot.reply import WRAP, anchor, comment_lines
 from reviewbot.errors import DiffParseError
 from reviewbot.mail.diff import parse_patch

@@ -312,7 +312,7 @@ def _review_messages(messages: list, rules, config, tree) -> tuple[list, list[st
 
 
 def _check_files(files: list[str], as_path: str | None, rules, config, tree) -> tuple[list, list[str], int]:
-    from reviewbot.analysis.context import Era
+    from reviewbot.analysis.kernels import Era
     from reviewbot.engine import review_file
 
     era = None

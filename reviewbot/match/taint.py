@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reviewbot.asm.ast import CMacroCall, Instruction, Label, MacroDef, MacroEnd, Symbol
-from reviewbot.analysis.context import Era
+from reviewbot.analysis.kernels import Era
 from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.match.formulas import compile_formula
 from reviewbot.match.patterns import Match, Node, Region, test, value_text
@@ -286,7 +286,7 @@ def _endpoint(spec: Any, where: str) -> Endpoint:
     requires = tuple(r.strip() for item in _list(spec.get("requires")) for r in str(item).split(" or "))
     kernel = spec.get("kernel")
     if kernel is not None:
-        from reviewbot.analysis.context import KernelVersion
+        from reviewbot.analysis.kernels import KernelVersion
         Era(KernelVersion(5, 0)).satisfies(str(kernel))  # raises ValueError on a bad range
     return Endpoint(
         formula=compile_formula(formula_spec, where),

@@ -75,7 +75,7 @@ def _single(rule: Rule) -> RuleSet:
 
 
 def _run_source(rule: Rule, path: Path, config: Config) -> CaseResult:
-    from reviewbot.analysis.context import Era, KernelVersion
+    from reviewbot.analysis.kernels import Era, KernelVersion
     from reviewbot.engine import review_file
 
     result = CaseResult(rule.id, str(path))
@@ -218,7 +218,7 @@ class DirectoryTree:
 
     def kernel_version(self):
         """VERSION.PATCHLEVEL of the directory's Makefile, if any."""
-        from reviewbot.analysis.context import version_from_makefile
+        from reviewbot.analysis.kernels import version_from_makefile
         makefile = self.root / "Makefile"
         return version_from_makefile(makefile.read_text()) if makefile.is_file() else None
 

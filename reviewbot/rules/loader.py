@@ -305,7 +305,7 @@ def _scope(node: Any, fail: Any, schema: SchemaFacts) -> Scope:
         raise fail("hyp", f"unknown hyp scope {hyp!r} (valid: {', '.join(schema.hyp_choices)})", node)
     kernel = node.get("kernel")
     if kernel is not None:
-        from reviewbot.analysis.context import Era, KernelVersion
+        from reviewbot.analysis.kernels import Era, KernelVersion
         try:
             Era(KernelVersion(5, 0)).satisfies(str(kernel))
         except ValueError as exc:
