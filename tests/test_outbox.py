@@ -305,7 +305,8 @@ def test_a_server_that_goes_away_midway(box: Outbox, smtp_server: SmtpServer) ->
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_login_with_credentials_from_the_environment(box: Outbox, smtp_server_auth: SmtpServer) -> None:
     queue_seed(box)
-    config = smtp_config(smtp_server_auth, user_env="RB_USER", password_env="RB_PASS")
+    config = smtp_config(smtp_server_auth, user_env="RB_USER", password_env="RB_PASS",
+                         allow_plaintext_auth=True)  # loopback; a login without TLS must be allowed
     refused = send_pending(box, config, env={"RB_USER": "bot", "RB_PASS": "wrong"}, clock=Clock())
     assert len(refused.retry) == 2 and "login refused" in refused.errors[0]
     report = send_pending(box, config, env={"RB_USER": "bot", "RB_PASS": "s3cret"}, clock=Clock())

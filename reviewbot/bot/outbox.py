@@ -221,6 +221,7 @@ class Outbox:
             if self.path.suffix == ".mbox" or self.path.is_file():
                 append_mboxrd(self.path, data, created)
             else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 box = mailbox.Maildir(str(self.path), create=True)
                 box.add(data)
         except OSError as exc:
@@ -478,9 +479,14 @@ def _connected(session: SmtpSession) -> bool:
     return getattr(session, "_smtp", None) is not None
 
 
-def check_smtp_config(config: SmtpConfig) -> None:
-    """Refuse a configuration that cannot send (before any work is done)."""
+def check_smtp_config(config: SmtpConfig, env: Mapping[str, str] | None = None) -> None:
+    """Refuse a configuration that cannot send, or would log in without
+    TLS (before any work is done)."""
+    from reviewbot.bot.smtp import refuse_plaintext_login
+
     if config.max_per_hour < 1:
         raise ConfigError("smtp.max-per-hour must be at least 1")
+    if env is not None and config.user_env and env.get(config.user_env):
+        refuse_plaintext_login(config)
     if not config.opt_in_lists:
         log.warning("smtp.opt-in-lists is empty: no reply will be sent")

@@ -11,7 +11,8 @@ moment the outbox marks the reply ``sending``.
 Security is ``none``, ``starttls`` or ``tls`` (certificates verified against
 the system's trust store, or ``SSL_CERT_FILE``); the user name and password
 come from environment variables named in :class:`SmtpConfig`, never from a
-file.
+file, and are sent only over TLS unless ``smtp.allow-plaintext-auth`` says
+otherwise (a key only the user's own configuration may set).
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ class Delivered:
     refused: tuple[tuple[str, str], ...] = ()
 
 
+def refuse_plaintext_login(config: SmtpConfig) -> None:
+    """ConfigError when a login would send the password in clear text."""
+    if config.security == "none" and not config.allow_plaintext_auth:
+        raise ConfigError(
+            f"smtp: refusing to log in to {config.host}:{config.port} without TLS (the password "
+            f"would cross the network in clear text): set smtp.security to starttls or tls, or "
+            f"smtp.allow-plaintext-auth: true in your own configuration")
+
+
 def _failure(code: int, reply: bytes | str, what: str) -> RemoteError:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     message = f"{what}: {code} {text}".strip()
@@ -86,6 +96,7 @@ class SmtpSession:
         if not password:
             raise ConfigError(f"smtp: ${self.config.user_env} is set but "
                               f"${self.config.password_env} (the password) is not")
+        refuse_plaintext_login(self.config)
         return user, password
 
     def connect(self) -> smtplib.SMTP:

@@ -258,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
     config = build_config(args)
     names = list(args.inputs) or ([] if args.send else ["-"])
     if args.send:
-        check_smtp_config(config.smtp)
+        check_smtp_config(config.smtp, os.environ)
     rules = load_rules(config, select=args.select, ignore=args.ignore) if names else None
     progress = Progress(sys.stderr, args.progress == "always" or (
         args.progress == "auto" and sys.stderr is not None and sys.stderr.isatty()))

@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.bot.watcher import MaildirSource, run_forever, run_once
 
     if args.send:
-        check_smtp_config(config.smtp)
+        check_smtp_config(config.smtp, os.environ)
     if not args.once and getattr(args, "verbose", 0) == 0:
         logging.getLogger("reviewbot").setLevel(logging.INFO)  # a daemon says what it does
     rules = load_rules(config)
