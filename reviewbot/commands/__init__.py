@@ -14,6 +14,7 @@ COMMANDS = (
     ("rules", "rules", "list, show, test and validate rules"),
     ("parse", "parse", "parse arm64 assembly files and print the AST or coverage statistics"),
     ("install-hook", "install_hook", "install (or remove) the git send-email hook that runs 'reviewbot check'"),
+    ("hook-check", "hook_check", "check one message for the git send-email hook (refuses when it cannot check)"),
 )
 
 
