@@ -255,9 +255,10 @@ def test_an_internal_failure_mails_nothing_for_that_series(work: Path, fake_engi
 
 def test_fail_on(work: Path, fake_engine, capsys) -> None:
     mbox = write(work / "s.mbox", series())
-    assert review(mbox, "--fail-on", "error", "--db", "a.sqlite") == 1
+    assert review(mbox, "--fail-on", "error", "--db", "a.sqlite", "--outbox", "a.mbox") == 1
     clean = write(work / "c.mbox", series(bad=False))
-    assert review(clean, "--fail-on", "info", "--db", "b.sqlite") == 0
+    # (a second database needs its own outbox: a new database beside a full outbox is refused)
+    assert review(clean, "--fail-on", "info", "--db", "b.sqlite", "--outbox", "b.mbox") == 0
 
 
 def test_progress_is_shown_when_asked(work: Path, fake_engine, capsys) -> None:

@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                              "instead of polling lore (watch.maildir)")
     parser.add_argument("--state", metavar="PATH",
                         help="the watcher's SQLite state (watch.state, default "
-                             "'reviewbot-watch.sqlite')")
+                             "$XDG_STATE_HOME/reviewbot/watch.sqlite)")
     parser.add_argument("--base-url", metavar="URL",
                         help="the public-inbox server (lore.base-url, default "
                              "https://lore.kernel.org)")
