@@ -6,6 +6,13 @@ their defaults and one comment each.  ``load_config`` reads files in order
 the key path, and returns one frozen :class:`Config` that is passed down
 explicitly.  Secrets never come from a file: the SMTP section names the
 environment variables that hold them.
+
+Trust: a repository's ``.reviewbot.yaml`` is read automatically in a checkout
+that may not be the user's own, so it may say how code is checked (the
+``rules``, ``context`` and ``output`` sections) but nothing that steers mail,
+credentials, servers or where state is written (:data:`USER_ONLY`): such a
+key there is an error naming the file and the key.  Those come only from the
+user's own file, ``--config`` files and ``-c`` (as b4 treats ``.b4-config``).
 """
 
 from __future__ import annotations
@@ -102,8 +109,8 @@ class BotConfig:
 class OutboxConfig:
     """Where replies go before (and instead of) being sent."""
 
-    path: str = "outbox"  # an mbox file (ends in .mbox) or a maildir directory
-    database: str = "reviewbot-outbox.sqlite"  # the transactional record of replies
+    path: str | None = None  # an mbox file (ends in .mbox) or a maildir (default: <state>/outbox)
+    database: str | None = None  # the record of replies (default: <state>/outbox.sqlite)
 
 
 @record
@@ -113,6 +120,7 @@ class SmtpConfig:
     host: str = "localhost"
     port: int = 25
     security: str = "none"  # none | starttls | tls
+    allow_plaintext_auth: bool = False  # log in without TLS (only from the user's own config)
     user_env: str = "REVIEWBOT_SMTP_USER"  # environment variable with the user name
     password_env: str = "REVIEWBOT_SMTP_PASSWORD"  # environment variable with the password
     timeout: float = 30.0
@@ -156,7 +164,7 @@ class WatchConfig:
     interval: int = 600  # seconds between polls (never below 60)
     series_timeout: int = 3600  # review an incomplete series after this many seconds
     initial_lookback: int = 86400  # seconds of history the first poll of a query reads
-    state: str = "reviewbot-watch.sqlite"
+    state: str | None = None  # the watcher's database (default: <state>/watch.sqlite)
     maildir: str | None = None  # review a maildir filled by 'lei up' instead of polling
 
 
@@ -175,86 +183,117 @@ class Config:
     sources: tuple[str, ...] = ()  # the files this configuration was read from
 
 
+#: Sections only the user's own configuration and the command line may set.
+USER_ONLY = ("bot", "outbox", "smtp", "lore", "watch")
+
+
 def default_config_path() -> Path:
     """The packaged ``config.yaml``."""
     return data_path("config.yaml")
 
 
 def load_config(paths: Iterable[str | os.PathLike[str]] = (), overrides: Iterable[str] = (),
-                *, packaged: bool = True, texts: Iterable[tuple[str, str]] = ()) -> Config:
-    """Defaults < packaged config.yaml < each of ``paths`` < each of
-    ``texts`` (``(origin, YAML)``: a file read from git, not the work tree)
+                *, packaged: bool = True, repository: Iterable[str | os.PathLike[str]] = (),
+                texts: Iterable[tuple[str, str]] = ()) -> Config:
+    """Defaults < packaged config.yaml < each of ``paths`` (the user's own)
+    < each of ``repository`` (a checkout's, not trusted with the
+    :data:`USER_ONLY` sections) < each of ``texts`` (``(origin, YAML)``: a
+    repository's file read from git, trusted no more than ``repository``)
     < ``overrides`` (``section.key=value`` strings, values in YAML syntax)."""
     # The packaged config.yaml documents exactly the defaults in this module
     # (a test holds them equal), so a run does not need to parse it.
     config = Config()
-    files = [Path(p) for p in paths]
     sources = [str(default_config_path())] if packaged else []
-    for path in files:
-        config = _checked(merge(config, _read_yaml(path), str(path)), str(path))
+    for path, trusted in [*((Path(p), True) for p in paths), *((Path(p), False) for p in repository)]:
+        data = _read_yaml(path)
+        if not trusted:
+            _refuse_user_only(data, path)
+        config = merge(config, data, str(path))
         sources.append(str(path))
     for origin, text in texts:
-        config = merge(config, _parse_yaml(text, origin), origin)
+        data = _parse_yaml(text, origin)
+        _refuse_user_only(data, Path(origin))
+        config = merge(config, data, origin)
         sources.append(origin)
     for override in overrides:
-        key, sep, value = override.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"-c {override}: expected section.key=value")
-        tree: dict[str, Any] = {}
-        node = tree
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        import yaml
-
-        try:
-            node[parts[-1]] = yaml.load(value, Loader=_safe_loader())
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"-c {override}: {exc}") from exc
-        config = _checked(merge(config, tree, f"-c {override}"), f"-c {override}")
+        config = merge(config, _override_tree(override), f"-c {_clip(override)}")
     return records.replace(config, sources=tuple(sources))
 
 
-def _checked(config: Config, origin: str) -> Config:
-    """Reject kernel versions and capability patterns the engine could not
-    use (a configuration error must never silently turn a rule off)."""
-    import re
-    from reviewbot.analysis.kernels import KernelVersion
-
-    context = config.context
-    kernels = [("context.kernel", context.kernel)] if context.kernel is not None else []
-    kernels += [(f"context.capabilities[{i}].kernel", c.kernel) for i, c in enumerate(context.capabilities)]
-    for key, value in kernels:
-        try:
-            KernelVersion.parse(str(value))
-        except ValueError:
-            raise ConfigError(f"{origin}: {key}: expected a kernel version like 5.10, got {value!r}") from None
-    for i, capability in enumerate(context.capabilities):
-        try:
-            re.compile(capability.added)
-        except re.error as exc:
-            raise ConfigError(f"{origin}: context.capabilities[{i}].added: not a regex: {exc}") from None
-    return config
+def _refuse_user_only(data: Mapping[str, Any], path: Path) -> None:
+    for section in data:
+        if str(section).replace("_", "-") not in USER_ONLY or not data[section]:
+            continue
+        keys = data[section] if isinstance(data[section], Mapping) else {}
+        key = f"{section}.{next(iter(keys))}" if keys else str(section)
+        raise ConfigError(
+            f"{path}: {shown(key)}: a repository's configuration may not set the "
+            f"{', '.join(USER_ONLY)} sections (they steer mail, credentials, servers and "
+            f"where state is written); set it in your own "
+            f"$XDG_CONFIG_HOME/reviewbot/config.yaml, with --config FILE or with -c")
 
 
-def _safe_loader() -> Any:
+def _override_tree(override: str) -> dict[str, Any]:
+    """``section.key=value`` as the mapping a file would give."""
+    from reviewbot.safe_yaml import load_bounded
+
+    key, sep, value = override.partition("=")
+    parts = key.strip().split(".")
+    if not sep or not key.strip() or not all(parts):
+        raise ConfigError(f"-c {_clip(override)}: expected section.key=value")
     import yaml
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    try:
+        parsed = load_bounded(value)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"-c {_clip(override)}: the value is not valid YAML: {exc}") from exc
+    if _is_text_key(parts) and parsed is not None and not isinstance(parsed, (str, list, dict)):
+        parsed = value.strip()  # -c context.kernel=5.10 means the text "5.10", not 5.1
+    tree: dict[str, Any] = {}
+    node = tree
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = parsed
+    return tree
+
+
+def _is_text_key(parts: list[str]) -> bool:
+    """Is ``section.key`` a string-valued key of :class:`Config`?"""
+    hint: Any = Config
+    for part in parts:
+        if not records.is_record(hint):
+            return False
+        hints = typing.get_type_hints(hint)
+        name = part.replace("-", "_")
+        if name not in hints:
+            return False
+        hint = hints[name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return hint is str or args == [str]
 
 
 def _read_yaml(path: Path) -> Mapping[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                          f"{exc.start}); save it as UTF-8") from None
     return _parse_yaml(text, str(path))
 
 
 def _parse_yaml(text: str, path: str) -> Mapping[str, Any]:
     import yaml
 
+    from reviewbot.safe_yaml import YamlLimitError, load_bounded
+
     try:
-        data = yaml.load(text, Loader=_safe_loader())
+        data = load_bounded(text)
+    except YamlLimitError as exc:
+        raise ConfigError(f"{path}: refused: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if data is None:
@@ -262,6 +301,27 @@ def _parse_yaml(text: str, path: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
     return data
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def shown(value: Any) -> str:
+    """A bounded repr for messages (see :func:`reviewbot.safe_yaml.shown`)."""
+    from reviewbot.safe_yaml import shown as bounded
+    return bounded(value)
+
+
+def with_state_paths(config: Config, state_dir: str) -> Config:
+    """``config`` with every unset state location (outbox, its database,
+    the watcher's database) placed in ``state_dir``."""
+    base = Path(state_dir)
+    outbox = records.replace(config.outbox,
+                             path=config.outbox.path or str(base / "outbox"),
+                             database=config.outbox.database or str(base / "outbox.sqlite"))
+    watch = records.replace(config.watch, state=config.watch.state or str(base / "watch.sqlite"))
+    return records.replace(config, outbox=outbox, watch=watch)
 
 
 def merge(obj: Any, data: Mapping[str, Any], origin: str, prefix: str = "") -> Any:
@@ -276,22 +336,34 @@ def merge(obj: Any, data: Mapping[str, Any], origin: str, prefix: str = "") -> A
         key = str(raw_key).replace("_", "-")
         if key not in fields:
             valid = ", ".join(sorted(fields))
-            raise ConfigError(f"{origin}: unknown key '{prefix}{raw_key}' (valid keys: {valid})")
+            raise ConfigError(f"{origin}: unknown key {shown(prefix + str(raw_key))} (valid keys: {valid})")
         fld = fields[key]
         current = getattr(obj, fld.name)
-        path = f"{prefix}{raw_key}"
+        path = f"{prefix}{key}"
         if records.is_record(current):
             changes[fld.name] = merge(current, value or {}, origin, path + ".")
         else:
-            changes[fld.name] = _coerce(value, hints[fld.name], origin, path)
+            changes[fld.name] = _checked(_coerce(value, hints[fld.name], origin, path), value, origin, path)
     return records.replace(obj, **changes)
+
+
+def _checked(result: Any, value: Any, origin: str, path: str) -> Any:
+    """``result`` when the table of allowed values accepts it."""
+    from reviewbot.config_checks import allowed_for
+
+    allowed = allowed_for(path)
+    if result is not None and allowed is not None and not allowed.test(result):
+        raise ConfigError(f"{origin}: {path}: expected {allowed.says}, got {shown(value)}")
+    return result
 
 
 def _coerce(value: Any, hint: Any, origin: str, path: str) -> Any:
     """Check ``value`` against a field's type, converting lists to tuples."""
     def bad(expected: str) -> ConfigError:
-        return ConfigError(f"{origin}: {path}: expected {expected}, got {value!r}")
+        return ConfigError(f"{origin}: {path}: expected {expected}, got {shown(value)}")
 
+    if isinstance(value, (list, tuple, Mapping)) and len(value) > 1000:
+        raise bad("at most 1000 items")
     origin_type = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin_type in (typing.Union, types.UnionType):
@@ -337,7 +409,7 @@ def _coerce(value: Any, hint: Any, origin: str, path: str) -> Any:
             raise bad("a number")
         return float(value)
     if hint is str:
-        if isinstance(value, (dict, list)) or value is None:
-            raise bad("a string")
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise bad("a string (quote it: a YAML number, date or list is not one)")
         return str(value)
     return value

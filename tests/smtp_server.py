@@ -4,11 +4,13 @@
 ["tests.smtp_server"]``) starts one on 127.0.0.1 and a free port, records
 every message it accepts, and can be told to refuse (``refuse_data``,
 ``refuse_mail``), to drop the connection on MAIL (``drop_on_mail_after``),
-or to require a login.
+to be slow to answer the end of DATA (``answer_delay``: the message is kept
+first), or to require a login.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import subprocess
@@ -45,6 +47,7 @@ class Recorder:
     refuse_data: str | None = None  # e.g. "550 5.7.1 no bots here"
     refuse_mail: str | None = None
     drop_on_mail_after: int | None = None  # close the connection on MAIL after N messages
+    answer_delay: float = 0.0  # seconds between keeping a message and saying 250
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
         if self.drop_on_mail_after is not None and len(self.received) >= self.drop_on_mail_after:
@@ -62,6 +65,8 @@ class Recorder:
             return self.refuse_data
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                       envelope.original_content or envelope.content))
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         return "250 2.0.0 accepted"
 
 

@@ -213,9 +213,9 @@ def test_an_era_guessed_near_a_rule_bound_says_less_and_says_what_it_assumed():
 
 def test_the_kernel_and_capabilities_are_validated():
     from reviewbot.errors import ConfigError
-    with pytest.raises(ConfigError, match=r"context.kernel: expected a kernel version like 5.10, got 'five'"):
+    with pytest.raises(ConfigError, match=r"context.kernel: expected a kernel version written as a string, e.g. '5.10' or 'v6.1', got 'five'"):
         load_config(overrides=["context.kernel=five"])
-    with pytest.raises(ConfigError, match=r"context.capabilities\[0\].added: not a regex"):
+    with pytest.raises(ConfigError, match=r"context.capabilities\[0\].added: expected a regular expression"):
         load_config(overrides=['context.capabilities=[{what: x, kernel: "5.12", path: a.c, added: "("}]'])
     with pytest.raises(ConfigError, match=r"unknown key 'context.capabilities\[0\].since' \(valid keys: added, kernel, path, what\)"):
         load_config(overrides=['context.capabilities=[{what: x, kernel: "5.12", path: a.c, since: 1}]'])

@@ -160,14 +160,50 @@ def test_core_hooks_path_is_honoured(capsys, repo, tmp_path, isolated_git):
     assert not (shared / "sendemail-validate").exists()
 
 
-def test_a_message_that_cannot_be_checked_does_not_block(capsys, repo, tmp_path, isolated_git):
+@pytest.mark.parametrize("config, message", [
+    ("output:\n  fial-on: error\n", "unknown key 'output.fial-on'"),  # a typo
+    ("output:\n  fail-on: 12\n", "output.fail-on: expected one of info, warning, error, got 12"),
+    ("smtp:\n  host: evil.example.org\n", "'smtp.host': a repository's configuration may not set"),
+    ("bot: &a [*a]\n", "refused: an alias refers to the value that contains it"),
+])
+def test_a_configuration_error_blocks_the_send(capsys, repo, tmp_path, isolated_git, config, message):
+    # (before: the hook said "not blocking the send" and a patch with an error went out)
     assert install(capsys)[0] == 0
-    (repo / ".reviewbot.yaml").write_text("output:\n  fial-on: error\n")  # a typo: config error
+    (repo / ".reviewbot.yaml").write_text(config)
     edit(repo, ENTRY, SWAP)
     commit(repo, "swap")
     proc = send(repo, isolated_git, *series(repo, tmp_path, "HEAD~1.."))
-    assert proc.returncode == 0
-    assert "unknown key 'output.fial-on'" in proc.stderr and "not blocking the send" in proc.stderr
+    assert proc.returncode != 0 and "Dry-OK" not in proc.stdout + proc.stderr
+    [line] = [l for l in proc.stderr.splitlines() if l.startswith("reviewbot:")]
+    assert line.startswith(f"reviewbot: error: {repo / '.reviewbot.yaml'}: ") and message in line
+    assert line.endswith("(nothing was sent: fix this, or send with 'git send-email --no-validate')")
+
+
+def test_a_message_without_a_readable_patch_passes_with_a_note(capsys, repo, tmp_path, isolated_git):
+    assert install(capsys)[0] == 0
+    edit(repo, ENTRY, CLEAN)
+    commit(repo, "clean")
+    [cover, patch] = series(repo, tmp_path, "HEAD~1..")
+    text = patch.read_text()
+    patch.write_text(text[:text.index("@@")] + "@@ -1,2 +1,3 @@\n garbage\n")  # counts that lie
+    proc = send(repo, isolated_git, cover, patch)
+    assert proc.returncode == 0, proc.stderr
+    assert f"reviewbot: note: {patch.name} has no patch reviewbot can read" in proc.stderr
+
+
+def test_reviewbot_gone_blocks_the_send(capsys, repo, tmp_path, isolated_git):
+    assert install(capsys)[0] == 0
+    hook = repo / HOOK
+    hook.write_text("\n".join("python=/nonexistent/python3" if line.startswith("python=") else line
+                              for line in hook.read_text().splitlines()) + "\n")
+    env = {**isolated_git, "PATH": "/usr/bin:/bin"}  # no reviewbot command there
+    if subprocess.run(["sh", "-c", "command -v reviewbot"], env=env, capture_output=True).returncode == 0:
+        pytest.skip("a reviewbot command is installed system-wide")
+    edit(repo, ENTRY, CLEAN)
+    commit(repo, "clean")
+    proc = send(repo, env, *series(repo, tmp_path, "HEAD~1.."))
+    assert proc.returncode != 0 and "Dry-OK" not in proc.stdout + proc.stderr
+    assert "reviewbot: not found (/nonexistent/python3 is gone): nothing was sent" in proc.stderr
 
 
 # --- install and uninstall -------------------------------------------------------------------

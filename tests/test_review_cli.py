@@ -106,6 +106,7 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the default outbox goes there
     return tmp_path
 
 
@@ -134,8 +135,8 @@ series: 1 (v1: 1)
 patches: 2 reviewed, 1 with findings
 findings: 1
   fake.msr-order  1
-replies: 1 written to outbox, 0 already recorded
-outbox: 1 pending, 0 sent, 0 failed (reviewbot-outbox.sqlite)
+replies: 1 written to {state}/outbox, 0 already recorded
+outbox: 1 pending, 0 sent, 0 failed ({state}/outbox.sqlite)
 malformed messages: 0
 """
 
@@ -144,9 +145,9 @@ def test_review_writes_replies_to_the_outbox(work: Path, fake_engine, capsys) ->
     mbox = write(work / "s.mbox", series())
     assert review(mbox) == 0
     out, err = capsys.readouterr()
-    assert out == SUMMARY
+    assert out == SUMMARY.format(state=work / "state/reviewbot")
     assert err == ""  # no progress when stderr is not a terminal
-    box = mailbox.Maildir(str(work / "outbox"), create=False)
+    box = mailbox.Maildir(str(work / "state/reviewbot/outbox"), create=False)
     [reply] = list(box)
     assert reply["Subject"] == "Re: [PATCH 1/2] KVM: arm64: Bad msr"
     assert reply["In-Reply-To"] == "<s.v1.1@example.org>"
@@ -160,8 +161,8 @@ def test_a_second_run_writes_nothing_new(work: Path, fake_engine, capsys) -> Non
     review(mbox)
     capsys.readouterr()
     assert review(mbox) == 0
-    assert "replies: 0 written to outbox, 1 already recorded" in capsys.readouterr().out
-    assert len(mailbox.Maildir(str(work / "outbox"), create=False)) == 1
+    assert f"replies: 0 written to {work}/state/reviewbot/outbox, 1 already recorded" in capsys.readouterr().out
+    assert len(mailbox.Maildir(str(work / "state/reviewbot/outbox"), create=False)) == 1
 
 
 def test_revisions_are_told_apart_and_unchanged_findings_not_repeated(work: Path, fake_engine, capsys) -> None:
@@ -254,9 +255,10 @@ def test_an_internal_failure_mails_nothing_for_that_series(work: Path, fake_engi
 
 def test_fail_on(work: Path, fake_engine, capsys) -> None:
     mbox = write(work / "s.mbox", series())
-    assert review(mbox, "--fail-on", "error", "--db", "a.sqlite") == 1
+    assert review(mbox, "--fail-on", "error", "--db", "a.sqlite", "--outbox", "a.mbox") == 1
     clean = write(work / "c.mbox", series(bad=False))
-    assert review(clean, "--fail-on", "info", "--db", "b.sqlite") == 0
+    # (a second database needs its own outbox: a new database beside a full outbox is refused)
+    assert review(clean, "--fail-on", "info", "--db", "b.sqlite", "--outbox", "b.mbox") == 0
 
 
 def test_progress_is_shown_when_asked(work: Path, fake_engine, capsys) -> None:
@@ -363,7 +365,7 @@ def test_real_engine_on_the_example_series(work: Path, capsys) -> None:
     summary = json.loads(capsys.readouterr().out)
     assert summary["patches"] == 4 and summary["cover_letters"] == 1 and summary["malformed"] == []
     assert summary["replies"]["written"] == summary["patches_with_findings"] >= 1
-    replies = list(mailbox.Maildir(str(work / "outbox"), create=False))
+    replies = list(mailbox.Maildir(str(work / "state/reviewbot/outbox"), create=False))
     assert len(replies) == summary["replies"]["written"]
     for reply in replies:
         assert reply["Subject"].startswith("Re: [PATCH ")

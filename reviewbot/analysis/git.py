@@ -160,9 +160,11 @@ def hooks_dir(top: Path) -> Path:
 
 def hook_script(python: str, pythonpath: str | None, fail_on: str) -> str:
     """The text of the ``sendemail-validate`` hook: call a hook it replaced,
-    skip messages without a diff (the cover letter), check the message,
-    print findings on stderr, and refuse the send only on findings at or
-    above ``fail_on``.  It writes nothing anywhere."""
+    skip messages without a diff (the cover letter), check the message with
+    ``reviewbot hook-check``, print findings on stderr, and refuse the send
+    on findings at or above ``fail_on`` and whenever reviewbot cannot check
+    (it is gone, a configuration error, a crash): it fails closed.  It
+    writes nothing anywhere."""
     q = shlex.quote
     env = f"PYTHONPATH={q(pythonpath)}${{PYTHONPATH:+:$PYTHONPATH}} " if pythonpath else ""
     return f"""#!/bin/sh
@@ -171,9 +173,11 @@ def hook_script(python: str, pythonpath: str | None, fail_on: str) -> str:
 {HOOK_MARKER}
 #
 # Checks each message before anything is sent ($1: the message file) and
-# refuses the whole send only for findings at or above '{fail_on}'; other
-# findings are printed on stderr and the send goes on.  Read-only: it
-# changes nothing in the repository.  Skip it once with --no-validate.
+# refuses the whole send for findings at or above '{fail_on}', and when
+# reviewbot cannot check (a configuration error, reviewbot gone): it fails
+# closed.  Other findings are printed on stderr and the send goes on.
+# Read-only: it changes nothing in the repository.  Skip it once with
+# --no-validate.
 
 # A hook that was here before reviewbot's runs first and can refuse too.
 chained="$(dirname "$0")/{HOOK_NAME}{CHAINED_SUFFIX}"
@@ -186,20 +190,21 @@ grep -q '^diff --git ' "$1" 2>/dev/null || exit 0
 
 python={q(python)}
 if [ -x "$python" ]; then
-	{env}"$python" -m reviewbot check --fail-on {q(fail_on)} --format text "$1" >&2
+	{env}"$python" -m reviewbot hook-check --fail-on {q(fail_on)} "$1" >&2
 elif command -v reviewbot >/dev/null 2>&1; then
-	reviewbot check --fail-on {q(fail_on)} --format text "$1" >&2
+	reviewbot hook-check --fail-on {q(fail_on)} "$1" >&2
 else
-	echo "reviewbot: not found ($python is gone); $1 not checked. Reinstall: reviewbot install-hook" >&2
-	exit 0
+	echo "reviewbot: not found ($python is gone): nothing was sent (reinstall with 'reviewbot install-hook', or send with --no-validate)" >&2
+	exit 1
 fi
 status=$?
 case $status in
 0) exit 0 ;;
 1) echo "reviewbot: findings at or above '{fail_on}' in $(basename "$1"); nothing was sent (fix them, or send with --no-validate)" >&2
    exit 1 ;;
-*) echo "reviewbot: could not check $(basename "$1") (exit status $status); not blocking the send" >&2
-   exit 0 ;;
+2) exit 1 ;;  # reviewbot said what stops it from checking, and that nothing was sent
+*) echo "reviewbot: could not check $(basename "$1") (exit status $status): nothing was sent (send with --no-validate to skip the check)" >&2
+   exit 1 ;;
 esac
 """
 

@@ -7,17 +7,26 @@ revision whose findings did not change gets no second reply), the message
 bytes, the envelope, the lists it goes to, its state and timestamps:
 
 ``pending``   recorded (and copied to the outbox mbox or maildir), not sent;
-``sending``   the server said 354 and the message is on its way;
+``sending``   the whole message is with the server but for the final ``.``,
+              which is on its way;
 ``sent``      the server accepted it;
-``failed``    the connection broke after the hand-off, before the server
-              answered (delivery unknown: never retried, so never sent twice).
+``failed``    ambiguous: the final ``.`` left but the server's answer never
+              came (a broken connection, a crash, SIGKILL), so the server
+              may or may not have the reply.  Never resent by itself (never
+              twice), and never forgotten: it stays in :meth:`Outbox.ambiguous`,
+              and makes ``review --send`` exit 1, until a person re-queues it
+              (:meth:`Outbox.requeue`, after checking the list archive for
+              its Message-ID) or dismisses it (:meth:`Outbox.dismiss`).
 
 A server that refuses a reply (4xx or 5xx) or cannot be reached leaves it
 ``pending``, with the server's answer in ``error``.
 
-A crash before the hand-off leaves a reply ``pending``: the next
-:func:`send_pending` sends it once.  A crash during it leaves ``sending``,
-which the next run turns into ``failed`` rather than risk a duplicate.
+A crash before the final ``.`` leaves a reply ``pending`` (a server drops
+a message whose end never came): the next :func:`send_pending` sends it
+once.  A crash after it leaves ``sending``, which the next run turns into
+``failed``.  Each reply keeps one Message-ID, derived from its key, across
+every attempt, so the archive can tell whether it arrived.  A database that
+lost its history is refused (:mod:`reviewbot.bot.outbox_history`).
 Sends are serialised across processes by a lock file beside the database.
 Replies go only to lists the configuration opts in, at most
 ``max_per_hour`` per list per hour.
@@ -42,6 +51,7 @@ from reviewbot.errors import ConfigError, ReviewbotError
 import logging
 from reviewbot.model import PatchReview, SeriesReview
 from reviewbot.records import field, record
+from reviewbot.bot.outbox_history import adopt, check_before_open
 from reviewbot.bot.reply import ReplyPlan, compose, list_addresses, plan
 from reviewbot.bot.smtp import (PermanentFailure, SmtpSession, TemporaryFailure,
                                  UncertainDelivery)
@@ -51,6 +61,9 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 STATES = ("pending", "sending", "sent", "failed")
 HOUR = 3600.0
+AMBIGUOUS = ("interrupted after the whole message was handed to the server, before it answered: "
+             "delivery unknown; not resent by itself (never twice). Check the list archive for "
+             "its Message-ID, then 'reviewbot review --requeue MSGID' or '--dismiss MSGID'")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -71,8 +84,10 @@ CREATE TABLE IF NOT EXISTS replies (
     error       TEXT,
     created     REAL NOT NULL,
     updated     REAL NOT NULL,
-    sent_at     REAL
+    sent_at     REAL,
+    dismissed   REAL                      -- a person closed an ambiguous ('failed') reply
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS replies_lineage ON replies (lineage, digest);
 CREATE INDEX IF NOT EXISTS replies_state ON replies (state, created);
 CREATE TABLE IF NOT EXISTS deliveries (  -- one row per list per sent reply: the rate limit
@@ -115,11 +130,12 @@ class SendReport:
     held: list[str] = field(default_factory=list)  # no opted-in list among the recipients
     swept: list[str] = field(default_factory=list)  # found 'sending' from a crashed run
     errors: list[str] = field(default_factory=list)  # what the server said
+    ambiguous: list[str] = field(default_factory=list)  # every 'failed' reply no person decided on yet
 
     @property
     def ok(self) -> bool:
-        """True when nothing that was tried failed."""
-        return not (self.failed or self.retry or self.swept)
+        """True when nothing that was tried failed and nothing waits for a person."""
+        return not (self.failed or self.retry or self.swept or self.ambiguous)
 
 
 class Outbox:
@@ -130,18 +146,23 @@ class Outbox:
         self.database = Path(database)
         self.path = Path(path) if path is not None else None
         try:
+            check_before_open(self.database, self.path)
             if self.database.parent != Path(""):
                 self.database.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(str(self.database), timeout=30, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(replies)")}
+            if "dismissed" not in columns:  # a database from before --dismiss
+                self.db.execute("ALTER TABLE replies ADD COLUMN dismissed REAL")
             row = self.db.execute("SELECT version FROM schema_version").fetchone()
             if row is None:
                 self.db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
             elif row[0] != SCHEMA_VERSION:
                 raise OutboxError(f"{self.database}: outbox schema {row[0]}, this reviewbot "
                                   f"knows {SCHEMA_VERSION}")
+            adopt(self.db, self.database)
         except sqlite3.Error as exc:
             raise OutboxError(f"{self.database}: cannot open the outbox database: {exc}") from exc
 
@@ -221,6 +242,7 @@ class Outbox:
             if self.path.suffix == ".mbox" or self.path.is_file():
                 append_mboxrd(self.path, data, created)
             else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 box = mailbox.Maildir(str(self.path), create=True)
                 box.add(data)
         except OSError as exc:
@@ -242,11 +264,54 @@ class Outbox:
                        message=bytes(r[6]), state=r[7], attempts=r[8], error=r[9]) for r in rows]
 
     def counts(self) -> dict[str, int]:
-        """How many replies are in each state."""
-        counts = dict.fromkeys(STATES, 0)
-        for state, number in self.db.execute("SELECT state, count(*) FROM replies GROUP BY state"):
+        """How many replies are in each state; ``failed`` counts the
+        ambiguous ones still waiting for a person, ``dismissed`` the others."""
+        counts = dict.fromkeys((*STATES, "dismissed"), 0)
+        for state, number in self.db.execute(
+                "SELECT CASE WHEN dismissed IS NULL THEN state ELSE 'dismissed' END AS s, count(*)"
+                " FROM replies GROUP BY s"):
             counts[state] = number
         return counts
+
+    # --- ambiguous replies: a person decides ------------------------------------------
+
+    def ambiguous(self) -> list[Stored]:
+        """Replies whose delivery is unknown and that nobody decided on."""
+        keys = {row[0] for row in self.db.execute(
+            "SELECT key FROM replies WHERE state = 'failed' AND dismissed IS NULL")}
+        return [r for r in self.replies("failed") if r.key in keys]
+
+    def find(self, ident: str) -> Stored:
+        """The reply with Message-ID ``ident`` (angle brackets optional) or a
+        key starting with it (at least 8 characters); OutboxError otherwise."""
+        msgid = "<" + ident.strip().strip("<>") + ">"
+        matches = [r for r in self.replies() if r.reply_msgid == msgid
+                   or (len(ident) >= 8 and r.key.startswith(ident))]
+        if len(matches) != 1:
+            problem = "no reply" if not matches else f"{len(matches)} replies"
+            raise OutboxError(f"{self.database}: {problem} with Message-ID or key {ident!r} "
+                              f"(reviewbot review --status lists them)")
+        return matches[0]
+
+    def requeue(self, key: str, now: float) -> None:
+        """Make an ambiguous reply pending again: the next send delivers it
+        (a second copy if the first did arrive: check the archive first)."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE replies SET state = 'pending', updated = ?, dismissed = NULL,"
+                " error = 'put back in the queue by hand after an ambiguous delivery'"
+                " WHERE key = ? AND state = 'failed'", (now, key))
+            if cursor.rowcount != 1:
+                raise OutboxError(f"reply {key[:12]}: only an ambiguous ('failed') reply can be re-queued")
+
+    def dismiss(self, key: str, now: float) -> None:
+        """Close an ambiguous reply for good (it arrived, or should not)."""
+        with self._transaction() as db:
+            cursor = db.execute("UPDATE replies SET dismissed = ?, updated = ? WHERE key = ?"
+                                " AND state = 'failed' AND dismissed IS NULL", (now, now, key))
+            if cursor.rowcount != 1:
+                raise OutboxError(f"reply {key[:12]}: only an open ambiguous ('failed') reply can "
+                                  "be dismissed")
 
     def sent_in_last_hour(self, address: str, now: float) -> int:
         """Replies delivered to list ``address`` in the hour before ``now``."""
@@ -275,10 +340,9 @@ class Outbox:
         the server may have them, so they become ``failed``, never resent."""
         keys = [r.key for r in self.replies("sending")]
         for key in keys:
-            self._set(key, "failed", now, expect="sending",
-                      error="interrupted while the server was taking it: delivery unknown, "
-                            "not retried so that it is never sent twice")
-            log.warning("reply %s was being sent when a run stopped: marked failed", key[:12])
+            self._set(key, "failed", now, expect="sending", error=AMBIGUOUS)
+            log.warning("reply %s was being sent when a run stopped: delivery unknown (see "
+                        "reviewbot review --status)", key[:12])
         return keys
 
     @contextmanager
@@ -396,14 +460,14 @@ def send_pending(outbox: Outbox, config: SmtpConfig, *, env: Mapping[str, str],
     with outbox.send_lock():
         report.swept = outbox.sweep(clock())
         pending = outbox.replies("pending")
-        if not pending:
-            return report
-        own = session or SmtpSession(config, env)
-        try:
-            _send_all(outbox, config, own, pending, report, clock)
-        finally:
-            if session is None:
-                own.close()
+        if pending:
+            own = session or SmtpSession(config, env)
+            try:
+                _send_all(outbox, config, own, pending, report, clock)
+            finally:
+                if session is None:
+                    own.close()
+        report.ambiguous = [r.key for r in outbox.ambiguous()]
     return report
 
 
@@ -449,7 +513,7 @@ def _send_all(outbox: Outbox, config: SmtpConfig, session: SmtpSession, pending:
                 down = str(exc)
             continue
         except UncertainDelivery as exc:
-            outbox._set(stored.key, "failed", clock(), expect="sending", error=str(exc))
+            outbox._set(stored.key, "failed", clock(), expect="sending", error=f"{exc}; {AMBIGUOUS}")
             report.failed.append(stored.key)
             report.errors.append(str(exc))
             log.warning("%s: %s; not retried", stored.reply_msgid, exc)
@@ -478,9 +542,14 @@ def _connected(session: SmtpSession) -> bool:
     return getattr(session, "_smtp", None) is not None
 
 
-def check_smtp_config(config: SmtpConfig) -> None:
-    """Refuse a configuration that cannot send (before any work is done)."""
+def check_smtp_config(config: SmtpConfig, env: Mapping[str, str] | None = None) -> None:
+    """Refuse a configuration that cannot send, or would log in without
+    TLS (before any work is done)."""
+    from reviewbot.bot.smtp import refuse_plaintext_login
+
     if config.max_per_hour < 1:
         raise ConfigError("smtp.max-per-hour must be at least 1")
+    if env is not None and config.user_env and env.get(config.user_env):
+        refuse_plaintext_login(config)
     if not config.opt_in_lists:
         log.warning("smtp.opt-in-lists is empty: no reply will be sent")

@@ -4,14 +4,18 @@ The outbox needs to know, for each message, one of three things: the server
 took it (:class:`Delivered`), it surely did not (:class:`TemporaryFailure`,
 :class:`PermanentFailure`), or nobody can tell (:class:`UncertainDelivery`:
 the connection broke after the whole message was handed over, before the
-server answered).  So DATA is driven by hand: ``on_handoff`` is called after
-the server said 354 and before the message's last byte leaves, which is the
-moment the outbox marks the reply ``sending``.
+server answered).  So DATA is driven by hand: the message goes out without
+its terminating ``.``; then ``on_handoff`` is called (the outbox marks the
+reply ``sending``) and the ``.`` follows.  A run that dies before the ``.``
+leaves a message the server drops and a reply still ``pending``, so the
+window in which delivery is unknown is the server's answer to the ``.``
+alone.
 
 Security is ``none``, ``starttls`` or ``tls`` (certificates verified against
 the system's trust store, or ``SSL_CERT_FILE``); the user name and password
 come from environment variables named in :class:`SmtpConfig`, never from a
-file.
+file, and are sent only over TLS unless ``smtp.allow-plaintext-auth`` says
+otherwise (a key only the user's own configuration may set).
 """
 
 from __future__ import annotations
@@ -52,6 +56,15 @@ class Delivered:
     refused: tuple[tuple[str, str], ...] = ()
 
 
+def refuse_plaintext_login(config: SmtpConfig) -> None:
+    """ConfigError when a login would send the password in clear text."""
+    if config.security == "none" and not config.allow_plaintext_auth:
+        raise ConfigError(
+            f"smtp: refusing to log in to {config.host}:{config.port} without TLS (the password "
+            f"would cross the network in clear text): set smtp.security to starttls or tls, or "
+            f"smtp.allow-plaintext-auth: true in your own configuration")
+
+
 def _failure(code: int, reply: bytes | str, what: str) -> RemoteError:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     message = f"{what}: {code} {text}".strip()
@@ -86,6 +99,7 @@ class SmtpSession:
         if not password:
             raise ConfigError(f"smtp: ${self.config.user_env} is set but "
                               f"${self.config.password_env} (the password) is not")
+        refuse_plaintext_login(self.config)
         return user, password
 
     def connect(self) -> smtplib.SMTP:
@@ -178,11 +192,15 @@ class SmtpSession:
         code, reply = smtp.docmd("DATA")
         if code != 354:
             raise _failure(code, reply, "DATA")
+        try:
+            smtp.send(payload[:-len(_END)])
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TemporaryFailure(f"connection lost while sending: {exc}") from exc
         on_handoff()
         try:
-            smtp.send(payload)
+            smtp.send(_END)
         except (smtplib.SMTPException, OSError) as exc:
-            # The final "." never arrived: the server discards the message.
+            # The final "." did not leave: the server discards the message.
             raise TemporaryFailure(f"connection lost while sending: {exc}") from exc
         try:
             code, reply = smtp.getreply()
@@ -194,6 +212,9 @@ class SmtpSession:
         for rcpt, why in refused:
             log.warning("%s refused recipient %s: %s", self.config.host, rcpt, why)
         return Delivered(accepted=tuple(accepted), refused=tuple(refused))
+
+
+_END = b".\r\n"  # after the message's last CRLF: the end of DATA
 
 
 def _wire_format(data: bytes) -> bytes:

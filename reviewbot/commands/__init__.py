@@ -16,6 +16,7 @@ COMMANDS = (
     ("sysreg", "sysreg", "show what the system-register table knows of a register, and its sources"),
     ("b4-agent", "agent", "review the b4 review branch checked out here, as b4's review agent"),
     ("install-hook", "install_hook", "install (or remove) the git send-email hook that runs 'reviewbot check'"),
+    ("hook-check", "hook_check", "check one message for the git send-email hook (refuses when it cannot check)"),
 )
 
 

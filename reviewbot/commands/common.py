@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from reviewbot.config import Config, load_config
+from reviewbot.config import USER_ONLY, Config, load_config, with_state_paths
 from reviewbot.errors import InputError, UsageError
 
 FORMAT_CHOICES = ("text", "checkpatch", "json", "sarif", "b4", "b4-review")
@@ -19,8 +19,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("configuration")
     group.add_argument("--config", metavar="FILE", action="append", default=[],
                        help="a YAML configuration file (repeatable; later files win). "
-                            "Default: .reviewbot.yaml at the top of the git checkout, then "
-                            "~/.config/reviewbot/config.yaml, over the packaged defaults")
+                            "Default: ~/.config/reviewbot/config.yaml, then .reviewbot.yaml at "
+                            "the top of the git checkout (which may not set the "
+                            f"{', '.join(USER_ONLY)} sections), over the packaged defaults")
     group.add_argument("-c", dest="overrides", metavar="KEY=VALUE", action="append", default=[],
                        help="override one configuration key, e.g. -c output.fail-on=warning")
 
@@ -50,16 +51,31 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
 def user_config_files(start: Path | None = None) -> list[Path]:
     """checkpatch-like discovery: the user's config, then ``.reviewbot.yaml``
     at the top of the git checkout containing ``start`` (the later wins)."""
+    own, repository = discover_config_files(start)
+    return own + repository
+
+
+def discover_config_files(start: Path | None = None) -> tuple[list[Path], list[Path]]:
+    """(the user's own configuration file, the checkout's ``.reviewbot.yaml``),
+    each a list of zero or one file.  Only the first is trusted with the
+    sections that steer mail, credentials, servers and state."""
     import os
-    files = []
     xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     user = Path(xdg) / "reviewbot" / "config.yaml"
-    if user.is_file():
-        files.append(user)
     top = git_top(start or Path.cwd())
-    if top is not None and (top / ".reviewbot.yaml").is_file():
-        files.append(top / ".reviewbot.yaml")
-    return files
+    repository = top / ".reviewbot.yaml" if top is not None else None
+    return ([user] if user.is_file() else [],
+            [repository] if repository is not None and repository.is_file() else [])
+
+
+def state_dir() -> Path:
+    """Where the bot keeps its state unless configured otherwise (the outbox,
+    its database, the watcher's database): ``$XDG_STATE_HOME/reviewbot``,
+    else ``~/.local/state/reviewbot``; one place, whatever the current
+    directory."""
+    import os
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg) / "reviewbot"
 
 
 def git_top(start: Path) -> Path | None:
@@ -72,8 +88,9 @@ def git_top(start: Path) -> Path | None:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    """The layered configuration for this run."""
-    paths = list(args.config) if args.config else user_config_files()
+    """The layered configuration for this run: files named with --config
+    (trusted, as the command line is), else the discovered ones."""
+    paths, repository = (list(args.config), []) if args.config else discover_config_files()
     overrides = list(args.overrides)
     if getattr(args, "rules", None):
         import json
@@ -82,7 +99,7 @@ def build_config(args: argparse.Namespace) -> Config:
         overrides.append(f"output.format={args.format}")
     if getattr(args, "fail_on", None):
         overrides.append(f"output.fail-on={args.fail_on}")
-    return load_config(paths, overrides)
+    return with_state_paths(load_config(paths, overrides, repository=repository), str(state_dir()))
 
 
 def read_input(name: str) -> bytes:

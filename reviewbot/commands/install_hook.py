@@ -1,8 +1,10 @@
 """``reviewbot install-hook``: git send-email's ``sendemail-validate`` hook.
 
-The hook checks every message ``git send-email`` is about to send and
-refuses the whole send, before anything goes out, only for findings at or
-above ``--fail-on`` (default: error).  It is installed where git runs hooks
+The hook checks every message ``git send-email`` is about to send (with
+``reviewbot hook-check``) and refuses the whole send, before anything goes
+out, for findings at or above ``--fail-on`` (default: error) and whenever
+reviewbot cannot check (a configuration error, reviewbot gone): it fails
+closed; only a message without a patch (the cover letter) passes unchecked.  It is installed where git runs hooks
 (``core.hooksPath`` honoured); a hook already there is kept, renamed to
 ``sendemail-validate.pre-reviewbot``, and called first.  ``--uninstall``
 removes only what reviewbot installed and puts the kept hook back.
@@ -27,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=help_line("install-hook"),
         description="Install git send-email's sendemail-validate hook in the current checkout: "
                     "each message is checked before anything is sent, findings are printed on "
-                    "stderr, and the send is refused only for findings at or above --fail-on. "
+                    "stderr, and the send is refused for findings at or above --fail-on and "
+                    "whenever reviewbot cannot check (a configuration error): it fails closed. "
                     "The hook goes where git runs hooks from (core.hooksPath is honoured); a "
                     "hook already there is kept as sendemail-validate.pre-reviewbot and called "
                     "first. The hook changes nothing; 'git send-email --no-validate' skips it.",

@@ -10,7 +10,8 @@ and skipped; the rest goes on.
 Exit status: 0 done (and, with ``--send``, nothing failed); 1 with
 ``--send``, a reply could not be delivered (refused or unreachable: it
 stays pending; delivery unknown after a broken hand-off: failed, never
-resent), or with ``--fail-on``, findings at or above that severity; 2 no readable input, a bad option or configuration; 3 an
+resent by itself, and exit 1 on every ``--send`` until a person re-queues
+or dismisses it, see ``--status``), or with ``--fail-on``, findings at or above that severity; 2 no readable input, a bad option or configuration; 3 an
 internal failure (a series or rule that crashed; the rest is still done,
 and nothing is mailed because of it).
 """
@@ -51,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "series are told apart. Nothing is sent without --send.",
         epilog="Exit status: 0 done; 1 with --send, a reply could not be delivered (the server "
                "refused it or was unreachable: it stays pending for the next --send; or the "
-               "connection broke after the hand-off: it is marked failed and never resent), or "
+               "connection broke after the hand-off: it is marked failed, never resent by itself, and "
+               "every --send exits 1 until --requeue or --dismiss decides; --status lists it), or "
                "findings at or above --fail-on; 2 no readable "
                "input, bad option or configuration; 3 an internal failure (the rest is still "
                "reviewed; nothing is mailed because of it). A reply with the same key (patch "
@@ -64,10 +66,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "given alone, which only sends what the outbox holds)")
     parser.add_argument("--outbox", metavar="PATH",
                         help="where replies are written: an mbox file (*.mbox) or a maildir "
-                             "(default: outbox.path of the configuration, 'outbox')")
+                             "(default: outbox.path of the configuration, else the maildir "
+                             "$XDG_STATE_HOME/reviewbot/outbox)")
     parser.add_argument("--db", metavar="PATH",
-                        help="the outbox database (default: outbox.database, "
-                             "'reviewbot-outbox.sqlite')")
+                        help="the outbox database (default: outbox.database, else "
+                             "$XDG_STATE_HOME/reviewbot/outbox.sqlite)")
     parser.add_argument("--send", action="store_true",
                         help="also send every pending reply of the outbox (this run's and earlier "
                              "ones) over SMTP, only to the lists in smtp.opt-in-lists, at most "
@@ -80,6 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                            "(default: the exit status does not depend on findings)")
     parser.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                         help="progress on stderr: auto shows it only on a terminal")
+    from reviewbot.commands import outbox_admin
+    outbox_admin.add_options(parser)
     add_rule_options(parser)
     add_config_options(parser)
     parser.set_defaults(func=run)
@@ -198,9 +203,12 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     config = build_config(args)
+    from reviewbot.commands import outbox_admin
+    if outbox_admin.wanted(args):
+        return outbox_admin.run(args, config)
     names = list(args.inputs) or ([] if args.send else ["-"])
     if args.send:
-        check_smtp_config(config.smtp)
+        check_smtp_config(config.smtp, os.environ)
     rules = load_rules(config, select=args.select, ignore=args.ignore) if names else None
     progress = Progress(sys.stderr, args.progress == "always" or (
         args.progress == "auto" and sys.stderr is not None and sys.stderr.isatty()))
@@ -222,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
             summary.send = {"sent": len(report.sent), "failed": len(report.failed),
                             "still_pending": len(report.retry), "deferred": len(report.deferred),
                             "held": len(report.held), "swept": len(report.swept),
-                            "errors": report.errors}
+                            "ambiguous": len(report.ambiguous), "errors": report.errors}
         summary.outbox_states = outbox.counts()
     progress.done()
     summary.seconds = time.monotonic() - started
@@ -317,7 +325,7 @@ def _exit_status(summary: Summary, fail_on: str | None) -> int:
     if summary.internal:
         return EXIT_INTERNAL
     if summary.send is not None and (summary.send["failed"] or summary.send["still_pending"]
-                                     or summary.send["swept"]):
+                                     or summary.send["swept"] or summary.send["ambiguous"]):
         return EXIT_FINDINGS
     if fail_on is not None:
         return EXIT_FINDINGS if summary.worst >= Severity.parse(fail_on) else EXIT_OK
@@ -353,6 +361,9 @@ def format_summary(summary: Summary) -> str:
     states = summary.outbox_states
     out.append(f"outbox: {states.get('pending', 0)} pending, {states.get('sent', 0)} sent, "
                f"{states.get('failed', 0)} failed ({summary.database})")
+    if states.get("failed"):
+        out.append(f"  {states['failed']} failed: delivery unknown, never resent by itself; "
+                   f"see 'reviewbot review --status', then --requeue or --dismiss")
     out.append(f"malformed messages: {len(summary.malformed)}"
                + (" (listed on stderr)" if summary.malformed else ""))
     if summary.internal:

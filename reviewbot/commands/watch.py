@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                              "instead of polling lore (watch.maildir)")
     parser.add_argument("--state", metavar="PATH",
                         help="the watcher's SQLite state (watch.state, default "
-                             "'reviewbot-watch.sqlite')")
+                             "$XDG_STATE_HOME/reviewbot/watch.sqlite)")
     parser.add_argument("--base-url", metavar="URL",
                         help="the public-inbox server (lore.base-url, default "
                              "https://lore.kernel.org)")
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.bot.watcher import MaildirSource, run_forever, run_once
 
     if args.send:
-        check_smtp_config(config.smtp)
+        check_smtp_config(config.smtp, os.environ)
     if not args.once and getattr(args, "verbose", 0) == 0:
         logging.getLogger("reviewbot").setLevel(logging.INFO)  # a daemon says what it does
     rules = load_rules(config)

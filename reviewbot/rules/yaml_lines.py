@@ -33,5 +33,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 
 def load_with_lines(text: str) -> Any:
-    """Parse YAML text; mappings become LineDicts."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    """Parse YAML text; mappings become LineDicts.  Bounded in size and
+    alias expansion (a YamlLimitError is a YAMLError)."""
+    from reviewbot.safe_yaml import load_bounded
+    return load_bounded(text, loader=_Loader)
