@@ -1,7 +1,8 @@
 """The engine: a series and rules in, findings out.  Pure.
 
-For every patch it builds the units the rules run on (parsed regions of
-assembly with their contexts, lines of C, the commit message), runs each
+For every patch it builds the units the rules run on
+(:mod:`reviewbot.analysis.units`: parsed regions of assembly with their
+contexts, lines of C; and the commit message), runs each
 rule on the units of its languages, keeps the hits its scope and diff mode
 allow, and turns them into :class:`Finding` s.  A rule that crashes is
 reported as a problem of that patch; it never stops the review.
@@ -10,16 +11,13 @@ reported as a problem of that patch; it never stops the review.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
-from reviewbot.asm.parser import parse
-from reviewbot.asm.ast import Instruction, MacroDef
 from reviewbot.config import Config
-from reviewbot.analysis.context import LANG_ASM, LANG_C, FileContext, StatementContext, file_context, path_matches, statement_contexts
+from reviewbot.analysis.context import FileContext, StatementContext, path_matches
 from reviewbot.analysis.kernels import Era, KernelVersion, version_from_mail_date
 from hashlib import sha256
-from reviewbot.errors import DiffParseError
 import logging
 from reviewbot.match.units import AsmUnit, Hit, TextUnit
 from reviewbot.analysis.eras import MAIL_DATE, brought_in, guessed_near, series_era
@@ -27,10 +25,11 @@ from reviewbot.model import (
     Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, Severity,
     TraceStep,
 )
-from reviewbot.match.patterns import Region, render_template
-from reviewbot.records import field, record, replace
+from reviewbot.match.patterns import render_template
+from reviewbot.records import replace
 from reviewbot.rules.loader import Rule, RuleSet
-from reviewbot.analysis.views import View, file_view, full_views, hunk_views
+from reviewbot.analysis.units import FileUnits, build_units, defined_macros, hyp_uses, with_hyp_macros
+from reviewbot.analysis.views import View
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ _IGNORE_LINE = re.compile(r"^\s*reviewbot-ignore:\s*(\S+)\s*(.*)$", re.MULTILINE
 
 
 class SourceTree(Protocol):
-    """What tree-aware mode needs from a kernel checkout (see precheck.tree)."""
+    """What tree-aware mode needs from a kernel checkout (:class:`reviewbot.analysis.tree.GitTree`)."""
 
     def old_file(self, change: FileChange) -> str | None:
         """The full pre-image of a changed file, or None when unknown."""
@@ -48,145 +47,6 @@ class SourceTree(Protocol):
 
     def hyp_macro_uses(self, names: frozenset[str]) -> frozenset[str]:
         """Which of these macro names hyp code in the tree invokes."""
-
-
-# --- units of one file -----------------------------------------------------------------
-
-
-@record(frozen=False)
-class FileUnits:
-    """Everything the rules see of one changed file."""
-
-    change: FileChange
-    context: FileContext
-    new_asm: list[AsmUnit] = field(default_factory=list)
-    old_asm: list[AsmUnit] = field(default_factory=list)
-    new_c: list[TextUnit] = field(default_factory=list)
-
-
-def _asm_text(view: View, header: bool) -> str:
-    """The view's text, with the lines of a C header that are not assembly
-    blanked (kept as empty lines so line numbers hold)."""
-    if not header:
-        return view.text
-    mask = asm_line_mask([row.text for row in view.rows])
-    return "\n".join(row.text if keep else "" for row, keep in zip(view.rows, mask))
-
-
-def asm_line_mask(lines: list[str]) -> list[bool]:
-    """For a C header: which lines are assembly (``#ifdef __ASSEMBLY__``
-    blocks and ``.macro`` ... ``.endm`` bodies)."""
-    mask = [False] * len(lines)
-    stack: list[bool] = []
-    in_macro = False
-    ends = [i for i, line in enumerate(lines) if line.strip().startswith(".endm")]
-    starts = [i for i, line in enumerate(lines) if line.strip().startswith(".macro")]
-    if ends and (not starts or ends[0] < starts[0]):
-        in_macro = True  # the hunk starts inside a macro body
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if re.match(r"#\s*if(def)?\s.*__ASSEMBLY__|#\s*if\s+defined\s*\(?\s*__ASSEMBLY__", stripped):
-            stack.append(not stripped.startswith(("#ifndef", "# ifndef")) and "!" not in stripped)
-        elif re.match(r"#\s*if", stripped):
-            stack.append(stack[-1] if stack else False)
-        elif re.match(r"#\s*else", stripped) and stack:
-            stack[-1] = not stack[-1]
-        elif re.match(r"#\s*endif", stripped) and stack:
-            stack.pop()
-        if stripped.startswith(".macro"):
-            in_macro = True
-        mask[i] = in_macro or bool(stack and stack[-1])
-        if stripped.startswith(".endm"):
-            in_macro = False
-    return mask
-
-
-def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config,
-                     header: bool) -> tuple[list[AsmUnit], list[TextUnit]]:
-    asm_units: list[AsmUnit] = []
-    c_units: list[TextUnit] = []
-    for view in views:
-        if ctx.language == LANG_ASM or header:
-            text = _asm_text(view, header)
-            if text.strip():
-                statements = parse(text, source=view.path)
-                if statements:
-                    contexts = statement_contexts(statements, ctx, config.context)
-                    asm_units.append(AsmUnit(view, Region(statements, tuple(contexts)), ctx))
-        if ctx.language == LANG_C:
-            mask = asm_line_mask([r.text for r in view.rows]) if header else [False] * len(view.rows)
-            lines = tuple("" if asm else row.text for row, asm in zip(view.rows, mask))
-            c_units.append(TextUnit("c", lines, view, ctx))
-    return asm_units, c_units
-
-
-def build_units(change: FileChange, config: Config, era: Era, *, old_text: str | None = None,
-                whole_file_text: str | None = None) -> FileUnits:
-    """Parse the regions of one file change (or a whole file for ``check --file``)."""
-    ctx = file_context(change.path, config.context, era)
-    units = FileUnits(change, ctx)
-    if change.is_binary or ctx.language not in (LANG_ASM, LANG_C):
-        return units
-    header = change.path.endswith(".h")
-    if whole_file_text is not None:
-        new_views, old_views = [file_view(change.path, whole_file_text)], []
-    elif old_text is not None and (views := _full_or_none(change, old_text)) is not None:
-        old_view, new_view = views
-        new_views, old_views = [new_view], [old_view]
-    else:
-        new_views, old_views = hunk_views(change, "new"), hunk_views(change, "old")
-    if change.new_path is not None:
-        units.new_asm, units.new_c = _units_for_views(new_views, ctx, config, header)
-    if change.old_path is not None:
-        old_ctx = file_context(change.old_path, config.context, era) if change.old_path != change.path else ctx
-        units.old_asm, _ = _units_for_views(old_views, old_ctx, config, header)
-    units.new_asm = [_pair(unit, units.old_asm) for unit in units.new_asm]
-    return units
-
-
-def _full_or_none(change: FileChange, old_text: str) -> tuple[View, View] | None:
-    """Whole-file views, or None (hunks only) when the patch does not apply
-    to the tree's file: a tree at another revision must not stop the review."""
-    try:
-        return full_views(change, old_text)
-    except DiffParseError as exc:
-        log.info("%s: %s; checking the hunks alone", change.path, exc.problem)
-        return None
-
-
-def _pair(unit: AsmUnit, old_units: list[AsmUnit]) -> AsmUnit:
-    """Attach the pre-image of the same region (a hunk shares its context
-    lines between both sides; whole-file views pair one to one)."""
-    rows = {id(r) for r in unit.view.rows if r.kind == " "}
-    for old in old_units:
-        if (unit.view.whole_file and old.view.whole_file) or any(id(r) in rows for r in old.view.rows):
-            return replace(unit, old=old)
-    return unit
-
-
-def _with_hyp_macros(units: FileUnits, hyp_macros: frozenset[str], config: Config) -> None:
-    """Recompute contexts so bodies of macros used from hyp code are hyp."""
-    for group in (units.new_asm, units.old_asm):
-        for i, unit in enumerate(group):
-            defined = {s.name for s in unit.region.statements if isinstance(s, MacroDef)}
-            if defined & hyp_macros or (unit.region.contexts and unit.region.contexts[0].macro):
-                contexts = statement_contexts(unit.region.statements, unit.file, config.context, hyp_macros)
-                group[i] = replace(unit, region=Region(unit.region.statements, tuple(contexts)))
-
-
-def _defined_macros(units: Iterable[FileUnits]) -> set[str]:
-    return {s.name for fu in units for unit in fu.new_asm for s in unit.region.statements
-            if isinstance(s, MacroDef)}
-
-
-def _hyp_uses(units: Iterable[FileUnits]) -> set[str]:
-    used: set[str] = set()
-    for file_units in units:
-        for unit in file_units.new_asm:
-            for stmt, ctx in zip(unit.region.statements, unit.region.contexts):
-                if isinstance(stmt, Instruction) and ctx.hyp:
-                    used.add(stmt.mnemonic)
-    return used
 
 
 # --- era ---------------------------------------------------------------------------------
@@ -475,9 +335,9 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
         except Exception as exc:  # noqa: BLE001 - one bad patch must not stop the others
             log.debug("cannot prepare %s", patch.name, exc_info=True)
             prepared.append((patch, era, None, f"{type(exc).__name__}: {exc}"))
-    hyp_macros = frozenset(_hyp_uses(u for _, _, us, _ in prepared if us for u in us))
+    hyp_macros = frozenset(hyp_uses(u for _, _, us, _ in prepared if us for u in us))
     if tree is not None:
-        defined = frozenset(_defined_macros(u for _, _, us, _ in prepared if us for u in us))
+        defined = frozenset(defined_macros(u for _, _, us, _ in prepared if us for u in us))
         hyp_macros |= tree.hyp_macro_uses(defined - hyp_macros) if defined - hyp_macros else frozenset()
     reviews = []
     for patch, era, units, error in prepared:
@@ -485,7 +345,7 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
             reviews.append(PatchReview(patch=patch, problems=(f"{patch.name}: {error}",)))
             continue
         for u in units:
-            _with_hyp_macros(u, hyp_macros, config)
+            with_hyp_macros(u, hyp_macros, config)
         reviews.append(_review_files(patch, units, rules, config))
     return SeriesReview(series=series, patches=tuple(reviews))
 
@@ -507,8 +367,8 @@ def review_file(path: str, text: str, rules: RuleSet, config: Config,
     era = era or (Era(KernelVersion.parse(str(config.context.kernel)), "config")
                   if config.context.kernel else Era(None))
     units = build_units(change, config, era, whole_file_text=text)
-    hyp_macros = frozenset(_hyp_uses([units]))
-    _with_hyp_macros(units, hyp_macros, config)
+    hyp_macros = frozenset(hyp_uses([units]))
+    with_hyp_macros(units, hyp_macros, config)
     patch = Patch(message=Message(msgid=None, subject="", sender="", source=path),
                   tags=SubjectTags(title=""), commit_message="", files=(change,))
     return _review_files(patch, [units], rules, config)

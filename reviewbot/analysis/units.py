@@ -1,0 +1,160 @@
+"""The units the rules run on, for one changed file: parsed regions of
+assembly with their statement contexts (hyp or not, section, enclosing
+macro), lines of C, old and new side, each on the views (hunks or whole
+files) the patch and the tree give.  Pure."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+from reviewbot.analysis.context import LANG_ASM, LANG_C, FileContext, file_context, statement_contexts
+from reviewbot.analysis.kernels import Era
+from reviewbot.analysis.views import View, file_view, full_views, hunk_views
+from reviewbot.asm.ast import Instruction, MacroDef
+from reviewbot.asm.parser import parse
+from reviewbot.config import Config
+from reviewbot.errors import DiffParseError
+from reviewbot.match.patterns import Region
+from reviewbot.match.units import AsmUnit, TextUnit
+from reviewbot.model import FileChange
+from reviewbot.records import field, record, replace
+
+log = logging.getLogger(__name__)
+
+
+@record(frozen=False)
+class FileUnits:
+    """Everything the rules see of one changed file."""
+
+    change: FileChange
+    context: FileContext
+    new_asm: list[AsmUnit] = field(default_factory=list)
+    old_asm: list[AsmUnit] = field(default_factory=list)
+    new_c: list[TextUnit] = field(default_factory=list)
+
+
+def _asm_text(view: View, header: bool) -> str:
+    """The view's text, with the lines of a C header that are not assembly
+    blanked (kept as empty lines so line numbers hold)."""
+    if not header:
+        return view.text
+    mask = asm_line_mask([row.text for row in view.rows])
+    return "\n".join(row.text if keep else "" for row, keep in zip(view.rows, mask))
+
+
+def asm_line_mask(lines: list[str]) -> list[bool]:
+    """For a C header: which lines are assembly (``#ifdef __ASSEMBLY__``
+    blocks and ``.macro`` ... ``.endm`` bodies)."""
+    mask = [False] * len(lines)
+    stack: list[bool] = []
+    in_macro = False
+    ends = [i for i, line in enumerate(lines) if line.strip().startswith(".endm")]
+    starts = [i for i, line in enumerate(lines) if line.strip().startswith(".macro")]
+    if ends and (not starts or ends[0] < starts[0]):
+        in_macro = True  # the hunk starts inside a macro body
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if re.match(r"#\s*if(def)?\s.*__ASSEMBLY__|#\s*if\s+defined\s*\(?\s*__ASSEMBLY__", stripped):
+            stack.append(not stripped.startswith(("#ifndef", "# ifndef")) and "!" not in stripped)
+        elif re.match(r"#\s*if", stripped):
+            stack.append(stack[-1] if stack else False)
+        elif re.match(r"#\s*else", stripped) and stack:
+            stack[-1] = not stack[-1]
+        elif re.match(r"#\s*endif", stripped) and stack:
+            stack.pop()
+        if stripped.startswith(".macro"):
+            in_macro = True
+        mask[i] = in_macro or bool(stack and stack[-1])
+        if stripped.startswith(".endm"):
+            in_macro = False
+    return mask
+
+
+def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config,
+                     header: bool) -> tuple[list[AsmUnit], list[TextUnit]]:
+    asm_units: list[AsmUnit] = []
+    c_units: list[TextUnit] = []
+    for view in views:
+        if ctx.language == LANG_ASM or header:
+            text = _asm_text(view, header)
+            if text.strip():
+                statements = parse(text, source=view.path)
+                if statements:
+                    contexts = statement_contexts(statements, ctx, config.context)
+                    asm_units.append(AsmUnit(view, Region(statements, tuple(contexts)), ctx))
+        if ctx.language == LANG_C:
+            mask = asm_line_mask([r.text for r in view.rows]) if header else [False] * len(view.rows)
+            lines = tuple("" if asm else row.text for row, asm in zip(view.rows, mask))
+            c_units.append(TextUnit("c", lines, view, ctx))
+    return asm_units, c_units
+
+
+def build_units(change: FileChange, config: Config, era: Era, *, old_text: str | None = None,
+                whole_file_text: str | None = None) -> FileUnits:
+    """Parse the regions of one file change (or a whole file for ``check --file``)."""
+    ctx = file_context(change.path, config.context, era)
+    units = FileUnits(change, ctx)
+    if change.is_binary or ctx.language not in (LANG_ASM, LANG_C):
+        return units
+    header = change.path.endswith(".h")
+    if whole_file_text is not None:
+        new_views, old_views = [file_view(change.path, whole_file_text)], []
+    elif old_text is not None and (views := _full_or_none(change, old_text)) is not None:
+        old_view, new_view = views
+        new_views, old_views = [new_view], [old_view]
+    else:
+        new_views, old_views = hunk_views(change, "new"), hunk_views(change, "old")
+    if change.new_path is not None:
+        units.new_asm, units.new_c = _units_for_views(new_views, ctx, config, header)
+    if change.old_path is not None:
+        old_ctx = file_context(change.old_path, config.context, era) if change.old_path != change.path else ctx
+        units.old_asm, _ = _units_for_views(old_views, old_ctx, config, header)
+    units.new_asm = [_pair(unit, units.old_asm) for unit in units.new_asm]
+    return units
+
+
+def _full_or_none(change: FileChange, old_text: str) -> tuple[View, View] | None:
+    """Whole-file views, or None (hunks only) when the patch does not apply
+    to the tree's file: a tree at another revision must not stop the review."""
+    try:
+        return full_views(change, old_text)
+    except DiffParseError as exc:
+        log.info("%s: %s; checking the hunks alone", change.path, exc.problem)
+        return None
+
+
+def _pair(unit: AsmUnit, old_units: list[AsmUnit]) -> AsmUnit:
+    """Attach the pre-image of the same region (a hunk shares its context
+    lines between both sides; whole-file views pair one to one)."""
+    rows = {id(r) for r in unit.view.rows if r.kind == " "}
+    for old in old_units:
+        if (unit.view.whole_file and old.view.whole_file) or any(id(r) in rows for r in old.view.rows):
+            return replace(unit, old=old)
+    return unit
+
+
+def with_hyp_macros(units: FileUnits, hyp_macros: frozenset[str], config: Config) -> None:
+    """Recompute contexts so bodies of macros used from hyp code are hyp."""
+    for group in (units.new_asm, units.old_asm):
+        for i, unit in enumerate(group):
+            defined = {s.name for s in unit.region.statements if isinstance(s, MacroDef)}
+            if defined & hyp_macros or (unit.region.contexts and unit.region.contexts[0].macro):
+                contexts = statement_contexts(unit.region.statements, unit.file, config.context, hyp_macros)
+                group[i] = replace(unit, region=Region(unit.region.statements, tuple(contexts)))
+
+
+def defined_macros(units: Iterable[FileUnits]) -> set[str]:
+    return {s.name for fu in units for unit in fu.new_asm for s in unit.region.statements
+            if isinstance(s, MacroDef)}
+
+
+def hyp_uses(units: Iterable[FileUnits]) -> set[str]:
+    used: set[str] = set()
+    for file_units in units:
+        for unit in file_units.new_asm:
+            for stmt, ctx in zip(unit.region.statements, unit.region.contexts):
+                if isinstance(stmt, Instruction) and ctx.hyp:
+                    used.add(stmt.mnemonic)
+    return used
