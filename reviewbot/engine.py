@@ -1,7 +1,7 @@
 """The engine: a series and rules in, findings out.  Pure.
 
 For every patch it builds the units the rules run on
-(:mod:`reviewbot.analysis.units`: parsed regions of assembly with their
+(:mod:`reviewbot.match.file_units`: parsed regions of assembly with their
 contexts, lines of C; and the commit message), runs each
 rule on the units of its languages, keeps the hits its scope and diff mode
 allow, and turns them into :class:`Finding` s.  A rule that crashes is
@@ -28,7 +28,7 @@ from reviewbot.model import (
 from reviewbot.match.patterns import render_template
 from reviewbot.records import replace
 from reviewbot.rules.loader import Rule, RuleSet
-from reviewbot.analysis.units import FileUnits, build_units, defined_macros, hyp_uses, with_hyp_macros
+from reviewbot.match.file_units import FileUnits, build_units, defined_macros, hyp_uses, with_hyp_macros
 from reviewbot.analysis.views import View
 
 log = logging.getLogger(__name__)

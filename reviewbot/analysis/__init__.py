@@ -3,8 +3,7 @@
 ``kernels`` (kernel versions and eras), ``eras`` (the era a series brings
 in), ``context`` (path globs, file and statement context: hyp or not,
 section, enclosing macro), ``views`` (the hunks and
-whole files a rule sees), ``units`` (the parsed regions and lines of one
-changed file the rules run on), ``tree`` (tree-aware mode: the pre-image from a
+whole files a rule sees), ``tree`` (tree-aware mode: the pre-image from a
 kernel checkout), ``git`` (the git edge), ``sysregs`` (the generated
 system-register table).
 """
@@ -24,8 +23,6 @@ __all__, __getattr__, __dir__ = face(__name__, {
     "hunk_views": "views",
     "full_views": "views",
     "GitTree": "tree",
-    "FileUnits": "units",
-    "build_units": "units",
     "is_kernel_tree": "tree",
     "SysReg": "sysregs",
     "lookup": "sysregs",

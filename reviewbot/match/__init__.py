@@ -2,7 +2,9 @@
 
 ``registry`` is the table of matchers (``match``: structural patterns and
 formulas, ``regex``, ``taint``: register dataflow, ``comment``: stale
-comments); ``units`` holds what they run on and what they find.
+comments); ``units`` holds what they run on and what they find, and ``file_units``
+builds them for one changed file (parsed regions of assembly with their
+contexts, lines of C).
 ``patterns`` and ``formulas`` evaluate and compile the formula language;
 ``semantics`` says what an instruction reads and writes.
 """
@@ -15,4 +17,6 @@ __all__, __getattr__, __dir__ = face(__name__, {
     "AsmUnit": "units",
     "TextUnit": "units",
     "Hit": "units",
+    "FileUnits": "file_units",
+    "build_units": "file_units",
 })
