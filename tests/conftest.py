@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+# Fixture modules, registered once here instead of imported by name into
+# each test file: git repositories (isolated_git, kernel_repo) and the SMTP
+# server on loopback (smtp_server, smtp_server_auth; aiosmtpd is a test
+# dependency).
+pytest_plugins = ["tests.gitrepo", "tests.smtp_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 

@@ -26,7 +26,7 @@ from reviewbot.cli import main
 from reviewbot.formats import Report, format_b4
 from reviewbot.model import Finding, Message, Patch, PatchReview, Severity, SubjectTags
 from reviewbot.rules.loader import RuleSet
-from tests.gitrepo import CLEAN, ROOT, SWAP, commit, edit, git, isolated_git, kernel_repo  # noqa: F401
+from tests.gitrepo import CLEAN, ROOT, SWAP, commit, edit, git
 
 HYP = "arch/arm64/kvm/hyp/switch.S"
 SWAP_HUNK = "@@ -1,2 +1,3 @@\n foo:\n+\tmsr\tx0, tpidr_el2\n \tret\n"

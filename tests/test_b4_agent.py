@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitrepo import (BASE_FILES, MAKEFILE, STUB_LITERAL, SWAP, commit, edit, git,  # noqa: F401
-                           isolated_git, kernel_repo, make_kernel_repo, reviewbot_cmd)
+from tests.gitrepo import (
+    BASE_FILES, MAKEFILE, STUB_LITERAL, SWAP, commit, edit, git, make_kernel_repo, reviewbot_cmd,
+)
 from reviewbot.bot import b4_agent
 
 B4_SIDE = [sys.executable, str(Path(__file__).with_name("b4_review_branch.py"))]

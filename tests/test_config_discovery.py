@@ -13,7 +13,7 @@ import pytest
 
 from reviewbot.commands.common import user_config_files
 from tests.conftest import run_cli
-from tests.gitrepo import git, isolated_git  # noqa: F401
+from tests.gitrepo import git
 
 HYP = "arch/arm64/kvm/hyp/switch.S"
 WARNING_HUNK = "@@ -1,2 +1,4 @@\n foo:\n+\tmrs\tx1, tpidr_el1\n+\tadd\tx0, x0, x1\n \tret\n"

@@ -16,7 +16,7 @@ from reviewbot.config import USER_ONLY, Config, load_config
 from reviewbot.config_checks import ALLOWED
 from reviewbot.errors import ConfigError
 from tests.conftest import run_cli
-from tests.gitrepo import git, isolated_git  # noqa: F401
+from tests.gitrepo import git
 
 #: One bad value per key of config.yaml (written as JSON, which is YAML).
 BAD: dict[str, object] = {

@@ -16,9 +16,7 @@ import pytest
 
 from reviewbot.cli import main
 from reviewbot.analysis.git import HOOK_MARKER
-from tests.gitrepo import (
-    CLEAN, SWAP, commit, edit, git, git_env, isolated_git, kernel_repo, make_series,  # noqa: F401
-)
+from tests.gitrepo import CLEAN, SWAP, commit, edit, git, make_series
 
 pytestmark = pytest.mark.integration
 

@@ -21,12 +21,7 @@ from reviewbot.model import Confidence, Finding, PatchReview, SeriesReview, Seve
 from reviewbot.bot.outbox import Outbox, OutboxError, ReplyQueue, send_pending
 from reviewbot.bot.smtp import SmtpSession
 
-try:
-    from tests.smtp_server import (SmtpServer, self_signed_certificate, smtp_server,  # noqa: F401
-                                   smtp_server_auth)
-except ImportError:  # tests/ is not a package: pytest put it on sys.path
-    from smtp_server import (SmtpServer, self_signed_certificate, smtp_server,  # type: ignore[no-redef]  # noqa: F401
-                             smtp_server_auth)
+from tests.smtp_server import SmtpServer, self_signed_certificate
 
 DATA = Path(__file__).parent / "data" / "replies"
 BOT = BotConfig(email="reviewbot@bots.example", reports_to="maintainers@example.org")

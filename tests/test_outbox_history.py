@@ -16,7 +16,7 @@ from reviewbot.bot.outbox import Outbox, send_pending
 from reviewbot.bot.outbox_history import LostHistory, marker_path
 from tests.conftest import make_patch, run_cli
 from tests.test_outbox import Clock, queue_seed, smtp_config
-from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401 - a fixture
+from tests.smtp_server import SmtpServer
 
 
 @pytest.fixture

@@ -11,9 +11,7 @@ import pytest
 from reviewbot.analysis import git as precheck
 from reviewbot.errors import InputError
 from tests.conftest import run_cli
-from tests.gitrepo import (
-    CLEAN, SWAP, commit, edit, git, isolated_git, kernel_repo, make_series, write,  # noqa: F401
-)
+from tests.gitrepo import CLEAN, SWAP, commit, edit, git, make_series, write
 
 ENTRY = "arch/arm64/kvm/hyp/entry.S"
 SWAP_AT = f"{ENTRY}:7: error: [arm64.sysreg.msr-mrs-operand-order]"

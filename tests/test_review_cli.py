@@ -25,10 +25,7 @@ import pytest
 from reviewbot import cli
 from reviewbot.model import Confidence, Finding, PatchReview, SeriesReview, Severity
 
-try:
-    from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401
-except ImportError:  # tests/ is not a package: pytest put it on sys.path
-    from smtp_server import SmtpServer, smtp_server  # type: ignore[no-redef]  # noqa: F401
+from tests.smtp_server import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
 KVMARM = "kvmarm@lists.cs.columbia.edu"

@@ -13,8 +13,7 @@ from reviewbot.mail.parse import assemble_series, parse_input
 from reviewbot.analysis.tree import GitTree, is_kernel_tree, post_image
 from tests.conftest import run_cli
 from tests.gitrepo import (
-    BASE_FILES, HYP_STUB_S, KVM_ASM_H, STUB_LITERAL, commit, edit, git, isolated_git, kernel_repo,  # noqa: F401
-    make_kernel_repo, make_series, write,
+    BASE_FILES, HYP_STUB_S, KVM_ASM_H, STUB_LITERAL, commit, edit, git, make_kernel_repo, make_series, write,
 )
 
 HDR = "arch/arm64/include/asm/kvm_asm.h"
