@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from reviewbot.match.formulas import compile_where
+from reviewbot.match.patterns import Where
 from reviewbot.match.units import Hit, TextUnit, normalise
 from reviewbot.records import record
 
@@ -20,6 +22,7 @@ class RegexMatcher:
     not_pattern: re.Pattern[str] | None
     unless_near: tuple[str, int] | None = None  # (template, lines): a nearby line that clears the hit
     languages: tuple[str, ...] = ("c",)
+    where: tuple[Where, ...] = ()  # constraints on named groups (``sysreg:`` facts, ``regex``...)
 
     def bound(self) -> set[str]:
         """Named groups a message may use."""
@@ -32,6 +35,8 @@ class RegexMatcher:
                 if self.not_pattern is not None and self.not_pattern.search(line):
                     break
                 groups = {k: (v or "") for k, v in match.groupdict().items()}
+                if not all(w.holds(groups, unit.lines) for w in self.where):
+                    continue
                 if self.unless_near and self._cleared(unit.lines, number, groups):
                     continue
                 yield Hit(line=number, column=match.start() + 1, bindings=groups,
@@ -58,7 +63,7 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
         spec = {"pattern": spec}
     if not isinstance(spec, Mapping) or "pattern" not in spec:
         raise ValueError("regex: expected a mapping with 'pattern'")
-    valid = ("pattern", "not-pattern", "flags", "unless-near")
+    valid = ("pattern", "not-pattern", "flags", "unless-near", "where")
     bad = [k for k in spec if k not in valid]
     if bad:
         raise ValueError(f"regex: unknown key '{bad[0]}' (valid keys: {', '.join(valid)})")
@@ -78,4 +83,12 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
         not_pattern = re.compile(spec["not-pattern"], flags) if "not-pattern" in spec else None
     except re.error as exc:
         raise ValueError(f"regex: {exc}") from None
-    return RegexMatcher(pattern, not_pattern, unless_near)
+    where = spec.get("where", [])
+    if not isinstance(where, list):
+        raise ValueError("regex.where: expected a list of {metavariable: $GROUP, ...}")
+    wheres = tuple(compile_where(w, "regex.where") for w in where)
+    unbound = [w.metavariable for w in wheres if w.metavariable not in pattern.groupindex]
+    if unbound:
+        raise ValueError(f"regex.where: ${unbound[0]} is not a named group of the pattern "
+                         f"(groups: {', '.join(pattern.groupindex) or 'none'})")
+    return RegexMatcher(pattern, not_pattern, unless_near, where=wheres)
