@@ -21,7 +21,7 @@ from reviewbot.asm.ast import (
 from reviewbot.analysis.context import StatementContext
 from reviewbot.records import field, record
 from reviewbot.match.semantics import effects, is_instruction
-from reviewbot.match.sysreg_where import SysregTest
+from reviewbot.match.sysreg_where import SysregTest, certain_features
 
 Bindings = Mapping[str, Any]
 
@@ -298,6 +298,8 @@ def render_template(template: str, bindings: Mapping[str, Any], extra: Mapping[s
             return extra[key]
         if name in bindings and attr in (None, "text"):
             return value_text(bindings[name])
+        if name in bindings and attr == "feature":  # what gates the register, where certain
+            return " or ".join(certain_features(value_text(bindings[name]))) or match.group(0)
         return match.group(0)
     return _TEMPLATE_VAR.sub(sub, template)
 
