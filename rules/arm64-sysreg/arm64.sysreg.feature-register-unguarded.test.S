@@ -34,8 +34,40 @@ alternative_if ARM64_HAS_RAS_EXTN
 	// ok: arm64.sysreg.feature-register-unguarded
 	msr_s	SYS_DISR_EL1, xzr
 alternative_else_nop_endif
-	// ruleid: arm64.sysreg.feature-register-unguarded
+	// after a closed alternative the rule cannot tell (it may have branched): silent
+	// ok: arm64.sysreg.feature-register-unguarded
 	msr_s	SYS_DISR_EL1, xzr
+.endm
+
+.macro __init_el2_sme_unchecked
+	mov	x0, #0
+	// ruleid: arm64.sysreg.feature-register-unguarded
+	msr_s	SYS_SMCR_EL1, x0
+.endm
+
+.macro __init_el2_vhe
+	// VHE accessors: a question of the exception level
+	// ok: arm64.sysreg.feature-register-unguarded
+	msr_s	SYS_SCTLR_EL12, x0
+	// ok: arm64.sysreg.feature-register-unguarded
+	msr	tcr_el12, x0
+.endm
+
+.macro __init_el2_branch_guard
+	// the probe sits before the hunk: a conditional branch may be the check
+	cbz	x2, 3f
+	// ok: arm64.sysreg.feature-register-unguarded
+	msr_s	SYS_APIAKEYLO_EL1, xzr
+3:
+.endm
+
+.macro __init_el2_alternative_skip
+alternative_if_not ARM64_HAS_ADDRESS_AUTH
+	b	3f
+alternative_else_nop_endif
+	// ok: arm64.sysreg.feature-register-unguarded
+	msr_s	SYS_APIAKEYHI_EL1, x4
+3:
 .endm
 
 .macro __init_el2_plain
@@ -47,9 +79,6 @@ alternative_else_nop_endif
 	// ID registers are how a feature is probed
 	// ok: arm64.sysreg.feature-register-unguarded
 	mrs_s	x1, SYS_ID_AA64SMFR0_EL1
-	// VHE accessors: a question of the exception level
-	// ok: arm64.sysreg.feature-register-unguarded
-	msr_s	SYS_SCTLR_EL12, x0
 	// the sources disagree about BRBE's gating: say nothing
 	// ok: arm64.sysreg.feature-register-unguarded
 	msr_s	SYS_BRBCR_EL2, xzr
