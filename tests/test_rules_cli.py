@@ -28,7 +28,7 @@ def test_show_unknown_rule(capsys):
 def test_rules_test_ends_with_the_plain_summary_line(capsys):
     assert main(["rules", "test", "arm64.sysreg.write-to-read-only"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[-1] == "12 passed, 0 failed"
+    assert lines[-1] == "29 passed, 0 failed"
 
 
 def test_validate_reports_file_line_key_and_choices(capsys, tmp_path):

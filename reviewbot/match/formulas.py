@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reviewbot.match.patterns import KINDS, STOP_KINDS, Node, Where
+from reviewbot.match.sysreg_where import compile_sysreg
 
 _FORMULA_KEYS = ("pattern", "all", "any", "not", "inside", "follows", "precedes", "reads", "writes",
                  "where", "focus", "let", "within", "stop-at", "when-not")
@@ -42,7 +43,7 @@ def compile_formula(spec: Any, where_path: str = "match") -> Node:
     unknown = [k for k in spec if k not in _FORMULA_KEYS]
     if unknown:
         raise ValueError(f"{where_path}: unknown key '{unknown[0]}' (valid keys: {', '.join(_FORMULA_KEYS)})")
-    wheres = tuple(_compile_where(w, f"{where_path}.where") for w in _as_list(spec.get("where", [])))
+    wheres = tuple(compile_where(w, f"{where_path}.where") for w in _as_list(spec.get("where", [])))
     let = spec.get("let") or {}
     if not isinstance(let, Mapping) or not all(isinstance(v, str) for v in let.values()):
         raise ValueError(f"{where_path}.let: expected a mapping of NAME: template")
@@ -109,12 +110,13 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _compile_where(spec: Any, where_path: str) -> Where:
+def compile_where(spec: Any, where_path: str) -> Where:
     if not isinstance(spec, Mapping) or "metavariable" not in spec:
         raise ValueError(f"{where_path}: each item needs 'metavariable'")
-    bad = [k for k in spec if k not in ("metavariable", "kind", "regex", "not-regex", "in")]
+    valid = ("metavariable", "kind", "regex", "not-regex", "in", "sysreg")
+    bad = [k for k in spec if k not in valid]
     if bad:
-        raise ValueError(f"{where_path}: unknown key '{bad[0]}' (valid keys: metavariable, kind, regex, not-regex, in)")
+        raise ValueError(f"{where_path}: unknown key '{bad[0]}' (valid keys: {', '.join(valid)})")
     kinds = tuple(_as_list(spec.get("kind", [])))
     for kind in kinds:
         if kind not in KINDS:
@@ -126,4 +128,5 @@ def _compile_where(spec: Any, where_path: str) -> Where:
         regex=re.compile(spec["regex"]) if "regex" in spec else None,
         not_regex=re.compile(spec["not-regex"]) if "not-regex" in spec else None,
         values=frozenset(str(v).lower() for v in values) if values is not None else None,
+        sysreg=compile_sysreg(spec["sysreg"], where_path) if "sysreg" in spec else None,
     )

@@ -21,6 +21,7 @@ from reviewbot.asm.ast import (
 from reviewbot.analysis.context import StatementContext
 from reviewbot.records import field, record
 from reviewbot.match.semantics import effects, is_instruction
+from reviewbot.match.sysreg_where import SysregTest, certain_features
 
 Bindings = Mapping[str, Any]
 
@@ -238,9 +239,11 @@ class Where:
     regex: re.Pattern[str] | None = None
     not_regex: re.Pattern[str] | None = None
     values: frozenset[str] | None = None
+    sysreg: SysregTest | None = None  # facts of the register-table entry
 
-    def holds(self, bindings: Bindings) -> bool:
-        """True when the bound value satisfies every part of the constraint."""
+    def holds(self, bindings: Bindings, statements: tuple = ()) -> bool:
+        """True when the bound value satisfies every part of the constraint
+        (``statements``: the region, for names it defines itself)."""
         if self.metavariable not in bindings:
             return False
         value = bindings[self.metavariable]
@@ -252,6 +255,8 @@ class Where:
         if self.not_regex is not None and self.not_regex.match(text):
             return False
         if self.values is not None and text.lower() not in self.values:
+            return False
+        if self.sysreg is not None and not self.sysreg.holds(value, statements):
             return False
         return True
 
@@ -293,6 +298,8 @@ def render_template(template: str, bindings: Mapping[str, Any], extra: Mapping[s
             return extra[key]
         if name in bindings and attr in (None, "text"):
             return value_text(bindings[name])
+        if name in bindings and attr == "feature":  # what gates the register, where certain
+            return " or ".join(certain_features(value_text(bindings[name]))) or match.group(0)
         return match.group(0)
     return _TEMPLATE_VAR.sub(sub, template)
 
@@ -344,13 +351,13 @@ def find(node: Node, region: Region) -> list[Match]:
         for index, stmt in enumerate(region.statements):
             if isinstance(stmt, Instruction):
                 b = match_instruction(node.pattern, stmt, {})  # type: ignore[arg-type]
-                if b is not None and all(w.holds(b) for w in node.where):
+                if b is not None and all(w.holds(b, region.statements) for w in node.where):
                     out.append(Match(index, _apply_let(node, b)))
         return out
     if node.op == "directive":
         return [Match(i, _apply_let(node, b)) for i, stmt in enumerate(region.statements)
                 if (b := match_directive(node.directive, stmt, {})) is not None  # type: ignore[arg-type]
-                and all(w.holds(b) for w in node.where)]
+                and all(w.holds(b, region.statements) for w in node.where)]
     if node.op == "any":
         found: list[Match] = []
         for child in node.children:
@@ -366,7 +373,7 @@ def find(node: Node, region: Region) -> list[Match]:
                 continue
             candidates = [ext for m in candidates for ext in test(child, region, m)]
         return [Match(m.index, _apply_let(node, m.bindings), m.steps)
-                for m in candidates if all(w.holds(m.bindings) for w in node.where)]
+                for m in candidates if all(w.holds(m.bindings, region.statements) for w in node.where)]
     raise ValueError(f"'{node.op}' cannot stand alone; put it inside 'all' with a pattern")
 
 
@@ -375,12 +382,12 @@ def test(node: Node, region: Region, m: Match) -> list[Match]:
     bindings (one per way it holds), or nothing."""
     if node.op == "pattern":
         b = match_instruction(node.pattern, region.statements[m.index], m.bindings)  # type: ignore[arg-type]
-        if b is None or not all(w.holds(b) for w in node.where):
+        if b is None or not all(w.holds(b, region.statements) for w in node.where):
             return []
         return [Match(m.index, _apply_let(node, b), m.steps)]
     if node.op == "directive":
         b = match_directive(node.directive, region.statements[m.index], m.bindings)  # type: ignore[arg-type]
-        if b is None or not all(w.holds(b) for w in node.where):
+        if b is None or not all(w.holds(b, region.statements) for w in node.where):
             return []
         return [Match(m.index, _apply_let(node, b), m.steps)]
     if node.op in ("reads", "writes"):
@@ -395,13 +402,13 @@ def test(node: Node, region: Region, m: Match) -> list[Match]:
         current = [m]
         for child in node.children:
             current = [ext for c in current for ext in test(child, region, c)]
-        return [c for c in current if all(w.holds(c.bindings) for w in node.where)]
+        return [c for c in current if all(w.holds(c.bindings, region.statements) for w in node.where)]
     if node.op == "any":
         return [ext for child in node.children for ext in test(child, region, m)]
     if node.op == "not":
         return [] if test(node.children[0], region, m) else [m]
     if node.op == "where":
-        return [m] if all(w.holds(m.bindings) for w in node.where) else []
+        return [m] if all(w.holds(m.bindings, region.statements) for w in node.where) else []
     if node.op == "inside":
         return [m] if _inside(node.inside, region.contexts[m.index], region, m.index) else []
     if node.op in ("follows", "precedes"):

@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reviewbot.match.cfollow import FollowSpec, body_after, follow
+from reviewbot.match.formulas import compile_where
+from reviewbot.match.patterns import Where
 from reviewbot.match.units import Hit, TextUnit, normalise
 from reviewbot.records import record
 
@@ -22,6 +24,7 @@ class RegexMatcher:
     unless_near: tuple[str, int] | None = None  # (template, lines): a nearby line that clears the hit
     languages: tuple[str, ...] = ("c",)
     follow: FollowSpec | None = None  # follow a bound name through the rest of its C function
+    where: tuple[Where, ...] = ()  # constraints on named groups (``sysreg:`` facts, ``regex``...)
 
     def bound(self) -> set[str]:
         """Named groups a message may use."""
@@ -34,6 +37,8 @@ class RegexMatcher:
                 if self.not_pattern is not None and self.not_pattern.search(line):
                     break
                 groups = {k: (v or "") for k, v in match.groupdict().items()}
+                if not all(w.holds(groups, unit.lines) for w in self.where):
+                    continue
                 if self.unless_near and self._cleared(unit.lines, number, groups):
                     continue
                 extra = {}
@@ -66,7 +71,7 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
         spec = {"pattern": spec}
     if not isinstance(spec, Mapping) or "pattern" not in spec:
         raise ValueError("regex: expected a mapping with 'pattern'")
-    valid = ("pattern", "not-pattern", "flags", "unless-near", "follow-in-function")
+    valid = ("pattern", "not-pattern", "flags", "unless-near", "follow-in-function", "where")
     bad = [k for k in spec if k not in valid]
     if bad:
         raise ValueError(f"regex: unknown key '{bad[0]}' (valid keys: {', '.join(valid)})")
@@ -89,7 +94,15 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
         raise ValueError(f"regex: {exc}") from None
     if follow_spec is not None and follow_spec.name not in pattern.groupindex:
         raise ValueError(f"regex.follow-in-function.name: the pattern has no group {follow_spec.name!r}")
-    return RegexMatcher(pattern, not_pattern, unless_near, follow=follow_spec)
+    where = spec.get("where", [])
+    if not isinstance(where, list):
+        raise ValueError("regex.where: expected a list of {metavariable: $GROUP, ...}")
+    wheres = tuple(compile_where(w, "regex.where") for w in where)
+    unbound = [w.metavariable for w in wheres if w.metavariable not in pattern.groupindex]
+    if unbound:
+        raise ValueError(f"regex.where: ${unbound[0]} is not a named group of the pattern "
+                         f"(groups: {', '.join(pattern.groupindex) or 'none'})")
+    return RegexMatcher(pattern, not_pattern, unless_near, follow=follow_spec, where=wheres)
 
 
 def _follow_spec(spec: Any) -> FollowSpec | None:
