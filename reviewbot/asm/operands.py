@@ -2,8 +2,8 @@
 kernel hunk is parsed without Lark.
 
 :func:`read_operand` reads one operand text (what ``grammars/arm64.lark``'s
-``macro_argument`` start rule reads) into the very :class:`~reviewbot.asm.builder.Part`
-tree that Lark and :class:`~reviewbot.asm.builder.AstBuilder`'s callbacks give,
+``macro_argument`` start rule reads) into the very :class:`~reviewbot.asm.parts.Part`
+tree that Lark and the grammar's :class:`~reviewbot.asm.parts.Callbacks` give,
 with tokens carrying the same ``type``, ``start_pos`` and ``end_pos``; the
 builder then classifies both alike, so the AST is the same whichever read the
 operand.  It returns None whenever it is not sure, and the caller
@@ -30,9 +30,8 @@ predicates (``p0/z``), objdump targets (``0 <sym>``), ``WORD # expr`` shifts,
 a "-" right after an indexed name (Lark's lexer reads it as ``reg_range``'s),
 and anything else.
 
-:func:`refused` tells an operand the grammar surely refuses (``tmp=x4``,
-``x2 x3``): a statement holding one is read as a gas macro invocation, whose
-tokens :func:`macro_tokens` gives as the grammar's ``macro_call`` rule would.
+An operand the grammar surely refuses (``tmp=x4``, ``x2 x3``) makes its
+statement a gas macro invocation: see :mod:`reviewbot.asm.macro_calls`.
 
 ``tests/test_asm_fast.py`` and ``bench/bench_parse.py --verify`` check that
 whatever this reads equals what the grammar reads, and pin what it assumes of
@@ -43,10 +42,10 @@ from __future__ import annotations
 
 import re
 
-from reviewbot.asm.builder import Part
+from reviewbot.asm.parts import Part
 from reviewbot.asm.scanner import WORD_PATTERN
 
-__all__ = ["read_operand", "refused", "macro_tokens", "Tok"]
+__all__ = ["read_operand", "Tok"]
 
 
 class Tok(str):
@@ -88,34 +87,6 @@ _OBJDUMP_TARGET = re.compile(r"[0-9a-fA-F]+[ \t]+<[^<>\s]+>")
 _PRED_REG = re.compile(r"(?:[pP][0-9]+|[pP]?\\[A-Za-z_][A-Za-z0-9_]*)/[zmZM](?![A-Za-z0-9_])")
 _LEAVE = re.compile(r"[$\"']|\.\.\.")
 
-# Compiled on first use (gas macro invocations are rare): a gas macro
-# invocation (the grammar's macro_call rule), and the operands the grammar's
-# arg rule surely refuses -- a keyword argument (``tmp=x4``: no terminal reads
-# a lone "=" after a WORD), and a name followed by a blank and another name or
-# number (``x2 x3``: after a WORD only VL, "#", "(", "[", an operator or the
-# end may come; after SHIFT_OP an expression may).
-_RARE_PATTERNS = {
-    "MACRO_NAME":
-        r"(?:[A-Za-z_.$]|\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|\(\)))"
-        r"(?:[A-Za-z0-9_.$]|\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|@|\(\)))*(?![^\s,])",
-    "MACRO_ARG":
-        r'(?:[^\s,()\[\]"]|"(?:[^"\\]|\\.)*"|\((?:[^()"]|"(?:[^"\\]|\\.)*"|'
-        r'\((?:[^()"]|\([^()]*\))*\))*\)|\[[^\[\]]*\])+',
-    "refused":
-        r"[A-Za-z_][A-Za-z0-9_]*[ \t]*=(?!=)"
-        r"|(?!(?i:lsl|lsr|asr|ror|msl|[us]xt[bhwx])(?![A-Za-z0-9_.$\\]))"
-        r"[A-Za-z_][A-Za-z0-9_]*[ \t]+(?![vV][lL])[A-Za-z0-9_\\]",
-}
-_RARE: dict[str, re.Pattern] = {}
-
-
-def _rare(name: str) -> re.Pattern:
-    compiled = _RARE.get(name)
-    if compiled is None:
-        compiled = _RARE[name] = re.compile(_RARE_PATTERNS[name])
-    return compiled
-
-
 _BLANK = " \t\f\r"  # the grammar's %ignore
 _DIGITS = "0123456789"
 _UNOPS = "-+~!"
@@ -143,39 +114,6 @@ def read_operand(text: str) -> Part | None:
     if reader.pos != reader.n:
         return None
     return part
-
-
-def refused(text: str) -> bool:
-    """True when the grammar's ``macro_argument`` rule surely refuses ``text``
-    (one operand, stripped), so that a statement holding it is no instruction
-    and is read as a gas macro invocation."""
-    return _rare("refused").match(text) is not None
-
-
-def macro_tokens(text: str) -> list[tuple[str, int]] | None:
-    """``(token, start)`` of each token the grammar's ``macro_call`` rule reads
-    in ``text`` (stripped): the ``MACRO_NAME``, then ``MACRO_ARG``s and
-    ``","``; None when it reads no macro call there."""
-    m = _rare("MACRO_NAME").match(text)
-    if m is None:
-        return None
-    macro_arg = _rare("MACRO_ARG")
-    tokens = [(m.group(), 0)]
-    pos, n = m.end(), len(text)
-    while True:
-        while pos < n and text[pos] in _BLANK:
-            pos += 1
-        if pos >= n:
-            return tokens
-        if text[pos] == ",":
-            tokens.append((",", pos))
-            pos += 1
-            continue
-        m = macro_arg.match(text, pos)
-        if m is None:
-            return None
-        tokens.append((m.group(), pos))
-        pos = m.end()
 
 
 class _Reader:

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-from reviewbot.asm.ast import (
-    CMacroCall, Comment, Directive, Label, MacroDef, MacroEnd, MacroParam, Preprocessor, Statement,
-)
+from reviewbot.asm.ast import CMacroCall, Comment, Directive, Label, Preprocessor, Statement
+from reviewbot.asm.directives import directive_node
+from reviewbot.asm.splitting import open_parens, split_args, split_line
 from reviewbot.records import record
 
 _MACRO_PART = r"\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|@|\(\))"
@@ -36,24 +36,8 @@ CMACRO_RE = re.compile(
 _OBJDUMP_INSN = re.compile(
     r"[ \t]*[0-9a-fA-F]+:[ \t]+(?:[0-9a-fA-F]{8}|[0-9a-fA-F]{4} [0-9a-fA-F]{4})[ \t]+(?=\S)")
 _OBJDUMP_FUNC = re.compile(r"[ \t]*[0-9a-fA-F]+ <([^<>]+)>:[ \t]*$")
-_SPECIAL = re.compile(r'"|\'|//|/\*|;')
-_CHAR_TAIL = re.compile(r"(?:[^'\\]|\\.)?'?")
-_STRING_TAIL = re.compile(r'(?:[^"\\]|\\.)*"?')
-
-
-def _quote_end(text: str, pos: int, quote: str) -> int:
-    """Where the string (``quote`` is ``"``) or character constant (``'``)
-    whose body starts at ``pos`` of ``text`` ends (past its closing quote)."""
-    m = (_STRING_TAIL if quote == '"' else _CHAR_TAIL).match(text, pos)
-    assert m is not None  # both patterns match the empty string
-    return m.end()
-
 _PREPROCESSOR = re.compile(r"[ \t]*#[ \t]*([A-Za-z_][A-Za-z0-9_]*|[0-9]+)?[ \t]*(.*)$", re.S)
-_PARAM_PATTERN = r"""([A-Za-z_][A-Za-z0-9_]*)          # name
-        (?:[ \t]*:[ \t]*(req|vararg))?     # qualifier
-        (?:[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"|[^\s,]*))?  # default
-    """
-# Regexps of rare statements (``x .req y``, ``.macro``), compiled on first use
+# Regexps of rare statements (``x .req y``), compiled on first use
 # to keep ``import reviewbot.asm.parser`` cheap.
 _LAZY: dict[str, re.Pattern] = {}
 
@@ -70,128 +54,7 @@ _IF_MIDDLE = frozenset({"elif", "else", "elifdef", "elifndef"})
 
 ParseBody = Callable[[str, int, int], list[Statement]]
 _CMACRO_START = re.compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_]*\(")
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"?|\'(?:[^\'\\]|\\.)?\'?')
 _MAX_CALL_LINES = 20
-
-
-def _open_parens(code: str) -> int:
-    """How many ``(`` of ``code`` (strings left out) are not closed."""
-    if '"' in code or "'" in code:
-        code = _STRINGS.sub("", code)
-    return code.count("(") - code.count(")")
-
-
-def split_args(text: str) -> tuple[str, ...]:
-    """Split at top-level commas (outside ``()``, ``[]``, ``{}`` and strings), stripped."""
-    text = text.strip()
-    if not text:
-        return ()
-    if not any(c in text for c in '([{"'):
-        return tuple(a.strip() for a in text.split(","))
-    args = []
-    depth = 0
-    start = 0
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            i = _quote_end(text, i + 1, c)
-            continue
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif c == "," and depth <= 0:
-            args.append(text[start:i].strip())
-            start = i + 1
-        i += 1
-    args.append(text[start:].strip())
-    return tuple(args)
-
-
-_SPAN_SPECIAL = re.compile(r'[,"\'()\[\]{}]')
-
-
-def operand_spans(text: str, pos: int) -> list[tuple[int, str]] | None:
-    """``(start, operand)`` for each top-level comma-separated piece of
-    ``text[pos:]``, stripped, ``start`` its index in ``text``; None when a
-    piece is empty or a bracket or quote is unbalanced."""
-    spans = []
-    depth = 0
-    start = pos
-    n = len(text)
-    i = pos
-    while True:
-        m = _SPAN_SPECIAL.search(text, i)
-        if m is None:
-            i = n
-        else:
-            i = m.start()
-            c = text[i]
-            if c == '"' or c == "'":
-                e = _quote_end(text, i + 1, c)
-                if text[e - 1] != c or e == i + 1:
-                    return None
-                i = e
-                continue
-            if c in "([{":
-                depth += 1
-                i += 1
-                continue
-            if c in ")]}":
-                depth -= 1
-                if depth < 0:
-                    return None
-                i += 1
-                continue
-            if depth:
-                i += 1
-                continue
-        piece = text[start:i]
-        stripped = piece.strip()
-        if not stripped:
-            return None
-        spans.append((start + len(piece) - len(piece.lstrip()), stripped))
-        if i >= n:
-            return spans if depth == 0 else None
-        start = i = i + 1
-
-
-def macro_params(text: str) -> tuple[MacroParam, ...]:
-    """``.macro`` parameters: ``a, b=1, c:req, d:vararg`` (commas or blanks between)."""
-    params = []
-    pos = 0
-    n = len(text)
-    while pos < n:
-        while pos < n and text[pos] in " \t,":
-            pos += 1
-        if pos >= n:
-            break
-        m = _lazy("param", _PARAM_PATTERN, re.X).match(text, pos)
-        if not m or m.end() == pos:
-            raise ValueError(f"bad .macro parameter at {text[pos:]!r}")
-        default = m.group(3)
-        params.append(MacroParam(m.group(1), default, m.group(2)))
-        pos = m.end()
-    return tuple(params)
-
-
-def directive_node(name: str, rest: str, line: int, column: int, text: str) -> Directive | MacroDef | MacroEnd:
-    """The node for directive ``name`` (with its dot) and its argument text."""
-    lname = name.lower()
-    if lname == ".macro":
-        parts = rest.replace(",", " ", 1).split(None, 1) if rest else []
-        if not parts:
-            return Directive(lname, (), line, column, text)
-        try:
-            params = macro_params(parts[1]) if len(parts) > 1 else ()
-        except ValueError:
-            return Directive(lname, split_args(rest), line, column, text)
-        return MacroDef(parts[0], params, line, column, text)
-    if lname == ".endm":
-        return MacroEnd(line, column, text)
-    return Directive(lname, split_args(rest), line, column, text)
 
 
 class Scanner:
@@ -223,46 +86,6 @@ class Scanner:
                 items.append((col0, self.statement(stmt, number, col0)))
             start = end + 1
         return items
-
-    @staticmethod
-    def _split(line: str, pos: int, objdump: bool) -> tuple[str, list[int], list[tuple[int, str, bool]]]:
-        """(code with comments blanked out, positions of ``;``, comments)."""
-        pieces = [" " * pos]
-        semis = []
-        comments = []
-        i = pos
-        n = len(line)
-        while True:
-            m = _SPECIAL.search(line, i)
-            if m is None:
-                pieces.append(line[i:])
-                break
-            s = m.start()
-            tok = m.group()
-            if tok == '"' or tok == "'":
-                e = _quote_end(line, s + 1, tok)
-                pieces.append(line[i:e])
-                i = e
-                continue
-            pieces.append(line[i:s])
-            if tok == ";" and not objdump:
-                semis.append(s)
-                pieces.append(";")
-                i = s + 1
-                continue
-            if tok == "/*":
-                e = line.find("*/", s + 2)
-                if e >= 0:
-                    comments.append((s, line[s + 2:e], True))
-                    pieces.append(" " * (e + 2 - s))
-                    i = e + 2
-                    continue
-                comments.append((s, line[s + 2:], False))
-            else:  # "//", or objdump's "; comment"
-                comments.append((s, line[s + len(tok):], True))
-            pieces.append(" " * (n - s))
-            break
-        return "".join(pieces), semis, comments
 
     def statement(self, stmt: str, number: int, col0: int) -> list[Statement]:
         """The nodes of one statement (labels first), ``stmt`` stripped, at ``col0``."""
@@ -401,7 +224,7 @@ class _Scan:
                 elif self.objdump_function(line, number):
                     continue
             if pos or "/" in line or '"' in line or ";" in line or "'" in line:
-                code, semis, comments = Scanner._split(line, pos, objdump)
+                code, semis, comments = split_line(line, pos, objdump)
             else:
                 code, semis, comments = line, [], []
             items: list[tuple[int, Any]] = []  # (col0, a node or a list of nodes)
@@ -517,7 +340,7 @@ class _Scan:
             # cpp lets a C macro call's arguments go on over lines; a
             # line ending in "," or "(" inside the call is not its end
             joined = (continued.code if continued is not None else "") + stripped
-            more = (_open_parens(joined) > 0
+            more = (open_parens(joined) > 0
                     and (continued is None or continued.lines < _MAX_CALL_LINES))
             piece = stripped + " "
         if more:
