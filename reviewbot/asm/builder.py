@@ -35,14 +35,18 @@ Operand classification, in one place:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from reviewbot.asm.ast import (
     CMacroCall, Directive, Ellipsis, Expression, Immediate, Instruction, Label,
-    Literal, MacroArg, Memory, MetaVar, Register, RegList,
-    Shift, Symbol, SysReg,
+    Literal, MacroArg, Memory, MetaVar, Operand, Register, RegList,
+    Shift, Statement, Symbol, SysReg,
 )
 from reviewbot.asm.directives import directive_node
-from reviewbot.asm.parts import Invalid, Part, Pending, end_of, start_of
+from reviewbot.asm.parts import (
+    Child, Children, Invalid, MemoryData, Part, Pending, Tok, end_of, start_of,
+)
 from reviewbot.asm.registers import (
     ADDRESS_MNEMONICS, ARRANGEMENT, COND_MNEMONICS, CONDITIONS, CREG, EXTENDS, OPTION_MNEMONICS,
     REGISTERS, SYS_MNEMONICS, SYSREG_SHAPE, SYSREG_SLOT, VECTOR_BASES, ZA_TILE,
@@ -70,11 +74,11 @@ class AstBuilder:
 
     # statements ----------------------------------------------------------------
 
-    def statements(self, pending: list) -> tuple:
+    def statements(self, pending: list[Pending]) -> tuple[Statement, ...]:
         """The nodes of the grammar's ``start`` rule result."""
         return tuple(self.statement(p) for p in pending)
 
-    def statement(self, pending: Pending):
+    def statement(self, pending: Pending) -> Statement:
         """The node of one :class:`Pending` statement."""
         children = pending.children
         tok = children[0]
@@ -99,7 +103,7 @@ class AstBuilder:
         return Directive(".req", (lhs.split()[0], str(reg)), self.line, col,
                          self.text[lhs.start_pos:].strip())
 
-    def _instruction(self, children):
+    def _instruction(self, children: list[Any]) -> Instruction:
         mnemonic_tok = children[0]
         if mnemonic_tok.type == "METAVAR":
             if not self.pattern or mnemonic_tok.startswith("$..."):
@@ -116,12 +120,13 @@ class AstBuilder:
         return Instruction(mnemonic, operands,
                            self.line, col0 + start + 1, text[start:].strip())
 
-    def classify(self, mnemonic: str, parts: list, whole: tuple[str, int]) -> tuple:
+    def classify(self, mnemonic: str, parts: Sequence[tuple[Part[Any], str, int]],
+                 whole: tuple[str, int]) -> tuple[Operand, ...]:
         """The operands of ``mnemonic`` from ``(part, text, col0)`` triples: each
         part was parsed from ``text``, which starts at 0-based column ``col0``
         of the line; ``whole`` is ``(text, col0)`` of the whole statement.
         Raises :class:`Invalid` for a part that makes no sense."""
-        operands = []
+        operands: list[Operand] = []
         last = len(parts) - 1
         for i, (part, text, col0) in enumerate(parts):
             self.text, self.col0 = text, col0
@@ -141,13 +146,13 @@ class AstBuilder:
 
     # classification ----------------------------------------------------------------
 
-    def _text(self, part) -> str:
+    def _text(self, part: Child) -> str:
         return self.text[start_of(part):end_of(part)]
 
-    def _col(self, part) -> int:
+    def _col(self, part: Child) -> int:
         return self.col0 + start_of(part) + 1
 
-    def operand(self, part: Part, mnemonic: str, index: int):
+    def operand(self, part: Part[Any], mnemonic: str, index: int) -> Operand:
         """The AST operand for ``part``, operand number ``index`` of ``mnemonic``."""
         kind = part.kind
         if kind == "expr":
@@ -183,8 +188,9 @@ class AstBuilder:
         if kind == "pred":
             text = str(part.data)
             base = text[:-2]
-            if "\\" in base:
-                return MacroArg(text, _MACRO_NAME.search(base).group(1), self._col(part))
+            m = _MACRO_NAME.search(base)
+            if m is not None:  # PRED_REG allows "\\" only before a macro argument's name
+                return MacroArg(text, m.group(1), self._col(part))
             return Register(text, "p" + base[1:].lstrip("nN"), "pred", self._col(part))
         if kind == "objdump":
             text = str(part.data)
@@ -195,8 +201,8 @@ class AstBuilder:
             return Ellipsis("...", self._col(part))
         raise Invalid(f"unexpected operand {self._text(part)!r}", part.start)  # pragma: no cover
 
-    def _cls_atom(self, item, mnemonic: str, index: int):
-        if type(item) is Part:
+    def _cls_atom(self, item: Child, mnemonic: str, index: int) -> Operand:
+        if isinstance(item, Part):
             if item.kind == "indexed":
                 node = self._word(item.data, mnemonic, index)
                 text = self._text(item)
@@ -218,7 +224,7 @@ class AstBuilder:
             return self._metavar(item)
         return Expression(str(item), self.col0 + item.start_pos + 1)
 
-    def _metavar(self, tok):
+    def _metavar(self, tok: Tok) -> MetaVar | Symbol:
         col = self.col0 + tok.start_pos + 1
         if self.pattern:
             if tok.startswith("$..."):
@@ -228,7 +234,7 @@ class AstBuilder:
             raise Invalid(f"{tok!s} is only allowed in a rule pattern", tok.start_pos)
         return Symbol(str(tok), str(tok), None, col)
 
-    def _word(self, tok, mnemonic: str, index: int):
+    def _word(self, tok: Tok, mnemonic: str, index: int) -> Operand:
         """Classify a bare name: register, system register, macro argument, ..."""
         text = str(tok)
         col = self.col0 + tok.start_pos + 1
@@ -273,35 +279,36 @@ class AstBuilder:
             return Expression(text, col)
         return Symbol(text, text, None, col)
 
-    def _literal(self, part: Part):
+    def _literal(self, part: Part[Part[Children]]) -> Literal:
         text = self._text(part)
         col = self._col(part)
         items = part.data.data
-        if len(items) == 1 and type(items[0]) is not Part:
-            tok = items[0]
+        tok = items[0]
+        if len(items) == 1 and not isinstance(tok, Part):
             if tok.type in ("WORD", "LABELREF") and "\\" not in tok:
                 return Literal(text, str(tok), None, col)
             if tok.type == "METAVAR":
                 return Literal(text, str(tok), None, col)
         return Literal(text, None, const_value(items), col)
 
-    def _memory(self, part: Part, mnemonic: str):
+    def _memory(self, part: Part[MemoryData], mnemonic: str) -> Memory:
         items, pre = part.data
         base = self.operand(items[0], mnemonic, -1)
-        if type(base) not in (Register, MacroArg, MetaVar, Expression):
+        if not isinstance(base, (Register, MacroArg, MetaVar, Expression)):
             base = Expression(base.text, base.column)
-        offset = index = shift = None
+        offset: Operand | None = None
+        index: Register | MacroArg | None = None
+        shift: Shift | None = None
         for item in items[1:]:
             node = self.operand(item, mnemonic, -1)
-            kind = type(node)
-            if kind is Shift:
+            if isinstance(node, Shift):
                 if shift is not None:
                     raise Invalid("two shifts in a memory operand", item.start)
                 shift = node
             elif shift is not None:
                 raise Invalid(f"{node.text!r} after the shift in a memory operand", item.start)
             elif offset is None and index is None:
-                if kind is Register or (kind is MacroArg and "#" not in node.text):
+                if isinstance(node, Register) or (isinstance(node, MacroArg) and "#" not in node.text):
                     index = node
                 else:
                     offset = node
@@ -310,7 +317,7 @@ class AstBuilder:
         return Memory(self._text(part), base, offset, index, shift,
                       "pre" if pre else None, self._col(part))
 
-    def _reg_list(self, part: Part):
+    def _reg_list(self, part: Part[list[Part[Children]]]) -> RegList:
         registers = []
         for rng in part.data:
             items = rng.data
@@ -325,7 +332,7 @@ class AstBuilder:
             registers.extend(_expand_range(first, last))
         return RegList(self._text(part), tuple(registers), self._col(part))
 
-    def _cls_list_item(self, item):
+    def _cls_list_item(self, item: Child) -> Register | None:
         node = self._cls_atom(item, "", -1)
         return node if type(node) is Register else None
 

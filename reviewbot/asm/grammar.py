@@ -15,7 +15,10 @@ from reviewbot.asm.parts import Callbacks, Invalid
 if TYPE_CHECKING:
     from pathlib import Path
 
-_parser: Any = None  # the Lark parser, once loaded
+# The Lark parser, once loaded.  Typed Any: with Callbacks as its transformer
+# its parse() returns Parts, Pending statements and token lists, not the
+# Tree that lark's annotations promise.
+_parser: Any = None
 
 
 def loaded_parser() -> Any:
@@ -41,7 +44,7 @@ def get_parser() -> Any:
                        start=["start", "macro_call", "macro_argument"],
                        propagate_positions=False, maybe_placeholders=False,
                        cache=str(cache) if cache is not None else False)
-        if fresh and cache.exists():
+        if cache is not None and fresh and cache.exists():
             _remove_stale_caches(cache)
     return _parser
 

@@ -41,27 +41,12 @@ the grammar (terminals, the terminals accepted in each lexer state).
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from reviewbot.asm.parts import Part
+from reviewbot.asm.parts import Children, MemoryData, Part, RelocData, ShiftData, Tok
 from reviewbot.asm.scanner import WORD_PATTERN
 
 __all__ = ["read_operand", "Tok"]
-
-
-class Tok(str):
-    """A token: the attributes of ``lark.Token`` that the builder reads."""
-
-    __slots__ = ("type", "start_pos", "end_pos")
-    type: str
-    start_pos: int
-    end_pos: int
-
-    @property
-    def value(self) -> str:
-        return str(self)
-
-    def __repr__(self) -> str:
-        return f"Tok({self.type}, {str(self)!r}, {self.start_pos})"
 
 
 def _tok(kind: str, text: str, start: int) -> Tok:
@@ -99,7 +84,7 @@ class _Fail(Exception):
 _FAIL = _Fail()
 
 
-def read_operand(text: str) -> Part | None:
+def read_operand(text: str) -> Part[Any] | None:
     """The ``Part`` the grammar's ``macro_argument`` rule gives for ``text``
     (one operand, stripped, positions relative to ``text``), or None when
     this reader is not sure."""
@@ -150,7 +135,7 @@ class _Reader:
 
     # arg: expr | immediate | literal | reloc | memory | shift (see the grammar)
 
-    def arg(self) -> Part:
+    def arg(self) -> Part[Any]:
         c = self.s[0]
         if c == "#":
             return self.immediate()
@@ -164,14 +149,14 @@ class _Reader:
             return self.reg_list()
         return self.item(False)
 
-    def item(self, in_memory: bool) -> Part:
+    def item(self, in_memory: bool) -> Part[Any]:
         """A shift or an expression, where ``SHIFT_OP`` and ``WORD VL`` can start one."""
         m = _SHIFT_OP.match(self.s, self.pos)
         if m is not None:
             return self.shift(m, in_memory)
         start = self.pos
         part = self.expr()
-        first = part.data[0]  # type: ignore[index]
+        first = part.data[0]
         if type(first) is Tok and first.type == "WORD" and first.start_pos == start \
                 and part.end == first.end_pos:  # one WORD alone
             # shift: WORD VL (mul vl); WORD "#" expr is left to the grammar
@@ -183,7 +168,7 @@ class _Reader:
                 return Part("shift", start, vl.end_pos, (first, vl))
         return part
 
-    def shift(self, m: re.Match, in_memory: bool) -> Part:
+    def shift(self, m: re.Match[str], in_memory: bool) -> Part[ShiftData]:
         op = _tok("SHIFT_OP", m.group(), m.start())
         self.pos = m.end()
         c = self.peek()
@@ -194,19 +179,19 @@ class _Reader:
         amount = self.expr()
         return Part("shift", op.start_pos, amount.end, (op, amount))
 
-    def immediate(self) -> Part:
+    def immediate(self) -> Part[Part[Any]]:
         start = self.pos
         self.pos += 1
         inner = self.reloc() if self.peek() == ":" else self.expr()
         return Part("immediate", start, inner.end, inner)
 
-    def literal(self) -> Part:
+    def literal(self) -> Part[Part[Children]]:
         start = self.pos
         self.pos += 1
         inner = self.expr()
         return Part("literal", start, inner.end, inner)
 
-    def reloc(self) -> Part:
+    def reloc(self) -> Part[RelocData]:
         self.blank()
         m = _RELOC.match(self.s, self.pos)
         if m is None:
@@ -216,10 +201,10 @@ class _Reader:
         expr = self.expr()
         return Part("reloc", m.start(), expr.end, (tok[1:-1].lower(), expr))
 
-    def memory(self) -> Part:
+    def memory(self) -> Part[MemoryData]:
         start = self.pos
         self.pos += 1
-        items = []
+        items: list[Part[Any]] = []
         while True:
             c = self.peek()
             if c == "#":
@@ -237,11 +222,11 @@ class _Reader:
             end = self.pos
         return Part("memory", start, end, (items, writeback))
 
-    def reg_list(self) -> Part:
+    def reg_list(self) -> Part[list[Part[Children]]]:
         """``"{" reg_range ("," reg_range)* "}"``, each item a ``WORD``."""
         start = self.pos
         self.pos += 1
-        ranges = []
+        ranges: list[Part[Children]] = []
         while True:
             self.blank()
             first = self.list_word()
@@ -249,9 +234,11 @@ class _Reader:
                 self.pos += 1
                 self.blank()
                 last = self.list_word()
-                ranges.append(Part("range", first.start_pos, last.end_pos, [first, last]))
+                pair: Children = [first, last]
+                ranges.append(Part("range", first.start_pos, last.end_pos, pair))
             else:
-                ranges.append(Part("range", first.start_pos, first.end_pos, [first]))
+                alone: Children = [first]
+                ranges.append(Part("range", first.start_pos, first.end_pos, alone))
             if self.closes("}"):
                 break
         if self.peek() == "[":  # an index after the list: the grammar's
@@ -267,7 +254,7 @@ class _Reader:
 
     # expr: UNOP* atom (BINOP UNOP* atom)*
 
-    def expr(self) -> Part:
+    def expr(self) -> Part[Children]:
         s, n = self.s, self.n
         children: list = []
         while True:
@@ -325,7 +312,7 @@ class _Reader:
         return Part("expr", first.start if type(first) is Part else first.start_pos,
                     last.end if type(last) is Part else last.end_pos, children)
 
-    def call(self, word: Tok) -> Part:
+    def call(self, word: Tok) -> Part[Children]:
         """``WORD "(" (expr ("," expr)*)? ")"``, all tokens kept."""
         children: list = [word, _tok("LPAR", "(", self.pos)]
         self.pos += 1
@@ -343,7 +330,7 @@ class _Reader:
         self.pos += 1
         return Part("call", word.start_pos, self.pos, children)
 
-    def indexed(self, word: Tok) -> Part:
+    def indexed(self, word: Tok) -> Part[Tok]:
         """``WORD "[" expr ("," expr)* "]"`` (``index:index`` is the grammar's;
         so is a "-" right after it, see :meth:`expr`)."""
         self.pos += 1

@@ -43,7 +43,7 @@ from reviewbot.records import replace
 
 __all__ = ["parse", "parse_quoted", "parse_pattern", "read_statement", "unquote", "cache_file", "clear_caches"]
 
-_MEMO: dict[tuple[str, int], tuple] = {}
+_MEMO: dict[tuple[str, int], tuple[Statement, ...]] = {}
 _MEMO_LIMIT = 50_000  # entries per memo; a full memo is simply emptied
 _MNEMONIC_HEAD = re.compile(rf"({WORD_PATTERN})(?:[ \t]+|$)")
 
@@ -66,14 +66,15 @@ def parse(text: str, *, source: str = "<string>", first_line: int = 1,
     :class:`~reviewbot.asm.ast.Unparsed` and parsing goes on.  Lines count
     from ``first_line``; columns are 1-based.  ``source`` names the input (kept
     for symmetry with the other parsers; errors carry no exception here).
-    ``via`` is how each statement is read (see :func:`read_statement`);
-    only ``auto`` is memoised.
+    ``via`` is how each statement is read (see :func:`read_statement`;
+    not ``reader``, which reads only some statements); only ``auto`` is
+    memoised.
     """
     if via == "auto":
         return tuple(_SCANNER.scan(text, first_line))
-    if via not in VIA:
-        raise ValueError(f"via: {via!r} (valid: {', '.join(VIA)})")
-    return tuple(Scanner(lambda body, line, col0: _at_line(read_statement(body, col0, via=via), line))
+    if via not in VIA or via == "reader":
+        raise ValueError(f"via: {via!r} (valid: auto, operands, grammar)")
+    return tuple(Scanner(lambda body, line, col0: _at_line(_read(body, col0, via), line))
                  .scan(text, first_line))
 
 
@@ -158,21 +159,21 @@ def clear_caches() -> None:
 # --- one statement ---------------------------------------------------------
 
 
-def _parse_body(text: str, line: int, col0: int) -> list:
+def _parse_body(text: str, line: int, col0: int) -> list[Statement]:
     """Parse one statement through the grammar (memoised on text and column)."""
     key = (text, col0)
     hit = _MEMO.get(key)
     if hit is None:
-        hit = read_statement(text, col0)
+        hit = _read(text, col0, "auto")
         if len(_MEMO) >= _MEMO_LIMIT:
             _MEMO.clear()
         _MEMO[key] = hit
     return _at_line(hit, line)
 
 
-def _at_line(hit: tuple | None, line: int) -> list:
+def _at_line(hit: tuple[Statement, ...], line: int) -> list[Statement]:
     """The nodes of a statement read at line 0, moved to ``line``."""
-    out = []
+    out: list[Statement] = []
     for node in hit:
         if type(node) is Instruction:
             out.append(Instruction(node.mnemonic, node.operands, line, node.column, node.text))
@@ -183,7 +184,7 @@ def _at_line(hit: tuple | None, line: int) -> list:
     return out
 
 
-def read_statement(text: str, col0: int = 0, *, via: str = "auto") -> tuple | None:
+def read_statement(text: str, col0: int = 0, *, via: str = "auto") -> tuple[Statement, ...] | None:
     """The statements of one statement's ``text`` (no label, comment or
     ``;``; stripped; at 0-based column ``col0``), at line 0, not memoised.
 
@@ -197,6 +198,11 @@ def read_statement(text: str, col0: int = 0, *, via: str = "auto") -> tuple | No
     """
     if via == "reader":
         return _read_without_grammar(text, col0)
+    return _read(text, col0, via)
+
+
+def _read(text: str, col0: int, via: str) -> tuple[Statement, ...]:
+    """What :func:`read_statement` gives ``via`` anything but ``reader``."""
     if via == "grammar":
         return _guarded(_parse_whole, get_parser(), text, col0)
     reader = via == "auto"

@@ -8,6 +8,8 @@ the hand-written operand reader (:mod:`reviewbot.asm.operands`); and
 
 from __future__ import annotations
 
+from typing import Any, Generic, TypeVar, Union
+
 
 class Invalid(Exception):
     """A statement the grammar accepts but that makes no sense (``[x0, x1, x2]``)."""
@@ -17,27 +19,68 @@ class Invalid(Exception):
         self.pos = pos
 
 
-class Part:
+class Tok(str):
+    """A token: the attributes of ``lark.Token`` that the builder reads.  The
+    hand-written reader makes these; the grammar's tokens are ``lark.Token`` s,
+    which have the same attributes, and are typed as ``Tok`` here."""
+
+    __slots__ = ("type", "start_pos", "end_pos")
+    type: str
+    start_pos: int
+    end_pos: int
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"Tok({self.type}, {str(self)!r}, {self.start_pos})"
+
+
+D = TypeVar("D")
+
+
+class Part(Generic[D]):
     """An operand or expression not yet classified: ``kind``, its span in the
-    statement text and kind-specific ``data``."""
+    statement text and ``data``, whose type its kind decides:
+
+    * ``expr``, ``call``, ``range``: the children, tokens and parts (:data:`Children`);
+    * ``immediate``, ``literal``, ``paren``: the part inside (an ``expr``; an
+      immediate's may be a ``reloc``);
+    * ``reloc``: :data:`RelocData`; ``memory``: :data:`MemoryData`;
+      ``shift``: :data:`ShiftData`; ``reglist``: its ``range`` parts;
+    * ``pred``, ``objdump``, ``ellipsis``, ``indexed``: a token (an
+      indexed name's name).
+    """
 
     __slots__ = ("kind", "start", "end", "data")
 
-    def __init__(self, kind: str, start: int, end: int, data: object) -> None:
+    def __init__(self, kind: str, start: int, end: int, data: D) -> None:
         self.kind = kind
         self.start = start
         self.end = end
         self.data = data
 
 
-def start_of(x) -> int:
+#: A child of an expression, a call or a register range.
+Child = Union[Tok, Part[Any]]
+Children = list[Child]
+#: (relocation name, lower case; the expression) of ``:lo12:sym``.
+RelocData = tuple[str, Part[Children]]
+#: (the items between the brackets; True for a ``!`` after them).
+MemoryData = tuple[list[Part[Any]], bool]
+#: (the operator or ``mul``; the amount -- a token, an expression or none).
+ShiftData = tuple[Tok, Union[Tok, Part[Children], None]]
+
+
+def start_of(x: Child) -> int:
     """Where a part or token starts in its text."""
-    return x.start if type(x) is Part else x.start_pos
+    return x.start if isinstance(x, Part) else x.start_pos
 
 
-def end_of(x) -> int:
+def end_of(x: Child) -> int:
     """Where a part or token ends in its text."""
-    return x.end if type(x) is Part else x.end_pos
+    return x.end if isinstance(x, Part) else x.end_pos
 
 
 class Pending:

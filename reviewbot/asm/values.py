@@ -4,7 +4,7 @@ evaluated with gas's operator precedence."""
 
 from __future__ import annotations
 
-from reviewbot.asm.parts import Part
+from reviewbot.asm.parts import Children, Part
 
 
 _ESCAPES = {"n": 10, "r": 13, "t": 9, "0": 0, "b": 8, "f": 12, "v": 11, "a": 7, "e": 27}
@@ -43,7 +43,7 @@ _PRECEDENCE = {
 }
 
 
-def const_value(items: list) -> int | None:
+def const_value(items: Children) -> int | None:
     """Evaluate the children of an ``expr`` made of numbers only (gas's
     precedence); None when it holds anything else."""
     pos = 0
@@ -52,7 +52,7 @@ def const_value(items: list) -> int | None:
         nonlocal pos
         item = items[pos]
         pos += 1
-        if type(item) is Part:
+        if isinstance(item, Part):
             value = const_value(item.data.data) if item.kind == "paren" else None
         elif item.type == "UNOP":
             operand = unary()
