@@ -472,12 +472,13 @@ def lark_parser():
 
 
 def test_copied_terminals_match_like_the_grammars(lark_parser):
+    import reviewbot.asm.macro_calls as macro_calls
     import reviewbot.asm.operands as fast
 
     mine = {"WORD": fast._WORD, "NUMBER": fast._NUMBER, "LABELREF": fast._LABELREF,
             "SHIFT_OP": fast._SHIFT_OP, "BINOP": fast._BINOP, "RELOC": fast._RELOC,
             "VL": fast._VL, "OBJDUMP_TARGET": fast._OBJDUMP_TARGET, "PRED_REG": fast._PRED_REG,
-            "MACRO_NAME": fast._rare("MACRO_NAME"), "MACRO_ARG": fast._rare("MACRO_ARG")}
+            "MACRO_NAME": macro_calls._rare("MACRO_NAME"), "MACRO_ARG": macro_calls._rare("MACRO_ARG")}
     probes = FAST + MACROS + SLOW + [line for line, _ in _random_statements(300, seed=3)]
     probes += ["0x1F 0B10 09 1.5e-3 1b 2F 3fx \\a\\()b\\@ p1/M P\\x/z ffff <a+1> VL vL Lsl UXTW"]
     for name, regex in mine.items():

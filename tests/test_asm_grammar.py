@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from reviewbot.asm import grammar
 from reviewbot.asm import parser as asm
 from reviewbot.asm.builder import AstBuilder
 from reviewbot.asm.ast import (
@@ -484,7 +485,7 @@ def test_metavariables_only_in_patterns():
 ])
 def test_grammar_agrees_with_scanner(line):
     fast = asm.parse(line)
-    parser = asm._get_parser()
+    parser = grammar.get_parser()
     assert AstBuilder(line, 0, 1).statements(parser.parse(line, start="start")) == fast
 
 
@@ -554,17 +555,17 @@ def test_a_builder_bug_becomes_unparsed(monkeypatch):
 
 
 def test_grammar_cache_is_written_and_optional(tmp_path, monkeypatch):
-    monkeypatch.setattr(asm, "_parser", None)
+    monkeypatch.setattr(grammar, "_parser", None)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     asm.clear_caches()
     # Character constants and predicates are left to the grammar by the
     # hand-written operand reader (reviewbot/asm_fast.py), so these load it.
     assert one("\tmov w0, #'a'").mnemonic == "mov"
     assert list((tmp_path / "reviewbot").glob("arm64-*.lark-cache"))
-    monkeypatch.setattr(asm, "_parser", None)
+    monkeypatch.setattr(grammar, "_parser", None)
     asm.clear_caches()
     assert one("\tcmp w0, #'b'").mnemonic == "cmp"  # loaded from that cache
-    monkeypatch.setattr(asm, "_parser", None)
+    monkeypatch.setattr(grammar, "_parser", None)
     monkeypatch.setenv("XDG_CACHE_HOME", "/dev/null/not-a-directory")
     assert asm.cache_file() is None
     asm.clear_caches()

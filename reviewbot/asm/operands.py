@@ -2,8 +2,8 @@
 kernel hunk is parsed without Lark.
 
 :func:`read_operand` reads one operand text (what ``grammars/arm64.lark``'s
-``macro_argument`` start rule reads) into the very :class:`~reviewbot.asm.builder.Part`
-tree that Lark and :class:`~reviewbot.asm.builder.AstBuilder`'s callbacks give,
+``macro_argument`` start rule reads) into the very :class:`~reviewbot.asm.parts.Part`
+tree that Lark and the grammar's :class:`~reviewbot.asm.parts.Callbacks` give,
 with tokens carrying the same ``type``, ``start_pos`` and ``end_pos``; the
 builder then classifies both alike, so the AST is the same whichever read the
 operand.  It returns None whenever it is not sure, and the caller
@@ -30,9 +30,8 @@ predicates (``p0/z``), objdump targets (``0 <sym>``), ``WORD # expr`` shifts,
 a "-" right after an indexed name (Lark's lexer reads it as ``reg_range``'s),
 and anything else.
 
-:func:`refused` tells an operand the grammar surely refuses (``tmp=x4``,
-``x2 x3``): a statement holding one is read as a gas macro invocation, whose
-tokens :func:`macro_tokens` gives as the grammar's ``macro_call`` rule would.
+An operand the grammar surely refuses (``tmp=x4``, ``x2 x3``) makes its
+statement a gas macro invocation: see :mod:`reviewbot.asm.macro_calls`.
 
 ``tests/test_asm_fast.py`` and ``bench/bench_parse.py --verify`` check that
 whatever this reads equals what the grammar reads, and pin what it assumes of
@@ -42,27 +41,12 @@ the grammar (terminals, the terminals accepted in each lexer state).
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from reviewbot.asm.builder import Part
+from reviewbot.asm.parts import Children, MemoryData, Part, RelocData, ShiftData, Tok
 from reviewbot.asm.scanner import WORD_PATTERN
 
-__all__ = ["read_operand", "refused", "macro_tokens", "Tok"]
-
-
-class Tok(str):
-    """A token: the attributes of ``lark.Token`` that the builder reads."""
-
-    __slots__ = ("type", "start_pos", "end_pos")
-    type: str
-    start_pos: int
-    end_pos: int
-
-    @property
-    def value(self) -> str:
-        return str(self)
-
-    def __repr__(self) -> str:
-        return f"Tok({self.type}, {str(self)!r}, {self.start_pos})"
+__all__ = ["read_operand", "Tok"]
 
 
 def _tok(kind: str, text: str, start: int) -> Tok:
@@ -88,34 +72,6 @@ _OBJDUMP_TARGET = re.compile(r"[0-9a-fA-F]+[ \t]+<[^<>\s]+>")
 _PRED_REG = re.compile(r"(?:[pP][0-9]+|[pP]?\\[A-Za-z_][A-Za-z0-9_]*)/[zmZM](?![A-Za-z0-9_])")
 _LEAVE = re.compile(r"[$\"']|\.\.\.")
 
-# Compiled on first use (gas macro invocations are rare): a gas macro
-# invocation (the grammar's macro_call rule), and the operands the grammar's
-# arg rule surely refuses -- a keyword argument (``tmp=x4``: no terminal reads
-# a lone "=" after a WORD), and a name followed by a blank and another name or
-# number (``x2 x3``: after a WORD only VL, "#", "(", "[", an operator or the
-# end may come; after SHIFT_OP an expression may).
-_RARE_PATTERNS = {
-    "MACRO_NAME":
-        r"(?:[A-Za-z_.$]|\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|\(\)))"
-        r"(?:[A-Za-z0-9_.$]|\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|@|\(\)))*(?![^\s,])",
-    "MACRO_ARG":
-        r'(?:[^\s,()\[\]"]|"(?:[^"\\]|\\.)*"|\((?:[^()"]|"(?:[^"\\]|\\.)*"|'
-        r'\((?:[^()"]|\([^()]*\))*\))*\)|\[[^\[\]]*\])+',
-    "refused":
-        r"[A-Za-z_][A-Za-z0-9_]*[ \t]*=(?!=)"
-        r"|(?!(?i:lsl|lsr|asr|ror|msl|[us]xt[bhwx])(?![A-Za-z0-9_.$\\]))"
-        r"[A-Za-z_][A-Za-z0-9_]*[ \t]+(?![vV][lL])[A-Za-z0-9_\\]",
-}
-_RARE: dict[str, re.Pattern] = {}
-
-
-def _rare(name: str) -> re.Pattern:
-    compiled = _RARE.get(name)
-    if compiled is None:
-        compiled = _RARE[name] = re.compile(_RARE_PATTERNS[name])
-    return compiled
-
-
 _BLANK = " \t\f\r"  # the grammar's %ignore
 _DIGITS = "0123456789"
 _UNOPS = "-+~!"
@@ -128,7 +84,7 @@ class _Fail(Exception):
 _FAIL = _Fail()
 
 
-def read_operand(text: str) -> Part | None:
+def read_operand(text: str) -> Part[Any] | None:
     """The ``Part`` the grammar's ``macro_argument`` rule gives for ``text``
     (one operand, stripped, positions relative to ``text``), or None when
     this reader is not sure."""
@@ -143,39 +99,6 @@ def read_operand(text: str) -> Part | None:
     if reader.pos != reader.n:
         return None
     return part
-
-
-def refused(text: str) -> bool:
-    """True when the grammar's ``macro_argument`` rule surely refuses ``text``
-    (one operand, stripped), so that a statement holding it is no instruction
-    and is read as a gas macro invocation."""
-    return _rare("refused").match(text) is not None
-
-
-def macro_tokens(text: str) -> list[tuple[str, int]] | None:
-    """``(token, start)`` of each token the grammar's ``macro_call`` rule reads
-    in ``text`` (stripped): the ``MACRO_NAME``, then ``MACRO_ARG``s and
-    ``","``; None when it reads no macro call there."""
-    m = _rare("MACRO_NAME").match(text)
-    if m is None:
-        return None
-    macro_arg = _rare("MACRO_ARG")
-    tokens = [(m.group(), 0)]
-    pos, n = m.end(), len(text)
-    while True:
-        while pos < n and text[pos] in _BLANK:
-            pos += 1
-        if pos >= n:
-            return tokens
-        if text[pos] == ",":
-            tokens.append((",", pos))
-            pos += 1
-            continue
-        m = macro_arg.match(text, pos)
-        if m is None:
-            return None
-        tokens.append((m.group(), pos))
-        pos = m.end()
 
 
 class _Reader:
@@ -212,7 +135,7 @@ class _Reader:
 
     # arg: expr | immediate | literal | reloc | memory | shift (see the grammar)
 
-    def arg(self) -> Part:
+    def arg(self) -> Part[Any]:
         c = self.s[0]
         if c == "#":
             return self.immediate()
@@ -226,14 +149,14 @@ class _Reader:
             return self.reg_list()
         return self.item(False)
 
-    def item(self, in_memory: bool) -> Part:
+    def item(self, in_memory: bool) -> Part[Any]:
         """A shift or an expression, where ``SHIFT_OP`` and ``WORD VL`` can start one."""
         m = _SHIFT_OP.match(self.s, self.pos)
         if m is not None:
             return self.shift(m, in_memory)
         start = self.pos
         part = self.expr()
-        first = part.data[0]  # type: ignore[index]
+        first = part.data[0]
         if type(first) is Tok and first.type == "WORD" and first.start_pos == start \
                 and part.end == first.end_pos:  # one WORD alone
             # shift: WORD VL (mul vl); WORD "#" expr is left to the grammar
@@ -245,7 +168,7 @@ class _Reader:
                 return Part("shift", start, vl.end_pos, (first, vl))
         return part
 
-    def shift(self, m: re.Match, in_memory: bool) -> Part:
+    def shift(self, m: re.Match[str], in_memory: bool) -> Part[ShiftData]:
         op = _tok("SHIFT_OP", m.group(), m.start())
         self.pos = m.end()
         c = self.peek()
@@ -256,19 +179,19 @@ class _Reader:
         amount = self.expr()
         return Part("shift", op.start_pos, amount.end, (op, amount))
 
-    def immediate(self) -> Part:
+    def immediate(self) -> Part[Part[Any]]:
         start = self.pos
         self.pos += 1
         inner = self.reloc() if self.peek() == ":" else self.expr()
         return Part("immediate", start, inner.end, inner)
 
-    def literal(self) -> Part:
+    def literal(self) -> Part[Part[Children]]:
         start = self.pos
         self.pos += 1
         inner = self.expr()
         return Part("literal", start, inner.end, inner)
 
-    def reloc(self) -> Part:
+    def reloc(self) -> Part[RelocData]:
         self.blank()
         m = _RELOC.match(self.s, self.pos)
         if m is None:
@@ -278,10 +201,10 @@ class _Reader:
         expr = self.expr()
         return Part("reloc", m.start(), expr.end, (tok[1:-1].lower(), expr))
 
-    def memory(self) -> Part:
+    def memory(self) -> Part[MemoryData]:
         start = self.pos
         self.pos += 1
-        items = []
+        items: list[Part[Any]] = []
         while True:
             c = self.peek()
             if c == "#":
@@ -299,11 +222,11 @@ class _Reader:
             end = self.pos
         return Part("memory", start, end, (items, writeback))
 
-    def reg_list(self) -> Part:
+    def reg_list(self) -> Part[list[Part[Children]]]:
         """``"{" reg_range ("," reg_range)* "}"``, each item a ``WORD``."""
         start = self.pos
         self.pos += 1
-        ranges = []
+        ranges: list[Part[Children]] = []
         while True:
             self.blank()
             first = self.list_word()
@@ -311,9 +234,11 @@ class _Reader:
                 self.pos += 1
                 self.blank()
                 last = self.list_word()
-                ranges.append(Part("range", first.start_pos, last.end_pos, [first, last]))
+                pair: Children = [first, last]
+                ranges.append(Part("range", first.start_pos, last.end_pos, pair))
             else:
-                ranges.append(Part("range", first.start_pos, first.end_pos, [first]))
+                alone: Children = [first]
+                ranges.append(Part("range", first.start_pos, first.end_pos, alone))
             if self.closes("}"):
                 break
         if self.peek() == "[":  # an index after the list: the grammar's
@@ -329,7 +254,7 @@ class _Reader:
 
     # expr: UNOP* atom (BINOP UNOP* atom)*
 
-    def expr(self) -> Part:
+    def expr(self) -> Part[Children]:
         s, n = self.s, self.n
         children: list = []
         while True:
@@ -387,7 +312,7 @@ class _Reader:
         return Part("expr", first.start if type(first) is Part else first.start_pos,
                     last.end if type(last) is Part else last.end_pos, children)
 
-    def call(self, word: Tok) -> Part:
+    def call(self, word: Tok) -> Part[Children]:
         """``WORD "(" (expr ("," expr)*)? ")"``, all tokens kept."""
         children: list = [word, _tok("LPAR", "(", self.pos)]
         self.pos += 1
@@ -405,7 +330,7 @@ class _Reader:
         self.pos += 1
         return Part("call", word.start_pos, self.pos, children)
 
-    def indexed(self, word: Tok) -> Part:
+    def indexed(self, word: Tok) -> Part[Tok]:
         """``WORD "[" expr ("," expr)* "]"`` (``index:index`` is the grammar's;
         so is a "-" right after it, see :meth:`expr`)."""
         self.pos += 1

@@ -5,19 +5,19 @@
 * :func:`parse_pattern` reads one instruction of a rule pattern, with
   metavariables.
 
-The grammar is ``grammars/arm64.lark`` (Lark, LALR, contextual lexer).  A line
-scanner (:mod:`reviewbot.asm.scanner`) handles comments, preprocessor lines,
-backslash continuations, ``;``, labels and directives; an instruction's
-operands are read one by one, by a hand-written reader of the common forms
-(:mod:`reviewbot.asm.operands`) or else by the grammar, and classified by
-:mod:`reviewbot.asm.builder` (the grammar's transformer), which builds the AST.
-The reader gives exactly the grammar's parts for what it reads and leaves the
+The grammar is ``grammars/arm64.lark`` (Lark, LALR, contextual lexer;
+:mod:`reviewbot.asm.grammar`).  A line scanner (:mod:`reviewbot.asm.scanner`)
+handles comments, preprocessor lines, backslash continuations, ``;``, labels
+and directives; an instruction's operands are read one by one, by a
+hand-written reader of the common forms (:mod:`reviewbot.asm.operands`) or
+else by the grammar, and classified by :mod:`reviewbot.asm.builder`, which
+builds the AST.  The reader gives exactly the grammar's parts for what it reads and leaves the
 rest to the grammar; a statement whose operands do not all read goes through
 the grammar whole.  Each distinct statement text (at a given column) and each
 distinct operand text is parsed once per process.  A statement that is not an
 instruction but a gas macro invocation in gas's looser syntax
 (``entry hyp=1``) is read as one when its mnemonic is no A64 instruction
-(:mod:`reviewbot.asm.mnemonics`).
+(:mod:`reviewbot.asm.mnemonics`, :mod:`reviewbot.asm.macro_calls`).
 
 Lark is imported, and the grammar loaded, on first use only -- the first
 operand or statement the hand-written reader does not read, or the first rule
@@ -28,29 +28,24 @@ works without the cache when that directory cannot be written.
 
 from __future__ import annotations
 
-import os
 import re
-from typing import TYPE_CHECKING
 
-from reviewbot.asm.ast import Expression, Instruction, Statement, Unparsed
-from reviewbot.asm.builder import AstBuilder, Callbacks, Invalid
-from reviewbot.asm.operands import macro_tokens, read_operand, refused
-from reviewbot.asm.scanner import WORD_PATTERN, Scanner, operand_spans
+from reviewbot.asm.ast import Instruction, Statement, Unparsed
+from reviewbot.asm.builder import AstBuilder
+from reviewbot.asm.grammar import cache_file, describe, get_parser, is_refusal, loaded_parser
+from reviewbot.asm.macro_calls import fast_macro_call, macro_call, refused
+from reviewbot.asm.operands import read_operand
+from reviewbot.asm.parts import Invalid
+from reviewbot.asm.scanner import WORD_PATTERN, Scanner
+from reviewbot.asm.splitting import operand_spans
 from reviewbot.errors import AsmSyntaxError
 from reviewbot.records import replace
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 __all__ = ["parse", "parse_quoted", "parse_pattern", "read_statement", "unquote", "cache_file", "clear_caches"]
 
-_parser = None
-_MEMO: dict[tuple[str, int], tuple] = {}
+_MEMO: dict[tuple[str, int], tuple[Statement, ...]] = {}
 _MEMO_LIMIT = 50_000  # entries per memo; a full memo is simply emptied
-_MNEMONIC = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*(?![A-Za-z0-9_.$\\])")
 _MNEMONIC_HEAD = re.compile(rf"({WORD_PATTERN})(?:[ \t]+|$)")
-_KEYWORD_ARG = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-_ASSIGN_LHS = re.compile(r"[A-Za-z_.$][A-Za-z0-9_.$]*[ \t]*=(?!=)")  # the grammar's ASSIGN_LHS
 
 _OPERANDS: dict[str, object] = {}  # operand text -> its Part (or False), once per process
 
@@ -71,14 +66,15 @@ def parse(text: str, *, source: str = "<string>", first_line: int = 1,
     :class:`~reviewbot.asm.ast.Unparsed` and parsing goes on.  Lines count
     from ``first_line``; columns are 1-based.  ``source`` names the input (kept
     for symmetry with the other parsers; errors carry no exception here).
-    ``via`` is how each statement is read (see :func:`read_statement`);
-    only ``auto`` is memoised.
+    ``via`` is how each statement is read (see :func:`read_statement`;
+    not ``reader``, which reads only some statements); only ``auto`` is
+    memoised.
     """
     if via == "auto":
         return tuple(_SCANNER.scan(text, first_line))
-    if via not in VIA:
-        raise ValueError(f"via: {via!r} (valid: {', '.join(VIA)})")
-    return tuple(Scanner(lambda body, line, col0: _at_line(read_statement(body, col0, via=via), line))
+    if via not in VIA or via == "reader":
+        raise ValueError(f"via: {via!r} (valid: auto, operands, grammar)")
+    return tuple(Scanner(lambda body, line, col0: _at_line(_read(body, col0, via), line))
                  .scan(text, first_line))
 
 
@@ -139,11 +135,11 @@ def parse_pattern(text: str) -> Instruction:
     if "\n" in stripped:
         raise AsmSyntaxError("<pattern>", 1, 1, "a pattern is one line", text)
     try:
-        nodes = _grammar_statements(_get_parser(), stripped, col0, line=1, pattern=True)
+        nodes = _grammar_statements(get_parser(), stripped, col0, line=1, pattern=True)
     except Exception as exc:
-        if not _refused(exc):
+        if not is_refusal(exc):
             raise
-        pos, message = _describe(exc, stripped)
+        pos, message = describe(exc, stripped)
         pointer = " " * (col0 + pos) + "^"
         raise AsmSyntaxError("<pattern>", 1, col0 + pos + 1, message,
                              f"{text}\n{pointer}") from None
@@ -154,128 +150,30 @@ def parse_pattern(text: str) -> Instruction:
     return nodes[0]
 
 
-def cache_file(grammar: str | None = None) -> Path | None:
-    """Where the compiled grammar is cached, or None when no cache directory
-    can be created."""
-    from hashlib import sha256
-    from pathlib import Path
-
-    if grammar is None:
-        grammar = _grammar_text()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = Path(base) / "reviewbot"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    digest = sha256(grammar.encode()).hexdigest()[:16]
-    return directory / f"arm64-{digest}.lark-cache"
-
-
 def clear_caches() -> None:
     """Forget the memoised statements and operands (for benchmarks and tests)."""
     _MEMO.clear()
     _OPERANDS.clear()
 
 
-# --- the grammar -----------------------------------------------------------
-
-
-def _get_parser():
-    global _parser
-    if _parser is None:
-        from lark import Lark
-
-        grammar = _grammar_text()
-        cache = cache_file(grammar)
-        if cache is not None and not os.access(cache.parent, os.W_OK) and not cache.exists():
-            cache = None
-        fresh = cache is not None and not cache.exists()
-        # Positions come from the tokens (the transformer builds no tree), so
-        # propagate_positions stays off.
-        _parser = Lark(grammar, parser="lalr", lexer="contextual", transformer=Callbacks(),
-                       start=["start", "macro_call", "macro_argument"],
-                       propagate_positions=False, maybe_placeholders=False,
-                       cache=str(cache) if cache is not None else False)
-        if fresh and cache.exists():
-            _remove_stale_caches(cache)
-    return _parser
-
-
-def _grammar_text() -> str:
-    from reviewbot.resources import grammar_path
-
-    return grammar_path().read_text(encoding="utf-8")
-
-
-def _remove_stale_caches(keep: Path) -> None:
-    """Delete the caches of other grammar versions next to ``keep``."""
-    for old in keep.parent.glob("arm64-*.lark-cache"):
-        if old != keep:
-            try:
-                old.unlink()
-            except OSError:
-                pass
-
-
-def _refused(exc: Exception) -> bool:
-    """True when ``exc`` is the grammar or the builder refusing the text
-    (Lark's UnexpectedInput, :class:`Invalid`); anything else is a bug."""
-    if isinstance(exc, Invalid):
-        return True
-    from lark.exceptions import UnexpectedInput
-
-    return isinstance(exc, UnexpectedInput)
-
-
-_READABLE = {
-    "COMMA": "','", "RSQB": "']'", "LSQB": "'['", "RBRACE": "'}'", "LBRACE": "'{'",
-    "RPAR": "')'", "LPAR": "'('", "HASH": "'#'", "EQUAL": "'='", "BANG": "'!'",
-    "$END": "end of statement", "BINOP": "an operator", "WORD": "a name",
-    "NUMBER": "a number", "VL": "'vl'", "COLON": "':'", "MINUS": "'-'",
-}
-_SNIPPET = re.compile(r"[^\s,\[\]{}()]+|\S")
-
-
-def _describe(exc: Exception, text: str) -> tuple[int, str]:
-    """(0-based position, message) for a Lark error or :class:`Invalid`."""
-    if isinstance(exc, Invalid):
-        return exc.pos, str(exc)
-    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-
-    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
-        pos = exc.token.start_pos
-    elif isinstance(exc, UnexpectedCharacters):
-        pos = exc.pos_in_stream
-    else:
-        pos = len(text)
-    m = _SNIPPET.match(text, pos)
-    message = f"unexpected {m.group()!r}" if m else "unexpected end of statement"
-    expected = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ()
-    names = sorted({_READABLE[name] for name in expected if name in _READABLE})
-    if names and len(names) <= 4:
-        message += "; expected " + " or ".join(names)
-    return pos, message
-
-
 # --- one statement ---------------------------------------------------------
 
 
-def _parse_body(text: str, line: int, col0: int) -> list:
+def _parse_body(text: str, line: int, col0: int) -> list[Statement]:
     """Parse one statement through the grammar (memoised on text and column)."""
     key = (text, col0)
     hit = _MEMO.get(key)
     if hit is None:
-        hit = read_statement(text, col0)
+        hit = _read(text, col0, "auto")
         if len(_MEMO) >= _MEMO_LIMIT:
             _MEMO.clear()
         _MEMO[key] = hit
     return _at_line(hit, line)
 
 
-def _at_line(hit: tuple | None, line: int) -> list:
+def _at_line(hit: tuple[Statement, ...], line: int) -> list[Statement]:
     """The nodes of a statement read at line 0, moved to ``line``."""
-    out = []
+    out: list[Statement] = []
     for node in hit:
         if type(node) is Instruction:
             out.append(Instruction(node.mnemonic, node.operands, line, node.column, node.text))
@@ -286,7 +184,7 @@ def _at_line(hit: tuple | None, line: int) -> list:
     return out
 
 
-def read_statement(text: str, col0: int = 0, *, via: str = "auto") -> tuple | None:
+def read_statement(text: str, col0: int = 0, *, via: str = "auto") -> tuple[Statement, ...] | None:
     """The statements of one statement's ``text`` (no label, comment or
     ``;``; stripped; at 0-based column ``col0``), at line 0, not memoised.
 
@@ -300,19 +198,24 @@ def read_statement(text: str, col0: int = 0, *, via: str = "auto") -> tuple | No
     """
     if via == "reader":
         return _read_without_grammar(text, col0)
+    return _read(text, col0, via)
+
+
+def _read(text: str, col0: int, via: str) -> tuple[Statement, ...]:
+    """What :func:`read_statement` gives ``via`` anything but ``reader``."""
     if via == "grammar":
-        return _guarded(_parse_whole, _get_parser(), text, col0)
+        return _guarded(_parse_whole, get_parser(), text, col0)
     reader = via == "auto"
-    parser = _parser if reader else _get_parser()
+    parser = loaded_parser() if reader else get_parser()
     hit = _guarded(_parse_by_operands, parser, text, col0, reader)
     if hit is _NEED_GRAMMAR:
-        parser = _get_parser()  # outside the guard: a grammar that cannot load raises
+        parser = get_parser()  # outside the guard: a grammar that cannot load raises
         hit = _guarded(_parse_by_operands, parser, text, col0, reader)
     if hit is _NO_INSTRUCTION:
-        hit = _guarded(_fast_macro_call, parser, text, col0)
+        hit = _guarded(fast_macro_call, parser, text, col0)
     if hit is not None:
         return hit
-    return _guarded(_parse_whole, parser or _get_parser(), text, col0)
+    return _guarded(_parse_whole, parser or get_parser(), text, col0)
 
 
 def _guarded(function, parser, text: str, col0: int, *args):
@@ -331,11 +234,11 @@ def _parse_whole(parser, text: str, col0: int) -> tuple:
     try:
         return _grammar_statements(parser, text, col0)
     except Exception as exc:  # lark's UnexpectedInput or Invalid
-        if not _refused(exc):
+        if not is_refusal(exc):
             raise
-        hit = _macro_call(text, col0)
+        hit = macro_call(text, col0)
         if hit is None:
-            pos, message = _describe(exc, text)
+            pos, message = describe(exc, text)
             hit = (Unparsed(text, 0, col0 + 1, f"column {col0 + pos + 1}: {message}"),)
         return hit
 
@@ -388,7 +291,7 @@ def _lark_operand(parser, piece: str):
     try:
         return parser.parse(piece, start="macro_argument")
     except Exception as exc:
-        if not _refused(exc):
+        if not is_refusal(exc):
             raise
         return False
 
@@ -401,33 +304,6 @@ def _instruction(word: str, parts: list, text: str, col0: int) -> tuple | None:
         return None
     return (Instruction(mnemonic, operands, 0, col0 + 1, text),)
 
-
-def _fast_macro_call(parser, text: str, col0: int) -> tuple | None:
-    """What :func:`_macro_call` gives for ``text``, read without the grammar;
-    None when it needs it.  Only for a statement the grammar's ``start`` rule
-    surely refuses (an operand of it is :func:`~reviewbot.asm.operands.refused`)."""
-    from reviewbot.asm.mnemonics import is_instruction
-
-    m = _MNEMONIC.match(text)
-    if m is None or is_instruction(m.group().lower()):
-        return None  # Unparsed, with the grammar's message
-    if _ASSIGN_LHS.match(text):
-        return None  # ``x = ...`` (the scanner reads it first): the grammar's
-    tokens = macro_tokens(text)
-    if tokens is None:
-        return None
-    name, name_start = tokens[0]
-
-    def read(tok: str):
-        part = read_operand(tok)
-        if part is None and not refused(tok):
-            raise _NeedGrammar(tok)
-        return part
-
-    try:
-        return _macro_instruction(name, name_start, tokens[1:], text, col0, read)
-    except _NeedGrammar:
-        return None
 
 
 def _read_without_grammar(text: str, col0: int) -> tuple | None:
@@ -444,72 +320,10 @@ def _read_without_grammar(text: str, col0: int) -> tuple | None:
     for start, piece in spans:
         part = read_operand(piece)
         if part is None:
-            return _fast_macro_call(None, text, col0) if refused(piece) else None
+            return fast_macro_call(None, text, col0) if refused(piece) else None
         parts.append((part, piece, col0 + start))
     return _instruction(m.group(1), parts, text, col0)
 
-
-def _macro_call(text: str, col0: int) -> tuple | None:
-    """``text`` read as a gas macro invocation (see ``macro_call`` in the
-    grammar), or None when its mnemonic is an instruction or it does not read."""
-    from reviewbot.asm.mnemonics import is_instruction
-
-    m = _MNEMONIC.match(text)
-    if m is None or is_instruction(m.group().lower()):
-        return None
-    parser = _get_parser()
-    try:
-        tokens = parser.parse(text, start="macro_call")
-    except Exception as exc:
-        if not _refused(exc):
-            raise
-        return None
-    def read(tok: str):
-        try:
-            return parser.parse(tok, start="macro_argument")
-        except Exception as exc:
-            if not _refused(exc):
-                raise
-            return None
-
-    name = tokens[0]
-    rest = [(str(tok), tok.start_pos) for tok in tokens[1:]]
-    return _macro_instruction(str(name), name.start_pos, rest, text, col0, read)
-
-
-class _NeedGrammar(Exception):
-    """The hand-written reader cannot tell what this macro argument is."""
-
-
-def _macro_instruction(name: str, name_start: int, tokens: list, text: str, col0: int, read) -> tuple:
-    """The Instruction of a gas macro invocation from its argument tokens
-    (``(text, 0-based start)``; ``,`` separates, an empty argument is an
-    empty Expression); ``read(token)`` gives the grammar part of one
-    argument, or None to keep it as text.  Shared by the grammar and the
-    hand-written reader, so both build the same node."""
-    mnemonic = name if "\\" in name else name.lower()
-    operands: list = []
-    previous_comma = True
-    for tok, start in tokens:
-        col = col0 + start + 1
-        if tok == ",":
-            if previous_comma and operands:
-                operands.append(Expression("", col))
-            previous_comma = True
-            continue
-        previous_comma = False
-        if _KEYWORD_ARG.match(tok):
-            operands.append(Expression(tok, col))
-            continue
-        part = read(tok)
-        if part is None:
-            operands.append(Expression(tok, col))
-            continue
-        try:
-            operands.append(AstBuilder(tok, col - 1).operand(part, mnemonic, len(operands)))
-        except Invalid:
-            operands.append(Expression(tok, col))
-    return (Instruction(mnemonic, tuple(operands), 0, col0 + name_start + 1, text),)
 
 
 _SCANNER = Scanner(_parse_body)

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
 
-from reviewbot.asm.ast import (
-    CMacroCall, Comment, Directive, Label, MacroDef, MacroEnd, MacroParam, Preprocessor,
-)
+from reviewbot.asm.ast import CMacroCall, Comment, Directive, Label, Preprocessor, Statement
+from reviewbot.asm.directives import directive_node
+from reviewbot.asm.splitting import open_parens, split_args, split_line
+from reviewbot.records import record
 
 _MACRO_PART = r"\\(?:[A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_])|@|\(\))"
 WORD_PATTERN = rf"(?:[A-Za-z_.$]|{_MACRO_PART})(?:[A-Za-z0-9_.$]|{_MACRO_PART})*"
@@ -33,15 +36,8 @@ CMACRO_RE = re.compile(
 _OBJDUMP_INSN = re.compile(
     r"[ \t]*[0-9a-fA-F]+:[ \t]+(?:[0-9a-fA-F]{8}|[0-9a-fA-F]{4} [0-9a-fA-F]{4})[ \t]+(?=\S)")
 _OBJDUMP_FUNC = re.compile(r"[ \t]*[0-9a-fA-F]+ <([^<>]+)>:[ \t]*$")
-_SPECIAL = re.compile(r'"|\'|//|/\*|;')
-_CHAR_TAIL = re.compile(r"(?:[^'\\]|\\.)?'?")
-_STRING_TAIL = re.compile(r'(?:[^"\\]|\\.)*"?')
 _PREPROCESSOR = re.compile(r"[ \t]*#[ \t]*([A-Za-z_][A-Za-z0-9_]*|[0-9]+)?[ \t]*(.*)$", re.S)
-_PARAM_PATTERN = r"""([A-Za-z_][A-Za-z0-9_]*)          # name
-        (?:[ \t]*:[ \t]*(req|vararg))?     # qualifier
-        (?:[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"|[^\s,]*))?  # default
-    """
-# Regexps of rare statements (``x .req y``, ``.macro``), compiled on first use
+# Regexps of rare statements (``x .req y``), compiled on first use
 # to keep ``import reviewbot.asm.parser`` cheap.
 _LAZY: dict[str, re.Pattern] = {}
 
@@ -56,130 +52,9 @@ def _lazy(name: str, pattern: str, flags: int = 0) -> re.Pattern:
 _IF_OPEN = frozenset({"if", "ifdef", "ifndef"})
 _IF_MIDDLE = frozenset({"elif", "else", "elifdef", "elifndef"})
 
-ParseBody = Callable[[str, int, int], list]
+ParseBody = Callable[[str, int, int], list[Statement]]
 _CMACRO_START = re.compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_]*\(")
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"?|\'(?:[^\'\\]|\\.)?\'?')
 _MAX_CALL_LINES = 20
-
-
-def _open_parens(code: str) -> int:
-    """How many ``(`` of ``code`` (strings left out) are not closed."""
-    if '"' in code or "'" in code:
-        code = _STRINGS.sub("", code)
-    return code.count("(") - code.count(")")
-
-
-def split_args(text: str) -> tuple[str, ...]:
-    """Split at top-level commas (outside ``()``, ``[]``, ``{}`` and strings), stripped."""
-    text = text.strip()
-    if not text:
-        return ()
-    if not any(c in text for c in '([{"'):
-        return tuple(a.strip() for a in text.split(","))
-    args = []
-    depth = 0
-    start = 0
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            i = _STRING_TAIL.match(text, i + 1).end()
-            continue
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif c == "," and depth <= 0:
-            args.append(text[start:i].strip())
-            start = i + 1
-        i += 1
-    args.append(text[start:].strip())
-    return tuple(args)
-
-
-_SPAN_SPECIAL = re.compile(r'[,"\'()\[\]{}]')
-
-
-def operand_spans(text: str, pos: int) -> list[tuple[int, str]] | None:
-    """``(start, operand)`` for each top-level comma-separated piece of
-    ``text[pos:]``, stripped, ``start`` its index in ``text``; None when a
-    piece is empty or a bracket or quote is unbalanced."""
-    spans = []
-    depth = 0
-    start = pos
-    n = len(text)
-    i = pos
-    while True:
-        m = _SPAN_SPECIAL.search(text, i)
-        if m is None:
-            i = n
-        else:
-            i = m.start()
-            c = text[i]
-            if c == '"' or c == "'":
-                e = (_STRING_TAIL if c == '"' else _CHAR_TAIL).match(text, i + 1).end()
-                if text[e - 1] != c or e == i + 1:
-                    return None
-                i = e
-                continue
-            if c in "([{":
-                depth += 1
-                i += 1
-                continue
-            if c in ")]}":
-                depth -= 1
-                if depth < 0:
-                    return None
-                i += 1
-                continue
-            if depth:
-                i += 1
-                continue
-        piece = text[start:i]
-        stripped = piece.strip()
-        if not stripped:
-            return None
-        spans.append((start + len(piece) - len(piece.lstrip()), stripped))
-        if i >= n:
-            return spans if depth == 0 else None
-        start = i = i + 1
-
-
-def macro_params(text: str) -> tuple[MacroParam, ...]:
-    """``.macro`` parameters: ``a, b=1, c:req, d:vararg`` (commas or blanks between)."""
-    params = []
-    pos = 0
-    n = len(text)
-    while pos < n:
-        while pos < n and text[pos] in " \t,":
-            pos += 1
-        if pos >= n:
-            break
-        m = _lazy("param", _PARAM_PATTERN, re.X).match(text, pos)
-        if not m or m.end() == pos:
-            raise ValueError(f"bad .macro parameter at {text[pos:]!r}")
-        default = m.group(3)
-        params.append(MacroParam(m.group(1), default, m.group(2)))
-        pos = m.end()
-    return tuple(params)
-
-
-def directive_node(name: str, rest: str, line: int, column: int, text: str):
-    """The node for directive ``name`` (with its dot) and its argument text."""
-    lname = name.lower()
-    if lname == ".macro":
-        parts = rest.replace(",", " ", 1).split(None, 1) if rest else []
-        if not parts:
-            return Directive(lname, (), line, column, text)
-        try:
-            params = macro_params(parts[1]) if len(parts) > 1 else ()
-        except ValueError:
-            return Directive(lname, split_args(rest), line, column, text)
-        return MacroDef(parts[0], params, line, column, text)
-    if lname == ".endm":
-        return MacroEnd(line, column, text)
-    return Directive(lname, split_args(rest), line, column, text)
 
 
 class Scanner:
@@ -193,152 +68,13 @@ class Scanner:
     def __init__(self, parse_body: ParseBody) -> None:
         self.parse_body = parse_body
 
-    def scan(self, text: str, first_line: int = 1) -> list:
+    def scan(self, text: str, first_line: int = 1) -> list[Statement]:
         """All statements of ``text``, in source order."""
-        out: list = []
-        depth = 0
-        comment: list | None = None       # [line, col, trailing, parts]
-        pp: list | None = None            # [slot, line, col, directive, depth, texts, args]
-        cont: list | None = None          # [slot, line, code, semis, lines]: a continued line
-        spliced = False
-        for number, line in enumerate(text.split("\n"), first_line):
-            if line.endswith("\r"):
-                line = line[:-1]
-            pos = 0
-            items: list = []
-            if comment is None and pp is None and cont is None and line.lstrip().startswith("*"):
-                # A fragment (a diff hunk) that starts inside a /* */ comment:
-                # no statement starts with "*", so the comment goes on here.
-                col = len(line) - len(line.lstrip())
-                comment = [number, col + 1, False, []]
-            if comment is not None:
-                end = line.find("*/")
-                if end < 0:
-                    comment[3].append(line)
-                    continue
-                comment[3].append(line[:end])
-                out.append(Comment("\n".join(comment[3]).strip(), comment[0], comment[1],
-                                   number, comment[2]))
-                comment = None
-                pos = end + 2
-                if not line[pos:].strip():
-                    continue
-            objdump = False
-            if pos == 0 and line and (line[0] in " \t" or line[0] in "0123456789abcdefABCDEF"):
-                m = _OBJDUMP_INSN.match(line)
-                if m:
-                    objdump = True
-                    pos = m.end()
-                else:
-                    m = _OBJDUMP_FUNC.match(line)
-                    if m:
-                        col = len(line) - len(line.lstrip())
-                        out.append(Label(m.group(1), number, col + 1, line.strip()))
-                        continue
-            if pos == 0 and "/" not in line and '"' not in line and ";" not in line \
-                    and "'" not in line:
-                code, semis, comments = line, (), ()
-            else:
-                code, semis, comments = self._split(line, pos, objdump)
-            if pp is not None:
-                stripped = code.rstrip()
-                more = stripped.endswith("\\")
-                pp[5].append(stripped)
-                if not more:
-                    out[pp[0]] = self._preprocessor(pp)
-                    pp = None
-            elif cont is None and code.lstrip().startswith("#"):
-                body = code.lstrip()
-                m = _PREPROCESSOR.match(code)
-                directive = m.group(1) or ""
-                if directive.isdigit():
-                    directive, args = "line", f"{directive} {m.group(2)}".strip()
-                else:
-                    args = m.group(2)
-                if directive in _IF_OPEN:
-                    here = depth
-                    depth += 1
-                elif directive in _IF_MIDDLE:
-                    here = max(depth - 1, 0)
-                elif directive == "endif":
-                    depth = max(depth - 1, 0)
-                    here = depth
-                else:
-                    here = depth
-                col = len(code) - len(body) + 1
-                stripped = code.rstrip()
-                if stripped.endswith("\\"):
-                    out.append(None)
-                    pp = [len(out) - 1, number, col, directive, here,
-                          [stripped[col - 1:]], args.rstrip()[:-1]]
-                else:
-                    items.append((col - 1, Preprocessor(directive, args.rstrip(), number, col,
-                                                        stripped[col - 1:], here)))
-            else:
-                stripped = code.rstrip()
-                more = stripped.endswith("\\")
-                if more:
-                    # cpp splices a backslash-newline anywhere, not only in directives
-                    piece = stripped[:-1] + " "
-                elif stripped.endswith((",", "(")) and _CMACRO_START.match(
-                        cont[2] if cont is not None else stripped):
-                    # cpp lets a C macro call's arguments go on over lines; a
-                    # line ending in "," or "(" inside the call is not its end
-                    joined = (cont[2] if cont is not None else "") + stripped
-                    more = (_open_parens(joined) > 0
-                            and (cont is None or cont[4] < _MAX_CALL_LINES))
-                    piece = stripped + " "
-                if more:
-                    if cont is None:
-                        out.append(None)
-                        cont = [len(out) - 1, number, piece, list(semis), 1]
-                    else:
-                        cont[3].extend(len(cont[2]) + s for s in semis)
-                        cont[2] += piece
-                        cont[4] += 1
-                elif cont is not None:
-                    slot, start_line, prev, prev_semis, _ = cont
-                    cont = None
-                    prev_semis.extend(len(prev) + s for s in semis)
-                    out[slot] = [node for _, nodes in self._statements(prev + code, prev_semis, start_line)
-                                 for node in nodes]
-                    spliced = True
-                elif stripped:
-                    items.extend(self._statements(code, semis, number))
-            for col, ctext, closed in comments:
-                trailing = bool(code[:col].strip())
-                if closed:
-                    items.append((col, Comment(ctext.strip(), number, col + 1, number, trailing)))
-                else:
-                    comment = [number, col + 1, trailing, [ctext]]
-            if items:
-                if len(items) > 1:
-                    items.sort(key=lambda item: item[0])
-                for _, node in items:
-                    if type(node) is list:
-                        out.extend(node)
-                    else:
-                        out.append(node)
-        if pp is not None:
-            out[pp[0]] = self._preprocessor(pp)
-        if cont is not None:
-            out[cont[0]] = [node for _, nodes in self._statements(cont[2], cont[3], cont[1])
-                            for node in nodes]
-            spliced = True
-        if comment is not None:
-            out.append(Comment("\n".join(comment[3]).strip(), comment[0], comment[1],
-                               first_line + text.count("\n"), comment[2]))
-        if spliced:
-            flat: list = []
-            for node in out:
-                if type(node) is list:
-                    flat.extend(node)
-                else:
-                    flat.append(node)
-            return flat
-        return out
+        scan = _Scan(self)
+        scan.lines(text.split("\n"), first_line)
+        return scan.finish(first_line + text.count("\n"))
 
-    def _statements(self, code: str, semis, number: int) -> list:
+    def _statements(self, code: str, semis: list[int], number: int) -> list[tuple[int, Any]]:
         """(col0, nodes) of each ``;``-separated statement of one logical line."""
         items = []
         start = 0
@@ -351,56 +87,9 @@ class Scanner:
             start = end + 1
         return items
 
-    @staticmethod
-    def _preprocessor(pp: list) -> Preprocessor:
-        _, line, col, directive, depth, texts, first_args = pp
-        rest = [t[:-1].strip() if t.endswith("\\") else t.strip() for t in texts[1:]]
-        args = " ".join([first_args.strip(), *rest]).strip()
-        return Preprocessor(directive, args, line, col, "\n".join(texts), depth)
-
-    @staticmethod
-    def _split(line: str, pos: int, objdump: bool):
-        """(code with comments blanked out, positions of ``;``, comments)."""
-        pieces = [" " * pos]
-        semis = []
-        comments = []
-        i = pos
-        n = len(line)
-        while True:
-            m = _SPECIAL.search(line, i)
-            if m is None:
-                pieces.append(line[i:])
-                break
-            s = m.start()
-            tok = m.group()
-            if tok == '"' or tok == "'":
-                e = (_STRING_TAIL if tok == '"' else _CHAR_TAIL).match(line, s + 1).end()
-                pieces.append(line[i:e])
-                i = e
-                continue
-            pieces.append(line[i:s])
-            if tok == ";" and not objdump:
-                semis.append(s)
-                pieces.append(";")
-                i = s + 1
-                continue
-            if tok == "/*":
-                e = line.find("*/", s + 2)
-                if e >= 0:
-                    comments.append((s, line[s + 2:e], True))
-                    pieces.append(" " * (e + 2 - s))
-                    i = e + 2
-                    continue
-                comments.append((s, line[s + 2:], False))
-            else:  # "//", or objdump's "; comment"
-                comments.append((s, line[s + len(tok):], True))
-            pieces.append(" " * (n - s))
-            break
-        return "".join(pieces), semis, comments
-
-    def statement(self, stmt: str, number: int, col0: int):
+    def statement(self, stmt: str, number: int, col0: int) -> list[Statement]:
         """The nodes of one statement (labels first), ``stmt`` stripped, at ``col0``."""
-        nodes = []
+        nodes: list[Statement] = []
         pos = 0
         while True:
             m = LABEL_RE.match(stmt, pos)
@@ -417,7 +106,7 @@ class Scanner:
         else:
             rest = stmt
         c = rest[0]
-        node = None
+        node: Statement | None = None
         if c == "." or c.isalpha() or c == "_" or c == "$":
             if "=" in rest:
                 m = ASSIGN_RE.match(rest)
@@ -440,3 +129,255 @@ class Scanner:
         else:
             nodes.append(node)
         return nodes
+
+
+# --- one scan: what is still open at the end of a line -------------------------------
+
+_OBJDUMP_START = " \t0123456789abcdefABCDEF"  # what an objdump line can start with
+_column = itemgetter(0)
+_MAY_GO_ON = ("\\", ",", "(")  # the ends of a line of code that may go on over the next
+
+
+@record(frozen=False)
+class _OpenComment:
+    """A ``/* */`` comment not closed yet: where it starts, whether code
+    precedes it on its first line, and its text line by line so far."""
+
+    line: int
+    column: int
+    trailing: bool
+    parts: list[str]
+
+    def node(self, end_line: int) -> Comment:
+        return Comment("\n".join(self.parts).strip(), self.line, self.column, end_line, self.trailing)
+
+
+@record(frozen=False)
+class _ContinuedDirective:
+    """A preprocessor line continued with ``\\``: the slot of ``out`` its node
+    goes into, where it starts, its directive and ``#if`` depth, its lines so
+    far and the arguments on its first line (the ``\\`` cut off)."""
+
+    slot: int
+    line: int
+    column: int
+    directive: str
+    depth: int
+    texts: list[str]
+    first_args: str
+
+    def node(self) -> Preprocessor:
+        rest = [t[:-1].strip() if t.endswith("\\") else t.strip() for t in self.texts[1:]]
+        args = " ".join([self.first_args.strip(), *rest]).strip()
+        return Preprocessor(self.directive, args, self.line, self.column, "\n".join(self.texts), self.depth)
+
+
+@record(frozen=False)
+class _ContinuedLine:
+    """A code line that goes on over the next (a ``\\`` at its end, or a C
+    macro call's arguments): the slot of ``out`` its nodes go into, its first
+    line, the code joined so far, the positions of its ``;`` in that code and
+    how many lines it has."""
+
+    slot: int
+    line: int
+    code: str
+    semis: list[int]
+    lines: int
+
+
+class _Scan:
+    """The state of one :meth:`Scanner.scan`, and its steps, one source line
+    at a time.  ``out`` holds the statements so far; a continued line keeps
+    its place in it with ``None`` until it ends, when the place gets the list
+    of its nodes (``spliced``: ``out`` is flattened at the end)."""
+
+    __slots__ = ("scanner", "out", "depth", "comment", "directive", "continued", "spliced")
+
+    def __init__(self, scanner: Scanner) -> None:
+        self.scanner = scanner
+        self.out: list[Any] = []  # statements, and the slots of continued lines
+        self.depth = 0  # of #if nesting
+        self.comment: _OpenComment | None = None
+        self.directive: _ContinuedDirective | None = None
+        self.continued: _ContinuedLine | None = None
+        self.spliced = False
+
+    def lines(self, lines: list[str], first_line: int) -> None:
+        """Scan source lines (without their newlines), the first numbered ``first_line``."""
+        statements = self.scanner._statements
+        for number, line in enumerate(lines, first_line):
+            if line.endswith("\r"):
+                line = line[:-1]
+            pos = 0
+            if self.comment is not None or (line.lstrip().startswith("*") and self.directive is None
+                                            and self.continued is None):
+                pos = self.comment_goes_on(line, number)
+                if pos < 0:
+                    continue
+            objdump = False
+            if pos == 0 and line and line[0] in _OBJDUMP_START:
+                m = _OBJDUMP_INSN.match(line)
+                if m:
+                    objdump = True
+                    pos = m.end()
+                elif self.objdump_function(line, number):
+                    continue
+            if pos or "/" in line or '"' in line or ";" in line or "'" in line:
+                code, semis, comments = split_line(line, pos, objdump)
+            else:
+                code, semis, comments = line, [], []
+            items: list[tuple[int, Any]] = []  # (col0, a node or a list of nodes)
+            if self.directive is not None:
+                self.continue_directive(code)
+            elif self.continued is None and code.lstrip().startswith("#"):
+                self.preprocessor(code, number, items)
+            else:
+                stripped = code.rstrip()
+                if self.continued is None and not stripped.endswith(_MAY_GO_ON):
+                    if stripped:
+                        items = statements(code, semis, number)
+                else:
+                    self.code(code, stripped, semis, number, items)
+            for col, ctext, closed in comments:
+                trailing = bool(code[:col].strip())
+                if closed:
+                    items.append((col, Comment(ctext.strip(), number, col + 1, number, trailing)))
+                else:
+                    self.comment = _OpenComment(number, col + 1, trailing, [ctext])
+            if items:
+                if len(items) > 1:
+                    items.sort(key=_column)
+                for _, node in items:
+                    if type(node) is list:
+                        self.out.extend(node)
+                    else:
+                        self.out.append(node)
+
+    def comment_goes_on(self, line: str, number: int) -> int:
+        """A line in a ``/* */`` comment: where the code after its end starts,
+        or -1 when the line ends inside it or holds nothing after it."""
+        comment = self.comment
+        if comment is None:
+            # A fragment (a diff hunk) that starts inside a /* */ comment:
+            # no statement starts with "*", so the comment goes on here.
+            comment = _OpenComment(number, len(line) - len(line.lstrip()) + 1, False, [])
+        end = line.find("*/")
+        if end < 0:
+            comment.parts.append(line)
+            self.comment = comment
+            return -1
+        comment.parts.append(line[:end])
+        self.out.append(comment.node(number))
+        self.comment = None
+        pos = end + 2
+        return pos if line[pos:].strip() else -1
+
+    def objdump_function(self, line: str, number: int) -> bool:
+        """Whether ``line`` is objdump's ``address <function>:`` (made a label)."""
+        m = _OBJDUMP_FUNC.match(line)
+        if m is None:
+            return False
+        col = len(line) - len(line.lstrip())
+        self.out.append(Label(m.group(1), number, col + 1, line.strip()))
+        return True
+
+    def preprocessor(self, code: str, number: int, items: list) -> None:
+        """A preprocessor line, or the first line of one continued with ``\\``."""
+        body = code.lstrip()
+        m = _PREPROCESSOR.match(body)
+        assert m is not None  # body starts with "#", which is all the pattern needs
+        directive = m.group(1) or ""
+        if directive.isdigit():  # a line marker: # 12 "file.S"
+            directive, args = "line", f"{directive} {m.group(2)}".strip()
+        else:
+            args = m.group(2)
+        here = self.if_depth(directive)
+        col = len(code) - len(body) + 1
+        stripped = code.rstrip()
+        if stripped.endswith("\\"):
+            self.out.append(None)
+            self.directive = _ContinuedDirective(len(self.out) - 1, number, col, directive, here,
+                                                 [stripped[col - 1:]], args.rstrip()[:-1])
+        else:
+            items.append((col - 1, Preprocessor(directive, args.rstrip(), number, col,
+                                                stripped[col - 1:], here)))
+
+    def if_depth(self, directive: str) -> int:
+        """The ``#if`` depth a ``directive`` line is at (an ``#else`` is at its
+        ``#if``'s); counts it in the nesting."""
+        depth = self.depth
+        if directive in _IF_OPEN:
+            self.depth = depth + 1
+            return depth
+        if directive in _IF_MIDDLE:
+            return max(depth - 1, 0)
+        if directive == "endif":
+            self.depth = max(depth - 1, 0)
+            return self.depth
+        return depth
+
+    def continue_directive(self, code: str) -> None:
+        """One more line of a continued preprocessor line."""
+        directive = self.directive
+        assert directive is not None
+        stripped = code.rstrip()
+        directive.texts.append(stripped)
+        if not stripped.endswith("\\"):
+            self.out[directive.slot] = directive.node()
+            self.directive = None
+
+    def code(self, code: str, stripped: str, semis: list[int], number: int, items: list) -> None:
+        """A line of code (``stripped``: without trailing blanks) that may go on
+        over the next or end a line that did: its statements, or nothing yet."""
+        continued = self.continued
+        more = stripped.endswith("\\")
+        if more:
+            # cpp splices a backslash-newline anywhere, not only in directives
+            piece = stripped[:-1] + " "
+        elif stripped.endswith((",", "(")) and _CMACRO_START.match(
+                continued.code if continued is not None else stripped):
+            # cpp lets a C macro call's arguments go on over lines; a
+            # line ending in "," or "(" inside the call is not its end
+            joined = (continued.code if continued is not None else "") + stripped
+            more = (open_parens(joined) > 0
+                    and (continued is None or continued.lines < _MAX_CALL_LINES))
+            piece = stripped + " "
+        if more:
+            if continued is None:
+                self.out.append(None)
+                self.continued = _ContinuedLine(len(self.out) - 1, number, piece, list(semis), 1)
+            else:
+                continued.semis.extend(len(continued.code) + s for s in semis)
+                continued.code += piece
+                continued.lines += 1
+        elif continued is not None:
+            self.continued = None
+            continued.semis.extend(len(continued.code) + s for s in semis)
+            self.end_continued(continued, continued.code + code)
+        elif stripped:
+            items.extend(self.scanner._statements(code, semis, number))
+
+    def end_continued(self, continued: _ContinuedLine, code: str) -> None:
+        """Put the nodes of a continued line, joined into ``code``, in its slot."""
+        self.out[continued.slot] = [node for _, nodes in self.scanner._statements(code, continued.semis, continued.line)
+                                    for node in nodes]
+        self.spliced = True
+
+    def finish(self, last_line: int) -> list[Statement]:
+        """The statements, once the last line is scanned."""
+        if self.directive is not None:
+            self.out[self.directive.slot] = self.directive.node()
+        if self.continued is not None:
+            self.end_continued(self.continued, self.continued.code)
+        if self.comment is not None:
+            self.out.append(self.comment.node(last_line))
+        if not self.spliced:
+            return self.out
+        flat: list[Statement] = []
+        for node in self.out:
+            if type(node) is list:
+                flat.extend(node)
+            else:
+                flat.append(node)
+        return flat

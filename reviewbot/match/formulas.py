@@ -21,7 +21,7 @@ _FORMULA_KEYS = ("pattern", "all", "any", "not", "inside", "follows", "precedes"
 def _pattern_node(text: str, wheres: tuple = (), focus: str | None = None, let: tuple = ()) -> Node:
     """An instruction pattern, or a directive pattern (``.quad $SYM``)."""
     from reviewbot.asm.parser import parse_pattern
-    from reviewbot.asm.scanner import split_args
+    from reviewbot.asm.splitting import split_args
 
     stripped = text.strip()
     if stripped.startswith("."):
