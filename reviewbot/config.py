@@ -13,6 +13,10 @@ that may not be the user's own, so it may say how code is checked (the
 credentials, servers or where state is written (:data:`USER_ONLY`): such a
 key there is an error naming the file and the key.  Those come only from the
 user's own file, ``--config`` files and ``-c`` (as b4 treats ``.b4-config``).
+
+Why this module is long: the records are the documented keys, one field and
+one comment each, for every section of config.yaml; what each key allows
+lives in config_checks.py and the bounded YAML reader in safe_yaml.py.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ from reviewbot.config import Config
 from reviewbot.analysis.context import FileContext, StatementContext, path_matches
 from reviewbot.analysis.kernels import Era, KernelVersion, version_from_mail_date
 from hashlib import sha256
-import logging
 from reviewbot.match.units import AsmUnit, Hit, TextUnit
 from reviewbot.analysis.eras import MAIL_DATE, brought_in, guessed_near, series_era
+from reviewbot.errors import crash
 from reviewbot.model import (
     Confidence, DiffLine, FileChange, Finding, Patch, PatchReview, Series, SeriesReview, Severity,
     TraceStep,
@@ -31,7 +31,6 @@ from reviewbot.rules.loader import Rule, RuleSet
 from reviewbot.match.file_units import FileUnits, build_units, defined_macros, hyp_uses, with_hyp_macros
 from reviewbot.analysis.views import View
 
-log = logging.getLogger(__name__)
 
 _IGNORE_LINE = re.compile(r"^\s*reviewbot-ignore:\s*(\S+)\s*(.*)$", re.MULTILINE)
 
@@ -233,8 +232,7 @@ def _review_files(patch: Patch, file_units: list[FileUnits], rules: RuleSet, con
         try:
             findings.extend(_rule_findings(rule, patch, file_units))
         except Exception as exc:  # noqa: BLE001 - a broken rule must not stop the review
-            log.debug("rule %s crashed on %s", rule.id, patch.name, exc_info=True)
-            problems.append(f"rule {rule.id} failed on {patch.name}: {type(exc).__name__}: {exc}")
+            problems.append(f"rule {rule.id} failed on {patch.name}: {crash(exc)}")
     findings = [replace(f, suppressed=s) if (s := _suppression(f, ignores, config)) else f for f in findings]
     findings.sort(key=lambda f: (f.path or "", f.line or f.old_line or 0, -f.severity, f.rule_id))
     return PatchReview(patch=patch, findings=tuple(_dedupe(findings)), problems=tuple(problems))
@@ -333,8 +331,7 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
                      for change in patch.files]
             prepared.append((patch, era, units, None))
         except Exception as exc:  # noqa: BLE001 - one bad patch must not stop the others
-            log.debug("cannot prepare %s", patch.name, exc_info=True)
-            prepared.append((patch, era, None, f"{type(exc).__name__}: {exc}"))
+            prepared.append((patch, era, None, crash(exc)))
     hyp_macros = frozenset(hyp_uses(u for _, _, us, _ in prepared if us for u in us))
     if tree is not None:
         defined = frozenset(defined_macros(u for _, _, us, _ in prepared if us for u in us))

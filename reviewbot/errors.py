@@ -62,3 +62,13 @@ class AsmSyntaxError(ReviewbotError):
 
 class RemoteError(ReviewbotError):
     """A remote server (lore, SMTP) failed or answered garbage."""
+
+
+def crash(exc: BaseException) -> str:
+    """What a crash inside reviewbot was and where it happened, for a
+    problem report (the pure core returns problems; it does not log)."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"

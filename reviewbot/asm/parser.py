@@ -223,10 +223,9 @@ def _guarded(function, parser, text: str, col0: int, *args):
     try:
         return function(parser, text, col0, *args)
     except Exception as exc:  # noqa: BLE001 - a bug here must not stop a review
-        import logging
+        from reviewbot.errors import crash
 
-        logging.getLogger(__name__).debug("internal error parsing %r", text, exc_info=True)
-        return (Unparsed(text, 0, col0 + 1, f"internal error: {type(exc).__name__}: {exc}"),)
+        return (Unparsed(text, 0, col0 + 1, f"internal error: {crash(exc)}"),)
 
 
 def _parse_whole(parser, text: str, col0: int) -> tuple:

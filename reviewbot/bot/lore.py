@@ -13,6 +13,11 @@ so a gzip bomb is refused), and mirrors to fall back to.  Every failure is a
 
 The clock, the sleep and the random source are injectable, so tests run the
 backoff without waiting.
+
+Why this module is long: one client, one concern: every request's politeness (User-Agent,
+conditional requests, backoff, Retry-After, mirrors, same-origin redirects)
+and its bounds (a total deadline, capped streaming decompression) must
+hold together, and splitting them would spread one request over modules.
 """
 
 from __future__ import annotations

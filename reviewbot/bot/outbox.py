@@ -30,6 +30,11 @@ lost its history is refused (:mod:`reviewbot.bot.outbox_history`).
 Sends are serialised across processes by a lock file beside the database.
 Replies go only to lists the configuration opts in, at most
 ``max_per_hour`` per list per hour.
+
+Why this module is long: the transaction is the concept: recording, the
+send loop and the state each reply moves through share one SQLite schema
+and one set of invariants (never twice, never silently lost); the
+history check and the admin commands already live beside it.
 """
 
 from __future__ import annotations

@@ -18,6 +18,10 @@ writes it:
   report a false positive.
 
 No findings worth mailing, no reply: :func:`compose` returns None.
+
+Why this module is long: one reply, one concept: headers, the quoted hunk
+lines each finding is about, the comments under them and the footer are
+laid out together, and the etiquette rules cut across all of them.
 """
 
 from __future__ import annotations

@@ -22,6 +22,11 @@ hand the same reply twice -- which the outbox, keyed by the reply, refuses.
 :func:`run_forever` adds the sleep between polls (never under
 :data:`MIN_INTERVAL`), backoff after failures, and SIGINT/SIGTERM handling.
 A Maildir filled by ``lei up`` can stand in for lore (:class:`MaildirSource`).
+
+Why this module is long: one poll is one concept: the sources (lore, a
+maildir), the thread and series bookkeeping and the poll's own bounds
+(deadline, retries, giving up) are the steps of :func:`run_once` and are
+read top to bottom together.
 """
 
 from __future__ import annotations

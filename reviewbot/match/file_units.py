@@ -5,7 +5,6 @@ files) the patch and the tree give.  Pure."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 
@@ -21,7 +20,6 @@ from reviewbot.match.units import AsmUnit, TextUnit
 from reviewbot.model import FileChange
 from reviewbot.records import field, record, replace
 
-log = logging.getLogger(__name__)
 
 
 @record(frozen=False)
@@ -120,9 +118,8 @@ def _full_or_none(change: FileChange, old_text: str) -> tuple[View, View] | None
     to the tree's file: a tree at another revision must not stop the review."""
     try:
         return full_views(change, old_text)
-    except DiffParseError as exc:
-        log.info("%s: %s; checking the hunks alone", change.path, exc.problem)
-        return None
+    except DiffParseError:
+        return None  # the tree's edge (analysis/tree.py) says why
 
 
 def _pair(unit: AsmUnit, old_units: list[AsmUnit]) -> AsmUnit:

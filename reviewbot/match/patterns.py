@@ -6,6 +6,10 @@ A pattern is one statement in assembly syntax with metavariables
 with ``all``, ``any``, ``not``, ``inside``, ``follows``, ``precedes`` and
 ``where`` constraints (docs/rules.md, "match").  Evaluation is pure: a formula
 and a region of statements in, matches with their bindings out.
+
+Why this module is long: the formula language's evaluator is one recursive
+match over the AST (patterns, relations, ``where``, metavariable binding);
+its compiler is formulas.py and instruction semantics are semantics.py.
 """
 
 from __future__ import annotations
