@@ -13,8 +13,6 @@ import pytest
 from reviewbot.asm import parser as asm
 
 ASM = Path(__file__).resolve().parent.parent / "reviewbot" / "asm"
-MAX_LINES = 400
-LONG_REASON = "Why this module is long:"
 
 
 def test_parse_refuses_the_reader_alone_with_a_clear_message():
