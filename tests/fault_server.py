@@ -30,9 +30,10 @@ class Reply:
     """What the server answers: ``status``, ``headers``, ``body``; or
     ``hang`` seconds of silence first; or ``drop`` the connection with no
     answer; ``truncate`` sends only that many bytes of the body while
-    announcing all of it; ``drip`` sends the status line, the headers and
-    the body one byte at a time, that many seconds apart (a slow-loris
-    server: every read gets a byte well within any read timeout)."""
+    announcing all of it; ``drip`` sends the body one byte at a time, that
+    many seconds apart (a slow-loris server: every read gets a byte well
+    within any read timeout), and the status line and headers too with
+    ``drip_headers``."""
 
     status: int = 200
     body: bytes = b""
@@ -41,6 +42,7 @@ class Reply:
     drop: bool = False
     truncate: int | None = None
     drip: float = 0.0
+    drip_headers: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def truncated_gz(data: bytes) -> bytes:
 def gzip_bomb(size: int) -> bytes:
     """A gzip file of ``size`` zero bytes (about a thousandth of that
     compressed), built a MiB at a time so the bomb never sits in memory."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    packer = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS, 9, zlib.Z_RLE)  # fast on zeros
     zeros = bytes(1 << 20)
     parts = [packer.compress(zeros) for _ in range(size >> 20)]
     parts.append(packer.compress(bytes(size & ((1 << 20) - 1))))
@@ -143,7 +145,12 @@ class FaultServer:
                 head += [f"Content-Length: {len(reply.body)}", "Connection: close", "", ""]
                 self.close_connection = True
                 preamble = "\r\n".join(head).encode()
+                if not reply.drip_headers:
+                    self.wfile.write(preamble)
+                    self.wfile.flush()
                 for i, byte in enumerate(preamble + reply.body):
+                    if i < len(preamble) and not reply.drip_headers:
+                        continue
                     try:
                         self.wfile.write(bytes((byte,)))
                         self.wfile.flush()

@@ -382,6 +382,9 @@ class LoreClient:
             except requests.RequestException as exc:
                 watchdog.check(url)
                 raise _connect_error(url, exc) from None
+            if watchdog.fired:  # cut while reading the headers: what was read is not the answer
+                resp.close()
+                watchdog.check(url)
             if resp.status_code not in _REDIRECTS or "Location" not in resp.headers:
                 return resp
             target = urllib.parse.urljoin(resp.url or url, resp.headers["Location"])
@@ -425,6 +428,7 @@ class LoreClient:
                 for stage in stages:
                     chunk = stage.feed(chunk)
                 chunks.append(chunk)
+            watchdog.check(url)  # a body cut by the watchdog may look complete
             for stage in stages:
                 stage.finish()
         except CorruptResponse as exc:
