@@ -660,8 +660,12 @@ def _origin(url: str) -> str:
 
 
 def _shorten(url: str) -> str:
-    """A URL short enough for one line of a log."""
-    return url if len(url) <= 120 else url[:117] + "..."
+    """A URL short enough for one line of a log: a long query string cut."""
+    if len(url) <= 80:
+        return url
+    base, _, query = url.partition("?")
+    short = f"{base}?{query[:24]}..." if query else base
+    return short if len(short) <= 100 else short[:97] + "..."
 
 
 def parse_atom(data: bytes, source: str = "<atom>") -> list[AtomEntry]:
