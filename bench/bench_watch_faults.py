@@ -4,8 +4,9 @@
 For each fault the fault server of the tests (tests/fault_server.py) plays
 lore on loopback: the search finds one message, and the fault is in the
 answer named below.  Each poll runs as its own process; the figures are its
-wall time, its peak RSS (``wait4``), its exit status, the requests the
-server saw and the last line it printed.  A poll that outlives
+wall time, its peak RSS (``VmHWM`` of its own memory: ``wait4`` would count
+the bench process it was forked from), its exit status, the requests the
+server saw and the first error line it printed.  A poll that outlives
 ``--timeout`` is killed and reported as such.
 
     python bench/bench_watch_faults.py
@@ -27,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -52,27 +54,53 @@ def lore(thread: Reply | None = None, search: Reply | None = None) -> Any:
     return route
 
 
-def faults(bomb_mib: int) -> dict[str, tuple[str, Any]]:
-    """name -> (what it is, route or None for a refused port)."""
-    return {
-        "healthy": ("search and thread answer at once", lore()),
-        "drip": ("the thread's body comes one byte every 2 s", lore(Reply(200, gz(MBOX) * 50, drip=2.0))),
+def big_bomb(noise_mib: int, zeros_mib: int) -> bytes:
+    """A gzip file of ``noise_mib`` MiB of random bytes (which do not
+    compress: that many MiB on the wire) then ``zeros_mib`` MiB of zeros."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS, 9, zlib.Z_RLE)
+    parts = [packer.compress(os.urandom(1 << 20)) for _ in range(noise_mib)]
+    zeros = bytes(1 << 20)
+    parts += [packer.compress(zeros) for _ in range(zeros_mib)]
+    parts.append(packer.flush())
+    return b"".join(parts)
+
+
+FAULTS = ("healthy", "drip", "drip-headers", "retry-after", "truncated", "bomb", "big-bomb",
+          "big-bomb-streamed", "nested-bomb", "redirect", "refused")
+#: Configuration a fault needs (only given to a checkout that knows the keys).
+EXTRA = {"big-bomb-streamed": {"max-download-bytes": 1 << 30}, "nested-bomb": {"max-download-bytes": 1 << 30}}
+
+
+def faults(bomb_mib: int, only: list[str]) -> dict[str, tuple[str, Any]]:
+    """name -> (what it is, route or None for a refused port), for the names in ``only``."""
+    table: dict[str, tuple[str, Any]] = {  # routes are built only when asked for: bombs take seconds
+        "healthy": ("search and thread answer at once", lambda: lore()),
+        "drip": ("the thread's body comes one byte every 2 s",
+                 lambda: lore(Reply(200, gz(MBOX) * 50, drip=2.0))),
         "drip-headers": ("the search's status line and headers come one byte every 2 s",
-                         lore(search=Reply(200, FEED, drip=2.0, drip_headers=True))),
+                         lambda: lore(search=Reply(200, FEED, drip=2.0, drip_headers=True))),
         "retry-after": ("every answer is 429 with Retry-After: 599",
-                        lambda m, p, q: Reply(429, headers={"Retry-After": "599"})),
+                        lambda: (lambda m, p, q: Reply(429, headers={"Retry-After": "599"}))),
         "truncated": ("the thread's gzip is cut in the middle, every time",
-                      lore(Reply(200, truncated_gz(MBOX * 200)))),
-        "bomb": (f"the thread is a gzip bomb of {bomb_mib} MiB", lore(Reply(200, gzip_bomb(bomb_mib << 20)))),
-        "redirect": ("every answer redirects to another loopback server", None),
-        "refused": ("nothing listens on the port", None),
+                      lambda: lore(Reply(200, truncated_gz(MBOX * 200)))),
+        "bomb": (f"the thread is a gzip bomb of {bomb_mib} MiB",
+                 lambda: lore(Reply(200, gzip_bomb(bomb_mib << 20)))),
+        "big-bomb": ("the thread is 60 MiB of gzip that grows to 1 GiB",
+                     lambda: lore(Reply(200, big_bomb(60, 1024)))),
+        "big-bomb-streamed": ("the same, with lore.max-download-bytes at 1 GiB: decompressed as it comes",
+                              lambda: lore(Reply(200, big_bomb(60, 1024)))),
+        "nested-bomb": ("the same sent with Content-Encoding: gzip (two layers), max-download-bytes 1 GiB",
+                        lambda: lore(Reply(200, gz(big_bomb(60, 1024)), {"Content-Encoding": "gzip"}))),
+        "redirect": ("every answer redirects to another loopback server", lambda: None),
+        "refused": ("nothing listens on the port", lambda: None),
     }
+    return {name: (what, make()) for name, (what, make) in table.items() if name in only}
 
 
-def config(work: Path, url: str, deadline: float | None) -> Path:
+def config(work: Path, url: str, deadline: float | None, extra: dict[str, Any]) -> Path:
     lore_cfg: dict[str, Any] = {"base-url": url, "connect-timeout": 5, "read-timeout": 30}
-    if deadline is not None:
-        lore_cfg["request-deadline"] = deadline
+    if deadline is not None:  # a checkout that knows the deadline knows the other new keys
+        lore_cfg.update({"request-deadline": deadline, **extra})
     cfg = {
         "lore": lore_cfg,
         "watch": {"queries": [{"list": "kvmarm", "query": "dfn:arch/arm64/kvm/hyp"},
@@ -86,16 +114,27 @@ def config(work: Path, url: str, deadline: float | None) -> Path:
     return path
 
 
+#: Runs the CLI and, at exit, writes its peak RSS (kB) to the file named first.
+CHILD = ("import atexit, re, sys\n"
+         "def hwm(path=sys.argv[1]):\n"
+         "    status = open('/proc/self/status').read()\n"
+         "    open(path, 'w').write(re.search(r'VmHWM:\\s+(\\d+)', status).group(1))\n"
+         "atexit.register(hwm)\n"
+         "from reviewbot.cli import main\n"
+         "sys.exit(main(sys.argv[2:]))\n")
+
+
 def poll(root: Path, cfg: Path, timeout: float) -> dict[str, Any]:
     """One ``watch --once`` in a child process: time, peak RSS, exit, output."""
     started = time.monotonic()
+    peak = cfg.parent / "peak-rss"
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "reviewbot", "watch", "--once", "--config", str(cfg)],
+        proc = subprocess.Popen([sys.executable, "-c", CHILD, str(peak), "watch", "--once", "--config", str(cfg)],
                                 stdout=out, stderr=err, cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
                                 text=True)
         killed = False
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() - started > timeout:
@@ -108,22 +147,25 @@ def poll(root: Path, cfg: Path, timeout: float) -> dict[str, Any]:
         err.seek(0)
         lines = out.read().splitlines()
         warnings = err.read().splitlines()
-    return {"seconds": round(seconds, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+    rss = round(int(peak.read_text()) / 1024, 1) if peak.exists() else None  # None: killed
+    return {"seconds": round(seconds, 2), "peak_rss_mib": rss,
             "exit": "killed" if killed else proc.returncode, "last_line": lines[-1] if lines else "",
             "first_error": next((line for line in lines if line.startswith("error")), ""),
             "warnings": len(warnings), "longest_warning": max((len(w) for w in warnings), default=0)}
 
 
 def run_fault(name: str, route: Any, root: Path, deadline: float | None, timeout: float) -> dict[str, Any]:
+    extra = EXTRA.get(name, {})
     with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
         work = Path(tmp)
         if name == "refused":
-            result = poll(root, config(work, f"http://127.0.0.1:{free_port_closed()}", deadline), timeout)
+            result = poll(root, config(work, f"http://127.0.0.1:{free_port_closed()}", deadline, extra),
+                          timeout)
             return {**result, "requests": 0}
         with FaultServer(lambda m, p, q: Reply(200, FEED)) as other, FaultServer(route) as server:
             if name == "redirect":
                 server.route = lambda m, p, q: Reply(302, headers={"Location": f"{other.url}{p}"})
-            result = poll(root, config(work, server.url, deadline), timeout)
+            result = poll(root, config(work, server.url, deadline, extra), timeout)
             return {**result, "requests": len(server.seen), "requests_elsewhere": len(other.seen)}
 
 
@@ -138,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="kill a poll after this many seconds")
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args(argv)
-    table = faults(args.bomb_mib)
-    names = args.only.split(",") if args.only else list(table)
+    names = args.only.split(",") if args.only else list(FAULTS)
+    table = faults(args.bomb_mib, names)
     results = {}
     print("| fault | what | wall s | peak RSS MiB | exit | requests | warnings (longest) | printed |")
     print("| --- | --- | ---: | ---: | --- | ---: | ---: | --- |")

@@ -391,7 +391,7 @@ class LoreClient:
             resp.close()
             if _origin(target) not in self._origins:
                 raise LoreError(_full_url(url, params), f"HTTP {resp.status_code} redirect to "
-                                f"{_shorten(target)} refused: not one of the configured servers",
+                                f"{_where(target)} refused: not one of the configured servers",
                                 status=resp.status_code)
             log.debug("%s: redirected to %s", url, target)
             if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
@@ -615,8 +615,7 @@ def _connect_error(url: str, exc: requests.RequestException) -> Exception:
     urllib3's repr): a refused connection or an unknown host is the server
     out of reach, not retried; a timeout or a dropped connection may pass,
     and is retried."""
-    origin = urllib.parse.urlsplit(url)
-    where = f"{origin.scheme}://{origin.netloc}"
+    where = _where(url)
     if isinstance(exc, requests.ConnectTimeout):
         return _Retryable("timed out connecting")
     if isinstance(exc, requests.Timeout):
@@ -657,6 +656,12 @@ def _origin(url: str) -> str:
     except ValueError:  # a port that is not a number
         return url
     return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def _where(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, as written: the server, for messages."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _shorten(url: str) -> str:
