@@ -401,3 +401,67 @@ def test_the_watch_daemon_stamps_its_log(tmp_path: Path) -> None:
         proc.wait(timeout=10)
     lines = [line for line in log.read_text().splitlines() if line]
     assert lines and all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} reviewbot: ", line) for line in lines)
+
+
+# --- random faults, seeded ----------------------------------------------------------------------
+
+
+def random_fault(rng: Any, elsewhere: str) -> Reply:
+    """One of the faults above, or a good answer, at random."""
+    roll = rng.randrange(12)
+    if roll == 0:
+        return Reply(rng.choice([500, 502, 503]))
+    if roll == 1:
+        return Reply(429, headers={"Retry-After": str(rng.choice([0, 1, 5, 29, 31, 599, 86400]))})
+    if roll == 2:
+        return Reply(200, truncated_gz(MBOX * 50))
+    if roll == 3:
+        return Reply(200, b"\x89PNG garbage")
+    if roll == 4:
+        return Reply(302, headers={"Location": rng.choice([f"{elsewhere}/kvmarm/", "/kvmarm/again",
+                                                           "https://127.0.0.1:1/x"])})
+    if roll == 5:
+        return Reply(200, gzip_bomb(8 * 1024 * 1024))
+    if roll == 6:
+        return Reply(drop=True)
+    if roll == 7:
+        return Reply(200, feed(HIT) * 20, drip=0.05)
+    return Reply(-1)  # the route's own answer
+
+
+def test_random_faults_never_hold_a_poll_nor_reach_another_host(server: FaultServer, elsewhere: FaultServer) -> None:
+    import random
+    trials = int(os.environ.get("REVIEWBOT_FAULT_TRIALS", "40"))
+    rng = random.Random(12)
+    good = lore_route(Reply(200, gz(MBOX)))
+
+    def route(method: str, path: str, query: dict[str, str]) -> Reply:
+        reply = random_fault(rng, elsewhere.url)
+        if reply.status == -1:
+            hits = [f"r{rng.randrange(30)}@x" for _ in range(rng.randrange(3))]
+            if path.endswith("/t.mbox.gz"):
+                return good(method, path, query)
+            return Reply(200, feed(*hits)) if query.get("x") == "A" else Reply(404)
+        return reply
+
+    server.route = route
+    config = make_config(server.url, request_deadline=0.3, max_response_bytes=1024 * 1024)
+    sleeps = Sleeps()
+    client = LoreClient(config.lore, sleep=sleeps, random=rng.random, retries=3, backoff=1.0)
+    store = StateStore(":memory:")
+    now = 1_700_000_000.0
+    for _ in range(trials):
+        before_sleep = sum(sleeps)
+        out = run_once(client, store, None, config, None, now=now, review=lambda *a: None, max_sleep=30)
+        assert sum(sleeps) - before_sleep <= 30  # the sleep budget of one --once
+        assert all(o.action in ("polled", "error") for o in out)
+        now += 600
+    assert elsewhere.seen == []
+    threads: dict[str, int] = {}
+    for seen in server.requests_to("t.mbox.gz"):
+        threads[seen.path] = threads.get(seen.path, 0) + 1
+    # each try of a thread is at most 4 attempts (retries) of at most 6 hops (redirects)
+    assert max(threads.values(), default=0) <= MAX_THREAD_TRIES * 4 * 6
+    for trouble in store.status(recent=1000).troubled:
+        assert trouble.tries <= MAX_THREAD_TRIES
+        assert trouble.given_up == (trouble.tries >= MAX_THREAD_TRIES)

@@ -606,7 +606,8 @@ class _Watchdog:
         """LoreError when the deadline has passed."""
         if self.fired or self.left() <= 0:
             whose = "this poll's time ran out" if self.poll_ends else "the request's deadline"
-            raise LoreError(url, f"no complete answer within {self.seconds:.0f} s ({whose}); cut off",
+            seconds = f"{self.seconds:.1f}".rstrip("0").rstrip(".")  # 0.3, 10, 120
+            raise LoreError(url, f"no complete answer within {seconds} s ({whose}); cut off",
                             server_down=self.poll_ends)
 
 
