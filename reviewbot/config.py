@@ -141,6 +141,8 @@ class LoreConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_response_bytes: int = 64 * 1024 * 1024
+    request_deadline: float = 120.0  # seconds one request may take in all, however slowly it comes
+    max_download_bytes: int = 16 * 1024 * 1024  # compressed bytes read for one response
 
 
 #: Patches that touch hyp code or the headers its macros live in.  ``dfn:``
@@ -168,6 +170,7 @@ class WatchConfig:
     interval: int = 600  # seconds between polls (never below 60)
     series_timeout: int = 3600  # review an incomplete series after this many seconds
     initial_lookback: int = 86400  # seconds of history the first poll of a query reads
+    poll_deadline: int = 900  # seconds one poll may take in all; what is left waits for the next
     state: str | None = None  # the watcher's database (default: <state>/watch.sqlite)
     maildir: str | None = None  # review a maildir filled by 'lei up' instead of polling
 

@@ -4,6 +4,9 @@
   for the next poll), how many messages it found, and the last error;
 * ``messages``: every Message-ID seen; ``hit`` marks the ones a query
   matched, ``done`` the hits whose thread has been read and recorded;
+  a hit whose thread could not be read keeps the ``error``, its ``tries``
+  and when to try again (``next_try``); one given up is ``done`` with an
+  ``error``;
 * ``series``: each series revision (keyed by the Message-ID it hangs from),
   its state and when it was first seen, so a restart neither reviews it
   twice nor forgets it: ``waiting`` (incomplete, nothing reviewed yet),
@@ -17,6 +20,10 @@ Each change is a transaction (:meth:`StateStore.transaction`): a watcher
 killed between two of them loses nothing and repeats nothing.  The
 ``schema_version`` table says which layout a file has; a file from a newer
 reviewbot is refused rather than misread.
+
+Why this module is long: the watcher's memory is one schema (polls,
+messages with their retry times, series, patches) with its upgrade steps,
+and every method is one transaction over it.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from reviewbot.records import record
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -46,7 +53,7 @@ CREATE TABLE IF NOT EXISTS polls (
 CREATE TABLE IF NOT EXISTS messages (
     msgid TEXT PRIMARY KEY, list TEXT, first_seen REAL NOT NULL,
     hit INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0,
-    tries INTEGER NOT NULL DEFAULT 0);
+    tries INTEGER NOT NULL DEFAULT 0, next_try REAL, error TEXT);
 CREATE INDEX IF NOT EXISTS messages_todo ON messages (hit, done);
 CREATE TABLE IF NOT EXISTS series (
     key TEXT PRIMARY KEY, list TEXT, thread TEXT NOT NULL, title TEXT NOT NULL,
@@ -62,6 +69,11 @@ CREATE TABLE IF NOT EXISTS maildir (
     name TEXT PRIMARY KEY, msgid TEXT, root TEXT);
 CREATE INDEX IF NOT EXISTS maildir_root ON maildir (root);
 """
+
+#: What turns a file of an older layout into the current one, by version.
+_UPGRADES = {
+    1: "ALTER TABLE messages ADD COLUMN next_try REAL; ALTER TABLE messages ADD COLUMN error TEXT;",
+}
 
 
 @record
@@ -97,6 +109,19 @@ class SeriesRecord:
 
 
 @record
+class ThreadTrouble:
+    """A hit whose thread could not be read: tried again at ``next_try``,
+    or ``given_up``."""
+
+    msgid: str
+    list: str
+    tries: int
+    next_try: float | None
+    error: str
+    given_up: bool
+
+
+@record
 class Status:
     """Everything ``reviewbot watch --status`` shows."""
 
@@ -109,6 +134,7 @@ class Status:
     waiting: tuple[SeriesRecord, ...]
     recent: tuple[SeriesRecord, ...]
     counts: tuple[tuple[str, int], ...]
+    troubled: tuple[ThreadTrouble, ...] = ()
 
 
 class StateStore:
@@ -135,6 +161,10 @@ class StateStore:
         elif row[0] > SCHEMA_VERSION:
             raise ConfigError(f"{self.path}: state schema version {row[0]} is newer than this "
                               f"reviewbot understands ({SCHEMA_VERSION}); upgrade reviewbot")
+        elif row[0] < SCHEMA_VERSION:
+            steps = "".join(_UPGRADES[v] for v in range(row[0], SCHEMA_VERSION))
+            self.db.executescript(f"BEGIN; {steps} UPDATE schema_version SET version={SCHEMA_VERSION}; "
+                                  "COMMIT;")
 
     def close(self) -> None:
         """Close the database."""
@@ -264,8 +294,23 @@ class StateStore:
             "SELECT list, msgid FROM messages WHERE hit=1 AND done=0 ORDER BY first_seen, rowid")]
 
     def mark_done(self, msgids: Iterable[str]) -> None:
-        """These hits' threads have been read and their series recorded."""
-        self.db.executemany("UPDATE messages SET done=1 WHERE msgid=?", [(m,) for m in msgids])
+        """These hits' threads have been read and their series recorded
+        (any earlier failure to read them is forgotten)."""
+        self.db.executemany("UPDATE messages SET done=1, tries=0, next_try=NULL, error=NULL "
+                            "WHERE msgid=?", [(m,) for m in msgids])
+
+    def retry_later(self, msgid: str, when: float, error: str) -> None:
+        """Reading this hit's thread failed with ``error``: not before ``when``."""
+        self.db.execute("UPDATE messages SET next_try=?, error=? WHERE msgid=?", (when, error, msgid))
+
+    def next_try(self, msgid: str) -> float | None:
+        """When this hit's thread may be read again after a failure, or None."""
+        row = self.db.execute("SELECT next_try FROM messages WHERE msgid=?", (msgid,)).fetchone()
+        return row[0] if row else None
+
+    def give_up_thread(self, msgid: str, error: str) -> None:
+        """Stop trying to read this hit's thread; the error stays for ``--status``."""
+        self.db.execute("UPDATE messages SET done=1, next_try=NULL, error=? WHERE msgid=?", (error, msgid))
 
     def note_try(self, msgid: str) -> int:
         """Count a failed attempt to read this hit's thread; returns the count."""
@@ -370,6 +415,10 @@ class StateStore:
                 "ORDER BY reviewed_at DESC, rowid DESC LIMIT ?", (recent,))),
             counts=tuple((r[0], int(r[1])) for r in self.db.execute(
                 "SELECT status, count(*) FROM series GROUP BY status ORDER BY status")),
+            troubled=tuple(ThreadTrouble(r[0], r[1] or "", int(r[2]), r[3], r[4], bool(r[5]))
+                           for r in self.db.execute(
+                "SELECT msgid, list, tries, next_try, error, done FROM messages "
+                "WHERE error IS NOT NULL ORDER BY first_seen DESC, rowid DESC LIMIT ?", (recent,))),
         )
 
 

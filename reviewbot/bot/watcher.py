@@ -14,6 +14,13 @@
    the replies go to the outbox, and the series and its patches are
    recorded as reviewed.  A patch is reviewed once; a v2 is a new series.
 
+A poll is bounded: it ends at ``watch.poll-deadline`` (what is left waits
+for the next poll), a server out of reach ends its reading of threads, and
+a thread that cannot be read is tried again on later polls, each time
+waiting longer (:data:`THREAD_BACKOFF`), and given up after
+:data:`MAX_THREAD_TRIES` -- remembered in the state and shown by
+``watch --status``.
+
 Every step is a transaction of :class:`~reviewbot.bot.state.StateStore`: a
 watcher stopped anywhere starts again where it was.  Replies are handed to
 the outbox before the state records them, so a crash in between can only
@@ -65,6 +72,12 @@ MAX_BACKOFF = 3600
 MAX_REVIEW_ATTEMPTS = 3
 #: Attempts at reading a hit's thread before the hit is given up.
 MAX_THREAD_TRIES = 5
+#: Seconds before a thread that could not be read is tried again, doubled
+#: at each failure: 5, 10, 20, 40 min, then given up.
+THREAD_BACKOFF = 300
+#: Seconds one ``watch --once`` may sleep between retries in all (a cron
+#: run does not wait out a long ``Retry-After``; the next run comes).
+ONCE_MAX_SLEEP = 30
 #: Seconds after it was first seen that the thread of a series reviewed
 #: incomplete is still read for its late patches.
 LATE_WINDOW = 86400
@@ -129,7 +142,7 @@ class LoreSource:
             try:
                 entries = self.client.search(q.list, q.query, since=since)
             except RemoteError as exc:
-                log.warning("poll of %s for %r failed: %s", q.list, q.query, exc)
+                log.warning("poll of %s for %r failed: %s", q.list, _brief(q.query), exc)
                 with store.transaction():
                     store.record_poll_error(q.list, q.query, now, str(exc))
                 outcomes.append(Outcome("error", q.list, detail=str(exc),
@@ -141,6 +154,12 @@ class LoreSource:
             log.info("polled %s for %r: %d match(es), %d new", q.list, q.query, len(entries), len(new))
             outcomes.append(Outcome("polled", q.list, present=len(new), detail=q.query))
         return outcomes
+
+    def begin_poll(self, seconds: float, max_sleep: float | None) -> None:
+        """Bound the poll about to start (see :meth:`LoreClient.start_poll`)."""
+        start = getattr(self.client, "start_poll", None)
+        if start is not None:
+            start(seconds, max_sleep)
 
     def thread(self, list_name: str, msgid: str) -> list[Message] | None:
         """The thread of ``msgid`` from the server."""
@@ -239,7 +258,7 @@ def as_source(client: Any, config: Config) -> Any:
 
 def run_once(client: Any, store: StateStore, ruleset: Any, config: Config, outbox: Outbox | None, *,
              now: float | None = None, review: ReviewFn | None = None,
-             stop: Callable[[], bool] | None = None) -> list[Outcome]:
+             stop: Callable[[], bool] | None = None, max_sleep: float | None = None) -> list[Outcome]:
     """One poll: new hits, their threads, series reviewed when complete or
     timed out, replies to ``outbox``, everything recorded in ``store``.
 
@@ -247,11 +266,16 @@ def run_once(client: Any, store: StateStore, ruleset: Any, config: Config, outbo
     ``config.watch.queries``) or a source such as :class:`MaildirSource`.
     ``review`` defaults to :func:`reviewbot.engine.review`.  ``stop`` is
     asked between steps; when it says so, the poll ends after the current
-    step, with everything done so far recorded."""
+    step, with everything done so far recorded.  The poll ends, the same
+    way, at ``watch.poll-deadline``; ``max_sleep`` bounds the seconds it
+    sleeps between retries of the server in all."""
     now = time.time() if now is None else now
     stop = stop or (lambda: False)
     review = review or _engine_review
     source = as_source(client, config)
+    ends = time.monotonic() + config.watch.poll_deadline
+    if hasattr(source, "begin_poll"):
+        source.begin_poll(config.watch.poll_deadline, max_sleep)
     outcomes: list[Outcome] = source.poll(store, now)
     covered: set[str] = set()
     work: list[tuple[str, str, SeriesRecord | None]] = [(l, m, None) for l, m in store.todo_hits()]
@@ -266,13 +290,24 @@ def run_once(client: Any, store: StateStore, ruleset: Any, config: Config, outbo
         if stop():
             log.info("stopping: %d thread(s) left for the next poll", len(work) - done)
             break
-        if msgid in covered:
+        if time.monotonic() >= ends:
+            left = f"the poll's deadline of {config.watch.poll_deadline} s passed; " \
+                   f"{len(work) - done} thread(s) left for the next poll"
+            log.warning("%s", left)
+            outcomes.append(Outcome("error", list_name, key=msgid, detail=left))
+            break
+        if msgid in covered or (store.next_try(msgid) or 0) > now:
             continue
         try:
             messages = source.thread(list_name, msgid)
         except RemoteError as exc:
             log.warning("cannot read the thread of %s: %s", msgid, exc)
-            outcomes.append(Outcome("error", list_name, key=msgid, detail=str(exc)))
+            outcomes.append(Outcome("error", list_name, key=msgid, detail=str(exc),
+                                    retry_after=getattr(exc, "retry_after", None)))
+            if getattr(exc, "server_down", False):
+                log.warning("%d thread(s) left for the next poll", len(work) - done)
+                break
+            _thread_failed(store, msgid, waiting, now, str(exc))
             continue
         if messages is None:
             _thread_missing(store, list_name, msgid, waiting, now)
@@ -300,6 +335,21 @@ def _thread_missing(store: StateStore, list_name: str, msgid: str, waiting: Seri
             store.mark_failed(waiting.key, now, "the thread is gone from the server", give_up=True)
         else:
             log.info("%s: thread not found on %s; will try again", msgid, list_name)
+
+
+def _thread_failed(store: StateStore, msgid: str, waiting: SeriesRecord | None, now: float,
+                   error: str) -> None:
+    """Reading a thread failed: try it again on a later poll, waiting
+    longer each time; after :data:`MAX_THREAD_TRIES`, give it up."""
+    with store.transaction():
+        tries = store.note_try(msgid)
+        if tries < MAX_THREAD_TRIES:
+            store.retry_later(msgid, now + THREAD_BACKOFF * 2 ** (tries - 1), error)
+            return
+        log.warning("%s: the thread could not be read in %d tries; given up", msgid, tries)
+        store.give_up_thread(msgid, error)
+        if waiting is not None:
+            store.mark_failed(waiting.key, now, f"its thread could not be read: {error}", give_up=True)
 
 
 def _handle_thread(store: StateStore, list_name: str, msgid: str, messages: list[Message],
@@ -430,6 +480,10 @@ def _mail_time(message: Message) -> float | None:
 def _engine_review(series: Series, ruleset: Any, config: Config) -> SeriesReview:
     from reviewbot import engine
     return engine.review(series, ruleset, config)
+
+
+def _brief(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _name(series: Series) -> str:

@@ -90,12 +90,15 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.bot.outbox import Outbox, ReplyQueue, check_smtp_config
     from reviewbot.rules.loader import load_rules
     from reviewbot.bot.state import StateStore
-    from reviewbot.bot.watcher import MaildirSource, run_forever, run_once
+    from reviewbot.bot.watcher import ONCE_MAX_SLEEP, MaildirSource, run_forever, run_once
 
     if args.send:
         check_smtp_config(config.smtp, os.environ)
     if not args.once and getattr(args, "verbose", 0) == 0:
         logging.getLogger("reviewbot").setLevel(logging.INFO)  # a daemon says what it does
+    if not args.once:  # a long-running log says when
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter("%(asctime)s reviewbot: %(message)s"))
     rules = load_rules(config)
     source: Any = MaildirSource(config.watch.maildir) if config.watch.maildir else LoreClient(config.lore)
     with StateStore(config.watch.state) as store, store.exclusive(), \
@@ -108,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
                 _send(outbox, config)
 
         if args.once:
-            outcomes = run_once(source, store, rules, config, queue)
+            outcomes = run_once(source, store, rules, config, queue, max_sleep=ONCE_MAX_SLEEP)
             after_poll(outcomes)
             sys.stdout.write(outcomes_text(outcomes))
             failed = any(o.action in ("error", "failed") for o in outcomes)
@@ -203,6 +206,13 @@ def status_text(config: Any, *, now: float) -> str:
         parts = f"{s.present} of {s.total}" if s.total else f"{s.present}"
         out.append(f"  waiting: {s.title!r} v{s.version}: {parts} patches, first seen "
                    f"{_ago(s.first_seen, now)}, reviewed at the latest in {left / 60:.0f} min")
+    for th in st.troubled:
+        if th.given_up:
+            out.append(f"  thread given up after {th.tries} tries: <{th.msgid}> on {th.list}: {th.error}")
+        else:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(th.next_try or now))
+            out.append(f"  thread failing ({th.tries} tries), next try at {when}: "
+                       f"<{th.msgid}> on {th.list}: {th.error}")
     for s in st.recent:
         what = {"reviewed": "reviewed", "partial": "reviewed incomplete"}.get(s.status, f"failed ({s.error})")
         out.append(f"  {what} {_ago(s.reviewed_at, now) if s.reviewed_at else ''}: {s.title!r} "
