@@ -132,7 +132,7 @@ def _parse_with_email(raw: bytes, source: str, body_line: int) -> Message:
         body=_text_body(msg, source),
         body_line=body_line,
         source=source,
-        list_id=first_msgid(list_id) or None,
+        list_id=first_msgid(list_id) or (" ".join(_CONTROL.sub(" ", list_id).split()) or None),
         # raw, unfolded: decoding every header through the header registry
         # doubles the cost of reading an archive, and only a few are needed
         headers=tuple((k, " ".join(_safe_str(v).split())) for k, v in msg.raw_items()),

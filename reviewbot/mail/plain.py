@@ -32,7 +32,8 @@ _BARE_MSGID = re.compile(r"[^<>\s\x00-\x1f\x7f]+")
 
 # Address-list entries: a name of plain words or a quoted name without
 # escapes, then an address in angle brackets; or an address alone.
-_ADDR = r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+"
+# The domain is dot-atoms: the email package drops a@.b and a@b..c.
+_ADDR = r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
 _ENTRY = re.compile(rf'\s*(?:(?:([A-Za-z0-9_-]+(?:\s+[A-Za-z0-9_-]+)*)|"([^"\\\n]*)")?\s*<({_ADDR})>|({_ADDR}))\s*')
 _SPECIALS = re.compile(r'[][\\()<>@,:;".]')  # a name with one of these is written quoted
 
@@ -91,7 +92,7 @@ def read_plain(raw: bytes, *, source: str, body_line: int) -> Message | None:
         body=decode_body(body_bytes, charset),
         body_line=body_line,
         source=source,
-        list_id=first_msgid(list_id) or (list_id or None),
+        list_id=first_msgid(list_id) or (" ".join(list_id.split()) or None),
         headers=tuple((name, " ".join(value.split())) for name, value in headers),
     )
 
