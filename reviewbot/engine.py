@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from reviewbot.asm.parser import parse
-from reviewbot.asm.ast import Instruction, MacroDef
+from reviewbot.asm.ast import TOO_DEEP, Instruction, MacroDef, Unparsed
 from reviewbot.config import Config
 from reviewbot.analysis.context import (
     LANG_ASM, LANG_C, Era, FileContext, KernelVersion, StatementContext, file_context,
@@ -377,9 +377,23 @@ def _review_files(patch: Patch, file_units: list[FileUnits], rules: RuleSet, con
         except Exception as exc:  # noqa: BLE001 - a broken rule must not stop the review
             log.debug("rule %s crashed on %s", rule.id, patch.name, exc_info=True)
             problems.append(f"rule {rule.id} failed on {patch.name}: {type(exc).__name__}: {exc}")
+    problems.extend(_unchecked_lines(patch, file_units))
     findings = [replace(f, suppressed=s) if (s := _suppression(f, ignores, config)) else f for f in findings]
     findings.sort(key=lambda f: (f.path or "", f.line or f.old_line or 0, -f.severity, f.rule_id))
     return PatchReview(patch=patch, findings=tuple(_dedupe(findings)), problems=tuple(problems))
+
+
+def _unchecked_lines(patch: Patch, file_units: list[FileUnits]) -> list[str]:
+    """Lines the patch adds that the assembly readers gave up on (nested
+    too deeply): no rule saw them, so the patch is not fully checked."""
+    problems = []
+    for units in file_units:
+        for unit in units.new_asm:
+            for stmt in unit.region.statements:
+                if type(stmt) is Unparsed and stmt.error == TOO_DEEP:
+                    line = _file_line(unit.view, stmt.line) or stmt.line
+                    problems.append(f"{patch.name}: {unit.view.path}:{line}: not checked: {TOO_DEEP}")
+    return problems
 
 
 def _dedupe(findings: list[Finding]) -> Iterator[Finding]:

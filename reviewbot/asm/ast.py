@@ -268,6 +268,11 @@ class Unparsed:
     error: str
 
 
+#: The ``error`` of an :class:`Unparsed` line nested too deeply to read
+#: (the readers recurse per bracket); reported, unlike other unparsed lines.
+TOO_DEEP = "nested too deeply to check"
+
+
 Statement = Union[
     Instruction, Label, MacroDef, MacroEnd, Directive, Preprocessor,
     CMacroCall, Comment, Unparsed,

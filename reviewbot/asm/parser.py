@@ -33,7 +33,7 @@ import re
 import threading
 from typing import TYPE_CHECKING
 
-from reviewbot.asm.ast import Expression, Instruction, Statement, Unparsed
+from reviewbot.asm.ast import TOO_DEEP, Expression, Instruction, Statement, Unparsed
 from reviewbot.asm.builder import AstBuilder, Invalid
 from reviewbot.asm.operands import macro_tokens, read_operand, refused
 from reviewbot.asm.scanner import WORD_PATTERN, Scanner, operand_spans
@@ -318,6 +318,8 @@ def _guarded(function, parser, text: str, col0: int):
     """``function(parser, text, col0)``; an internal error becomes :class:`Unparsed`."""
     try:
         return function(parser, text, col0)
+    except RecursionError:  # not a bug but input beyond what is checked: the engine reports it
+        return (Unparsed(text, 0, col0 + 1, TOO_DEEP),)
     except Exception as exc:  # noqa: BLE001 - a bug here must not stop a review
         import logging
 
