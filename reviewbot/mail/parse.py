@@ -83,11 +83,19 @@ def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -
         raise MailParseError(source, "not a mail message: no header block")
     body_line = first_line + head.count(b"\n") + 2
     try:
-        return read_plain(raw, source=source, body_line=body_line) or _parse_with_email(raw, source, body_line)
+        message = read_plain(raw, source=source, body_line=body_line) or _parse_with_email(raw, source, body_line)
     except MailParseError:
         raise
-    except (Exception, RecursionError) as exc:  # the email package raises many kinds on hostile mail
+    except Exception as exc:  # the email package raises many kinds on hostile mail
         raise MailParseError(source, f"cannot parse the message: {type(exc).__name__}: {exc}") from exc
+    if message.msgid is not None and len(message.msgid) > MAX_MSGID:
+        raise MailParseError(source, f"its Message-ID is {len(message.msgid):,} characters long; no reply "
+                                     f"could refer to it (a header line holds {MAX_MSGID})")
+    return message
+
+
+#: The longest Message-ID taken: what one header line (RFC 5322) can hold.
+MAX_MSGID = 998
 
 
 def _email_policy() -> Any:
