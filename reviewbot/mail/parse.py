@@ -323,9 +323,10 @@ def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailPa
     returned as errors, so the others are still reviewed."""
     if not data.strip():
         raise MailParseError(source, "empty input")
-    if b"\0" in data[:8192]:
+    mail = looks_like_mail(data)
+    if b"\0" in data[:8192] and not mail:  # in mail, a NUL is the problem of one message
         raise MailParseError(source, "binary data, not a patch or a mail")
-    if not looks_like_mail(data):
+    if not mail:
         text = decode_body(data, "utf-8")
         return [Message(msgid=None, subject="", sender="", body=text, body_line=1, source=source)], []
     messages: list[Message] = []
