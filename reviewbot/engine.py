@@ -35,7 +35,9 @@ from reviewbot.analysis.views import View, file_view, full_views, hunk_views
 
 log = logging.getLogger(__name__)
 
-_IGNORE_LINE = re.compile(r"^\s*reviewbot-ignore:\s*(\S+)\s*(.*)$", re.MULTILINE)
+# [ \t], not \s: \s runs over line ends, and from every line start of a
+# run of blank lines, which made reading the notes quadratic.
+_IGNORE_LINE = re.compile(r"^[ \t]*reviewbot-ignore:[ \t]*(\S+)[ \t]*(.*)$", re.MULTILINE)
 
 
 class SourceTree(Protocol):

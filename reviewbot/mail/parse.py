@@ -82,6 +82,11 @@ def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -
     if not sep or not _HEADER_LINE.match(head.lstrip(b"\n")):
         raise MailParseError(source, "not a mail message: no header block")
     body_line = first_line + head.count(b"\n") + 2
+    longest = max(_HEADER_START.split(head), key=len)
+    if len(longest) > MAX_HEADER:
+        name = longest.split(b":", 1)[0][:40].decode("ascii", "replace")
+        raise MailParseError(source, f"its {name}: header is {len(longest):,} characters long "
+                                     f"(at most {MAX_HEADER:,} are read)")
     try:
         message = read_plain(raw, source=source, body_line=body_line) or _parse_with_email(raw, source, body_line)
     except MailParseError:
@@ -94,6 +99,10 @@ def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -
     return message
 
 
+#: The longest header (unfolded) read: the email package's header parsers
+#: slow down faster than linearly on longer ones (bench/bench_redos.py).
+MAX_HEADER = 16_384
+_HEADER_START = re.compile(rb"\n(?![ \t])")
 #: The longest Message-ID taken: what one header line (RFC 5322) can hold.
 MAX_MSGID = 998
 
