@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from reviewbot.asm.parser import parse
-from reviewbot.asm.ast import TOO_DEEP, Instruction, MacroDef, Unparsed
+from reviewbot.asm.ast import UNCHECKED, Instruction, MacroDef, Unparsed
 from reviewbot.config import Config
 from reviewbot.analysis.context import (
     LANG_ASM, LANG_C, Era, FileContext, KernelVersion, StatementContext, file_context,
@@ -387,14 +387,14 @@ def _review_files(patch: Patch, file_units: list[FileUnits], rules: RuleSet, con
 
 def _unchecked_lines(patch: Patch, file_units: list[FileUnits]) -> list[str]:
     """Lines the patch adds that the assembly readers gave up on (nested
-    too deeply): no rule saw them, so the patch is not fully checked."""
+    too deeply, too long): no rule saw them, so the patch is not fully checked."""
     problems = []
     for units in file_units:
         for unit in units.new_asm:
             for stmt in unit.region.statements:
-                if type(stmt) is Unparsed and stmt.error == TOO_DEEP:
+                if type(stmt) is Unparsed and stmt.error in UNCHECKED:
                     line = _file_line(unit.view, stmt.line) or stmt.line
-                    problems.append(f"{patch.name}: {unit.view.path}:{line}: not checked: {TOO_DEEP}")
+                    problems.append(f"{patch.name}: {unit.view.path}:{line}: not checked: {stmt.error}")
     return problems
 
 

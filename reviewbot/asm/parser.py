@@ -33,7 +33,7 @@ import re
 import threading
 from typing import TYPE_CHECKING
 
-from reviewbot.asm.ast import TOO_DEEP, Expression, Instruction, Statement, Unparsed
+from reviewbot.asm.ast import MAX_STATEMENT, TOO_DEEP, TOO_LONG, Expression, Instruction, Statement, Unparsed
 from reviewbot.asm.builder import AstBuilder, Invalid
 from reviewbot.asm.operands import macro_tokens, read_operand, refused
 from reviewbot.asm.scanner import WORD_PATTERN, Scanner, operand_spans
@@ -299,6 +299,8 @@ def _parse_new(text: str, col0: int) -> tuple:
     """The statements of ``text`` (line 0): an instruction read operand by
     operand, else the grammar's ``start`` rule, else a macro invocation, else
     :class:`Unparsed`.  The grammar is loaded only when it is needed."""
+    if len(text) > MAX_STATEMENT:
+        return (Unparsed(text, 0, col0 + 1, TOO_LONG),)
     parser = _parser
     if FAST_OPERANDS:
         hit = _guarded(_parse_by_operands, parser, text, col0)
