@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
+from reviewbot.asm.ast import UNCHECKED, Unparsed
 from reviewbot.config import Config
 from reviewbot.analysis.context import FileContext, StatementContext, path_matches
 from reviewbot.analysis.kernels import Era, KernelVersion, version_from_mail_date
@@ -32,7 +33,9 @@ from reviewbot.match.file_units import FileUnits, build_units, defined_macros, h
 from reviewbot.analysis.views import View
 
 
-_IGNORE_LINE = re.compile(r"^\s*reviewbot-ignore:\s*(\S+)\s*(.*)$", re.MULTILINE)
+# [ \t], not \s: \s runs over line ends, and from every line start of a
+# run of blank lines, which made reading the notes quadratic.
+_IGNORE_LINE = re.compile(r"^[ \t]*reviewbot-ignore:[ \t]*(\S+)[ \t]*(.*)$", re.MULTILINE)
 
 
 class SourceTree(Protocol):
@@ -233,9 +236,23 @@ def _review_files(patch: Patch, file_units: list[FileUnits], rules: RuleSet, con
             findings.extend(_rule_findings(rule, patch, file_units))
         except Exception as exc:  # noqa: BLE001 - a broken rule must not stop the review
             problems.append(f"rule {rule.id} failed on {patch.name}: {crash(exc)}")
+    problems.extend(_unchecked_lines(patch, file_units))
     findings = [replace(f, suppressed=s) if (s := _suppression(f, ignores, config)) else f for f in findings]
     findings.sort(key=lambda f: (f.path or "", f.line or f.old_line or 0, -f.severity, f.rule_id))
     return PatchReview(patch=patch, findings=tuple(_dedupe(findings)), problems=tuple(problems))
+
+
+def _unchecked_lines(patch: Patch, file_units: list[FileUnits]) -> list[str]:
+    """Lines the patch adds that the assembly readers gave up on (nested
+    too deeply, too long): no rule saw them, so the patch is not fully checked."""
+    problems = []
+    for units in file_units:
+        for unit in units.new_asm:
+            for stmt in unit.region.statements:
+                if type(stmt) is Unparsed and stmt.error in UNCHECKED:
+                    line = _file_line(unit.view, stmt.line) or stmt.line
+                    problems.append(f"{patch.name}: {unit.view.path}:{line}: not checked: {stmt.error}")
+    return problems
 
 
 def _dedupe(findings: list[Finding]) -> Iterator[Finding]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 
-from reviewbot.asm.ast import Instruction, Statement, Unparsed
+from reviewbot.asm.ast import MAX_STATEMENT, TOO_DEEP, TOO_LONG, Instruction, Statement, Unparsed
 from reviewbot.asm.builder import AstBuilder
 from reviewbot.asm.grammar import cache_file, describe, get_parser, is_refusal, loaded_parser
 from reviewbot.asm.macro_calls import fast_macro_call, macro_call, refused
@@ -196,6 +196,8 @@ def read_statement(text: str, col0: int = 0, *, via: str = "auto") -> tuple[Stat
     when it needs the grammar); ``operands`` the grammar operand by operand,
     without the reader; ``grammar`` the ``start`` rule alone.
     """
+    if len(text) > MAX_STATEMENT:  # beyond what is checked: the engine reports it
+        return (Unparsed(text, 0, col0 + 1, TOO_LONG),)
     if via == "reader":
         return _read_without_grammar(text, col0)
     return _read(text, col0, via)
@@ -222,6 +224,8 @@ def _guarded(function, parser, text: str, col0: int, *args):
     """``function(parser, text, col0, *args)``; an internal error becomes :class:`Unparsed`."""
     try:
         return function(parser, text, col0, *args)
+    except RecursionError:  # not a bug but input beyond what is checked: the engine reports it
+        return (Unparsed(text, 0, col0 + 1, TOO_DEEP),)
     except Exception as exc:  # noqa: BLE001 - a bug here must not stop a review
         from reviewbot.errors import crash
 

@@ -75,6 +75,13 @@ This review was written by a bot, ${bot_name} ${tool_version} (rules ${rules_ver
 False positive? Reply to say so, or report it to ${reports_to}.""")
 
 WRAP = 72  # prose is wrapped here, well before 80 columns
+# What a header of a reply may carry (RFC 5322 lines end by 998 octets;
+# RFC 5321 paths by 256): longer names are dropped, longer addresses and
+# References entries left out, a longer Subject cut.
+MAX_NAME = 200
+MAX_ADDRESS = 254
+MAX_MSGID = 900
+MAX_SUBJECT = 900
 CONTEXT_BEFORE = 2  # hunk lines quoted above the line a finding is about
 MAX_COMMENT_LINES = 12  # a finding on a /* line quotes the comment when it closes this soon
 CUT = "> [...]"
@@ -130,8 +137,8 @@ def plan(review: PatchReview, bot: BotConfig) -> ReplyPlan | None:
     """The reply this review calls for, or None: no mailable findings, no
     Message-ID to reply to, or a patch the bot itself sent."""
     message = review.patch.message
-    if not message.msgid or is_own_mail(message, bot):
-        return None
+    if not message.msgid or len(message.msgid) > MAX_MSGID or is_own_mail(message, bot):
+        return None  # no id a reply could thread to in one header line (the mail reader refuses those)
     findings = mailable(review.findings, bot)
     if not findings:
         return None
@@ -168,8 +175,9 @@ def compose(review: PatchReview, series: Series | None, bot: BotConfig, *, rules
     original = patch.message
     bot_address = bot.email.lower()
     to = list(original.reply_to or (original.sender,))
-    to = _dedupe(to, exclude={bot_address})
-    cc = _dedupe([*original.to, *original.cc], exclude={bot_address, *map(_address, to)})
+    to = _dedupe(map(_bounded_address, to), exclude={bot_address})
+    cc = _dedupe(map(_bounded_address, [*original.to, *original.cc]),
+                 exclude={bot_address, *map(_address, to)})
     if msgid is None:
         domain = msgid_domain or bot.email.rpartition("@")[2] or "localhost"
         msgid = f"<reviewbot-{the_plan.key[:32]}@{domain}>"
@@ -196,9 +204,20 @@ def compose(review: PatchReview, series: Series | None, bot: BotConfig, *, rules
 
 
 def reply_subject(subject: str) -> str:
-    """``Re: <original>`` (not ``Re: Re:``)."""
+    """``Re: <original>`` (not ``Re: Re:``), cut to :data:`MAX_SUBJECT`."""
     subject = " ".join(subject.split())
-    return subject if _REPLY_SUBJECT.match(subject) else f"Re: {subject}"
+    subject = subject if _REPLY_SUBJECT.match(subject) else f"Re: {subject}"
+    return subject if len(subject) <= MAX_SUBJECT else subject[:MAX_SUBJECT - 3].rstrip() + "..."
+
+
+def _bounded_address(value: str) -> str:
+    """``value`` fit for a header line: the name dropped when it is longer
+    than :data:`MAX_NAME`; "" (left out) when the address is longer than
+    :data:`MAX_ADDRESS` or not one an SMTP server takes."""
+    name, address = email.utils.parseaddr(value)
+    if len(address) > MAX_ADDRESS or not address.isascii() or "@" not in address:
+        return ""
+    return value if len(name) <= MAX_NAME else address
 
 
 def references(original: Message, series: Series | None = None) -> list[str]:
@@ -212,7 +231,7 @@ def references(original: Message, series: Series | None = None) -> list[str]:
             chain = [series.cover.msgid]
     if original.msgid:
         chain = [ref for ref in chain if ref != original.msgid] + [original.msgid]
-    return list(dict.fromkeys(chain))
+    return [ref for ref in dict.fromkeys(chain) if len(ref) <= MAX_MSGID]
 
 
 def list_addresses(message: Message) -> tuple[str, ...]:
@@ -257,6 +276,7 @@ def render_body(patch: Patch, findings: Sequence[Finding], bot: BotConfig, *,
     """The reply text: attribution, quoted lines with comments, footer."""
     original = patch.message
     author = email.utils.parseaddr(original.sender)[0] or _address(original.sender) or "you"
+    author = author if len(author) <= MAX_NAME else _address(original.sender) or "you"
     when = f"On {original.date}, " if original.date else "On "
     attribution = f"{when}{author} wrote:"
     review = "\n".join(_review_blocks(patch, findings))

@@ -20,7 +20,10 @@ from reviewbot.model import DiffLine, FileChange, Hunk
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _FILE_BOUNDARY = ("diff --git ", "--- ", "+++ ", "Index: ", "index ")
 _INDEX_LINE = re.compile(r"^index ([0-9a-f]+)\.\.([0-9a-f]+)", re.MULTILINE)
-_SIGNATURE = re.compile(r"^-- \n(?:.*\n?){0,3}\Z", re.MULTILINE)
+# A "-- " line with at most three lines after it ends the text.  Found by
+# hand: the regex for it, ^-- \n(?:.*\n?){0,3}\Z, backtracks in cubic time
+# over a long line after "-- ".
+_SIGNATURE_LINES = 3
 
 
 def parse_patch(text: str, *, source: str = "<diff>", first_line: int = 1) -> tuple[FileChange, ...]:
@@ -46,9 +49,18 @@ def parse_patch(text: str, *, source: str = "<diff>", first_line: int = 1) -> tu
 
 
 def _strip_signature(text: str) -> str:
-    """Drop the ``-- `` / git version trailer that format-patch appends."""
-    match = _SIGNATURE.search(text)
-    return text[: match.start()] if match else text
+    """Drop the ``-- `` / git version trailer that format-patch appends: the
+    first ``-- `` line with at most three lines after it."""
+    starts = [len(text)]
+    while len(starts) < _SIGNATURE_LINES + 2 and starts[-1] > 0:
+        starts.append(text.rfind("\n", 0, starts[-1] - 1) + 1)
+    for start in reversed(starts):
+        if text.startswith("-- \n", start):
+            rest = text[start + 4:]
+            newlines = rest.count("\n")
+            if newlines < _SIGNATURE_LINES or newlines == _SIGNATURE_LINES and rest.endswith("\n"):
+                return text[:start]
+    return text
 
 
 def _is_signature(line: str) -> bool:

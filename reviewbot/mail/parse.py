@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewbot.mail.diff import parse_patch
 from reviewbot.errors import DiffParseError, MailParseError
-from reviewbot.mail.plain import decode_body, first_msgid, read_plain
+from reviewbot.mail.plain import decode_body, first_msgid, msgids, read_plain
 from reviewbot.model import Message, Patch, Series, SubjectTags
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ _SUBJECT_TAGS = re.compile(r"^\s*\[([^\]]*)\]\s*")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|fwd?)\s*:", re.IGNORECASE)
 _VERSION = re.compile(r"^v(\d+)$", re.IGNORECASE)
 _COUNTER = re.compile(r"^(\d+)/(\d+)$")
-_MSGID = re.compile(r"<([^<>\s]+)>")
 _DIFF_START = re.compile(r"^(diff --git |--- (a/|/dev/null)|Index: )", re.MULTILINE)
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,40})\s*$", re.MULTILINE)
 
@@ -76,13 +75,36 @@ def _unquote(raw: bytes) -> bytes:
 
 
 def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -> Message:
-    """Parse one RFC 2822 message; MailParseError if it has no headers."""
+    """Parse one RFC 2822 message.  Raises nothing but MailParseError, which
+    names the message (``source``) and what is wrong with it."""
     raw = raw.replace(b"\r\n", b"\n")
     head, sep, _ = raw.partition(b"\n\n")
     if not sep or not _HEADER_LINE.match(head.lstrip(b"\n")):
         raise MailParseError(source, "not a mail message: no header block")
     body_line = first_line + head.count(b"\n") + 2
-    return read_plain(raw, source=source, body_line=body_line) or _parse_with_email(raw, source, body_line)
+    longest = max(_HEADER_START.split(head), key=len)
+    if len(longest) > MAX_HEADER:
+        name = longest.split(b":", 1)[0][:40].decode("ascii", "replace")
+        raise MailParseError(source, f"its {name}: header is {len(longest):,} characters long "
+                                     f"(at most {MAX_HEADER:,} are read)")
+    try:
+        message = read_plain(raw, source=source, body_line=body_line) or _parse_with_email(raw, source, body_line)
+    except MailParseError:
+        raise
+    except Exception as exc:  # the email package raises many kinds on hostile mail
+        raise MailParseError(source, f"cannot parse the message: {type(exc).__name__}: {exc}") from exc
+    if message.msgid is not None and len(message.msgid) > MAX_MSGID:
+        raise MailParseError(source, f"its Message-ID is {len(message.msgid):,} characters long; no reply "
+                                     f"could refer to it (a header line holds {MAX_MSGID})")
+    return message
+
+
+#: The longest header (unfolded) read: the email package's header parsers
+#: slow down faster than linearly on longer ones (bench/bench_redos.py).
+MAX_HEADER = 16_384
+_HEADER_START = re.compile(rb"\n(?![ \t])")
+#: The longest Message-ID taken: what one header line (RFC 5322) can hold.
+MAX_MSGID = 998
 
 
 def _email_policy() -> Any:
@@ -95,6 +117,9 @@ def _email_policy() -> Any:
 
 
 _POLICY: Any = None
+# Characters no header value taken from a message may keep: a line break in
+# a Message-ID or an address would end up in the headers of a reply.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _parse_with_email(raw: bytes, source: str, body_line: int) -> Message:
@@ -105,32 +130,68 @@ def _parse_with_email(raw: bytes, source: str, body_line: int) -> Message:
         msg = BytesParser(policy=_email_policy()).parsebytes(raw)
     except Exception as exc:  # the email package raises many kinds
         raise MailParseError(source, f"cannot parse the message: {exc}") from exc
+    msgid_text = _unstructured(msg, "Message-ID")
+    msgid = first_msgid(msgid_text)
+    if msgid_text and msgid is None and _CONTROL.search(msgid_text):
+        raise MailParseError(source, f"its Message-ID holds a line break or control character: "
+                                     f"{msgid_text[:80]!r}")
+    list_id = _unstructured(msg, "List-Id")
     return Message(
-        msgid=first_msgid(_header(msg, "Message-ID")),
-        subject=" ".join(_header(msg, "Subject").split()),
-        sender=_header(msg, "From"),
-        to=_addresses(msg, "To"),
-        cc=_addresses(msg, "Cc"),
-        reply_to=_addresses(msg, "Reply-To"),
-        date=_header(msg, "Date") or None,
-        in_reply_to=first_msgid(_header(msg, "In-Reply-To")),
-        references=tuple(_MSGID.findall(_header(msg, "References"))),
+        msgid=msgid,
+        subject=" ".join(_header(msg, "Subject", source).split()),
+        sender=_sender(msg, source),
+        to=_addresses(msg, "To", source),
+        cc=_addresses(msg, "Cc", source),
+        reply_to=_addresses(msg, "Reply-To", source),
+        date=_header(msg, "Date", source) or None,
+        in_reply_to=first_msgid(_unstructured(msg, "In-Reply-To")),
+        references=msgids(_unstructured(msg, "References")),
         body=_text_body(msg, source),
         body_line=body_line,
         source=source,
-        list_id=first_msgid(_header(msg, "List-Id")) or (_header(msg, "List-Id") or None),
+        list_id=first_msgid(list_id) or (" ".join(_CONTROL.sub(" ", list_id).split()) or None),
         # raw, unfolded: decoding every header through the header registry
         # doubles the cost of reading an archive, and only a few are needed
         headers=tuple((k, " ".join(_safe_str(v).split())) for k, v in msg.raw_items()),
     )
 
 
-def _header(msg: EmailMessage, name: str) -> str:
+def _unstructured(msg: EmailMessage, name: str) -> str:
+    """The first ``name`` header as plain text (encoded words decoded), not
+    through the header registry: its Message-ID parser drops parts of ids
+    (``<a@b@c>`` reads ``<a@b>``) and raises on others (``<,x@y>``), where
+    In-Reply-To and References, which point at these ids, are read as text."""
+    wanted = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            text = _LINE_BREAK.sub("", _safe_str(value))
+            try:
+                return str(_email_policy().header_factory("x-unstructured", text)).strip()
+            except Exception:  # the email package raises many kinds
+                return text.strip()
+    return ""
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _header(msg: EmailMessage, name: str, source: str) -> str:
+    """A header as the email package renders it, on one line without
+    control characters; a header it cannot parse is read as plain text."""
     try:
-        value = msg.get(name)
-    except Exception:  # a header so broken the policy cannot even decode it
-        value = msg.get_all(name, failobj=[""])[0] if hasattr(msg, "get_all") else ""
-    return _safe_str(value or "").strip()
+        value = _safe_str(msg.get(name) or "")
+    except Exception:  # a header so broken the policy cannot even parse it
+        value = _unstructured(msg, name)
+    return _CONTROL.sub(" ", " ".join(value.split())).strip() if value else ""
+
+
+def _sender(msg: EmailMessage, source: str) -> str:
+    """The From header; MailParseError when the email package cannot read it."""
+    try:
+        value = _safe_str(msg.get("From") or "")
+    except Exception as exc:
+        raise _bad_header("From", msg, source, exc) from exc
+    return " ".join(_CONTROL.sub(" ", value).split())
 
 
 def _safe_str(value: object) -> str:
@@ -140,27 +201,51 @@ def _safe_str(value: object) -> str:
         return ""
 
 
-def _addresses(msg: EmailMessage, name: str) -> tuple[str, ...]:
+def _addresses(msg: EmailMessage, name: str, source: str) -> tuple[str, ...]:
+    """The usable addresses of every ``name`` header: an address without
+    ``@``, with blanks or control characters, or not in ASCII is left out
+    (a reply could not go to it), and a name loses its control characters."""
     import email.utils
 
-    values = [_safe_str(v) for v in (msg.get_all(name) or [])]
+    try:
+        values = [_safe_str(v) for v in (msg.get_all(name) or [])]
+        pairs = email.utils.getaddresses(values)
+    except Exception as exc:  # the header registry raises IndexError and more on broken lists
+        raise _bad_header(name, msg, source, exc) from exc
     result = []
-    for display, address in email.utils.getaddresses(values):
-        if not address:
+    for display, address in pairs:
+        if not _USABLE_ADDRESS.fullmatch(address):
             continue
+        display = " ".join(_CONTROL.sub(" ", display).split())
         result.append(email.utils.formataddr((display, address)) if display else address)
     return tuple(result)
 
 
+# one "@" split point only: a local part without "@" keeps fullmatch linear
+_USABLE_ADDRESS = re.compile(r"[\x21-\x3f\x41-\x7e]+@[\x21-\x7e]+")
+
+
+def _bad_header(name: str, msg: EmailMessage, source: str, exc: Exception) -> MailParseError:
+    raw = next((_safe_str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), "")
+    return MailParseError(source, f"its {name}: header cannot be read ({type(exc).__name__}): "
+                                  f"{' '.join(raw.split())[:80]!r}")
+
+
 def _text_body(msg: EmailMessage, source: str) -> str:
     """The text/plain body, decoded whatever the transfer encoding and charset."""
-    part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
-    if part is None:
-        raise MailParseError(source, "the message has no text/plain part")
-    payload = part.get_payload(decode=True)
-    if payload is None:
-        payload = _safe_str(part.get_payload()).encode("utf-8", "surrogateescape")
-    return decode_body(payload, part.get_content_charset() or "utf-8")
+    try:
+        part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
+        if part is None:
+            raise MailParseError(source, "the message has no text/plain part")
+        payload = part.get_payload(decode=True)
+        if payload is None:
+            payload = _safe_str(part.get_payload()).encode("utf-8", "surrogateescape")
+        charset = part.get_content_charset() or "utf-8"
+    except MailParseError:
+        raise
+    except Exception as exc:  # a MIME structure the email package cannot walk
+        raise MailParseError(source, f"its body cannot be read: {type(exc).__name__}: {exc}") from exc
+    return decode_body(payload, charset)
 
 
 # --- subjects -------------------------------------------------------------------
@@ -247,9 +332,10 @@ def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailPa
     returned as errors, so the others are still reviewed."""
     if not data.strip():
         raise MailParseError(source, "empty input")
-    if b"\0" in data[:8192]:
+    mail = looks_like_mail(data)
+    if b"\0" in data[:8192] and not mail:  # in mail, a NUL is the problem of one message
         raise MailParseError(source, "binary data, not a patch or a mail")
-    if not looks_like_mail(data):
+    if not mail:
         text = decode_body(data, "utf-8")
         return [Message(msgid=None, subject="", sender="", body=text, body_line=1, source=source)], []
     messages: list[Message] = []

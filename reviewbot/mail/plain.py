@@ -25,11 +25,15 @@ _NOT_ASCII = re.compile(rb"[^\t\n\x20-\x7e]")
 # Headers the reader decodes; the others are kept raw, as the email package keeps them.
 _DECODED = ("subject", "from", "to", "cc", "reply-to", "date", "message-id", "in-reply-to",
             "references", "list-id", "content-type", "content-transfer-encoding")
-_MSGID = re.compile(r"<([^<>\s]+)>")
+# A Message-ID in brackets; no blank or control character (a line break in
+# one would end up in the In-Reply-To of a reply).
+_MSGID = re.compile(r"<([^<>\s\x00-\x1f\x7f]+)>")
+_BARE_MSGID = re.compile(r"[^<>\s\x00-\x1f\x7f]+")
 
 # Address-list entries: a name of plain words or a quoted name without
 # escapes, then an address in angle brackets; or an address alone.
-_ADDR = r"[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+"
+# The domain is dot-atoms: the email package drops a@.b and a@b..c.
+_ADDR = r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
 _ENTRY = re.compile(rf'\s*(?:(?:([A-Za-z0-9_-]+(?:\s+[A-Za-z0-9_-]+)*)|"([^"\\\n]*)")?\s*<({_ADDR})>|({_ADDR}))\s*')
 _SPECIALS = re.compile(r'[][\\()<>@,:;".]')  # a name with one of these is written quoted
 
@@ -84,11 +88,11 @@ def read_plain(raw: bytes, *, source: str, body_line: int) -> Message | None:
         reply_to=addresses["reply-to"],
         date=mail_date,
         in_reply_to=first_msgid(first.get("in-reply-to", "")),
-        references=tuple(_MSGID.findall(first.get("references", ""))),
+        references=msgids(first.get("references", "")),
         body=decode_body(body_bytes, charset),
         body_line=body_line,
         source=source,
-        list_id=first_msgid(list_id) or (list_id or None),
+        list_id=first_msgid(list_id) or (" ".join(list_id.split()) or None),
         headers=tuple((name, " ".join(value.split())) for name, value in headers),
     )
 
@@ -182,11 +186,17 @@ def _date(value: str) -> str | None:
 
 def first_msgid(value: str) -> str | None:
     """The first ``<id>`` of a header, without the brackets; else the
-    header itself, stripped; None for an empty one."""
+    header itself, stripped, when it could be an id; else None."""
     match = _MSGID.search(value or "")
     if match:
         return match.group(1)
-    return (value or "").strip() or None
+    value = (value or "").strip()
+    return value if _BARE_MSGID.fullmatch(value) else None
+
+
+def msgids(value: str) -> tuple[str, ...]:
+    """Every ``<id>`` of a header (References), without the brackets."""
+    return tuple(_MSGID.findall(value))
 
 
 def decode_body(payload: bytes, charset: str) -> str:

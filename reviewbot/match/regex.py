@@ -60,10 +60,13 @@ class RegexMatcher:
             text = text.replace("$" + name, re.escape(value))
         nearby = re.compile(text)
         window = lines[max(0, number - 1 - within): number + within]
-        return any(nearby.search(line) for line in window)
+        # a rule's "near" pattern may scan from every start in a line (quadratic):
+        # absurd lines clear nothing, so the finding stays
+        return any(nearby.search(line) for line in window if len(line) <= MAX_NEAR_LINE)
 
 
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "x": re.VERBOSE}
+MAX_NEAR_LINE = 4096
 
 
 def compile_regex(spec: Any, path: str) -> RegexMatcher:
