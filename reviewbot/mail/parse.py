@@ -53,16 +53,30 @@ def split_mbox(data: bytes) -> Iterator[tuple[int, bytes]]:
     Works on the buffer with one regex scan (no list of lines: an archive
     of hundreds of megabytes must not cost gigabytes)."""
     data = data.replace(b"\r\n", b"\n")
+    for first_line, start, end in mbox_spans(data):
+        yield first_line, _unquote(data[start:end])
+
+
+def mbox_spans(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """``(first_line, start, end)`` of each message of an mbox buffer: the
+    message is ``data[start:end]`` (still mboxrd-quoted: see
+    :func:`mbox_message`), ``first_line`` as :func:`split_mbox` gives it.
+    For readers that keep offsets instead of copies (``backtest``)."""
     starts = [m for m in _SEPARATOR.finditer(data)
-              if m.start() == 0 or data[m.start() - 2: m.start()] == b"\n\n" or _FORMAT_PATCH_FROM.match(m.group(0))]
+              if m.start() == 0 or data[m.start() - 2: m.start()] == b"\n\n"
+              or data[m.start() - 3: m.start()] == b"\n\r\n" or _FORMAT_PATCH_FROM.match(m.group(0))]
     line = 1
     position = 0
     for index, match in enumerate(starts):
         line += data.count(b"\n", position, match.end())
         position = match.end()
-        body_start = match.end() + 1
         end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
-        yield line + 1, _unquote(data[body_start:end])
+        yield line + 1, match.end() + 1, end
+
+
+def mbox_message(span: bytes) -> bytes:
+    """The message of one :func:`mbox_spans` span, mboxrd quoting undone."""
+    return _unquote(span.replace(b"\r\n", b"\n"))
 
 
 _SEPARATOR = re.compile(rb"^From \S+[^\n]*$", re.MULTILINE)
@@ -196,6 +210,15 @@ def has_diff(message: Message) -> bool:
     return _DIFF_START.search(message.body) is not None
 
 
+_DIFF_START_RAW = re.compile(_DIFF_START.pattern.encode(), re.MULTILINE)
+
+
+def raw_has_diff(body: bytes) -> bool:
+    """:func:`has_diff` on the undecoded body of a 7bit/8bit text/plain
+    message (the pattern is ASCII, so the answer is the same)."""
+    return _DIFF_START_RAW.search(body) is not None
+
+
 def is_reply(message: Message) -> bool:
     """True for ``Re:`` subjects: a reply is never reviewed as a patch."""
     return bool(_REPLY_PREFIX.match(message.subject))
@@ -280,13 +303,8 @@ def assemble_series(messages: Iterable[Message]) -> tuple[list[Series], list[Pat
     series; replies are skipped.  Returns the series and the patches whose
     diff could not be read (they are also in their series, marked)."""
     messages = list(messages)
-    # Without any threading (format-patch without --thread), the patches of
-    # one revision and count belong together; with threading, the thread
-    # root tells series apart.
-    threaded = any(m.in_reply_to or m.references for m in messages)
-    groups: dict[tuple, dict] = {}
+    items: list[tuple[Message, SubjectTags, Patch | None]] = []
     broken: list[Patch] = []
-    by_id: dict[str, tuple] = {}
     for message in messages:
         if is_reply(message):
             continue
@@ -294,24 +312,49 @@ def assemble_series(messages: Iterable[Message]) -> tuple[list[Series], list[Pat
         patch = to_patch(message)
         if patch is None:
             if tags.is_patch and tags.index == 0:
-                key = _series_key(message, tags, by_id, threaded)
-                groups.setdefault(key, {"patches": [], "cover": None})["cover"] = message
-                if message.msgid:
-                    by_id[message.msgid] = key
+                items.append((message, tags, None))
             continue
         if patch.error:
             broken.append(patch)
-        key = _series_key(message, tags, by_id, threaded)
-        groups.setdefault(key, {"patches": [], "cover": None})["patches"].append(patch)
+        items.append((message, tags, patch))
     series = []
-    for key, group in groups.items():
-        patches = sorted(group["patches"], key=lambda p: (p.tags.index or 0))
-        if not patches:
-            continue
-        first = patches[0].tags
-        series.append(Series(patches=tuple(patches), cover=group["cover"],
+    for cover, patches in group_series(items, is_threaded(messages)):
+        first = patches[0][1]
+        series.append(Series(patches=tuple(p for _, _, p in patches), cover=cover[0] if cover else None,
                              version=first.version, total=first.total))
     return series, broken
+
+
+def is_threaded(messages: Iterable[Any]) -> bool:
+    """True when any message carries threading headers (format-patch
+    without --thread gives none; then the subject tags alone group)."""
+    return any(m.in_reply_to or m.references for m in messages)
+
+
+def group_series(items: Iterable[tuple[Any, SubjectTags, Any]], threaded: bool) -> list[tuple[Any, list]]:
+    """The series in ``items``: ``(message, tags, patch)`` in mail order,
+    ``patch`` None for a cover letter; ``message`` is anything with
+    ``msgid``, ``source``, ``in_reply_to`` and ``references`` (a
+    :class:`Message`, or ``backtest``'s light index entry).  Returns
+    ``(cover item or None, patch items in m/n order)`` per series with
+    patches, in the order series were first seen."""
+    # Without any threading (format-patch without --thread), the patches of
+    # one revision and count belong together; with threading, the thread
+    # root tells series apart.
+    groups: dict[tuple, dict] = {}
+    by_id: dict[str, tuple] = {}
+    for item in items:
+        message, tags, patch = item
+        key = _series_key(message, tags, by_id, threaded)
+        group = groups.setdefault(key, {"patches": [], "cover": None})
+        if patch is None:
+            group["cover"] = item
+            if message.msgid:
+                by_id[message.msgid] = key
+        else:
+            group["patches"].append(item)
+    return [(group["cover"], sorted(group["patches"], key=lambda p: (p[1].index or 0)))
+            for group in groups.values() if group["patches"]]
 
 
 def _series_key(message: Message, tags: SubjectTags, by_id: dict, threaded: bool = True) -> tuple:
