@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from email.utils import parsedate_tz, mktime_tz
 
-from reviewbot.backtest.sources import Raw, Source, read_all
+from reviewbot.backtest.sources import Raw, Source, cat_file, git_messages, read_all
+from reviewbot.errors import MailParseError
 from reviewbot.mail.parse import (
-    group_series, has_diff, is_reply, parse_message, parse_subject, raw_has_diff,
+    group_series, is_reply, is_reply_subject, parse_subject, raw_has_diff, split_head, text_body,
+    thread_headers,
 )
 from reviewbot.mail.plain import first_msgid
 from reviewbot.model import SubjectTags
 from reviewbot.records import field, record
 
-_HEADER_NAMES = (b"message-id", b"in-reply-to", b"references", b"subject", b"date")
+# A header the index needs, with its continuation lines.
+_WANTED = re.compile(rb"^(message-id|in-reply-to|references|subject|date):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
+                     re.IGNORECASE | re.MULTILINE)
 _NEEDS_DECODING = re.compile(rb"=\?|[^\t\n\x20-\x7e]")
 _NOT_PLAIN_BODY = re.compile(rb"^content-(?:transfer-encoding:[ \t]*(?:base64|quoted-printable)"
                              rb"|type:[ \t]*(?!text/plain)[^\s;]+)", re.IGNORECASE | re.MULTILINE)
@@ -49,7 +54,8 @@ class Entry:
     subject: str
     tags: SubjectTags
     cover: bool
-    relevant: bool
+    relevant: bool  # its diff touches a file some rule may apply to
+    needed: bool  # ... or a file that is context for such files
     size: int
 
 
@@ -106,39 +112,36 @@ def message_name(source: Source, location: str) -> str:
 
 
 def read_head(raw: bytes, name: str) -> Head:
-    """The index's view of one message; MailParseError when a full parse
-    (needed for encoded headers or bodies) fails."""
-    raw = raw.replace(b"\r\n", b"\n")
-    head, sep, body = raw.partition(b"\n\n")
-    fields = _light_headers(head) if sep else None
-    if fields is None or _NOT_PLAIN_BODY.search(head):
-        message = parse_message(raw, source=name)
-        diff = has_diff(message)
-        body_bytes = message.body.encode("utf-8", "surrogateescape") if diff else b""
-        return Head(message.msgid, message.in_reply_to, message.references, message.subject, message.date,
-                    diff, _paths(body_bytes) if diff else ())
-    diff = raw_has_diff(body)
-    return Head(first_msgid(fields.get(b"message-id", "")), first_msgid(fields.get(b"in-reply-to", "")),
-                tuple(_MSGID.findall(fields.get(b"references", ""))),
-                " ".join(fields.get(b"subject", "").split()), fields.get(b"date"),
-                diff, _paths(body) if diff else ())
+    """The index's view of one message; MailParseError when its headers
+    or body cannot be decoded.  The body is looked at only for a message
+    that is not a reply."""
+    if b"\r\n" in raw:
+        raw = raw.replace(b"\r\n", b"\n")
+    head, body = split_head(raw, name)
+    fields = _light_headers(head)
+    if fields is None:
+        msgid, in_reply_to, references, subject, date = thread_headers(head)
+    else:
+        msgid, in_reply_to = first_msgid(fields.get(b"message-id", "")), first_msgid(fields.get(b"in-reply-to", ""))
+        references = tuple(_MSGID.findall(fields.get(b"references", "")))
+        subject, date = " ".join(fields.get(b"subject", "").split()), fields.get(b"date")
+    diff, paths = False, ()
+    if not is_reply_subject(subject):
+        if _NOT_PLAIN_BODY.search(head):
+            body = text_body(raw, source=name).encode("utf-8", "surrogateescape")
+        diff = raw_has_diff(body)
+        paths = _paths(body) if diff else ()
+    return Head(msgid, in_reply_to, references, subject, date, diff, paths)
 
 
 def _light_headers(head: bytes) -> dict[bytes, str] | None:
     """The first value of each header the index needs, unfolded; None when
     one of them needs decoding (then the email package reads it)."""
     found: dict[bytes, bytes] = {}
-    name = None
-    for line in head.split(b"\n"):
-        if line[:1] in (b" ", b"\t"):
-            if name is not None:
-                found[name] += line
-            continue
-        colon = line.find(b":")
-        lower = line[:colon].lower() if colon > 0 else b""
-        name = lower if lower in _HEADER_NAMES and lower not in found else None
-        if name is not None:
-            found[name] = line[colon + 1:]
+    for match in _WANTED.finditer(head):
+        name = match.group(1).lower()
+        if name not in found:
+            found[name] = match.group(2).replace(b"\n", b"")
     if any(_NEEDS_DECODING.search(value) for value in found.values()):
         return None
     return {key: value.decode("ascii").strip() for key, value in found.items()}
@@ -165,41 +168,79 @@ def mail_time(date: str | None) -> int | None:
         return None
 
 
-def build_index(sources: list[Source], relevant: Callable[[Iterable[str]], bool], *,
-                since: int | None = None, until: int | None = None,
-                progress: Callable[[int], None] | None = None) -> Index:
-    """Read every message of ``sources`` and assemble the series.
-    ``relevant(paths)`` says whether a patch touching these paths can have
-    findings; ``since``/``until`` (seconds, until exclusive) keep messages
-    by their date (the mail's ``Date:``, else the commit's)."""
-    from reviewbot.errors import MailParseError
+@record
+class Seen:
+    """What the index pass learnt of one message: its head, or why not."""
 
+    location: str
+    name: str
+    head: Head | None
+    problem: str = ""
+    time: int | None = None
+    size: int = 0
+
+
+def see(source: Source, raw: Raw) -> Seen:
+    """Read one message's head; a message that cannot be read says why."""
+    name = message_name(source, raw.location)
+    try:
+        return Seen(raw.location, name, read_head(raw.data, name), "", raw.time, len(raw.data))
+    except MailParseError as exc:
+        return Seen(raw.location, name, None, exc.problem)
+    except Exception as exc:  # noqa: BLE001 - one bad message must not stop an archive
+        return Seen(raw.location, name, None, f"cannot parse: {type(exc).__name__}: {exc}")
+
+
+def see_blobs(source: Source, listed: list[tuple[str, int]]) -> list[Seen]:
+    """:func:`see` for some messages of a git source (a task of the
+    parallel index pass: one ``git cat-file`` for the chunk)."""
+    found = []
+    for (blob, when), (_, data) in zip(listed, cat_file(source.path, (b for b, _ in listed))):
+        if data is not None:
+            found.append(see(source, Raw(blob, data, 1, when)))
+    return found
+
+
+#: Messages per task of the parallel index pass.
+CHUNK = 4000
+
+
+def build_index(sources: list[Source], relevant: Callable[[str], bool], *,
+                since: int | None = None, until: int | None = None,
+                progress: Callable[[int], None] | None = None, pool: Executor | None = None) -> Index:
+    """Read every message of ``sources`` and assemble the series.
+    ``relevant(path)`` says whether a file at ``path`` can have findings;
+    ``since``/``until`` (seconds, until exclusive) keep messages by their
+    date (the mail's ``Date:``, else the commit's).  With a ``pool``, git
+    sources are read in chunks in parallel."""
     index = Index()
     for origin, source in enumerate(sources):
-        for raw in read_all(source):
-            index.messages += 1
-            if progress is not None and index.messages % 500 == 0:
-                progress(index.messages)
-            _add(index, origin, source, raw, relevant, since, until, MailParseError)
+        if pool is not None and source.kind == "git":
+            listed = git_messages(source.path)
+            chunks = [listed[i:i + CHUNK] for i in range(0, len(listed), CHUNK)]
+            seen_lists: Iterable[list[Seen]] = pool.map(see_blobs, [source] * len(chunks), chunks)
+        else:
+            seen_lists = ([see(source, raw)] for raw in read_all(source))
+        for seen_list in seen_lists:
+            for seen in seen_list:
+                index.messages += 1
+                if progress is not None and index.messages % 500 == 0:
+                    progress(index.messages)
+                _add(index, origin, seen, relevant, since, until)
     if progress is not None:
         progress(index.messages)
     index.series = assemble(index.entries, index.threaded)
     return index
 
 
-def _add(index: Index, origin: int, source: Source, raw: Raw, relevant: Callable, since: int | None,
-         until: int | None, parse_error: type) -> None:
-    name = message_name(source, raw.location)
-    try:
-        head = read_head(raw.data, name)
-    except parse_error as exc:
-        index.unreadable.append((name, exc.problem))
-        return
-    except Exception as exc:  # noqa: BLE001 - one bad message must not stop an archive
-        index.unreadable.append((name, f"cannot parse: {type(exc).__name__}: {exc}"))
+def _add(index: Index, origin: int, seen: Seen, relevant: Callable, since: int | None,
+         until: int | None) -> None:
+    head = seen.head
+    if head is None:
+        index.unreadable.append((seen.name, seen.problem))
         return
     if since is not None or until is not None:
-        when = mail_time(head.date) or raw.time
+        when = mail_time(head.date) or seen.time
         if when is None or (since is not None and when < since) or (until is not None and when >= until):
             index.outside += 1
             return
@@ -217,9 +258,10 @@ def _add(index: Index, origin: int, source: Source, raw: Raw, relevant: Callable
             return
     else:
         index.patches += 1
-    index.entries.append(Entry(origin, raw.location, name, head.msgid, head.in_reply_to, head.references,
-                               head.subject, tags, cover, bool(head.diff and relevant(head.paths)),
-                               len(raw.data)))
+    hit = any(relevant(path) for path in head.paths)
+    index.entries.append(Entry(origin, seen.location, seen.name, head.msgid, head.in_reply_to, head.references,
+                               head.subject, tags, cover, hit, hit or any(map(carries_asm, head.paths)),
+                               seen.size))
 
 
 def assemble(entries: list[Entry], threaded: bool) -> list[SeriesSpec]:
@@ -229,33 +271,41 @@ def assemble(entries: list[Entry], threaded: bool) -> list[SeriesSpec]:
             for cover, patches in group_series(items, threaded)]
 
 
-def relevance(rule_sets: Iterable) -> Callable[[Iterable[str]], bool]:
-    """``relevant(paths)``: whether any rule of the rule sets may find
-    something in a patch touching ``paths``, by the rules' languages and
-    path scopes (as the engine decides which files a rule runs on).  A
-    commit-message rule makes every patch relevant."""
+def relevance(rule_sets: Iterable) -> Callable[[str], bool]:
+    """``relevant(path)``: whether any rule of the rule sets may find
+    something in a file at ``path``, by the rules' languages and path
+    scopes (as the engine decides which files a rule runs on).  A
+    commit-message rule makes every file relevant."""
     from reviewbot.analysis.context import LANG_ASM, LANG_C, language_of, path_matches
 
     scopes: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
     for rules in rule_sets:
         for rule in rules:
             if "commit-msg" in rule.languages:
-                return lambda paths: True
+                return lambda path: True
             scopes.append((rule.languages, rule.scope.include, rule.scope.exclude))
 
-    def relevant(paths: Iterable[str]) -> bool:
-        for path in paths:
-            language = language_of(path)
-            for languages, include, exclude in scopes:
-                # a C header's assembly blocks are read as assembly
-                if not (language in languages or (language == LANG_C and path.endswith(".h")
-                                                   and LANG_ASM in languages)):
-                    continue
-                if include and not path_matches(path, include):
-                    continue
-                if exclude and path_matches(path, exclude):
-                    continue
-                return True
+    def relevant(path: str) -> bool:
+        language = language_of(path)
+        for languages, include, exclude in scopes:
+            # a C header's assembly blocks are read as assembly
+            if not (language in languages or (language == LANG_C and path.endswith(".h")
+                                               and LANG_ASM in languages)):
+                continue
+            if include and not path_matches(path, include):
+                continue
+            if exclude and path_matches(path, exclude):
+                continue
+            return True
         return False
 
     return relevant
+
+
+def carries_asm(path: str) -> bool:
+    """Whether the engine reads assembly in this file (``.S``, or a C
+    header's assembly blocks): macros used from hyp code there make other
+    files of the series hyp code, so such a file is context for the rest."""
+    from reviewbot.analysis.context import LANG_ASM, language_of
+
+    return language_of(path) == LANG_ASM or path.endswith(".h")

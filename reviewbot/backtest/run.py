@@ -8,6 +8,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from reviewbot.backtest.checkpoint import Checkpoints, run_key
 from reviewbot.backtest.index import build_index, relevance
 from reviewbot.backtest.progress import Progress
 from reviewbot.backtest.report import Outcome
-from reviewbot.backtest.runner import Packs, SeriesResult, Task, make_shards, run_tasks
+from reviewbot.backtest.runner import Packs, SeriesResult, Task, local_pool, make_shards, run_tasks
 from reviewbot.backtest.sources import Source, identity, open_sources
 from reviewbot.errors import UsageError
 from reviewbot.records import record
@@ -45,7 +46,18 @@ def backtest(plan: Plan, progress: Progress,
     sources = open_sources(plan.sources)
     packs = Packs(plan.config, plan.rules, plan.against)
     relevant = relevance([r for r in (plan.rules, plan.against) if r is not None])
-    index = build_index(sources, relevant, since=plan.since, until=plan.until, progress=progress.messages)
+    pool = local_pool(plan.jobs)
+    try:
+        return _backtest(plan, progress, on_shard, sources, packs, relevant, pool, started)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _backtest(plan: Plan, progress: Progress, on_shard: Callable[[int], None] | None, sources: list[Source],
+              packs: Packs, relevant: Callable[[str], bool], pool: Executor | None, started: float) -> Outcome:
+    index = build_index(sources, relevant, since=plan.since, until=plan.until, progress=progress.messages,
+                        pool=pool)
     reviewed = [spec for spec in index.series if any(e.relevant for e in spec.patches)]
     shards = make_shards(reviewed, sources)
     checkpoints = Checkpoints(plan.checkpoints, run_key(_run_parts(plan, sources)))
@@ -61,7 +73,7 @@ def backtest(plan: Plan, progress: Progress,
     done = from_checkpoints = sum(len(r) for r in results.values())
     progress.restart()
     progress.series(done, len(reviewed), from_checkpoints)
-    for task, shard_results in run_tasks(todo, packs, jobs=plan.jobs, scheduler=plan.scheduler):
+    for task, shard_results in run_tasks(todo, packs, pool=pool, scheduler=plan.scheduler):
         checkpoints.save(task.shard.key, shard_results)
         results[task.shard.number] = shard_results
         if on_shard is not None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from hashlib import sha256
 from typing import Any
 
@@ -150,27 +151,43 @@ def review_shard(task: Task, packs: Packs) -> list[SeriesResult]:
     wanted: dict[int, list[str]] = defaultdict(list)
     for spec in task.shard.series:
         for entry in spec.entries:
-            wanted[entry.origin].append(entry.location)
+            if entry.cover or entry.needed:
+                wanted[entry.origin].append(entry.location)
     blobs: dict[tuple[int, str], bytes] = {}
     for origin, locations in wanted.items():
         for location, data in read_some(task.sources[origin], locations).items():
             blobs[origin, location] = data
+    wanted_file = _wanted_file(packs)
     results = []
     for spec in task.shard.series:
-        results.append(review_series(spec, blobs, task.sources, packs))
+        results.append(review_series(spec, blobs, task.sources, packs, wanted_file))
     return results
 
 
+def _wanted_file(packs: Packs) -> Callable[[str], bool]:
+    from reviewbot.backtest.index import carries_asm, relevance
+
+    relevant = relevance([r for r in (packs.rules, packs.against) if r is not None])
+    return lambda path: relevant(path) or carries_asm(path)
+
+
 def review_series(spec: SeriesSpec, blobs: dict[tuple[int, str], bytes], sources: tuple[Source, ...],
-                  packs: Packs) -> SeriesResult:
-    """Parse one series' messages and review it with each pack."""
+                  packs: Packs, wanted_file: Callable[[str], bool]) -> SeriesResult:
+    """Parse one series' messages and review it with each pack.  Only the
+    files rules apply to, and the files that are context for them
+    (assembly: a macro used from hyp code), are read and reviewed; the
+    findings are the same as the whole series', as no rule runs on the
+    others and nothing of them reaches the rest."""
     from reviewbot.mail.parse import mbox_message, parse_message, to_patch
     from reviewbot.model import Series
+    from reviewbot.records import replace
 
     malformed: list[tuple[str, str]] = []
     messages = {}
     for entry in spec.entries:
         raw = blobs.pop((entry.origin, entry.location), None)
+        if not (entry.cover or entry.needed):
+            continue
         if raw is None:
             malformed.append((entry.source, "cannot be read back from the source"))
             continue
@@ -183,10 +200,11 @@ def review_series(spec: SeriesSpec, blobs: dict[tuple[int, str], bytes], sources
     patches = []
     for entry in spec.patches:
         if entry in messages and (patch := to_patch(messages[entry])) is not None:
-            patches.append(patch)
+            files = tuple(change for change in patch.files if wanted_file(change.path))
+            patches.append(patch if len(files) == len(patch.files) else replace(patch, files=files))
     cover = messages.get(spec.cover) if spec.cover is not None else None
-    title = cover.subject if cover is not None else (patches[0].message.subject if patches else "")
     first = spec.patches[0].tags
+    title = cover.subject if cover is not None else spec.patches[0].subject
     if not patches:
         return SeriesResult(title, first.version, len(spec.patches), malformed=tuple(malformed))
     series = Series(patches=tuple(patches), cover=cover, version=first.version, total=first.total)
@@ -226,33 +244,34 @@ def _review(series: Any, rules: Any, config: Any) -> tuple[tuple[Found, ...], in
 # --- where tasks run ------------------------------------------------------------------------
 
 
-def run_tasks(tasks: list[Task], packs: Packs, *, jobs: int, scheduler: str | None
+def run_tasks(tasks: list[Task], packs: Packs, *, pool: Executor | None = None, scheduler: str | None = None
               ) -> Iterator[tuple[Task, list[SeriesResult]]]:
-    """Each task with its results, in the order they finish."""
+    """Each task with its results, in the order they finish: on the Dask
+    cluster at ``scheduler``, else in the local process ``pool``, else here."""
     if scheduler is not None:
         yield from _run_dask(tasks, packs, scheduler)
-    elif jobs <= 1 or len(tasks) <= 1:
+    elif pool is None:
         for task in tasks:
             yield task, review_shard(task, packs)
     else:
-        yield from _run_local(tasks, packs, jobs)
-
-
-def _run_local(tasks: list[Task], packs: Packs, jobs: int) -> Iterator[tuple[Task, list[SeriesResult]]]:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)))
-    try:
         futures = {pool.submit(review_shard, task, packs): task for task in tasks}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
+def local_pool(jobs: int) -> ProcessPoolExecutor | None:
+    """The worker processes of the local mode (None for ``--jobs 1``)."""
+    return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
 
 
 def _run_dask(tasks: list[Task], packs: Packs, address: str) -> Iterator[tuple[Task, list[SeriesResult]]]:
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
+        from distributed import as_completed as finished
     except ImportError:
         raise UsageError("--scheduler needs Dask's distributed package: pip install 'reviewbot[cluster]'") from None
     try:
@@ -264,7 +283,7 @@ def _run_dask(tasks: list[Task], packs: Packs, address: str) -> Iterator[tuple[T
         [packs_future] = client.scatter([packs], broadcast=True, hash=False)
         futures = {client.submit(review_shard, task, packs_future, key=f"reviewbot-backtest-{task.shard.key}",
                                  pure=False): task for task in tasks}
-        for future in as_completed(futures):
+        for future in finished(futures):
             yield futures[future], future.result()
             future.release()
     finally:

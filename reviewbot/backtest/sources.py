@@ -204,7 +204,7 @@ def cat_file(repo: str, names: Iterable[str]) -> Iterator[tuple[str, bytes | Non
     cat-file --batch``; None for a missing object or one that is not a
     blob.  Names are fed from a thread so the pipes never fill both ways."""
     names = list(names)
-    proc = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"],
+    proc = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch", "--buffer"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdin is not None and proc.stdout is not None
 

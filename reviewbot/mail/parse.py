@@ -92,11 +92,18 @@ def _unquote(raw: bytes) -> bytes:
 def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -> Message:
     """Parse one RFC 2822 message; MailParseError if it has no headers."""
     raw = raw.replace(b"\r\n", b"\n")
-    head, sep, _ = raw.partition(b"\n\n")
-    if not sep or not _HEADER_LINE.match(head.lstrip(b"\n")):
-        raise MailParseError(source, "not a mail message: no header block")
+    head, _ = split_head(raw, source)
     body_line = first_line + head.count(b"\n") + 2
     return read_plain(raw, source=source, body_line=body_line) or _parse_with_email(raw, source, body_line)
+
+
+def split_head(raw: bytes, source: str = "<input>") -> tuple[bytes, bytes]:
+    """The header block and the body of a message (``\\n`` line ends);
+    MailParseError when it has no header block."""
+    head, sep, body = raw.partition(b"\n\n")
+    if not sep or not _HEADER_LINE.match(head.lstrip(b"\n")):
+        raise MailParseError(source, "not a mail message: no header block")
+    return head, body
 
 
 def _email_policy() -> Any:
@@ -119,16 +126,17 @@ def _parse_with_email(raw: bytes, source: str, body_line: int) -> Message:
         msg = BytesParser(policy=_email_policy()).parsebytes(raw)
     except Exception as exc:  # the email package raises many kinds
         raise MailParseError(source, f"cannot parse the message: {exc}") from exc
+    msgid, in_reply_to, references, subject, date = _thread_fields(msg)
     return Message(
-        msgid=first_msgid(_header(msg, "Message-ID")),
-        subject=" ".join(_header(msg, "Subject").split()),
+        msgid=msgid,
+        subject=subject,
         sender=_header(msg, "From"),
         to=_addresses(msg, "To"),
         cc=_addresses(msg, "Cc"),
         reply_to=_addresses(msg, "Reply-To"),
-        date=_header(msg, "Date") or None,
-        in_reply_to=first_msgid(_header(msg, "In-Reply-To")),
-        references=tuple(_MSGID.findall(_header(msg, "References"))),
+        date=date,
+        in_reply_to=in_reply_to,
+        references=references,
         body=_text_body(msg, source),
         body_line=body_line,
         source=source,
@@ -137,6 +145,37 @@ def _parse_with_email(raw: bytes, source: str, body_line: int) -> Message:
         # doubles the cost of reading an archive, and only a few are needed
         headers=tuple((k, " ".join(_safe_str(v).split())) for k, v in msg.raw_items()),
     )
+
+
+def _thread_fields(msg: EmailMessage) -> tuple[str | None, str | None, tuple[str, ...], str, str | None]:
+    return (first_msgid(_header(msg, "Message-ID")), first_msgid(_header(msg, "In-Reply-To")),
+            tuple(_MSGID.findall(_header(msg, "References"))), " ".join(_header(msg, "Subject").split()),
+            _header(msg, "Date") or None)
+
+
+def thread_headers(head: bytes) -> tuple[str | None, str | None, tuple[str, ...], str, str | None]:
+    """``(msgid, in_reply_to, references, subject, date)`` of a header
+    block, decoded as :func:`parse_message` decodes them, without reading
+    the body or the address headers (for an index of a whole archive)."""
+    from email.parser import BytesParser
+
+    try:
+        msg = BytesParser(policy=_email_policy()).parsebytes(head + b"\n\n", headersonly=True)
+    except Exception as exc:  # the email package raises many kinds
+        raise MailParseError("<headers>", f"cannot parse the headers: {exc}") from exc
+    return _thread_fields(msg)
+
+
+def text_body(raw: bytes, *, source: str = "<input>") -> str:
+    """The decoded text/plain body of a message, as :func:`parse_message`
+    gives it, without decoding its headers."""
+    from email.parser import BytesParser
+
+    try:
+        msg = BytesParser(policy=_email_policy()).parsebytes(raw.replace(b"\r\n", b"\n"))
+    except Exception as exc:  # the email package raises many kinds
+        raise MailParseError(source, f"cannot parse the message: {exc}") from exc
+    return _text_body(msg, source)
 
 
 def _header(msg: EmailMessage, name: str) -> str:
@@ -221,7 +260,12 @@ def raw_has_diff(body: bytes) -> bool:
 
 def is_reply(message: Message) -> bool:
     """True for ``Re:`` subjects: a reply is never reviewed as a patch."""
-    return bool(_REPLY_PREFIX.match(message.subject))
+    return is_reply_subject(message.subject)
+
+
+def is_reply_subject(subject: str) -> bool:
+    """:func:`is_reply` on a subject alone."""
+    return bool(_REPLY_PREFIX.match(subject))
 
 
 # --- messages to patches -----------------------------------------------------------
