@@ -283,7 +283,7 @@ def _run_dask(tasks: list[Task], packs: Packs, address: str) -> Iterator[tuple[T
         [packs_future] = client.scatter([packs], broadcast=True, hash=False)
         futures = {client.submit(review_shard, task, packs_future, key=f"reviewbot-backtest-{task.shard.key}",
                                  pure=False): task for task in tasks}
-        for future in finished(futures):
+        for future in finished(futures, loop=client.loop):
             yield futures[future], future.result()
             future.release()
     finally:
