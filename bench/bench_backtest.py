@@ -36,16 +36,40 @@ def run_once(archives: list[str], jobs: int) -> dict:
         out = Path(tmp) / "report.json"
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "reviewbot", "backtest", *archives, "--jobs", str(jobs),
-                        "--no-cache", "--progress", "never", "--format", "json", "-o", str(out)],
-                       check=True, cwd=ROOT)
+        proc = subprocess.Popen([sys.executable, "-m", "reviewbot", "backtest", *archives, "--jobs", str(jobs),
+                                 "--no-cache", "--progress", "never", "--format", "json", "-o", str(out)], cwd=ROOT)
+        peaks = _watch_memory(proc)
+        if proc.returncode:
+            raise SystemExit(f"backtest exited {proc.returncode}")
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         report = json.loads(out.read_text())
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"jobs": jobs, "wall": wall, "cpu": cpu, "peak_mib": after.ru_maxrss / 1024,
+    return {"jobs": jobs, "wall": wall, "cpu": cpu, "peak_mib": after.ru_maxrss / 1024, **peaks,
             "messages": report["summary"]["messages"], "findings": report["findings"],
             "summary": report["summary"]}
+
+
+def _watch_memory(proc: subprocess.Popen) -> dict[str, float]:
+    """Wait for ``proc``, sampling every 0.1 s the resident memory of its
+    Python processes (the main one and the workers) and of its git
+    processes, whose RSS is mostly the archive's pack file mapped."""
+    import psutil  # installed with dask[distributed]
+
+    peaks = {"python_mib": 0.0, "python_total_mib": 0.0, "git_mib": 0.0}
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            sizes = [(p.name(), p.memory_info().rss / 2**20) for p in tree]
+        except psutil.Error:
+            sizes = []
+        python = [size for name, size in sizes if name.startswith("python") or name == "reviewbot"]
+        peaks["python_mib"] = max([peaks["python_mib"], *python])
+        peaks["python_total_mib"] = max(peaks["python_total_mib"], sum(python))
+        peaks["git_mib"] = max([peaks["git_mib"], *(size for name, size in sizes if name.startswith("git"))])
+        time.sleep(0.1)
+    return peaks
 
 
 def verify(archives: list[str], findings: list[dict]) -> None:
@@ -53,7 +77,6 @@ def verify(archives: list[str], findings: list[dict]) -> None:
     from reviewbot.backtest.sources import open_sources, read_all
     from reviewbot.config import load_config
     from reviewbot.engine import review
-    from reviewbot.errors import MailParseError
     from reviewbot.mail.parse import assemble_series, has_diff, mbox_message, parse_message
     from reviewbot.rules.loader import load_rules
 
@@ -63,7 +86,7 @@ def verify(archives: list[str], findings: list[dict]) -> None:
             data = mbox_message(raw.data) if source.kind == "mbox" else raw.data
             try:
                 message = parse_message(data, source=f"{source.name}:{raw.location}")
-            except MailParseError:
+            except Exception:  # noqa: BLE001 - review skips such a message too
                 continue
             messages.append(message)
             head = read_head(data, "x")
@@ -99,13 +122,15 @@ def main() -> int:
     parser.add_argument("--verify", action="store_true", help="also check the index and the findings")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.1f}")
-    print("| --jobs | wall s | CPU s (all processes) | peak RSS MiB (largest process) | messages | messages/s | findings |")
+    print("| --jobs | wall s | CPU s (all processes) | peak RSS MiB: largest Python process / all Python / "
+          "largest git / largest of all (rusage) | messages | messages/s | findings |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     runs = []
     for jobs in (int(j) for j in args.jobs.split(",")):
         run = run_once(args.archives, jobs)
         runs.append(run)
-        print(f"| {jobs} | {run['wall']:.1f} | {run['cpu']:.1f} | {run['peak_mib']:.0f} | {run['messages']} | "
+        print(f"| {jobs} | {run['wall']:.1f} | {run['cpu']:.1f} | {run['python_mib']:.0f} / "
+              f"{run['python_total_mib']:.0f} / {run['git_mib']:.0f} / {run['peak_mib']:.0f} | {run['messages']} | "
               f"{run['messages'] / run['wall']:,.0f} | {len(run['findings'])} |", flush=True)
     same = all(r["findings"] == runs[0]["findings"] for r in runs)
     print(f"same findings for every --jobs: {same}; load average after: {os.getloadavg()[0]:.1f}")

@@ -33,7 +33,7 @@ class Plan:
     against_name: str | None = None
     since: int | None = None
     until: int | None = None
-    jobs: int = 1
+    jobs: int = 1  # worker processes; 0 reviews in this process (for debugging)
     scheduler: str | None = None
     checkpoints: Path | None = None
 
@@ -46,7 +46,7 @@ def backtest(plan: Plan, progress: Progress,
     sources = open_sources(plan.sources)
     packs = Packs(plan.config, plan.rules, plan.against)
     relevant = relevance([r for r in (plan.rules, plan.against) if r is not None])
-    pool = local_pool(plan.jobs)
+    pool = local_pool(plan.jobs) if plan.jobs > 0 else None
     try:
         return _backtest(plan, progress, on_shard, sources, packs, relevant, pool, started)
     finally:

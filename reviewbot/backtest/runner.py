@@ -13,6 +13,7 @@ so every mode gives the same findings.
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -161,6 +162,7 @@ def review_shard(task: Task, packs: Packs) -> list[SeriesResult]:
     results = []
     for spec in task.shard.series:
         results.append(review_series(spec, blobs, task.sources, packs, wanted_file))
+    _bound_memory()
     return results
 
 
@@ -263,9 +265,30 @@ def run_tasks(tasks: list[Task], packs: Packs, *, pool: Executor | None = None, 
                 future.cancel()
 
 
-def local_pool(jobs: int) -> ProcessPoolExecutor | None:
-    """The worker processes of the local mode (None for ``--jobs 1``)."""
-    return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+def local_pool(jobs: int) -> ProcessPoolExecutor:
+    """The worker processes of the local mode (``--jobs 1`` too: the
+    reviewing never grows the main process, which holds the index)."""
+    return ProcessPoolExecutor(max_workers=jobs)
+
+
+#: A worker whose resident memory passes this forgets the parser's memos
+#: after its shard.  They are bounded by entries, not bytes, and grow with
+#: the archive (50 MiB over linux-arm-kernel's first epoch); kept below
+#: this, they still serve the revisions of a series, which repeat most
+#: statements.
+MEMO_RSS_MIB = 160
+
+
+def _bound_memory() -> None:
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            resident_pages = int(handle.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return  # not Linux: the memos stay bounded by their entry limit
+    if resident_pages * os.sysconf("SC_PAGE_SIZE") > MEMO_RSS_MIB << 20:
+        from reviewbot.asm.parser import clear_caches
+
+        clear_caches()
 
 
 def _run_dask(tasks: list[Task], packs: Packs, address: str) -> Iterator[tuple[Task, list[SeriesResult]]]:

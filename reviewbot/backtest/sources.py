@@ -102,14 +102,15 @@ def git_messages(repo: str) -> list[tuple[str, int]]:
     """``(blob id, author time)`` of each message in the history of HEAD,
     oldest first, less deleted ones: v2 records a deletion as a ``d`` file
     holding the removed message, v1 by deleting its file."""
-    proc = subprocess.run(["git", "-C", repo, "log", "--reverse", "--raw", "--no-abbrev", "--no-renames",
-                           "--format=C %at", "HEAD"], capture_output=True)
-    if proc.returncode != 0:
-        raise InputError(repo, f"cannot read the git history: {proc.stderr.decode(errors='replace').strip()}")
+    # read line by line: the whole output of a large epoch costs tens of MiB as one string
+    proc = subprocess.Popen(["git", "-C", repo, "log", "--reverse", "--raw", "--no-abbrev", "--no-renames",
+                             "--format=C %at", "HEAD"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
     messages: list[tuple[str, int]] = []
     deleted: set[str] = set()
     when = 0
-    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+    for raw_line in proc.stdout:
+        line = raw_line.decode("utf-8", "replace").rstrip("\n")
         if line.startswith("C "):
             when = int(line[2:] or 0)
         elif line.startswith(":"):
@@ -124,6 +125,9 @@ def git_messages(repo: str) -> list[tuple[str, int]]:
                     messages.append((new, when))
                 elif status == "D":
                     deleted.add(old)
+    problem = proc.stderr.read().decode(errors="replace").strip()
+    if proc.wait() != 0:
+        raise InputError(repo, f"cannot read the git history: {problem}")
     return [m for m in messages if m[0] not in deleted] if deleted else messages
 
 
