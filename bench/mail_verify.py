@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from git_objects import commits, stream  # noqa: E402  (bench/ is on sys.path when run as a script)
 
-from reviewbot.mail.parse import _parse_with_email  # noqa: E402
+from reviewbot.mail.email_path import parse_with_email  # noqa: E402
 from reviewbot.mail.plain import read_plain  # noqa: E402
 from reviewbot.records import fields  # noqa: E402
 
@@ -60,7 +60,7 @@ def main() -> int:
         fast += 1
         fast_patches += is_patch
         started = time.perf_counter()
-        slow = _parse_with_email(raw, name, body_line)
+        slow = parse_with_email(raw, name, body_line)
         slow_seconds += time.perf_counter() - started
         if quick != slow:
             mismatches += 1

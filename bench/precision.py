@@ -30,7 +30,8 @@ from git_objects import commits, stream  # noqa: E402  (bench/ is on sys.path wh
 
 from reviewbot.config import load_config  # noqa: E402
 from reviewbot.engine import review  # noqa: E402
-from reviewbot.mail.parse import assemble_series, parse_message  # noqa: E402
+from reviewbot.mail.parse import parse_message
+from reviewbot.mail.series import assemble_series
 from reviewbot.rules.loader import load_rules  # noqa: E402
 
 

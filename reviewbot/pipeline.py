@@ -21,7 +21,8 @@ from typing import Any
 
 from reviewbot import engine
 from reviewbot.errors import MailParseError
-from reviewbot.mail.parse import assemble_series, parse_input, parse_message, split_mbox
+from reviewbot.mail.parse import parse_input, parse_message, split_mbox
+from reviewbot.mail.series import assemble_series
 from reviewbot.model import Message, Series, SeriesReview
 from reviewbot.records import record
 

@@ -7,7 +7,6 @@ linearly with the size).  Each case: ``build(n)`` makes an input of about
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +36,7 @@ def _cases() -> list[Case]:
     from reviewbot.bot import reply
     from reviewbot.engine import patch_ignores
     from reviewbot.errors import MailParseError
-    from reviewbot.mail import diff, parse as mail
+    from reviewbot.mail import diff, parse as mail, series
     from reviewbot.match import comments
     from reviewbot.model import Message, Patch, SubjectTags
 
@@ -69,19 +68,19 @@ def _cases() -> list[Case]:
         Case("mbox separators", "parse._SEPARATOR, _FORMAT_PATCH_FROM, _MBOXRD_QUOTED",
              lambda n: (b"From x\nSubject: a\n\n" + b">" * n + b"From \n\n") * 3 + b"From " + b"a " * n,
              lambda data: list(mail.split_mbox(data)), lambda r, n: len(r) == 4),
-        Case("subject tags", "parse._SUBJECT_TAGS, _VERSION, _COUNTER, _REPLY_PREFIX",
-             lambda n: "[" * n + "v1 " * n + " 1/" + "2" * n, mail.parse_subject,
+        Case("subject tags", "series._SUBJECT_TAGS, _VERSION, _COUNTER, _REPLY_PREFIX",
+             lambda n: "[" * n + "v1 " * n + " 1/" + "2" * n, series.parse_subject,
              lambda r, n: r.version == 1 and r.index is None),
-        Case("reply prefixes", "parse._REPLY_PREFIX", lambda n: " " * n + "re" + " " * n + "x",
-             lambda s: mail.is_reply(Message(msgid=None, subject=s, sender="", body="")), lambda r, n: r is False),
-        Case("notes, diff start and base-commit", "parse._DIFF_START, _BASE_COMMIT, the '---' of the notes",
+        Case("reply prefixes", "series._REPLY_PREFIX", lambda n: " " * n + "re" + " " * n + "x",
+             lambda s: series.is_reply(Message(msgid=None, subject=s, sender="", body="")), lambda r, n: r is False),
+        Case("notes, diff start and base-commit", "series._DIFF_START, _BASE_COMMIT, the '---' of the notes",
              lambda n: "---" + " \n" * n + "base-commit:" + " " * n + "\n" + "base-commit: " + "0" * n + "\n",
-             lambda body: mail.to_patch(Message(msgid=None, subject="", sender="", body=body)),
+             lambda body: series.to_patch(Message(msgid=None, subject="", sender="", body=body)),
              lambda r, n: r is None),
         Case("header lines", "plain._HEADER, parse._HEADER_LINE, plain._NOT_ASCII",
              lambda n: _mail("Subject: x\n" + "X" * n + "\n"), lambda raw: mail.looks_like_mail(raw) and message_of(raw),
              read(lambda r, n: r.subject == "x")),
-        Case("address list of near-misses", "plain._ENTRY, parse._USABLE_ADDRESS, email.utils.getaddresses",
+        Case("address list of near-misses", "plain._ENTRY, email_path._USABLE_ADDRESS, email.utils.getaddresses",
              lambda n: _mail("From: a@b.c\nTo: " + "a " * n + "<a@b.c> " + "x@" * n + "\n"), message_of,
              read(lambda r, n: r.sender == "a@b.c")),
         Case("many addresses", "plain._ENTRY, _SPECIALS",

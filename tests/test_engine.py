@@ -9,7 +9,8 @@ import pytest
 
 from reviewbot.config import load_config
 from reviewbot.engine import review, review_file
-from reviewbot.mail.parse import assemble_series, parse_input
+from reviewbot.mail.parse import parse_input
+from reviewbot.mail.series import assemble_series
 from reviewbot.rules.loader import RuleSet, load_rules
 from tests.conftest import make_patch
 

@@ -8,7 +8,8 @@ import quopri
 import pytest
 
 from reviewbot.errors import MailParseError
-from reviewbot.mail.parse import assemble_series, parse_input, parse_message, parse_subject, split_mbox, to_patch
+from reviewbot.mail.parse import parse_input, parse_message, split_mbox
+from reviewbot.mail.series import assemble_series, parse_subject, to_patch
 from tests.conftest import EXAMPLES, make_patch
 
 HUNK = "@@ -1,2 +1,3 @@\n foo:\n+\tmrs\tx0, tpidr_el2\n \tret\n"

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewbot.errors import MailParseError
-from reviewbot.mail.parse import _parse_with_email, parse_message
+from reviewbot.mail.email_path import parse_with_email
+from reviewbot.mail.parse import parse_message
 from reviewbot.mail.plain import read_plain
 from reviewbot.records import fields
 
@@ -55,7 +56,7 @@ def compare(raw: bytes) -> bool:
     if fast is None:
         return False
     try:
-        slow = _parse_with_email(raw, "t", body_line)
+        slow = parse_with_email(raw, "t", body_line)
     except MailParseError as exc:
         raise AssertionError(f"the plain reader took a message the email path refuses: {exc}") from None
     differences = {f.name: (getattr(fast, f.name), getattr(slow, f.name))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.mail.parse import _parse_with_email, parse_input
+from reviewbot.mail.email_path import parse_with_email
+from reviewbot.mail.parse import parse_input
 from reviewbot.mail.plain import read_plain
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -34,7 +35,7 @@ def same_or_refused(raw: bytes) -> bool:
     fast = read_plain(raw, source="t", body_line=7)
     if fast is None:
         return False
-    assert fast == _parse_with_email(raw, "t", 7)
+    assert fast == parse_with_email(raw, "t", 7)
     return True
 
 
@@ -159,7 +160,7 @@ def test_the_example_patches_take_the_fast_path(monkeypatch):
     def no_email(*args, **kwargs):
         raise AssertionError("the email package was used")
 
-    monkeypatch.setattr("reviewbot.mail.parse._parse_with_email", no_email)
+    monkeypatch.setattr("reviewbot.mail.parse.parse_with_email", no_email)
     paths = sorted((EXAMPLES / "seed-series").glob("*.patch")) + [EXAMPLES / "seed-series.mbox"]
     for path in paths:
         messages, errors = parse_input(path.read_bytes(), source=path.name)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.mail import parse as mail
+from reviewbot import mail
 from reviewbot.config import BotConfig, SmtpConfig
 from reviewbot.errors import ConfigError
 from reviewbot.model import Confidence, Finding, PatchReview, SeriesReview, Severity

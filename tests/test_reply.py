@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reviewbot.mail import parse as mail
+from reviewbot import mail
 
 from reviewbot.bot import reply
 from reviewbot.config import BotConfig

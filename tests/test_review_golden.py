@@ -16,7 +16,8 @@ import pytest
 from reviewbot.bot import reply
 from reviewbot.config import load_config
 from reviewbot.engine import review
-from reviewbot.mail.parse import assemble_series, parse_input
+from reviewbot.mail.parse import parse_input
+from reviewbot.mail.series import assemble_series
 from reviewbot.rules.loader import load_rules
 from tests.conftest import EXAMPLES, ROOT
 

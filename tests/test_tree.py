@@ -9,7 +9,8 @@ import shutil
 
 from reviewbot.config import ContextConfig
 from reviewbot.analysis.kernels import KernelVersion
-from reviewbot.mail.parse import assemble_series, parse_input
+from reviewbot.mail.parse import parse_input
+from reviewbot.mail.series import assemble_series
 from reviewbot.analysis.tree import GitTree, is_kernel_tree, post_image
 from tests.conftest import run_cli
 from tests.gitrepo import (

@@ -716,7 +716,7 @@ def test_public_inbox_watch_sigterm_finishes_and_exits(public_inbox: PublicInbox
 
 
 def test_the_series_key_does_not_depend_on_what_has_arrived() -> None:
-    from reviewbot.mail.parse import assemble_series
+    from reviewbot.mail.series import assemble_series
     from reviewbot.bot.watcher import series_key
 
     def key(raws: list[str]) -> str:

@@ -196,8 +196,6 @@ def read_statement(text: str, col0: int = 0, *, via: str = "auto") -> tuple[Stat
     when it needs the grammar); ``operands`` the grammar operand by operand,
     without the reader; ``grammar`` the ``start`` rule alone.
     """
-    if len(text) > MAX_STATEMENT:  # beyond what is checked: the engine reports it
-        return (Unparsed(text, 0, col0 + 1, TOO_LONG),)
     if via == "reader":
         return _read_without_grammar(text, col0)
     return _read(text, col0, via)
@@ -205,6 +203,8 @@ def read_statement(text: str, col0: int = 0, *, via: str = "auto") -> tuple[Stat
 
 def _read(text: str, col0: int, via: str) -> tuple[Statement, ...]:
     """What :func:`read_statement` gives ``via`` anything but ``reader``."""
+    if len(text) > MAX_STATEMENT:  # beyond what is checked: the engine reports it
+        return (Unparsed(text, 0, col0 + 1, TOO_LONG),)
     if via == "grammar":
         return _guarded(_parse_whole, get_parser(), text, col0)
     reader = via == "auto"

@@ -52,7 +52,7 @@ from typing import Any, Protocol
 from reviewbot.config import Config, WatchQuery
 from reviewbot.errors import RemoteError
 import logging
-from reviewbot.mail.parse import is_reply, parse_subject
+from reviewbot.mail.series import is_reply, parse_subject
 from reviewbot.model import Message, PatchReview, Series, SeriesReview
 from reviewbot.pipeline import Malformed, assemble, read_messages, split_read
 from reviewbot.records import record

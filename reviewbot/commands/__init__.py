@@ -11,6 +11,7 @@ COMMANDS = (
     ("check", "check", "check patches, commits or uncommitted changes before sending them"),
     ("review", "review", "review the patches in mail and write the replies to an outbox (send with --send)"),
     ("watch", "watch", "follow lore (public-inbox) and review every new matching series, once"),
+    ("backtest", "backtest", "run the rule pack over whole list archives, locally or on a Dask cluster"),
     ("rules", "rules", "list, show, test and validate rules"),
     ("parse", "parse", "parse arm64 assembly files and print the AST or coverage statistics"),
     ("sysreg", "sysreg", "show what the system-register table knows of a register, and its sources"),

@@ -230,7 +230,7 @@ def _repository(args: argparse.Namespace) -> Path:
 
 
 def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, list[str], int]:
-    from reviewbot.mail.parse import has_diff, is_reply
+    from reviewbot.mail.series import has_diff, is_reply
     from reviewbot.pipeline import read_messages, split_read
 
     messages = []
@@ -265,7 +265,7 @@ def _range_messages(data: bytes) -> tuple[list, list[str]]:
 
 
 def _is_cover(message) -> bool:
-    from reviewbot.mail.parse import parse_subject
+    from reviewbot.mail.series import parse_subject
     return parse_subject(message.subject).index == 0
 
 

@@ -245,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
 def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summary: Summary,
                    progress: Progress) -> bool:
     """Read, assemble, review and queue; False when nothing could be read."""
-    from reviewbot.mail.parse import has_diff, is_reply, parse_subject
+    from reviewbot.mail.series import has_diff, is_reply, parse_subject
 
     messages = []
     readable = False

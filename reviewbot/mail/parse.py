@@ -1,8 +1,7 @@
-"""Bytes of mail to :class:`Message` s, and messages to patches and series.
-
-The only module that touches :mod:`email`, and only for messages that
-:mod:`reviewbot.mail.plain` finds too intricate to read itself.  Pure: it gets bytes and a name
-for them, and returns values or raises :class:`MailParseError`.  Accepts an
+"""Bytes of mail to :class:`Message` s: mboxes split, each message read
+by :mod:`reviewbot.mail.plain` or, when it is too intricate for that, by
+:mod:`reviewbot.mail.email_path`.  Pure: it gets bytes and a name for
+them, and returns values or raises :class:`MailParseError`.  Accepts an
 mbox (mboxo or mboxrd, as ``git format-patch --stdout`` and lore write them),
 a single message (``.eml``, one ``format-patch`` file), or a plain diff.
 """
@@ -10,28 +9,18 @@ a single message (``.eml``, one ``format-patch`` file), or a plain diff.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
 
-from reviewbot.mail.diff import parse_patch
-from reviewbot.errors import DiffParseError, MailParseError
-from reviewbot.mail.plain import decode_body, first_msgid, msgids, read_plain
-from reviewbot.model import Message, Patch, Series, SubjectTags
-
-if TYPE_CHECKING:
-    from email.message import EmailMessage
+from reviewbot.errors import MailParseError
+from reviewbot.mail.email_path import parse_with_email
+from reviewbot.mail.plain import decode_body, read_plain
+from reviewbot.model import Message
 
 _MBOX_FROM = re.compile(rb"^From \S+")
 # git format-patch's separator is unambiguous even without a blank line before it.
 _FORMAT_PATCH_FROM = re.compile(rb"^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001$")
 _MBOXRD_QUOTED = re.compile(rb"^>+From ", re.MULTILINE)
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:[ \t]?")
-_SUBJECT_TAGS = re.compile(r"^\s*\[([^\]]*)\]\s*")
-_REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|fwd?)\s*:", re.IGNORECASE)
-_VERSION = re.compile(r"^v(\d+)$", re.IGNORECASE)
-_COUNTER = re.compile(r"^(\d+)/(\d+)$")
-_DIFF_START = re.compile(r"^(diff --git |--- (a/|/dev/null)|Index: )", re.MULTILINE)
-_BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,40})\s*$", re.MULTILINE)
 
 
 # --- splitting ----------------------------------------------------------------
@@ -52,16 +41,30 @@ def split_mbox(data: bytes) -> Iterator[tuple[int, bytes]]:
     Works on the buffer with one regex scan (no list of lines: an archive
     of hundreds of megabytes must not cost gigabytes)."""
     data = data.replace(b"\r\n", b"\n")
+    for first_line, start, end in mbox_spans(data):
+        yield first_line, _unquote(data[start:end])
+
+
+def mbox_spans(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """``(first_line, start, end)`` of each message of an mbox buffer: the
+    message is ``data[start:end]`` (still mboxrd-quoted: see
+    :func:`mbox_message`), ``first_line`` as :func:`split_mbox` gives it.
+    For readers that keep offsets instead of copies (``backtest``)."""
     starts = [m for m in _SEPARATOR.finditer(data)
-              if m.start() == 0 or data[m.start() - 2: m.start()] == b"\n\n" or _FORMAT_PATCH_FROM.match(m.group(0))]
+              if m.start() == 0 or data[m.start() - 2: m.start()] == b"\n\n"
+              or data[m.start() - 3: m.start()] == b"\n\r\n" or _FORMAT_PATCH_FROM.match(m.group(0))]
     line = 1
     position = 0
     for index, match in enumerate(starts):
         line += data.count(b"\n", position, match.end())
         position = match.end()
-        body_start = match.end() + 1
         end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
-        yield line + 1, _unquote(data[body_start:end])
+        yield line + 1, match.end() + 1, end
+
+
+def mbox_message(span: bytes) -> bytes:
+    """The message of one :func:`mbox_spans` span, mboxrd quoting undone."""
+    return _unquote(span.replace(b"\r\n", b"\n"))
 
 
 _SEPARATOR = re.compile(rb"^From \S+[^\n]*$", re.MULTILINE)
@@ -78,9 +81,7 @@ def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -
     """Parse one RFC 2822 message.  Raises nothing but MailParseError, which
     names the message (``source``) and what is wrong with it."""
     raw = raw.replace(b"\r\n", b"\n")
-    head, sep, _ = raw.partition(b"\n\n")
-    if not sep or not _HEADER_LINE.match(head.lstrip(b"\n")):
-        raise MailParseError(source, "not a mail message: no header block")
+    head, _ = split_head(raw, source)
     body_line = first_line + head.count(b"\n") + 2
     longest = max(_HEADER_START.split(head), key=len)
     if len(longest) > MAX_HEADER:
@@ -88,7 +89,7 @@ def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -
         raise MailParseError(source, f"its {name}: header is {len(longest):,} characters long "
                                      f"(at most {MAX_HEADER:,} are read)")
     try:
-        message = read_plain(raw, source=source, body_line=body_line) or _parse_with_email(raw, source, body_line)
+        message = read_plain(raw, source=source, body_line=body_line) or parse_with_email(raw, source, body_line)
     except MailParseError:
         raise
     except Exception as exc:  # the email package raises many kinds on hostile mail
@@ -107,223 +108,13 @@ _HEADER_START = re.compile(rb"\n(?![ \t])")
 MAX_MSGID = 998
 
 
-def _email_policy() -> Any:
-    """One policy for every message: UTF-8, 8-bit safe, no line folding."""
-    global _POLICY
-    if _POLICY is None:
-        import email.policy
-        _POLICY = email.policy.default.clone(utf8=True, cte_type="8bit", max_line_length=None)
-    return _POLICY
-
-
-_POLICY: Any = None
-# Characters no header value taken from a message may keep: a line break in
-# a Message-ID or an address would end up in the headers of a reply.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _parse_with_email(raw: bytes, source: str, body_line: int) -> Message:
-    """What :func:`parse_message` gives, read by the email package."""
-    from email.parser import BytesParser
-
-    try:
-        msg = BytesParser(policy=_email_policy()).parsebytes(raw)
-    except Exception as exc:  # the email package raises many kinds
-        raise MailParseError(source, f"cannot parse the message: {exc}") from exc
-    msgid_text = _unstructured(msg, "Message-ID")
-    msgid = first_msgid(msgid_text)
-    if msgid_text and msgid is None and _CONTROL.search(msgid_text):
-        raise MailParseError(source, f"its Message-ID holds a line break or control character: "
-                                     f"{msgid_text[:80]!r}")
-    list_id = _unstructured(msg, "List-Id")
-    return Message(
-        msgid=msgid,
-        subject=" ".join(_header(msg, "Subject", source).split()),
-        sender=_sender(msg, source),
-        to=_addresses(msg, "To", source),
-        cc=_addresses(msg, "Cc", source),
-        reply_to=_addresses(msg, "Reply-To", source),
-        date=_header(msg, "Date", source) or None,
-        in_reply_to=first_msgid(_unstructured(msg, "In-Reply-To")),
-        references=msgids(_unstructured(msg, "References")),
-        body=_text_body(msg, source),
-        body_line=body_line,
-        source=source,
-        list_id=first_msgid(list_id) or (" ".join(_CONTROL.sub(" ", list_id).split()) or None),
-        # raw, unfolded: decoding every header through the header registry
-        # doubles the cost of reading an archive, and only a few are needed
-        headers=tuple((k, " ".join(_safe_str(v).split())) for k, v in msg.raw_items()),
-    )
-
-
-def _unstructured(msg: EmailMessage, name: str) -> str:
-    """The first ``name`` header as plain text (encoded words decoded), not
-    through the header registry: its Message-ID parser drops parts of ids
-    (``<a@b@c>`` reads ``<a@b>``) and raises on others (``<,x@y>``), where
-    In-Reply-To and References, which point at these ids, are read as text."""
-    wanted = name.lower()
-    for key, value in msg.raw_items():
-        if key.lower() == wanted:
-            text = _LINE_BREAK.sub("", _safe_str(value))
-            try:
-                return str(_email_policy().header_factory("x-unstructured", text)).strip()
-            except Exception:  # the email package raises many kinds
-                return text.strip()
-    return ""
-
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def _header(msg: EmailMessage, name: str, source: str) -> str:
-    """A header as the email package renders it, on one line without
-    control characters; a header it cannot parse is read as plain text."""
-    try:
-        value = _safe_str(msg.get(name) or "")
-    except Exception:  # a header so broken the policy cannot even parse it
-        value = _unstructured(msg, name)
-    return _CONTROL.sub(" ", " ".join(value.split())).strip() if value else ""
-
-
-def _sender(msg: EmailMessage, source: str) -> str:
-    """The From header; MailParseError when the email package cannot read it."""
-    try:
-        value = _safe_str(msg.get("From") or "")
-    except Exception as exc:
-        raise _bad_header("From", msg, source, exc) from exc
-    return " ".join(_CONTROL.sub(" ", value).split())
-
-
-def _safe_str(value: object) -> str:
-    try:
-        return str(value)
-    except Exception:
-        return ""
-
-
-def _addresses(msg: EmailMessage, name: str, source: str) -> tuple[str, ...]:
-    """The usable addresses of every ``name`` header: an address without
-    ``@``, with blanks or control characters, or not in ASCII is left out
-    (a reply could not go to it), and a name loses its control characters."""
-    import email.utils
-
-    try:
-        values = [_safe_str(v) for v in (msg.get_all(name) or [])]
-        pairs = email.utils.getaddresses(values)
-    except Exception as exc:  # the header registry raises IndexError and more on broken lists
-        raise _bad_header(name, msg, source, exc) from exc
-    result = []
-    for display, address in pairs:
-        if not _USABLE_ADDRESS.fullmatch(address):
-            continue
-        display = " ".join(_CONTROL.sub(" ", display).split())
-        result.append(email.utils.formataddr((display, address)) if display else address)
-    return tuple(result)
-
-
-# one "@" split point only: a local part without "@" keeps fullmatch linear
-_USABLE_ADDRESS = re.compile(r"[\x21-\x3f\x41-\x7e]+@[\x21-\x7e]+")
-
-
-def _bad_header(name: str, msg: EmailMessage, source: str, exc: Exception) -> MailParseError:
-    raw = next((_safe_str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), "")
-    return MailParseError(source, f"its {name}: header cannot be read ({type(exc).__name__}): "
-                                  f"{' '.join(raw.split())[:80]!r}")
-
-
-def _text_body(msg: EmailMessage, source: str) -> str:
-    """The text/plain body, decoded whatever the transfer encoding and charset."""
-    try:
-        part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
-        if part is None:
-            raise MailParseError(source, "the message has no text/plain part")
-        payload = part.get_payload(decode=True)
-        if payload is None:
-            payload = _safe_str(part.get_payload()).encode("utf-8", "surrogateescape")
-        charset = part.get_content_charset() or "utf-8"
-    except MailParseError:
-        raise
-    except Exception as exc:  # a MIME structure the email package cannot walk
-        raise MailParseError(source, f"its body cannot be read: {type(exc).__name__}: {exc}") from exc
-    return decode_body(payload, charset)
-
-
-# --- subjects -------------------------------------------------------------------
-
-
-def parse_subject(subject: str) -> SubjectTags:
-    """Read the bracketed tags of a patch subject.
-
-    >>> parse_subject("[RFC PATCH v3 01/37] KVM: arm64: foo").index
-    1
-    """
-    prefixes: list[str] = []
-    version, index, total = 1, None, None
-    rest = subject
-    while True:
-        match = _SUBJECT_TAGS.match(rest)
-        if not match:
-            break
-        rest = rest[match.end():]
-        for word in match.group(1).replace(",", " ").split():
-            if (v := _VERSION.match(word)) is not None:
-                version = int(v.group(1))
-            elif (c := _COUNTER.match(word)) is not None:
-                index, total = int(c.group(1)), int(c.group(2))
-            else:
-                prefixes.append(word)
-    return SubjectTags(title=rest.strip(), prefixes=tuple(prefixes), version=version,
-                       index=index, total=total)
-
-
-def has_diff(message: Message) -> bool:
-    """True when the message's body carries a diff (a patch, not a note)."""
-    return _DIFF_START.search(message.body) is not None
-
-
-def is_reply(message: Message) -> bool:
-    """True for ``Re:`` subjects: a reply is never reviewed as a patch."""
-    return bool(_REPLY_PREFIX.match(message.subject))
-
-
-# --- messages to patches -----------------------------------------------------------
-
-
-def to_patch(message: Message) -> Patch | None:
-    """The patch in a message, or None when it carries no diff.  A diff that
-    cannot be read gives a Patch with ``error`` set, never an exception."""
-    tags = parse_subject(message.subject)
-    body = message.body
-    start = _DIFF_START.search(body)
-    if start is None:
-        return None
-    head = body[: start.start()]
-    commit_message, notes = _split_notes(head)
-    diff_text = body[start.start():]
-    diff_first_line = message.body_line + body.count("\n", 0, start.start())
-    base = _BASE_COMMIT.search(body)
-    try:
-        files = parse_patch(diff_text, source=message.source, first_line=diff_first_line)
-        error = None
-    except DiffParseError as exc:
-        files, error = (), exc.problem
-    return Patch(
-        message=message,
-        tags=tags,
-        commit_message=commit_message.strip("\n"),
-        files=files,
-        notes=notes,
-        base_commit=base.group(1) if base else None,
-        error=error,
-    )
-
-
-def _split_notes(head: str) -> tuple[str, str]:
-    """Commit message and the notes between ``---`` and the diff."""
-    match = re.search(r"^---\s*$", head, re.MULTILINE)
-    if match is None:
-        return head, ""
-    return head[: match.start()], head[match.end():]
+def split_head(raw: bytes, source: str = "<input>") -> tuple[bytes, bytes]:
+    """The header block and the body of a message (``\\n`` line ends);
+    MailParseError when it has no header block."""
+    head, sep, body = raw.partition(b"\n\n")
+    if not sep or not _HEADER_LINE.match(head.lstrip(b"\n")):
+        raise MailParseError(source, "not a mail message: no header block")
+    return head, body
 
 
 def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailParseError]]:
@@ -355,62 +146,3 @@ def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailPa
             errors.append(exc)
         current = following
     return messages, errors
-
-
-# --- series ------------------------------------------------------------------------
-
-
-def assemble_series(messages: Iterable[Message]) -> tuple[list[Series], list[Patch]]:
-    """Group the patches in ``messages`` into series (by revision, patch
-    count and thread) in ``m/n`` order.  Cover letters attach to their
-    series; replies are skipped.  Returns the series and the patches whose
-    diff could not be read (they are also in their series, marked)."""
-    messages = list(messages)
-    # Without any threading (format-patch without --thread), the patches of
-    # one revision and count belong together; with threading, the thread
-    # root tells series apart.
-    threaded = any(m.in_reply_to or m.references for m in messages)
-    groups: dict[tuple, dict] = {}
-    broken: list[Patch] = []
-    by_id: dict[str, tuple] = {}
-    for message in messages:
-        if is_reply(message):
-            continue
-        tags = parse_subject(message.subject)
-        patch = to_patch(message)
-        if patch is None:
-            if tags.is_patch and tags.index == 0:
-                key = _series_key(message, tags, by_id, threaded)
-                groups.setdefault(key, {"patches": [], "cover": None})["cover"] = message
-                if message.msgid:
-                    by_id[message.msgid] = key
-            continue
-        if patch.error:
-            broken.append(patch)
-        key = _series_key(message, tags, by_id, threaded)
-        groups.setdefault(key, {"patches": [], "cover": None})["patches"].append(patch)
-    series = []
-    for key, group in groups.items():
-        patches = sorted(group["patches"], key=lambda p: (p.tags.index or 0))
-        if not patches:
-            continue
-        first = patches[0].tags
-        series.append(Series(patches=tuple(patches), cover=group["cover"],
-                             version=first.version, total=first.total))
-    return series, broken
-
-
-def _series_key(message: Message, tags: SubjectTags, by_id: dict, threaded: bool = True) -> tuple:
-    """Patches of one series share a revision, a count and a thread root."""
-    if tags.total is None:
-        return ("single", message.msgid or message.source)
-    for parent in (message.in_reply_to, *message.references):
-        if parent and parent in by_id and by_id[parent][:2] == (tags.version, tags.total):
-            return by_id[parent]  # a v2 sent in reply to the v1 is a series of its own
-    root = message.references[0] if message.references else message.in_reply_to
-    if root is None and threaded:
-        root = message.msgid  # a message that starts a thread is its own root
-    key = (tags.version, tags.total, root or "")
-    if message.msgid:
-        by_id[message.msgid] = key
-    return key

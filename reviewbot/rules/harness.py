@@ -146,7 +146,8 @@ def _test_config(config: Config) -> Config:
 
 def _run_mbox(rule: Rule, path: Path, config: Config) -> CaseResult:
     from reviewbot.engine import review
-    from reviewbot.mail.parse import assemble_series, parse_input
+    from reviewbot.mail.parse import parse_input
+    from reviewbot.mail.series import assemble_series
 
     result = CaseResult(rule.id, str(path))
     messages, errors = parse_input(path.read_bytes(), source=str(path))

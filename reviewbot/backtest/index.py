@@ -1,0 +1,309 @@
+"""The first pass: a small record of every patch and cover letter, and the
+series they make, without parsing message bodies.
+
+Only the header block is read (Message-ID, In-Reply-To, References,
+Subject, Date), and of the body a byte search says whether it carries a
+diff and which paths the diff touches.  Messages whose headers or body
+need decoding (encoded words, base64, quoted-printable, MIME parts) go
+through :func:`reviewbot.mail.parse.parse_message`, so the index and a
+full parse agree on every message (``bench/bench_backtest.py --verify``
+checks this over whole archives).  Series are grouped by the mail
+package's own :func:`~reviewbot.mail.series.group_series`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from email.utils import parsedate_tz, mktime_tz
+
+from reviewbot.backtest.sources import Raw, Source, cat_file, git_messages, read_all
+from reviewbot.errors import MailParseError
+from reviewbot.mail.parse import split_head
+from reviewbot.mail.series import group_series, is_reply, is_reply_subject, parse_subject, raw_has_diff
+from reviewbot.mail.email_path import text_body, thread_headers
+from reviewbot.mail.plain import first_msgid, msgids
+from reviewbot.model import SubjectTags
+from reviewbot.records import field, record
+
+# A header the index needs, with its continuation lines.
+_WANTED = re.compile(rb"^(message-id|in-reply-to|references|subject|date):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
+                     re.IGNORECASE | re.MULTILINE)
+_NEEDS_DECODING = re.compile(rb"=\?|[^\t\n\x20-\x7e]")
+_NOT_PLAIN_BODY = re.compile(rb"^content-(?:transfer-encoding:[ \t]*(?:base64|quoted-printable)"
+                             rb"|type:[ \t]*(?!text/plain)[^\s;]+)", re.IGNORECASE | re.MULTILINE)
+_DIFF_PATH = re.compile(rb"^(?:(?:\+\+\+|---) (?:[ab]/)?([^\t\n]+)|diff --git a/(\S+) b/(\S+)|Index: (\S+))$",
+                        re.MULTILINE)
+
+
+@record
+class Entry:
+    """A patch or cover letter as the index knows it.  ``source`` is the
+    name a full parse gives the message (what ``group_series`` reads);
+    ``origin`` the index of its :class:`Source`."""
+
+    origin: int
+    location: str
+    source: str
+    msgid: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    subject: str
+    tags: SubjectTags
+    cover: bool
+    relevant: bool  # its diff touches a file some rule may apply to
+    needed: bool  # ... or a file that is context for such files
+    size: int
+
+
+@record
+class SeriesSpec:
+    """A series to review: its cover letter and patches in order."""
+
+    cover: Entry | None
+    patches: tuple[Entry, ...]
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """The cover letter (if any), then the patches."""
+        return ((self.cover,) if self.cover is not None else ()) + self.patches
+
+    @property
+    def size(self) -> int:
+        """Bytes of mail a worker reads for this series."""
+        return sum(e.size for e in self.entries)
+
+
+@record(frozen=False)
+class Index:
+    """What the first pass found."""
+
+    messages: int = 0
+    replies: int = 0
+    covers: int = 0
+    other: int = 0
+    patches: int = 0
+    outside: int = 0  # messages outside --since/--until
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (name, problem)
+    entries: list[Entry] = field(default_factory=list)
+    threaded: bool = False
+    series: list[SeriesSpec] = field(default_factory=list)
+
+
+@record
+class Head:
+    """The headers the index needs, and the body facts."""
+
+    msgid: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    subject: str
+    date: str | None
+    diff: bool
+    paths: tuple[str, ...]
+
+
+def message_name(source: Source, location: str) -> str:
+    """How findings and errors name a message: the source and its location."""
+    return f"{source.name}:{location[:12] if source.kind == 'git' else location}"
+
+
+def read_head(raw: bytes, name: str) -> Head:
+    """The index's view of one message; MailParseError when its headers
+    or body cannot be decoded.  The body is looked at only for a message
+    that is not a reply."""
+    if b"\r\n" in raw:
+        raw = raw.replace(b"\r\n", b"\n")
+    head, body = split_head(raw, name)
+    fields = _light_headers(head)
+    if fields is None:
+        msgid, in_reply_to, references, subject, date = thread_headers(head)
+    else:
+        msgid, in_reply_to = first_msgid(fields.get(b"message-id", "")), first_msgid(fields.get(b"in-reply-to", ""))
+        references = msgids(fields.get(b"references", ""))
+        subject, date = " ".join(fields.get(b"subject", "").split()), fields.get(b"date")
+    diff, paths = False, ()
+    if not is_reply_subject(subject):
+        if _NOT_PLAIN_BODY.search(head):
+            body = text_body(raw, source=name).encode("utf-8", "surrogateescape")
+        diff = raw_has_diff(body)
+        paths = _paths(body) if diff else ()
+    return Head(msgid, in_reply_to, references, subject, date, diff, paths)
+
+
+def _light_headers(head: bytes) -> dict[bytes, str] | None:
+    """The first value of each header the index needs, unfolded; None when
+    one of them needs decoding (then the email package reads it)."""
+    found: dict[bytes, bytes] = {}
+    for match in _WANTED.finditer(head):
+        name = match.group(1).lower()
+        if name not in found:
+            found[name] = match.group(2).replace(b"\n", b"")
+    if any(_NEEDS_DECODING.search(value) for value in found.values()):
+        return None
+    return {key: value.decode("ascii").strip() for key, value in found.items()}
+
+
+def _paths(body: bytes) -> tuple[str, ...]:
+    """Every path the diff names (a superset of what the diff parser finds)."""
+    paths = set()
+    for match in _DIFF_PATH.finditer(body):
+        for group in match.groups():
+            if group:
+                paths.add(group.decode("utf-8", "replace").strip().strip('"'))
+    return tuple(sorted(paths))
+
+
+def mail_time(date: str | None) -> int | None:
+    """Seconds since the epoch of a ``Date:`` header, None when unreadable."""
+    if not date:
+        return None
+    try:
+        parsed = parsedate_tz(date)
+        return mktime_tz(parsed) if parsed else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+@record
+class Seen:
+    """What the index pass learnt of one message: its head, or why not."""
+
+    location: str
+    name: str
+    head: Head | None
+    problem: str = ""
+    time: int | None = None
+    size: int = 0
+
+
+def see(source: Source, raw: Raw) -> Seen:
+    """Read one message's head; a message that cannot be read says why."""
+    name = message_name(source, raw.location)
+    try:
+        return Seen(raw.location, name, read_head(raw.data, name), "", raw.time, len(raw.data))
+    except MailParseError as exc:
+        return Seen(raw.location, name, None, exc.problem)
+    except Exception as exc:  # noqa: BLE001 - one bad message must not stop an archive
+        return Seen(raw.location, name, None, f"cannot parse: {type(exc).__name__}: {exc}")
+
+
+def see_blobs(source: Source, listed: list[tuple[str, int]]) -> list[Seen]:
+    """:func:`see` for some messages of a git source (a task of the
+    parallel index pass: one ``git cat-file`` for the chunk)."""
+    found = []
+    for (blob, when), (_, data) in zip(listed, cat_file(source.path, (b for b, _ in listed))):
+        if data is not None:
+            found.append(see(source, Raw(blob, data, 1, when)))
+    return found
+
+
+#: Messages per task of the parallel index pass.
+CHUNK = 4000
+
+
+def build_index(sources: list[Source], relevant: Callable[[str], bool], *,
+                since: int | None = None, until: int | None = None,
+                progress: Callable[[int], None] | None = None, pool: Executor | None = None) -> Index:
+    """Read every message of ``sources`` and assemble the series.
+    ``relevant(path)`` says whether a file at ``path`` can have findings;
+    ``since``/``until`` (seconds, until exclusive) keep messages by their
+    date (the mail's ``Date:``, else the commit's).  With a ``pool``, git
+    sources are read in chunks in parallel."""
+    index = Index()
+    for origin, source in enumerate(sources):
+        if pool is not None and source.kind == "git":
+            listed = git_messages(source.path)
+            chunks = [listed[i:i + CHUNK] for i in range(0, len(listed), CHUNK)]
+            seen_lists: Iterable[list[Seen]] = pool.map(see_blobs, [source] * len(chunks), chunks)
+        else:
+            seen_lists = ([see(source, raw)] for raw in read_all(source))
+        for seen_list in seen_lists:
+            for seen in seen_list:
+                index.messages += 1
+                if progress is not None and index.messages % 500 == 0:
+                    progress(index.messages)
+                _add(index, origin, seen, relevant, since, until)
+    if progress is not None:
+        progress(index.messages)
+    index.series = assemble(index.entries, index.threaded)
+    return index
+
+
+def _add(index: Index, origin: int, seen: Seen, relevant: Callable, since: int | None,
+         until: int | None) -> None:
+    head = seen.head
+    if head is None:
+        index.unreadable.append((seen.name, seen.problem))
+        return
+    if since is not None or until is not None:
+        when = mail_time(head.date) or seen.time
+        if when is None or (since is not None and when < since) or (until is not None and when >= until):
+            index.outside += 1
+            return
+    index.threaded = index.threaded or bool(head.in_reply_to or head.references)
+    if is_reply(head):
+        index.replies += 1
+        return
+    tags = parse_subject(head.subject)
+    cover = not head.diff and tags.is_patch and tags.index == 0
+    if not head.diff:
+        if cover:
+            index.covers += 1
+        else:
+            index.other += 1
+            return
+    else:
+        index.patches += 1
+    hit = any(relevant(path) for path in head.paths)
+    index.entries.append(Entry(origin, seen.location, seen.name, head.msgid, head.in_reply_to, head.references,
+                               head.subject, tags, cover, hit, hit or any(map(carries_asm, head.paths)),
+                               seen.size))
+
+
+def assemble(entries: list[Entry], threaded: bool) -> list[SeriesSpec]:
+    """The series of the archive, grouped exactly as ``review`` groups them."""
+    items = [(entry, entry.tags, None if entry.cover else entry) for entry in entries]
+    return [SeriesSpec(cover[0] if cover else None, tuple(p for _, _, p in patches))
+            for cover, patches in group_series(items, threaded)]
+
+
+def relevance(rule_sets: Iterable) -> Callable[[str], bool]:
+    """``relevant(path)``: whether any rule of the rule sets may find
+    something in a file at ``path``, by the rules' languages and path
+    scopes (as the engine decides which files a rule runs on).  A
+    commit-message rule makes every file relevant."""
+    from reviewbot.analysis.context import LANG_ASM, LANG_C, language_of, path_matches
+
+    scopes: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
+    for rules in rule_sets:
+        for rule in rules:
+            if "commit-msg" in rule.languages:
+                return lambda path: True
+            scopes.append((rule.languages, rule.scope.include, rule.scope.exclude))
+
+    def relevant(path: str) -> bool:
+        language = language_of(path)
+        for languages, include, exclude in scopes:
+            # a C header's assembly blocks are read as assembly
+            if not (language in languages or (language == LANG_C and path.endswith(".h")
+                                               and LANG_ASM in languages)):
+                continue
+            if include and not path_matches(path, include):
+                continue
+            if exclude and path_matches(path, exclude):
+                continue
+            return True
+        return False
+
+    return relevant
+
+
+def carries_asm(path: str) -> bool:
+    """Whether the engine reads assembly in this file (``.S``, or a C
+    header's assembly blocks): macros used from hyp code there make other
+    files of the series hyp code, so such a file is context for the rest."""
+    from reviewbot.analysis.context import LANG_ASM, language_of
+
+    return language_of(path) == LANG_ASM or path.endswith(".h")

@@ -1,0 +1,124 @@
+"""One backtest, top to bottom: sources, rule packs, the index, the shards
+(from checkpoints or reviewed), and the outcome the report is made of."""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+from reviewbot.backtest.checkpoint import Checkpoints, run_key
+from reviewbot.backtest.index import build_index, relevance
+from reviewbot.backtest.progress import Progress
+from reviewbot.backtest.report import Outcome
+from reviewbot.backtest.runner import Packs, SeriesResult, Task, local_pool, make_shards, run_tasks
+from reviewbot.backtest.sources import Source, identity, open_sources
+from reviewbot.errors import UsageError
+from reviewbot.records import record
+
+
+@record
+class Plan:
+    """What the command line asks for."""
+
+    sources: tuple[str, ...]
+    config: Any
+    rules: Any
+    against: Any = None  # the second rule pack
+    against_name: str | None = None
+    since: int | None = None
+    until: int | None = None
+    jobs: int = 1  # worker processes; 0 reviews in this process (for debugging)
+    scheduler: str | None = None
+    checkpoints: Path | None = None
+
+
+def backtest(plan: Plan, progress: Progress,
+             on_shard: Callable[[int], None] | None = None) -> Outcome:
+    """Run the plan; ``on_shard(number)`` is told of each shard reviewed
+    (not taken from a checkpoint)."""
+    started = time.monotonic()
+    sources = open_sources(plan.sources)
+    packs = Packs(plan.config, plan.rules, plan.against)
+    relevant = relevance([r for r in (plan.rules, plan.against) if r is not None])
+    pool = local_pool(plan.jobs) if plan.jobs > 0 else None
+    try:
+        return _backtest(plan, progress, on_shard, sources, packs, relevant, pool, started)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _backtest(plan: Plan, progress: Progress, on_shard: Callable[[int], None] | None, sources: list[Source],
+              packs: Packs, relevant: Callable[[str], bool], pool: Executor | None, started: float) -> Outcome:
+    index = build_index(sources, relevant, since=plan.since, until=plan.until, progress=progress.messages,
+                        pool=pool)
+    reviewed = [spec for spec in index.series if any(e.relevant for e in spec.patches)]
+    shards = make_shards(reviewed, sources)
+    checkpoints = Checkpoints(plan.checkpoints, run_key(_run_parts(plan, sources)))
+    results: dict[int, list[SeriesResult]] = {}
+    todo = []
+    for shard in shards:
+        kept = checkpoints.load(shard.key)
+        if kept is not None and len(kept) == len(shard.series):
+            results[shard.number] = kept
+        else:
+            todo.append(Task(tuple(sources), shard))
+    resumed = len(results)
+    done = from_checkpoints = sum(len(r) for r in results.values())
+    progress.restart()
+    progress.series(done, len(reviewed), from_checkpoints)
+    for task, shard_results in run_tasks(todo, packs, pool=pool, scheduler=plan.scheduler):
+        checkpoints.save(task.shard.key, shard_results)
+        results[task.shard.number] = shard_results
+        if on_shard is not None:
+            on_shard(task.shard.number)
+        done += len(shard_results)
+        progress.series(done, len(reviewed), from_checkpoints)
+    progress.done()
+    ordered = [r for number in sorted(results) for r in results[number]]
+    return Outcome(sources=[s.name for s in sources], index=index, results=ordered,
+                   skipped_series=len(index.series) - len(reviewed), against=plan.against_name,
+                   resumed=resumed, shards=len(shards), seconds=time.monotonic() - started)
+
+
+def _run_parts(plan: Plan, sources: list[Source]) -> list[str]:
+    """What a run's results depend on besides the code and the shard's messages."""
+    return [plan.rules.version, plan.against.version if plan.against is not None else "-",
+            repr(plan.config), *(identity(s) for s in sources if s.kind != "git")]
+
+
+# --- --against -----------------------------------------------------------------------------
+
+
+def against_directory(spec: str, scratch: Path) -> Path:
+    """The rule directory of ``--against``: ``spec`` itself when it is a
+    directory, else the ``rules/`` of git ref ``spec`` of the reviewbot
+    repository (``git archive``, extracted under ``scratch``)."""
+    path = Path(spec)
+    if path.is_dir():
+        return path
+    from reviewbot.resources import data_path
+
+    repo = data_path("rules").parent
+    proc = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", spec, "rules/"],
+                          capture_output=True)
+    if proc.returncode != 0:
+        problem = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise UsageError(f"--against {spec}: neither a directory nor a git ref with rules/ in {repo}"
+                         + (f" ({problem[-1]})" if problem else ""))
+    tar_path = scratch / "rules.tar"
+    tar_path.write_bytes(proc.stdout)
+    with tarfile.open(tar_path) as archive:
+        archive.extractall(scratch, filter="data")
+    return scratch / "rules"
+
+
+def scratch_directory() -> tempfile.TemporaryDirectory:
+    """A temporary directory for the ``--against`` ref's rules."""
+    return tempfile.TemporaryDirectory(prefix="reviewbot-backtest-")

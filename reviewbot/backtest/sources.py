@@ -1,0 +1,237 @@
+"""Where the mail comes from: public-inbox git repositories (v1, or a v2
+inbox's epochs ``git/N.git``), mbox files and maildirs.
+
+Each message has a *location* that a worker can read it back by: a blob
+id in git, ``start-end-line`` byte offsets in an mbox, a file name in a
+maildir.  Git is read with one ``git cat-file --batch`` stream per
+repository and pass; nothing is checked out or copied.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from reviewbot.errors import InputError
+from reviewbot.records import record
+
+#: v1 stores each message under the SHA-1 of its Message-ID, fanned out.
+_V1_PATH = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{38}$")
+_MBOX_BLOCK = 8 << 20
+
+
+@record
+class Source:
+    """One readable archive: ``kind`` is ``git``, ``mbox`` or ``maildir``;
+    ``path`` is absolute (workers elsewhere reach it on a shared file
+    system); ``name`` is how the user named it (with the epoch)."""
+
+    kind: str
+    path: str
+    name: str
+
+
+@record
+class Raw:
+    """One message as the index pass reads it."""
+
+    location: str
+    data: bytes
+    first_line: int = 1
+    time: int | None = None  # the commit's author time, for git
+
+
+def open_sources(names: Iterable[str]) -> list[Source]:
+    """The sources the command line names; InputError for one that is none."""
+    found: list[Source] = []
+    for name in names:
+        path = Path(name)
+        if not path.exists():
+            raise InputError(name, "no such file or directory")
+        absolute = str(path.resolve())
+        if path.is_dir() and (path / "git").is_dir():
+            epochs = sorted((p for p in (path / "git").glob("*.git") if p.name[:-4].isdigit()),
+                            key=lambda p: int(p.name[:-4]))
+            if not epochs:
+                raise InputError(name, "a public-inbox v2 inbox without epochs (no git/N.git)")
+            found.extend(Source("git", str(p.resolve()), f"{name}/git/{p.name}") for p in epochs)
+        elif path.is_dir() and ((path / "objects").is_dir() and (path / "HEAD").is_file() or (path / ".git").exists()):
+            found.append(Source("git", absolute, name))
+        elif path.is_dir() and ((path / "cur").is_dir() or (path / "new").is_dir()):
+            found.append(Source("maildir", absolute, name))
+        elif path.is_dir():
+            raise InputError(name, "neither a public-inbox archive (git repository or v2 inbox), "
+                                   "nor a maildir (no cur/ or new/)")
+        else:
+            found.append(Source("mbox", absolute, name))
+    return found
+
+
+def identity(source: Source) -> str:
+    """What changes when a file source's content may have (size and
+    modification time); git sources are addressed by content already."""
+    if source.kind == "git":
+        return source.path
+    stamps = [source.path]
+    for path in ([Path(source.path)] if source.kind == "mbox" else _maildir_files(Path(source.path))):
+        st = path.stat()
+        stamps.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(stamps)
+
+
+# --- the index pass: every message ----------------------------------------------------
+
+
+def read_all(source: Source) -> Iterator[Raw]:
+    """Every message of ``source``, in archive order."""
+    if source.kind == "git":
+        yield from _git_all(source)
+    elif source.kind == "mbox":
+        yield from _mbox_all(source)
+    else:
+        root = Path(source.path)
+        for path in _maildir_files(root):
+            yield Raw(str(path.relative_to(root)), path.read_bytes())
+
+
+def git_messages(repo: str) -> list[tuple[str, int]]:
+    """``(blob id, author time)`` of each message in the history of HEAD,
+    oldest first, less deleted ones: v2 records a deletion as a ``d`` file
+    holding the removed message, v1 by deleting its file."""
+    # read line by line: the whole output of a large epoch costs tens of MiB as one string
+    proc = subprocess.Popen(["git", "-C", repo, "log", "--reverse", "--raw", "--no-abbrev", "--no-renames",
+                             "--format=C %at", "HEAD"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    messages: list[tuple[str, int]] = []
+    deleted: set[str] = set()
+    when = 0
+    for raw_line in proc.stdout:
+        line = raw_line.decode("utf-8", "replace").rstrip("\n")
+        if line.startswith("C "):
+            when = int(line[2:] or 0)
+        elif line.startswith(":"):
+            meta, _, path = line.partition("\t")
+            _, _, old, new, status = meta.split()
+            if path == "m" and status in ("A", "M"):
+                messages.append((new, when))
+            elif path == "d" and status in ("A", "M"):
+                deleted.add(new)
+            elif _V1_PATH.match(path):
+                if status in ("A", "M"):
+                    messages.append((new, when))
+                elif status == "D":
+                    deleted.add(old)
+    problem = proc.stderr.read().decode(errors="replace").strip()
+    if proc.wait() != 0:
+        raise InputError(repo, f"cannot read the git history: {problem}")
+    return [m for m in messages if m[0] not in deleted] if deleted else messages
+
+
+def _git_all(source: Source) -> Iterator[Raw]:
+    listed = git_messages(source.path)
+    for (blob, when), (_, data) in zip(listed, cat_file(source.path, (b for b, _ in listed))):
+        if data is not None:
+            yield Raw(blob, data, 1, when)
+
+
+def _mbox_all(source: Source) -> Iterator[Raw]:
+    """The messages of an mbox in blocks, so memory does not grow with the
+    file; a file without ``From `` separators is one message."""
+    from reviewbot.mail.parse import mbox_spans
+
+    with open(source.path, "rb") as handle:
+        base = 0  # file offset of buf[0]
+        lines = 0  # lines before buf[0]
+        buf = b""
+        seen = False
+        while True:
+            chunk = handle.read(_MBOX_BLOCK)
+            buf += chunk
+            spans = list(mbox_spans(buf))
+            if chunk and len(spans) < 2:
+                continue  # one message so far: it may go on in the next block
+            keep = spans if not chunk else spans[:-1]
+            for first_line, start, end in keep:
+                seen = True
+                yield Raw(f"{base + start}-{base + end}-{lines + first_line}", buf[start:end])
+            if not chunk:
+                break
+            cut = spans[-2][2]  # the separator of the last, maybe unfinished, message
+            lines += buf.count(b"\n", 0, cut)
+            base += cut
+            buf = buf[cut:]
+        if not seen and buf.strip():
+            yield Raw(f"0-{len(buf)}-1", buf)
+
+
+def _maildir_files(root: Path) -> list[Path]:
+    return sorted(p for sub in ("new", "cur") if (root / sub).is_dir()
+                  for p in (root / sub).iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+# --- the review pass: some messages by location -------------------------------------------
+
+
+def read_some(source: Source, locations: list[str]) -> dict[str, bytes]:
+    """The messages at ``locations`` (those that can be read)."""
+    if source.kind == "git":
+        return {loc: data for loc, (_, data) in zip(locations, cat_file(source.path, locations))
+                if data is not None}
+    found: dict[str, bytes] = {}
+    if source.kind == "mbox":
+        with open(source.path, "rb") as handle:
+            for loc in locations:
+                start, end, _ = (int(n) for n in loc.split("-"))
+                handle.seek(start)
+                found[loc] = handle.read(end - start)
+        return found
+    for loc in locations:
+        try:
+            found[loc] = (Path(source.path) / loc).read_bytes()
+        except OSError:
+            continue
+    return found
+
+
+def first_line(location: str) -> int:
+    """The line of the input a message starts on (mbox), else 1."""
+    parts = location.split("-")
+    return int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else 1
+
+
+def cat_file(repo: str, names: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
+    """``(name, blob)`` for each object name, in order, from one ``git
+    cat-file --batch``; None for a missing object or one that is not a
+    blob.  Names are fed from a thread so the pipes never fill both ways."""
+    names = list(names)
+    proc = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch", "--buffer"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def feed() -> None:
+        assert proc.stdin is not None
+        try:
+            for name in names:
+                proc.stdin.write(f"{name}\n".encode())
+            proc.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass  # the reader stopped early
+
+    threading.Thread(target=feed, daemon=True).start()
+    try:
+        for name in names:
+            header = proc.stdout.readline().split()
+            if len(header) < 3 or header[1] == b"missing":
+                yield name, None
+                continue
+            data = proc.stdout.read(int(header[2]))
+            proc.stdout.read(1)  # the newline after each object
+            yield name, data if header[1] == b"blob" else None
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -1,0 +1,191 @@
+"""The email package's path: messages the plain reader
+(:mod:`reviewbot.mail.plain`) finds too intricate, read with :mod:`email`
+(the only module that imports it), each header checked so that nothing a
+list post carries (a CR/LF in a Message-ID, an address the package cannot
+parse) reaches the rest of reviewbot.  Pure: bytes in, a Message or
+MailParseError out."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from reviewbot.errors import MailParseError
+from reviewbot.mail.plain import decode_body, first_msgid, msgids
+from reviewbot.model import Message
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+def _email_policy() -> Any:
+    """One policy for every message: UTF-8, 8-bit safe, no line folding."""
+    global _POLICY
+    if _POLICY is None:
+        import email.policy
+        _POLICY = email.policy.default.clone(utf8=True, cte_type="8bit", max_line_length=None)
+    return _POLICY
+
+
+_POLICY: Any = None
+# Characters no header value taken from a message may keep: a line break in
+# a Message-ID or an address would end up in the headers of a reply.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def parse_with_email(raw: bytes, source: str, body_line: int) -> Message:
+    """What :func:`parse_message` gives, read by the email package."""
+    from email.parser import BytesParser
+
+    try:
+        msg = BytesParser(policy=_email_policy()).parsebytes(raw)
+    except Exception as exc:  # the email package raises many kinds
+        raise MailParseError(source, f"cannot parse the message: {exc}") from exc
+    msgid, in_reply_to, references, subject, date = _thread_fields(msg, source)
+    list_id = _unstructured(msg, "List-Id")
+    return Message(
+        msgid=msgid,
+        subject=subject,
+        sender=_sender(msg, source),
+        to=_addresses(msg, "To", source),
+        cc=_addresses(msg, "Cc", source),
+        reply_to=_addresses(msg, "Reply-To", source),
+        date=date,
+        in_reply_to=in_reply_to,
+        references=references,
+        body=_text_body(msg, source),
+        body_line=body_line,
+        source=source,
+        list_id=first_msgid(list_id) or (" ".join(_CONTROL.sub(" ", list_id).split()) or None),
+        # raw, unfolded: decoding every header through the header registry
+        # doubles the cost of reading an archive, and only a few are needed
+        headers=tuple((k, " ".join(_safe_str(v).split())) for k, v in msg.raw_items()),
+    )
+
+
+def _thread_fields(msg: EmailMessage, source: str) -> tuple[str | None, str | None, tuple[str, ...], str, str | None]:
+    """``(msgid, in_reply_to, references, subject, date)``, read one way for
+    :func:`parse_message` and the archive index alike."""
+    msgid_text = _unstructured(msg, "Message-ID")
+    msgid = first_msgid(msgid_text)
+    if msgid_text and msgid is None and _CONTROL.search(msgid_text):
+        raise MailParseError(source, f"its Message-ID holds a line break or control character: "
+                                     f"{msgid_text[:80]!r}")
+    return (msgid, first_msgid(_unstructured(msg, "In-Reply-To")), msgids(_unstructured(msg, "References")),
+            " ".join(_header(msg, "Subject", source).split()), _header(msg, "Date", source) or None)
+
+
+def thread_headers(head: bytes, *, source: str = "<headers>") -> tuple[str | None, str | None, tuple[str, ...], str, str | None]:
+    """``(msgid, in_reply_to, references, subject, date)`` of a header
+    block, decoded as :func:`parse_message` decodes them, without reading
+    the body or the address headers (for an index of a whole archive)."""
+    from email.parser import BytesParser
+
+    try:
+        msg = BytesParser(policy=_email_policy()).parsebytes(head + b"\n\n", headersonly=True)
+    except Exception as exc:  # the email package raises many kinds
+        raise MailParseError(source, f"cannot parse the headers: {exc}") from exc
+    return _thread_fields(msg, source)
+
+
+def text_body(raw: bytes, *, source: str = "<input>") -> str:
+    """The decoded text/plain body of a message, as :func:`parse_message`
+    gives it, without decoding its headers."""
+    from email.parser import BytesParser
+
+    try:
+        msg = BytesParser(policy=_email_policy()).parsebytes(raw.replace(b"\r\n", b"\n"))
+    except Exception as exc:  # the email package raises many kinds
+        raise MailParseError(source, f"cannot parse the message: {exc}") from exc
+    return _text_body(msg, source)
+
+
+def _unstructured(msg: EmailMessage, name: str) -> str:
+    """The first ``name`` header as plain text (encoded words decoded), not
+    through the header registry: its Message-ID parser drops parts of ids
+    (``<a@b@c>`` reads ``<a@b>``) and raises on others (``<,x@y>``), where
+    In-Reply-To and References, which point at these ids, are read as text."""
+    wanted = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            text = _LINE_BREAK.sub("", _safe_str(value))
+            try:
+                return str(_email_policy().header_factory("x-unstructured", text)).strip()
+            except Exception:  # the email package raises many kinds
+                return text.strip()
+    return ""
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _header(msg: EmailMessage, name: str, source: str) -> str:
+    """A header as the email package renders it, on one line without
+    control characters; a header it cannot parse is read as plain text."""
+    try:
+        value = _safe_str(msg.get(name) or "")
+    except Exception:  # a header so broken the policy cannot even parse it
+        value = _unstructured(msg, name)
+    return _CONTROL.sub(" ", " ".join(value.split())).strip() if value else ""
+
+
+def _sender(msg: EmailMessage, source: str) -> str:
+    """The From header; MailParseError when the email package cannot read it."""
+    try:
+        value = _safe_str(msg.get("From") or "")
+    except Exception as exc:
+        raise _bad_header("From", msg, source, exc) from exc
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def _safe_str(value: object) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return ""
+
+
+def _addresses(msg: EmailMessage, name: str, source: str) -> tuple[str, ...]:
+    """The usable addresses of every ``name`` header: an address without
+    ``@``, with blanks or control characters, or not in ASCII is left out
+    (a reply could not go to it), and a name loses its control characters."""
+    import email.utils
+
+    try:
+        values = [_safe_str(v) for v in (msg.get_all(name) or [])]
+        pairs = email.utils.getaddresses(values)
+    except Exception as exc:  # the header registry raises IndexError and more on broken lists
+        raise _bad_header(name, msg, source, exc) from exc
+    result = []
+    for display, address in pairs:
+        if not _USABLE_ADDRESS.fullmatch(address):
+            continue
+        display = " ".join(_CONTROL.sub(" ", display).split())
+        result.append(email.utils.formataddr((display, address)) if display else address)
+    return tuple(result)
+
+
+# one "@" split point only: a local part without "@" keeps fullmatch linear
+_USABLE_ADDRESS = re.compile(r"[\x21-\x3f\x41-\x7e]+@[\x21-\x7e]+")
+
+
+def _bad_header(name: str, msg: EmailMessage, source: str, exc: Exception) -> MailParseError:
+    raw = next((_safe_str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), "")
+    return MailParseError(source, f"its {name}: header cannot be read ({type(exc).__name__}): "
+                                  f"{' '.join(raw.split())[:80]!r}")
+
+
+def _text_body(msg: EmailMessage, source: str) -> str:
+    """The text/plain body, decoded whatever the transfer encoding and charset."""
+    try:
+        part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
+        if part is None:
+            raise MailParseError(source, "the message has no text/plain part")
+        payload = part.get_payload(decode=True)
+        if payload is None:
+            payload = _safe_str(part.get_payload()).encode("utf-8", "surrogateescape")
+        charset = part.get_content_charset() or "utf-8"
+    except MailParseError:
+        raise
+    except Exception as exc:  # a MIME structure the email package cannot walk
+        raise MailParseError(source, f"its body cannot be read: {type(exc).__name__}: {exc}") from exc
+    return decode_body(payload, charset)
