@@ -55,6 +55,7 @@ RULE_CLASSES = {
     "arm64.hyp.redundant-kern-hyp-va": "redundant-kern-hyp-va",
     "arm64.hyp.kern-hyp-va-twice": "redundant-kern-hyp-va",
     "c.hyp.kern-hyp-va-on-symbol": "redundant-kern-hyp-va",
+    "c.hyp.kern-hyp-va-vhe-only": "missing-kern-hyp-va",
     "arm64.hyp.el1-percpu-offset": "el1-reg-in-hyp",
     "c.hyp.this-cpu-ptr": "this-cpu-ptr",
     "arm64.sysreg.msr-mrs-operand-order": "msr-mrs-direction",
