@@ -21,6 +21,7 @@ from reviewbot.analysis.kernels import Era, KernelVersion, version_from_mail_dat
 from hashlib import sha256
 from reviewbot.errors import DiffParseError
 import logging
+from reviewbot.match.comments import removed_comments
 from reviewbot.match.units import AsmUnit, Hit, TextUnit
 from reviewbot.analysis.eras import MAIL_DATE, brought_in, guessed_near, series_era
 from reviewbot.model import (
@@ -98,7 +99,17 @@ def asm_line_mask(lines: list[str]) -> list[bool]:
         mask[i] = in_macro or bool(stack and stack[-1])
         if stripped.startswith(".endm"):
             in_macro = False
+    for start in starts:  # the comment documenting a macro, across #if lines, is the macro's
+        i = start - 1
+        while i >= 0 and not mask[i] and _comment_or_cpp(lines[i]):
+            mask[i] = True
+            i -= 1
     return mask
+
+
+def _comment_or_cpp(line: str) -> bool:
+    stripped = line.strip()
+    return stripped.startswith(("/*", "*", "//", "#if", "#else", "#elif", "#endif")) or stripped.endswith("*/")
 
 
 def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config,
@@ -172,6 +183,17 @@ def _with_hyp_macros(units: FileUnits, hyp_macros: frozenset[str], config: Confi
             if defined & hyp_macros or (unit.region.contexts and unit.region.contexts[0].macro):
                 contexts = statement_contexts(unit.region.statements, unit.file, config.context, hyp_macros)
                 group[i] = replace(unit, region=Region(unit.region.statements, tuple(contexts)))
+
+
+def _attach_removed_comments(units: list[FileUnits]) -> None:
+    """Give every new region the comments the patch deletes anywhere, so a
+    comment moved from one file to another is judged against its old code."""
+    removed: dict[str, tuple] = {}
+    for file_units in units:
+        removed.update(removed_comments(file_units.change.old_path or file_units.change.path, file_units.old_asm))
+    if removed:
+        for file_units in units:
+            file_units.new_asm = [replace(unit, removed_comments=removed) for unit in file_units.new_asm]
 
 
 def _defined_macros(units: Iterable[FileUnits]) -> set[str]:
@@ -486,6 +508,7 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
             continue
         for u in units:
             _with_hyp_macros(u, hyp_macros, config)
+        _attach_removed_comments(units)
         reviews.append(_review_files(patch, units, rules, config))
     return SeriesReview(series=series, patches=tuple(reviews))
 
