@@ -175,7 +175,7 @@ def test_rule_file_with_a_typo_in_a_key(capsys, tmp_path):
     assert code == 2
     assert err == (f"reviewbot: error: {bad}:4: mesage: unknown key 'mesage' (valid keys: id, title, "
                    "severity, confidence, languages, status, message, description, references, metadata, "
-                   "scope, diff, fix, match, regex, taint, comment)\n")
+                   "scope, diff, fix, match, regex, taint, comment, c-taint)\n")
 
 
 def test_a_malformed_patch_does_not_stop_the_others(capsys, tmp_path):

@@ -98,7 +98,9 @@ class CTaintMatcher:
                            key=normalise(f"{func} {name} {c.source(statement)}"),
                            trace=tuple(trace), anchors=tuple(step[1] for step in trace),
                            extra={"HOW": how, "SOURCE.line": str(trace[0][1]),
-                                  "SINK.text": " ".join(c.source(statement).split())})
+                                  "SINK.text": " ".join(c.source(statement).split()),
+                                  **({"UNSURE": f"the callee may convert {name} itself"}
+                                     if how.startswith("is handed") else {})})
             if not tainted:
                 return None
         return None
@@ -124,7 +126,7 @@ class CTaintMatcher:
                 name = _plain_name(c, _strip_cast(arg))
                 if name in tainted:
                     callee = c.source(node.child_by_field_name("function"))
-                    return f"is handed to {callee}()", name
+                    return f"is handed to {callee if callee.endswith(')') else callee + '()'}", name
         return None
 
 

@@ -36,3 +36,9 @@ pc_relative:
 	// ok: arm64.hyp.literal-then-kern-hyp-va
 	adr_l	x5, kvm_hcall_table
 	ret
+
+panic_string_for_the_host:
+	// ok: arm64.hyp.literal-then-kern-hyp-va
+	ldr	lr, =__hyp_panic_string
+	hyp_kimg_va	lr, x6
+	ret
