@@ -29,7 +29,9 @@ from reviewbot.model import (
 from reviewbot.match.patterns import render_template
 from reviewbot.records import replace
 from reviewbot.rules.loader import Rule, RuleSet
-from reviewbot.match.file_units import FileUnits, build_units, defined_macros, hyp_uses, with_hyp_macros
+from reviewbot.match.file_units import (
+    FileUnits, attach_removed_comments, build_units, defined_macros, hyp_uses, with_hyp_macros,
+)
 from reviewbot.analysis.views import View
 
 
@@ -360,6 +362,7 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
             continue
         for u in units:
             with_hyp_macros(u, hyp_macros, config)
+        attach_removed_comments(units)
         reviews.append(_review_files(patch, units, rules, config))
     return SeriesReview(series=series, patches=tuple(reviews))
 

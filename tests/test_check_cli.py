@@ -175,7 +175,7 @@ def test_rule_file_with_a_typo_in_a_key(capsys, tmp_path):
     assert code == 2
     assert err == (f"reviewbot: error: {bad}:4: mesage: unknown key 'mesage' (valid keys: id, title, "
                    "severity, confidence, languages, status, message, description, references, metadata, "
-                   "scope, diff, fix, match, regex, taint, comment)\n")
+                   "scope, diff, fix, match, regex, taint, comment, c-taint)\n")
 
 
 def test_a_malformed_patch_does_not_stop_the_others(capsys, tmp_path):
@@ -203,7 +203,8 @@ def test_python_dash_m_and_help():
 # Each of these costs a one-patch check milliseconds of start-up (see
 # bench/README.md) and none is needed to check a plain patch.
 NOT_LOADED = ("lark", "yaml", "email", "dataclasses", "inspect", "shutil",
-              "json", "reviewbot.commands.review", "reviewbot.commands.watch", "reviewbot.bot.reply")
+              "json", "reviewbot.commands.review", "reviewbot.commands.watch", "reviewbot.bot.reply",
+              "tree_sitter", "reviewbot.match.c_parse")
 
 
 def test_a_one_patch_check_loads_nothing_it_does_not_need(tmp_path):

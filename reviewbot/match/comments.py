@@ -10,7 +10,15 @@ line).  Two triggers:
   code it quotes, or the literal pool, is missing from the code it sits on
   (calls it names add weight, but alone they are cross-references);
 - the patch changes the code under a comment it leaves alone: it is stale
-  when something it names was in the old code and is gone from the new.
+  when something it names was in the old code and is gone from the new;
+- the patch moves a comment (deletes it in one place, adds the same text in
+  another, in any file of the patch): it is judged at its new place, and is
+  stale when something it names was in the code at the old place and is not
+  in the code at the new one (a call counts here: it was true there).
+
+A comment may also claim what the code cannot do: ``@dst: ... (32 or 64
+bit wide)`` for a macro argument that is the destination of an ``mrs``,
+which always writes a whole X register (kind ``width``).
 """
 
 from __future__ import annotations
@@ -28,18 +36,24 @@ _CALL = re.compile(r"\b([A-Za-z_]\w*)\(\)")
 _QUOTED = re.compile(r"(?<![\w'])'([^'\s][^'\n]{0,58}[^'\s])'(?!\w)|`([^`\n]{2,60})`")
 _POOL = re.compile(r"\b(constant|literal)[ -]pool\b", re.IGNORECASE)
 _REGISTER = re.compile(r"\b([xw](?:[12]?\d|30)|[a-z][a-z0-9]*_el[0-3])\b")
-_WEIGHTS = {"call": 1, "quoted": 2, "pool": 2, "register": 1}
+# "@dst: destination register (32 or 64 bit wide)": a macro argument said to be a W register
+_WIDTH = re.compile(r"@?(?P<arg>[A-Za-z_]\w*)\s*:[^\n]*?\b(32\s*or\s*64[- ]?bits?|32[- ]?bits?|[wW]\s*or\s*[xX])\b")
+_MRS = ("mrs", "mrs_s")
+_WEIGHTS = {"call": 1, "quoted": 2, "pool": 2, "register": 1, "width": 2}
 
 
 @record
 class Mention:
     """Something a comment names, and how to tell it is in the code."""
 
-    kind: str  # call | quoted | pool | register
-    text: str  # as written in the comment
+    kind: str  # call | quoted | pool | register | width
+    text: str  # as written in the comment (for width: the argument's name)
 
     def found_in(self, block: list[Any]) -> bool:
-        """True when the annotated statements contain what is named."""
+        """True when the annotated statements contain what is named (for
+        ``width``: when no ``mrs`` there contradicts the claim)."""
+        if self.kind == "width":
+            return _mrs_writing(block, self.text) is None
         if self.kind == "pool":
             return any(isinstance(op, Literal) for s in block for op in getattr(s, "operands", ()))
         code = " ".join(s.text for s in block)
@@ -49,6 +63,15 @@ class Mention:
         if self.kind == "register":
             return _mentions_register(block, word)
         return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", code) is not None
+
+
+def _mrs_writing(block: list[Any], arg: str) -> Any:
+    """The first ``mrs`` in ``block`` whose destination is macro argument ``arg``."""
+    for stmt in block:
+        if getattr(stmt, "mnemonic", "").lower() in _MRS and stmt.operands \
+                and getattr(stmt.operands[0], "name", None) == arg and type(stmt.operands[0]).__name__ == "MacroArg":
+            return stmt
+    return None
 
 
 def _fold(text: str) -> str:
@@ -77,6 +100,8 @@ def mentions(text: str, kinds: tuple[str, ...]) -> list[Mention]:
         found.extend(Mention("call", m.group(0)) for m in _CALL.finditer(text))
     if "pool" in kinds and _POOL.search(text):
         found.append(Mention("pool", _POOL.search(text).group(0)))  # type: ignore[union-attr]
+    if "width" in kinds:
+        found.extend(Mention("width", m.group("arg")) for m in _WIDTH.finditer(text))
     if "register" in kinds:
         seen = set()
         for m in _REGISTER.finditer(text):
@@ -144,7 +169,7 @@ class CommentMatcher:
 
     def bound(self) -> set[str]:
         """Names a message may use."""
-        return {"STALE", "COMMENT", "WHY"}
+        return {"STALE", "COMMENT", "WHY", "SAYS"}
 
     def run(self, unit: AsmUnit) -> Iterator[Hit]:
         """Stale comments in the unit."""
@@ -160,12 +185,22 @@ class CommentMatcher:
             comment_rows = rows[stmt.line - 1: stmt.end_line]
             block_rows = [rows[s.line - 1] for s in block if 0 < s.line <= len(rows)]
             if any(r.kind == "+" for r in comment_rows):
+                moved = unit.removed_comments.get(_fold(stmt.text))
+                if moved is not None:
+                    path, old_line, old_statements, old_index = moved
+                    old_block = annotated(old_statements, old_index)
+                    gone = [m for m in mentions(stmt.text, self.changed_kinds)
+                            if m.found_in(old_block) and not m.found_in(block)]
+                    if gone:
+                        yield self._hit(stmt, gone, "moved", (stmt.line,), f"{path}:{old_line}")
+                        continue
                 stale = [m for m in mentions(stmt.text, self.kinds) if not m.found_in(block)]
                 # cross-references to functions elsewhere are normal in a new
                 # comment; it takes code or the literal pool that is not there
                 strong = any(m.kind in ("quoted", "pool") for m in stale)
+                strong = strong or any(m.kind == "width" for m in stale)
                 if strong and sum(_WEIGHTS[m.kind] for m in stale) >= self.min_weight:
-                    yield self._hit(stmt, stale, "added", (stmt.line,))
+                    yield self._hit(stmt, stale, "added", (stmt.line,), block=block)
             elif any(r.kind == "+" for r in block_rows) or _deletion_inside(block_rows):
                 old = old_comments.get(comment_rows[0].old_line) if comment_rows else None
                 if old is None:
@@ -177,15 +212,23 @@ class CommentMatcher:
                     anchors = tuple(s.line for s in block if rows[s.line - 1].kind == "+") or (stmt.line,)
                     yield self._hit(stmt, stale, "code changed", anchors)
 
-    def _hit(self, stmt: Comment, stale: list[Mention], how: str, anchors: tuple[int, ...]) -> Hit:
+    def _hit(self, stmt: Comment, stale: list[Mention], how: str, anchors: tuple[int, ...],
+             moved_from: str = "", block: list[Any] | None = None) -> Hit:
         described = [_describe(m) for m in stale]
         names = described[0] if len(described) == 1 else ", ".join(described[:-1]) + " and " + described[-1]
-        why = "" if how == "added" else " any more: this patch removed it from there"
+        why = {"added": "", "moved": f" any more: the patch moved this comment here from {moved_from}, "
+                                     "where the code had it",
+               }.get(how, " any more: this patch removed it from there")
+        says = f"mentions {names}, which the code it describes does not contain{why}"
+        widths = [m for m in stale if m.kind == "width"]
+        if widths and block is not None and (mrs := _mrs_writing(block, widths[0].text)) is not None:
+            says = (f"says \\{widths[0].text} may be a 32-bit (W) register, but it is the destination of "
+                    f"'{' '.join(mrs.text.split())}', which always writes a whole X register")
         text = " ".join(w for w in stmt.text.split() if w != "*")
         return Hit(
             line=stmt.line,
             column=stmt.column,
-            bindings={"STALE": names, "COMMENT": text[:80], "WHY": why},
+            bindings={"STALE": names, "COMMENT": text[:80], "WHY": why, "SAYS": says},
             key="comment:" + _fold(stmt.text)[:120],
             anchors=anchors,
             extra={"HOW": how},
@@ -217,6 +260,20 @@ def _old_comments(unit: AsmUnit) -> dict[int, tuple[tuple, int]]:
             if line is not None:
                 result[line] = (old.region.statements, index)
     return result
+
+
+def removed_comments(path: str, old_units: list[Any]) -> dict[str, tuple]:
+    """The comments a patch deletes from one file (every line of them a
+    removed line), by folded text: (path, old line, statements, index)."""
+    found: dict[str, tuple] = {}
+    for unit in old_units:
+        rows = unit.view.rows
+        statements = unit.region.statements
+        for index, stmt in enumerate(statements):
+            if isinstance(stmt, Comment) and not stmt.trailing and 0 < stmt.line <= stmt.end_line <= len(rows) \
+                    and all(r.kind == "-" for r in rows[stmt.line - 1: stmt.end_line]):
+                found.setdefault(_fold(stmt.text), (path, rows[stmt.line - 1].old_line, statements, index))
+    return found
 
 
 def compile_comment(spec: Any, path: str) -> CommentMatcher:

@@ -15,6 +15,7 @@ from reviewbot.asm.ast import Instruction, MacroDef
 from reviewbot.asm.parser import parse
 from reviewbot.config import Config
 from reviewbot.errors import DiffParseError
+from reviewbot.match.comments import removed_comments
 from reviewbot.match.patterns import Region
 from reviewbot.match.units import AsmUnit, TextUnit
 from reviewbot.model import FileChange
@@ -67,7 +68,17 @@ def asm_line_mask(lines: list[str]) -> list[bool]:
         mask[i] = in_macro or bool(stack and stack[-1])
         if stripped.startswith(".endm"):
             in_macro = False
+    for start in starts:  # the comment documenting a macro, across #if lines, is the macro's
+        i = start - 1
+        while i >= 0 and not mask[i] and _comment_or_cpp(lines[i]):
+            mask[i] = True
+            i -= 1
     return mask
+
+
+def _comment_or_cpp(line: str) -> bool:
+    stripped = line.strip()
+    return stripped.startswith(("/*", "*", "//", "#if", "#else", "#elif", "#endif")) or stripped.endswith("*/")
 
 
 def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config,
@@ -140,6 +151,17 @@ def with_hyp_macros(units: FileUnits, hyp_macros: frozenset[str], config: Config
             if defined & hyp_macros or (unit.region.contexts and unit.region.contexts[0].macro):
                 contexts = statement_contexts(unit.region.statements, unit.file, config.context, hyp_macros)
                 group[i] = replace(unit, region=Region(unit.region.statements, tuple(contexts)))
+
+
+def attach_removed_comments(units: list[FileUnits]) -> None:
+    """Give every new region the comments the patch deletes anywhere, so a
+    comment moved from one file to another is judged against its old code."""
+    removed: dict[str, tuple] = {}
+    for file_units in units:
+        removed.update(removed_comments(file_units.change.old_path or file_units.change.path, file_units.old_asm))
+    if removed:
+        for file_units in units:
+            file_units.new_asm = [replace(unit, removed_comments=removed) for unit in file_units.new_asm]
 
 
 def defined_macros(units: Iterable[FileUnits]) -> set[str]:

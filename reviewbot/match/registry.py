@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reviewbot.match import comments, regex, structural, taint
+from reviewbot.match import comments, ctaint, regex, structural, taint
 
 MATCHERS: dict[str, Callable[[Any, str], Any]] = {
     "match": structural.compile_match,    # structural assembly patterns and formulas
     "regex": regex.compile_regex,         # line regexes for C and commit messages
     "taint": taint.compile_taint,         # register dataflow: sources, sanitizers, sinks
     "comment": comments.compile_comment,  # comments that no longer match their code
+    "c-taint": ctaint.compile_c_taint,    # host pointers through hyp C functions (tree-sitter)
 }
 
 

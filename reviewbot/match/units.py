@@ -20,6 +20,8 @@ class AsmUnit:
     region: Region
     file: FileContext
     old: "AsmUnit | None" = None  # the same region before the patch, when there is one
+    # comments the patch deletes anywhere in it, by folded text: (path, old line, statements, index)
+    removed_comments: Mapping[str, tuple] = field(default_factory=dict)
 
 
 @record

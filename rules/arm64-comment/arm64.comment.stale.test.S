@@ -55,3 +55,21 @@ SYM_CODE_START(___example_init)
 	ldr	x1, [x0, #NVHE_INIT_TPIDR_EL2]
 	msr	tpidr_el2, x1
 SYM_CODE_END(___example_init)
+
+// A claim the instruction cannot meet: an mrs destination is always an X register.
+// ruleid: arm64.comment.stale
+	/*
+	 * @dst: destination register (32 or 64 bit wide)
+	 */
+	.macro	this_cpu_offset, dst
+	mrs	\dst, tpidr_el2
+	.endm
+
+// ok: arm64.comment.stale
+	/*
+	 * @dst: destination register (32 or 64 bit wide)
+	 */
+	.macro	ldr_this_cpu_w, dst, sym
+	adr_l	\dst, \sym
+	ldr	\dst, [\dst]
+	.endm
