@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from reviewbot.mail.archive_page import read_archive_page
 from reviewbot.mail.diff import parse_patch
 from reviewbot.errors import DiffParseError, MailParseError
 from reviewbot.mail.plain import decode_body, first_msgid, read_plain
@@ -249,6 +250,8 @@ def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailPa
         raise MailParseError(source, "empty input")
     if b"\0" in data[:8192]:
         raise MailParseError(source, "binary data, not a patch or a mail")
+    if not data.lstrip(b"\r\n").startswith(b"From ") and (page := read_archive_page(data, source)):
+        return [page], []  # a list-archive page saved as text
     if not looks_like_mail(data):
         text = decode_body(data, "utf-8")
         return [Message(msgid=None, subject="", sender="", body=text, body_line=1, source=source)], []
