@@ -91,8 +91,9 @@ def find_suggestions(message: Message, thread: Mapping[str, Message] | None = No
     found: list[Suggestion] = []
     depths = sorted({r.depth for r in rows}) if quoted else [0]
     for depth in depths:
-        for block in _own_diff_blocks(rows, depth):
-            found.append(_from_own_diff(message, block))
+        if depth == 0:  # a quoted diff is the patch, not a suggestion
+            for block in _own_diff_blocks(rows, depth):
+                found.append(_from_own_diff(message, block))
         for block, language in _code_blocks(rows, depth):
             found.append(_from_block(message, rows, block, language, thread or {}))
     found.sort(key=lambda s: next((n for n in s.lines if n is not None), 0))
@@ -126,6 +127,8 @@ def _rows(message: Message) -> list[_Row]:
             in_diff.pop(depth, None)
             if depth in seen_diff and text[:1] in "+-" and text[:2] not in ("--", "++"):
                 row = _Row(depth, text, row.line, True, seen_diff[depth])
+            elif depth > 0 and text[:1] == "+" and text[:2] != "++":
+                row = _Row(depth, text, row.line, True)  # a quoted hunk whose header was cut
         rows.append(row)
     return rows
 
