@@ -11,13 +11,13 @@ which file the code belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from hashlib import sha256
 
 from reviewbot import engine
 from reviewbot.analysis.context import Era, KernelVersion, version_from_mail_date
 from reviewbot.mail.suggestions import Suggestion, find_suggestions
-from reviewbot.model import Finding, Message
+from reviewbot.model import Finding, Message, Patch, PatchReview, Series, SeriesReview
 from reviewbot.records import record, replace
 from reviewbot.rules.loader import RuleSet
 
@@ -49,8 +49,10 @@ def review_reply(message: Message, thread: Mapping[str, Message], rules: RuleSet
     except Exception as exc:  # noqa: BLE001 - one reply must not stop the others
         return ReplyReview(message, problems=(f"{message.source}: reading the reply's code failed: "
                                               f"{type(exc).__name__}: {exc}",))
+    if not suggestions:
+        return ReplyReview(message)
     selected = suggestion_rules(rules)
-    if not suggestions or not len(selected):
+    if not len(selected):
         return ReplyReview(message, suggestions)
     era = _era(message, config)
     findings: list[Finding] = []
@@ -101,3 +103,27 @@ def _on_reply(finding: Finding, suggestion: Suggestion, message: Message) -> Fin
                    fingerprint=sha256(key.encode()).hexdigest()[:16],
                    extra=(("file", suggestion.path or ""), ("suggestion-origin", suggestion.origin),
                           ("quote-depth", str(suggestion.depth))))
+
+
+def as_patch_review(done: ReplyReview) -> PatchReview:
+    """A reply's review in the shape the reply composer and the outbox take:
+    the reply stands where a patch would (its findings quote its own
+    lines), so the answer goes to the reviewer, Cc the thread, under the
+    same opt-in and dedupe rules as patch replies."""
+    from reviewbot.mail.parse import parse_subject
+
+    patch = Patch(message=done.message, tags=parse_subject(done.message.subject), commit_message="",
+                  files=())
+    return PatchReview(patch=patch, findings=done.findings, problems=done.problems)
+
+
+def queue_replies(queue, reviews: Iterable[ReplyReview]) -> int:
+    """Hand the reply reviews with findings to ``queue`` (a ReplyQueue, or
+    the watcher's outbox); returns how many replies were queued."""
+    queued = 0
+    for done in reviews:
+        if done.findings:
+            patch_review = as_patch_review(done)
+            queued += int(queue.queue(SeriesReview(series=Series(patches=()), patches=(patch_review,)),
+                                      [patch_review]) or 0)
+    return queued
