@@ -86,7 +86,9 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="only the first N messages of each archive")
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--json", help="write every finding to this file")
+    parser.add_argument("--suggestions", help="write every suggestion found (to audit what reads as code)")
     args = parser.parse_args()
+    found = []
 
     all_findings = []
     for archive in args.archives:
@@ -103,8 +105,9 @@ def main() -> int:
                 problems += len(errors)
                 if suggestions:
                     with_code += 1
-                for language, origin, _code in suggestions:
+                for language, origin, code in suggestions:
                     kinds[(language, origin)] += 1
+                    found.append({"msgid": msgid, "language": language, "origin": origin, "code": list(code)})
                 for rule, severity, line, text, fingerprint, snippet, path in findings:
                     per_rule[(rule, severity)] += 1
                     all_findings.append({"archive": Path(archive).name, "msgid": msgid, "rule": rule,
@@ -123,6 +126,8 @@ def main() -> int:
             print(f"  findings {severity:7} {rule:45} {count}")
     if args.json:
         Path(args.json).write_text(json.dumps(all_findings, indent=1))
+    if args.suggestions:
+        Path(args.suggestions).write_text(json.dumps(found, indent=1))
     return 0
 
 

@@ -274,3 +274,54 @@ def test_the_seed_page_itself(capsys):
     code, out, _ = run_cli(capsys, "check", "--no-tree", str(SEED))
     assert code == 1
     assert f"{SEED}:56: error: [arm64.sysreg.msr-mrs-operand-order]" in out
+
+
+# --- review and watch: one answer to the reviewer ------------------------------------------------
+
+try:
+    from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401
+except ImportError:  # pragma: no cover - run from tests/
+    from smtp_server import SmtpServer, smtp_server  # type: ignore[no-redef]  # noqa: F401
+
+
+def _thread_mbox(tmp_path: Path) -> str:
+    patch = make_patch("arch/arm64/kvm/hyp/hyp-entry.S", "@@ -20,1 +20,2 @@\n \t.text\n+\tnop\n",
+                       msgid="p1@example.org", subject="[PATCH] KVM: arm64: example")
+    path = tmp_path / "thread.mbox"
+    path.write_text(patch + "\n" + reply(SEED_MISTAKE))
+    return str(path)
+
+
+def test_review_answers_the_reviewer_once(tmp_path, capsys, monkeypatch):
+    import mailbox
+
+    monkeypatch.chdir(tmp_path)
+    mbox = _thread_mbox(tmp_path)
+    code, out, _ = run_cli(capsys, "review", mbox)
+    assert code == 0 and "replies: 1 written to outbox" in out
+    [answer] = list(mailbox.Maildir(str(tmp_path / "outbox"), create=False))
+    assert answer["To"] == "Rev Iewer <rev@example.org>"
+    assert answer["Cc"] == "Ada Author <ada@example.org>, kvmarm@lists.cs.columbia.edu"
+    assert answer["In-Reply-To"] == "<r1@example.org>"
+    assert answer["Subject"] == "Re: [PATCH] KVM: arm64: example"
+    body = answer.get_payload()
+    assert "> \tmsr\t\\tmp, tpidr_el2\n\n" in body  # the suggested line, quoted
+    assert "adr_l" not in body and "ldr\t\\reg" not in body  # only that line
+    assert "arm64.sysreg.msr-mrs-operand-order" in body
+    code, out, _ = run_cli(capsys, "review", mbox)
+    assert "replies: 0 written to outbox, 1 already recorded" in out
+    assert len(mailbox.Maildir(str(tmp_path / "outbox"), create=False)) == 1
+
+
+def test_review_sends_the_answer_to_the_opted_in_list(tmp_path, capsys, monkeypatch, smtp_server):
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "bot.yaml"
+    config.write_text(json.dumps({"smtp": {"host": smtp_server.host, "port": smtp_server.port, "timeout": 5,
+                                           "opt-in-lists": ["kvmarm@lists.cs.columbia.edu"]}}))
+    code, out, _ = run_cli(capsys, "review", _thread_mbox(tmp_path), "--send", "--config", str(config))
+    assert code == 0 and "sent: 1" in out
+    [got] = smtp_server.received
+    assert sorted(got.rcpt_tos) == ["ada@example.org", "kvmarm@lists.cs.columbia.edu", "rev@example.org"]
+    assert got.message["In-Reply-To"] == "<r1@example.org>"
