@@ -325,3 +325,42 @@ def test_review_sends_the_answer_to_the_opted_in_list(tmp_path, capsys, monkeypa
     [got] = smtp_server.received
     assert sorted(got.rcpt_tos) == ["ada@example.org", "kvmarm@lists.cs.columbia.edu", "rev@example.org"]
     assert got.message["In-Reply-To"] == "<r1@example.org>"
+
+
+# --- hostile input ---------------------------------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from reviewbot.errors import MailParseError  # noqa: E402
+from reviewbot.mail.archive_page import read_archive_page  # noqa: E402
+from reviewbot.model import Message  # noqa: E402
+
+_PIECES = st.sampled_from(["> ", ">> ", "+", "-", " ", "\t", "msr ", "mrs ", "x0, ", "tpidr_el2", "\\reg",
+                           "diff --git a/x.S b/x.S", "+++ b/arch/arm64/kvm/hyp/a.S", "@@ -1 +1 @@",
+                           ".macro m r", ".endm", "write_sysreg(", ");", "\n", "\n", "#ifdef X", "1:"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_PIECES, max_size=80))
+def test_any_body_gives_suggestions_on_its_own_lines(pieces):
+    body = "".join(pieces)
+    message = Message(msgid="m@x", subject="Re: x", sender="a@b", body=body, body_line=7)
+    last = 7 + body.count("\n")
+    for suggestion in find_suggestions(message, {}, quoted=True):
+        assert all(7 <= n <= last for n in suggestion.lines if n is not None)
+        assert len(suggestion.text.split("\n")) == len(suggestion.lines) + 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400), st.booleans())
+def test_any_page_is_read_or_refused_by_name(text, pipermail):
+    data = (text + ("\nMore information about the x\nmailing list\n" if pipermail else "")).encode()
+    try:
+        read_archive_page(data, "page.txt")
+    except MailParseError as exc:
+        assert exc.source == "page.txt" and "list-archive page" in exc.problem
+
+
+def test_a_very_long_line_is_not_code():
+    message = Message(msgid="m@x", subject="Re: x", sender="a@b", body="a = b(" + "x" * 200_000 + ";\n")
+    assert find_suggestions(message) == ()

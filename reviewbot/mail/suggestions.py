@@ -37,9 +37,15 @@ alternative_if alternative_else alternative_endif alternative_if_not save_callee
 restore_callee_saved_regs
 """.split())
 _SYSREG_ACCESS = frozenset({"msr", "mrs", "msr_s", "mrs_s"})
+# instructions written without operands ("AND" alone is a word, "eret" alone is code)
+_NO_OPERANDS = frozenset("""
+ret eret isb nop wfi wfe sev sevl yield csdb sb esb psb drps clrex xpaclri autiasp autibsp paciasp
+pacibsp autiaz pacia1716 ssbb pssbb dgh smstart smstop tcommit
+""".split())
 _C_STATEMENT = re.compile(r"^\s*(?:[A-Za-z_][\w\s\*&\->.\[\]]*(?:=|\()|return\b|if\s*\(|for\s*\(|while\s*\(|\}|\{|#\s*(?:if|ifdef|ifndef|else|endif|define)\b)"
                           r".*?(?:[;{}]|\\)?\s*(?://.*|/\*.*\*/)?$")
 _C_CALL_END = re.compile(r"\w\s*\(.*\)\s*;\s*(?://.*|/\*.*\*/)?$")
+_LONGEST_CODE_LINE = 300  # longer lines are not code anyone pastes (and keep the regexes linear)
 _PROSE_END = re.compile(r"[.?!:,]\s*$|[.?!]\s+[A-Z]")
 _FUNC_START = re.compile(r"^\s*(SYM_FUNC_START\w*|SYM_CODE_START\w*|ENTRY|__HYP_FUNC)\s*\(")
 _FUNC_END = re.compile(r"^\s*(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)\s*\(")
@@ -140,7 +146,7 @@ def _asm_statement(text: str):
     """The statement a line is, when it reads as assembly and not prose;
     else None.  A comment-only line gives ``"comment"``."""
     stripped = text.strip()
-    if not stripped:
+    if not stripped or len(stripped) > _LONGEST_CODE_LINE:
         return None
     if stripped.startswith(("//", "/*", "* ", "*/")) or stripped == "*":
         return "comment"
@@ -162,6 +168,8 @@ def _asm_statement(text: str):
             or any(type(op).__name__ == "MacroArg" for op in stmt.operands)):
         return None
     kinds = [type(op).__name__ for op in stmt.operands]
+    if not kinds and mnemonic not in _NO_OPERANDS:
+        return None
     if kinds.count("Symbol") > 1 and not any(k in ("Register", "SysReg", "MacroArg") for k in kinds):
         return None  # "add a comment here": English words for operands
     if len(stmt.operands) > 1 and "," not in stripped:
@@ -185,7 +193,7 @@ def _unmistakable(stmt) -> bool:
 
 def _c_line(text: str) -> bool:
     stripped = text.strip()
-    if not stripped or not _C_STATEMENT.match(stripped):
+    if not stripped or len(stripped) > _LONGEST_CODE_LINE or not _C_STATEMENT.match(stripped):
         return False
     if stripped.endswith((";", "{", "}", "\\")) or stripped.startswith(("#", "}", "{")):
         return not re.search(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}\s+[A-Za-z]{2,}", stripped) \
