@@ -38,8 +38,9 @@ from reviewbot.rules.loader import load_rules  # noqa: E402
 _STATE: dict = {}
 
 
-def _init() -> None:
+def _init(every_rule: bool = False) -> None:
     config = load_config()
+    _STATE["every_rule"] = every_rule
     _STATE["config"] = config
     _STATE["rules"] = load_rules(config)
 
@@ -48,7 +49,7 @@ def _review(job: tuple[Message, dict[str, Message]]) -> tuple:
     from reviewbot.suggestion_review import review_reply
 
     message, thread = job
-    done = review_reply(message, thread, _STATE["rules"], _STATE["config"])
+    done = review_reply(message, thread, _STATE["rules"], _STATE["config"], every_rule=_STATE["every_rule"])
     return (message.msgid, [(s.language, s.origin, s.code) for s in done.suggestions],
             [(f.rule_id, f.severity.label, f.line, f.message, f.fingerprint, f.snippet,
               dict(f.extra).get("file", "")) for f in done.findings], list(done.problems))
@@ -86,6 +87,9 @@ def main() -> int:
     parser.add_argument("--limit", type=int, help="only the first N messages of each archive")
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--json", help="write every finding to this file")
+    parser.add_argument("--every-rule", action="store_true",
+                        help="review suggestions with the whole pack, not only the rules marked for them "
+                             "(what the restriction keeps out of maintainers' mail)")
     parser.add_argument("--suggestions", help="write every suggestion found (to audit what reads as code)")
     args = parser.parse_args()
     found = []
@@ -98,7 +102,7 @@ def main() -> int:
         per_rule: collections.Counter = collections.Counter()
         problems = 0
         # spawn, not fork: the reader's feeding thread must not be copied into the workers
-        with ProcessPoolExecutor(args.jobs, initializer=_init,
+        with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(args.every_rule,),
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
             for msgid, suggestions, findings, errors in pool.map(_review, _jobs(archive, args.limit), chunksize=64):
                 replies += 1

@@ -41,9 +41,10 @@ def suggestion_rules(rules: RuleSet) -> RuleSet:
 
 
 def review_reply(message: Message, thread: Mapping[str, Message], rules: RuleSet, config, *,
-                 quoted: bool = False) -> ReplyReview:
+                 quoted: bool = False, every_rule: bool = False) -> ReplyReview:
     """Find the suggestions of ``message`` and review each with the
-    suggestion rules of ``rules``; a crash is a problem of this reply."""
+    suggestion rules of ``rules`` (``every_rule``: all of them, to measure
+    what the others would say); a crash is a problem of this reply."""
     try:
         suggestions = find_suggestions(message, thread, quoted=quoted)
     except Exception as exc:  # noqa: BLE001 - one reply must not stop the others
@@ -51,7 +52,7 @@ def review_reply(message: Message, thread: Mapping[str, Message], rules: RuleSet
                                               f"{type(exc).__name__}: {exc}",))
     if not suggestions:
         return ReplyReview(message)
-    selected = suggestion_rules(rules)
+    selected = rules if every_rule else suggestion_rules(rules)
     if not len(selected):
         return ReplyReview(message, suggestions)
     era = _era(message, config)

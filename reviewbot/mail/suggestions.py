@@ -117,7 +117,7 @@ def _rows(message: Message) -> list[_Row]:
         match = _QUOTE.match(raw)
         depth = match.group(1).count(">") if match else 0
         text = raw[match.end():] if match else raw
-        text = text.rstrip()
+        text = text.replace("\xa0", " ").rstrip()  # mail clients turn indentation into no-break spaces
         row = _Row(depth, text, message.body_line + index)
         header = _DIFF_HEADER.match(text)
         if header:
@@ -225,8 +225,9 @@ def _code_blocks(rows: list[_Row], depth: int) -> list[tuple[list[_Row], str]]:
             if run:
                 run.append((row, None, False))
             continue
-        stmt = _asm_statement(row.text)
-        c = stmt is None and _c_line(row.text)
+        text = row.text[1:] if depth == 0 and row.text.startswith("+") and not row.text.startswith("++") else row.text
+        stmt = _asm_statement(text)
+        c = stmt is None and _c_line(text)
         if stmt is None and not c:
             close()
             continue
@@ -261,14 +262,14 @@ def _own_diff_blocks(rows: list[_Row], depth: int) -> list[list[_Row]]:
             current = []
     if current:
         blocks.append(current)
-    return [b for b in blocks if b[0].path and any(r.text.startswith("+") for r in b)]
+    return [b for b in blocks if any(r.text.startswith("+") for r in b)]
 
 
 # --- context ------------------------------------------------------------------------------
 
 
 def _from_own_diff(message: Message, block: list[_Row]) -> Suggestion:
-    path = block[0].path or ""
+    path = block[0].path
     section = block[0].text.split("@@", 2)[-1].strip()
     texts: list[str] = []
     lines: list[int | None] = []
@@ -277,7 +278,7 @@ def _from_own_diff(message: Message, block: list[_Row]) -> Suggestion:
             continue
         texts.append(row.text[1:])
         lines.append(row.line if row.text.startswith("+") else None)
-    language = "c" if path.endswith((".c",)) else "arm64-asm"
+    language = "c" if (path or "").endswith(".c") else "arm64-asm"
     context = [section] if section.startswith(".macro") else []
     return _virtual(message, language, texts, lines, path, context, "own diff", block[0].depth)
 
@@ -295,7 +296,8 @@ def _from_block(message: Message, rows: list[_Row], block: list[_Row], language:
         if found is not None:
             path, context = found
             origin = "thread patch"
-    texts = [r.text for r in block]
+    texts = [r.text[1:] if depth == 0 and r.text.startswith("+") and not r.text.startswith("++") else r.text
+             for r in block]
     return _virtual(message, language, texts, [r.line for r in block], path, context, origin, depth)
 
 
