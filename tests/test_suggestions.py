@@ -364,3 +364,17 @@ def test_any_page_is_read_or_refused_by_name(text, pipermail):
 def test_a_very_long_line_is_not_code():
     message = Message(msgid="m@x", subject="Re: x", sender="a@b", body="a = b(" + "x" * 200_000 + ";\n")
     assert find_suggestions(message) == ()
+
+
+def test_no_break_spaces_and_a_header_less_fragment_of_the_reviewers_own():
+    config = load_config()
+    rules = load_rules(config)
+    body = (QUOTED_HYP_HUNK + "\xa0\xa0\xa0\xa0msr\xa0\xa0\xa0midr_el1, x0\n\nor, as a hunk:\n\n"
+            "+\tmsr\tx1, tpidr_el2\n+\tadd\tx0, x0, x1\n")
+    message = parsed(reply(body))
+    done = review_reply(message, {}, rules, config)
+    lines = body.split("\n")
+    assert [(f.rule_id, f.line - message.body_line) for f in done.findings] == [
+        ("arm64.sysreg.write-to-read-only", lines.index("\xa0\xa0\xa0\xa0msr\xa0\xa0\xa0midr_el1, x0")),
+        ("arm64.sysreg.msr-mrs-operand-order", lines.index("+\tmsr\tx1, tpidr_el2")),
+    ]
