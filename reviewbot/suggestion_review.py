@@ -52,6 +52,7 @@ def review_reply(message: Message, thread: Mapping[str, Message], rules: RuleSet
                                               f"{type(exc).__name__}: {exc}",))
     if not suggestions:
         return ReplyReview(message)
+    suggestions = tuple(_hyp_by_use(s, message, thread, config) for s in suggestions)
     selected = rules if every_rule else suggestion_rules(rules)
     if not len(selected):
         return ReplyReview(message, suggestions)
@@ -70,6 +71,42 @@ def review_reply(message: Message, thread: Mapping[str, Message], rules: RuleSet
                         if _reply_line(f, suggestion) is not None)
     findings.sort(key=lambda f: (f.line or 0, -f.severity, f.rule_id))
     return ReplyReview(message, suggestions, tuple(findings), tuple(problems))
+
+
+def _hyp_by_use(suggestion: Suggestion, message: Message, thread: Mapping[str, Message],
+                config) -> Suggestion:
+    """A suggestion for a macro that the thread's patch invokes from hyp
+    code is hyp code, wherever the macro is defined (a header such as
+    kvm_asm.h): it is reviewed inside a hyp section."""
+    from reviewbot.analysis.context import path_matches
+    from reviewbot.mail.parse import to_patch
+    from reviewbot.mail.suggestions import thread_patches
+
+    hyp_paths = tuple(config.context.hyp_paths)
+    if suggestion.macro is None or path_matches(suggestion.virtual_path, hyp_paths):
+        return suggestion
+    for parent in thread_patches(message, thread):
+        patch = to_patch(parent)
+        for change in patch.files if patch is not None else ():
+            if not path_matches(change.path, hyp_paths):
+                continue
+            if any(line.kind != "-" and line.text.split()[:1] == [suggestion.macro]
+                   for hunk in change.hunks for line in hunk.lines):
+                section = config.context.hyp_sections[0] if config.context.hyp_sections else ".hyp.text"
+                return _in_section(suggestion, section)
+    return suggestion
+
+
+def _in_section(suggestion: Suggestion, section: str) -> Suggestion:
+    """The suggestion inside ``.pushsection SECTION`` (within the
+    ``#ifdef __ASSEMBLY__`` of a header, where assembly is read)."""
+    rows = suggestion.text.rstrip("\n").split("\n")
+    lines = list(suggestion.lines)
+    inner = 1 if rows and rows[0] == "#ifdef __ASSEMBLY__" else 0
+    end = len(rows) - inner
+    rows = [*rows[:inner], f".pushsection {section}", *rows[inner:end], ".popsection", *rows[end:]]
+    lines = [*lines[:inner], None, *lines[inner:end], None, *lines[end:]]
+    return replace(suggestion, text="\n".join(rows) + "\n", lines=tuple(lines))
 
 
 def _era(message: Message, config) -> Era:

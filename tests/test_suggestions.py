@@ -378,3 +378,23 @@ def test_no_break_spaces_and_a_header_less_fragment_of_the_reviewers_own():
         ("arm64.sysreg.write-to-read-only", lines.index("\xa0\xa0\xa0\xa0msr\xa0\xa0\xa0midr_el1, x0")),
         ("arm64.sysreg.msr-mrs-operand-order", lines.index("+\tmsr\tx1, tpidr_el2")),
     ]
+
+
+def test_a_macro_the_thread_uses_from_hyp_code_is_hyp_code(tmp_path, capsys):
+    """The seed's shape: the macro lives in kvm_asm.h (not a hyp path), the
+    patch calls it from hyp code, the suggestion for it reads tpidr_el1."""
+    header = "arch/arm64/include/asm/kvm_asm.h"
+    patch = (make_patch(header, "@@ -70,1 +70,5 @@\n #ifdef __ASSEMBLY__\n+.macro get_host_ctxt reg, tmp\n"
+                                "+\tadr_l\t\\reg, kvm_host_cpu_state\n+\tmrs\t\\tmp, tpidr_el2\n+.endm\n",
+                        msgid="p1@example.org", subject="[PATCH] KVM: arm64: get_host_ctxt")
+             .replace("-- \n2.39.5\n", "")
+             + "diff --git a/arch/arm64/kvm/hyp/entry.S b/arch/arm64/kvm/hyp/entry.S\n"
+               "--- a/arch/arm64/kvm/hyp/entry.S\n+++ b/arch/arm64/kvm/hyp/entry.S\n"
+               "@@ -10,1 +10,2 @@\n \tstp\tx2, x3, [sp, #-16]!\n+\tget_host_ctxt\tx2, x3\n-- \n2.39.5\n")
+    answer = reply(f"> diff --git a/{header} b/{header}\n> +.macro get_host_ctxt reg, tmp\n"
+                   "> +\tadr_l\t\\reg, kvm_host_cpu_state\n\nWhy not the kernel's offset:\n\n"
+                   "\tmrs\t\\tmp, tpidr_el1\n\tadd\t\\reg, \\reg, \\tmp\n")
+    code, out, _ = _check(tmp_path, capsys, patch + "\n" + answer, "thread.mbox", "--fail-on", "warning")
+    assert code == 1 and "[arm64.hyp.el1-percpu-offset]" in out and "macro get_host_ctxt" in out
+    code, out, _ = _check(tmp_path, capsys, answer, "alone.eml")  # the reply alone cannot know
+    assert (code, out) == (0, "")

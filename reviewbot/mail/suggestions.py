@@ -362,6 +362,13 @@ def _from_thread(message: Message, quoted: list[str], thread: Mapping[str, Messa
     return None
 
 
+def thread_patches(message: Message, thread: Mapping[str, Message]) -> list[Message]:
+    """The messages with a diff that ``message`` answers, nearest first."""
+    from reviewbot.mail.parse import has_diff
+
+    return [thread[m] for m in _ancestors(message, thread) if m in thread and has_diff(thread[m])]
+
+
 def _ancestors(message: Message, thread: Mapping[str, Message]) -> list[str]:
     """In-Reply-To, then up the chain of parents, then References newest first."""
     order: list[str] = []
