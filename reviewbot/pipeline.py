@@ -156,3 +156,23 @@ def review_one(series: Series, rules: Any, config: Any, tree: Any = None) -> Rev
     except Exception as exc:  # noqa: BLE001 - a crash inside reviewbot is reported, never mailed
         return Reviewed(series, failure=f"reviewing {series.title!r} v{series.version} failed: "
                                         f"{type(exc).__name__}: {exc}")
+
+
+# --- replies -------------------------------------------------------------------------------
+
+
+def review_replies(messages: Sequence[Message], rules: Any, config: Any, *,
+                   quoted: bool = False) -> Iterator[Any]:
+    """The :class:`~reviewbot.suggestion_review.ReplyReview` of each reply
+    in ``messages`` (each message that is not a patch or a cover letter):
+    the code its author suggests, reviewed in the context of the thread
+    (``messages`` themselves).  ``quoted``: also the code of the earlier
+    mails it quotes (a pasted thread)."""
+    from reviewbot.mail.series import has_diff, is_reply, parse_subject
+    from reviewbot.suggestion_review import review_reply
+
+    thread = {m.msgid: m for m in messages if m.msgid}
+    for message in messages:
+        tags = parse_subject(message.subject)
+        if is_reply(message) or not (has_diff(message) or tags.index == 0):
+            yield review_reply(message, thread, rules, config, quoted=quoted)

@@ -373,6 +373,12 @@ def _handle_thread(store: StateStore, list_name: str, msgid: str, messages: list
             if outcome is not None:
                 outcomes.append(outcome)
         store.mark_done(hits)
+    if outbox is not None:  # the code reviewers suggest in the thread's replies (issue 17)
+        from reviewbot.pipeline import review_replies
+        from reviewbot.suggestion_review import queue_replies
+        queued = queue_replies(outbox, review_replies(messages, ruleset, config))
+        if queued:
+            log.info("%s: %d reply(ies) queued to suggested code", msgid, queued)
     return outcomes
 
 

@@ -130,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         messages, problems, lines = source.messages(notes, quiet_no_patch=b4_mode)
         reviews, failures = _review_messages(messages, rules, config, tree)
         problems.extend(failures)
+        reviews.extend(_review_replies(messages, rules, config, problems))
     reviews, notes_from_suppressions = _suppress(args, reviews, rules, config)
     notes.extend(notes_from_suppressions)
     if b4_mode:
@@ -231,6 +232,7 @@ def _repository(args: argparse.Namespace) -> Path:
 
 def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, list[str], int]:
     from reviewbot.mail.series import has_diff, is_reply
+    from reviewbot.mail.suggestions import find_suggestions
     from reviewbot.pipeline import read_messages, split_read
 
     messages = []
@@ -248,6 +250,8 @@ def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, lis
         if found and not quiet_no_patch and not any(has_diff(m) for m in found):
             if all(is_reply(m) or _is_cover(m) for m in found) and len(found) > 1:
                 pass  # a thread without patches is not an error of one input
+            elif any(is_reply(m) or find_suggestions(m, quoted=True) for m in found):
+                pass  # a reply: the code it suggests is checked
             elif not any(_is_cover(m) for m in found):
                 problems.append(f"{found[0].source}: no patch found (no diff in the message)")
         messages.extend(found)
@@ -309,6 +313,24 @@ def _review_messages(messages: list, rules, config, tree) -> tuple[list, list[st
         else:
             reviews.extend(done.result.patches)
     return reviews, failures
+
+
+def _review_replies(messages: list, rules, config, problems: list[str]) -> list:
+    """The code suggested in the replies among ``messages`` (and in the
+    earlier mails a lone message quotes, since they are not there on their
+    own), as reviews whose findings sit at the reply's lines."""
+    from reviewbot.mail.series import parse_subject
+    from reviewbot.model import Patch, PatchReview
+    from reviewbot.pipeline import review_replies
+
+    reviews = []
+    for done in review_replies(messages, rules, config, quoted=len(messages) == 1):
+        problems.extend(done.problems)
+        if done.findings:
+            patch = Patch(message=done.message, tags=parse_subject(done.message.subject),
+                          commit_message="", files=())
+            reviews.append(PatchReview(patch=patch, findings=done.findings))
+    return reviews
 
 
 def _check_files(files: list[str], as_path: str | None, rules, config, tree) -> tuple[list, list[str], int]:

@@ -30,7 +30,7 @@ from typing import Any, TextIO
 from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
 from reviewbot.errors import InputError, UsageError
-from reviewbot.pipeline import Malformed, assemble, read_messages, review_all
+from reviewbot.pipeline import Malformed, assemble, read_messages, review_all, review_replies
 import logging
 from reviewbot.records import field, record
 
@@ -277,10 +277,25 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
                 summary.other += 1
     progress.update("assembling series from", len(messages), force=True)
     series_list, broken = assemble(messages)
+    replies = [r for r in review_replies(messages, rules, config) if r.findings or r.problems]
     del messages
     summary.malformed.extend(broken)
     _review_series(series_list, rules, config, queue, summary, progress)
+    _queue_replies(replies, queue, summary)
     return readable
+
+
+def _queue_replies(replies: list, queue: Any, summary: Summary) -> None:
+    """Answer the code reviewers suggested in their replies (issue 17)."""
+    from reviewbot.suggestion_review import queue_replies
+
+    for done in replies:
+        summary.internal.extend(done.problems)
+        summary.findings.update(f.rule_id for f in done.findings)
+        summary.worst = max([summary.worst, *(int(f.severity) for f in done.findings)])
+    before = len(queue.results)
+    queue_replies(queue, replies)
+    summary.replies.update(q.status for q in queue.results[before:])
 
 
 def _review_series(series_list: list, rules: Any, config: Any, queue: Any, summary: Summary,

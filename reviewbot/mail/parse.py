@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from reviewbot.errors import MailParseError
+from reviewbot.mail.archive_page import read_archive_page
 from reviewbot.mail.email_path import parse_with_email
 from reviewbot.mail.plain import decode_body, read_plain
 from reviewbot.model import Message
@@ -126,6 +127,8 @@ def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailPa
     mail = looks_like_mail(data)
     if b"\0" in data[:8192] and not mail:  # in mail, a NUL is the problem of one message
         raise MailParseError(source, "binary data, not a patch or a mail")
+    if not data.lstrip(b"\r\n").startswith(b"From ") and (page := read_archive_page(data, source)):
+        return [page], []  # a list-archive page saved as text
     if not mail:
         text = decode_body(data, "utf-8")
         return [Message(msgid=None, subject="", sender="", body=text, body_line=1, source=source)], []
