@@ -157,7 +157,8 @@ class Summary:
     covers: int = 0
     replies_in: int = 0  # messages that are replies (not reviewed)
     other: int = 0  # messages with neither a patch nor a cover letter
-    patches: int = 0
+    patches: int = 0  # reviewed (a patch whose diff cannot be read is malformed)
+    broken_patches: int = 0  # patches whose diff cannot be read
     series: list[dict[str, Any]] = field(default_factory=list)
     findings: Counter = field(default_factory=Counter)
     suppressed: int = 0
@@ -182,11 +183,13 @@ class Summary:
             "replies_in_input": self.replies_in,
             "other_messages": self.other,
             "patches": self.patches,
+            "malformed_patches": self.broken_patches,
             "series": self.series,
             "findings": dict(sorted(self.findings.items())),
             "suppressed_findings": self.suppressed,
             "patches_with_findings": self.patches_with_findings,
             "replies": {k: self.replies.get(k, 0) for k in ("written", "duplicate", "none")},
+            "no_msgid": self.replies.get("no_msgid", 0),  # patches with findings and nothing to reply to
             "outbox": {"path": self.outbox, "database": self.database, "states": self.outbox_states},
             "send": self.send,
             "malformed": [{"source": m.source, "msgid": m.msgid, "problem": m.problem}
@@ -208,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
         return outbox_admin.run(args, config)
     names = list(args.inputs) or ([] if args.send else ["-"])
     if args.send:
-        check_smtp_config(config.smtp, os.environ)
+        check_smtp_config(config.smtp, os.environ, config.bot)
     rules = load_rules(config, select=args.select, ignore=args.ignore) if names else None
     progress = Progress(sys.stderr, args.progress == "always" or (
         args.progress == "auto" and sys.stderr is not None and sys.stderr.isatty()))
@@ -226,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
                 _report_malformed(summary)
                 raise InputError(", ".join(names), "no readable message in the input")
         if args.send:
-            report = send_pending(outbox, config.smtp, env=os.environ)
+            report = send_pending(outbox, config.smtp, env=os.environ, bot=config.bot)
             summary.send = {"sent": len(report.sent), "failed": len(report.failed),
                             "still_pending": len(report.retry), "deferred": len(report.deferred),
                             "held": len(report.held), "swept": len(report.swept),
@@ -279,15 +282,18 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
     series_list, broken = assemble(messages)
     del messages
     summary.malformed.extend(broken)
+    summary.broken_patches = len(broken)
     _review_series(series_list, rules, config, queue, summary, progress)
     return readable
 
 
 def _review_series(series_list: list, rules: Any, config: Any, queue: Any, summary: Summary,
                    progress: Progress) -> None:
+    from reviewbot.bot.outbox import NO_MSGID
+
     for done in review_all(series_list, rules, config, progress=progress.update):
         series = done.series
-        summary.patches += len(series.patches)
+        summary.patches += sum(not p.error for p in series.patches)
         entry = {"title": series.title, "version": series.version, "patches": len(series.patches),
                  "total": series.total,
                  "cover": series.cover.msgid if series.cover is not None else None}
@@ -310,6 +316,7 @@ def _review_series(series_list: list, rules: Any, config: Any, queue: Any, summa
         before = len(queue.results)
         queue.queue(done.result)
         summary.replies.update(q.status for q in queue.results[before:])
+        summary.replies["no_msgid"] += sum(q.reason == NO_MSGID for q in queue.results[before:])
         entry["replies"] = sum(q.status == "written" for q in queue.results[before:])
 
 
@@ -324,6 +331,8 @@ def _exit_status(summary: Summary, fail_on: str | None) -> int:
 
     if summary.internal:
         return EXIT_INTERNAL
+    if summary.malformed and not summary.patches:
+        return EXIT_INPUT  # patches came in, and none of them could be reviewed
     if summary.send is not None and (summary.send["failed"] or summary.send["still_pending"]
                                      or summary.send["swept"] or summary.send["ambiguous"]):
         return EXIT_FINDINGS
@@ -332,20 +341,26 @@ def _exit_status(summary: Summary, fail_on: str | None) -> int:
     return EXIT_OK
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 reply``, ``2 replies``."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
 def format_summary(summary: Summary) -> str:
     """The human summary printed on stdout."""
     out = []
     versions = Counter(f"v{s['version']}" for s in summary.series)
     version_text = ", ".join(f"{v}: {n}" for v, n in sorted(versions.items()))
-    out.append(f"messages: {summary.messages} ({summary.covers} cover letters, "
-               f"{summary.replies_in} replies, {summary.other} other, not reviewed)")
+    out.append(f"messages: {summary.messages} ({plural(summary.covers, 'cover letter')}, "
+               f"{plural(summary.replies_in, 'reply', 'replies')}, {summary.other} other, not reviewed)")
     out.append(f"series: {len(summary.series)}" + (f" ({version_text})" if version_text else ""))
     for entry in summary.series[:20]:
         total = f"{entry['patches']}/{entry['total']}" if entry["total"] else str(entry["patches"])
         out.append(f"  v{entry['version']} {total} patches: {entry['title']}")
     if len(summary.series) > 20:
         out.append(f"  ... and {len(summary.series) - 20} more")
-    out.append(f"patches: {summary.patches} reviewed, {summary.patches_with_findings} with findings")
+    broken = f", {summary.broken_patches} malformed" if summary.broken_patches else ""
+    out.append(f"patches: {summary.patches} reviewed, {summary.patches_with_findings} with findings{broken}")
     total = sum(summary.findings.values())
     suppressed = f", {summary.suppressed} suppressed" if summary.suppressed else ""
     out.append(f"findings: {total}{suppressed}")
@@ -354,6 +369,11 @@ def format_summary(summary: Summary) -> str:
         out.append(f"  {rule.ljust(width)}  {count}")
     out.append(f"replies: {summary.replies.get('written', 0)} written to {summary.outbox}, "
                f"{summary.replies.get('duplicate', 0)} already recorded")
+    if no_msgid := summary.replies.get("no_msgid", 0):
+        out.append(f"  {plural(no_msgid, 'patch', 'patches')} with findings {'has' if no_msgid == 1 else 'have'} "
+                   f"no Message-ID to reply to: git format-patch output without --thread? Reply to "
+                   f"the mail as it was sent (e.g. 'b4 mbox MSGID'), or make the files with "
+                   f"'git format-patch --thread'; 'reviewbot check' reads them as they are")
     if summary.send is not None:
         s = summary.send
         out.append(f"sent: {s['sent']}, still pending: {s['still_pending']}, failed: {s['failed']}, "

@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.bot.watcher import MaildirSource, run_forever, run_once
 
     if args.send:
-        check_smtp_config(config.smtp, os.environ)
+        check_smtp_config(config.smtp, os.environ, config.bot)
     if not args.once and getattr(args, "verbose", 0) == 0:
         logging.getLogger("reviewbot").setLevel(logging.INFO)  # a daemon says what it does
     rules = load_rules(config)
@@ -124,7 +124,7 @@ def _send(outbox: Any, config: Any) -> None:
     from reviewbot.errors import ReviewbotError
     from reviewbot.bot.outbox import send_pending
     try:
-        report = send_pending(outbox, config.smtp, env=os.environ)
+        report = send_pending(outbox, config.smtp, env=os.environ, bot=config.bot)
     except ReviewbotError as exc:
         log.error("sending replies failed: %s", exc)
         return
