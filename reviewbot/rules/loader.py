@@ -136,7 +136,7 @@ def load_rules(config: Config, *, select: Iterable[str] = (), ignore: Iterable[s
     from reviewbot.rules.cache import cached
 
     files = rule_files(dirs)
-    rules = cached(files, lambda: [load_rule_file(p) for p in files])
+    rules = cached(files, lambda: load_rule_files(files))
     seen: dict[str, str] = {}
     for rule in rules:
         if rule.id in seen:
@@ -196,6 +196,28 @@ def read_yaml(path: Path) -> Any:
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleError(str(path), mark.line + 1 if mark else None, None, f"not valid YAML: {exc}") from exc
+
+
+def load_rule_files(files: Iterable[Path]) -> list[Rule]:
+    """Every rule of ``files``; a broken file does not hide the next: the
+    problems of all of them are raised together (``rules validate``'s)."""
+    rules, broken = [], []
+    for path in files:
+        try:
+            rules.append(load_rule_file(path))
+        except RuleError as exc:
+            broken.append((path, exc))
+    if len(broken) == 1 and broken[0][1].problem.startswith("not valid YAML"):
+        raise broken[0][1]
+    if broken:
+        from reviewbot.rules.validate import validate_rule_file
+        lines = [line for path, exc in broken for line in (validate_rule_file(path) or [str(exc)])]
+        if len(lines) == 1:
+            raise broken[0][1]
+        files_text = f"{len(broken)} rule file{'s' if len(broken) != 1 else ''}"
+        raise RuleError(f"{files_text} cannot be loaded", None, None,
+                        f"{len(lines)} problems:\n  " + "\n  ".join(lines))
+    return rules
 
 
 def load_rule_file(path: Path) -> Rule:
