@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from reviewbot.commands import help_line
-from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
+from reviewbot.commands.common import add_config_options, add_rule_options, build_config, plural, read_input
 from reviewbot.errors import InputError, UsageError
 from reviewbot.pipeline import Malformed, assemble, read_messages, review_all
 import logging
@@ -339,11 +339,6 @@ def _exit_status(summary: Summary, fail_on: str | None) -> int:
     if fail_on is not None:
         return EXIT_FINDINGS if summary.worst >= Severity.parse(fail_on) else EXIT_OK
     return EXIT_OK
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """``1 reply``, ``2 replies``."""
-    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
 def format_summary(summary: Summary) -> str:

@@ -149,6 +149,11 @@ def load_rules(config: Config, *, select: Iterable[str] = (), ignore: Iterable[s
         if not any(_selects(name, rid) for rid in known):
             raise RuleError("--select/--ignore", None, None,
                             f"no rule is called {name!r} (see 'reviewbot rules list')")
+    for glob, names in config.rules.per_path_ignores:  # a typo here must not silently ignore nothing
+        for name in names:
+            if not any(_selects(name, rid) for rid in known):
+                raise RuleError("configuration", None, f"rules.per-path-ignores.{glob}",
+                                f"no rule is called {name!r} (see 'reviewbot rules list')")
     overrides = dict(config.rules.severity_overrides)
     chosen = []
     for rule in rules:
