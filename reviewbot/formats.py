@@ -35,6 +35,8 @@ class Report:
     rules: RuleSet
     lines_checked: int = 0
     problems: tuple[str, ...] = field(default=())
+    quiet: bool = False  # text: the findings alone (no patch headers, no total line)
+    color: bool = False  # text: ANSI colours (the caller decides: a terminal, NO_COLOR, --color)
 
     @property
     def findings(self) -> list[Finding]:
@@ -64,10 +66,48 @@ def checkpatch_type(rule_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", rule_id).upper()
 
 
+_COLORS = {Severity.ERROR: "1;31", Severity.WARNING: "1;35", Severity.INFO: "1;36"}  # as gcc
+
+
+def _paint(text: str, code: str, on: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if on else text
+
+
+def _inputs(report: Report) -> str:
+    """``2 patches`` (``1 file`` for whole source files, which have no subject)."""
+    files = bool(report.reviews) and all(not r.patch.message.subject for r in report.reviews)
+    number = len(report.reviews)
+    if files:
+        return _count(number, "file")
+    return f"{number} {'patch' if number == 1 else 'patches'}"
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'s' if number != 1 and word != 'info' else ''}"
+
+
 @formatter("text")
 def format_text(report: Report) -> str:
-    """One line per finding, compiler style."""
-    return "".join(f"{f.location}: {f.severity.label}: [{f.rule_id}] {f.message}\n" for f in report.findings)
+    """One line per finding, compiler style; when the input held more than
+    one patch, each patch's findings under a ``source: subject`` line; then
+    a ``total:`` line as checkpatch prints (not with ``quiet``; nothing at
+    all when there is nothing to report)."""
+    out = []
+    several = len(report.reviews) > 1
+    for review in report.reviews:
+        findings = [f for f in review.findings if not f.suppressed]
+        if findings and several and not report.quiet:
+            message = review.patch.message
+            out.append(_paint(f"{message.source}: {message.subject}".rstrip(": "), "1", report.color))
+        for f in findings:
+            out.append(f"{_paint(f.location, '1', report.color)}: "
+                       f"{_paint(f.severity.label, _COLORS[f.severity], report.color)}: [{f.rule_id}] {f.message}")
+    if out and not report.quiet:  # silence is success: a clean run prints nothing
+        counts = {level: sum(1 for f in report.findings if f.severity == level) for level in Severity}
+        out.append(f"total: {_count(counts[Severity.ERROR], 'error')}, "
+                   f"{_count(counts[Severity.WARNING], 'warning')}, {_count(counts[Severity.INFO], 'info')}, "
+                   f"{_inputs(report)}, {_count(report.lines_checked, 'line')} checked")
+    return "".join(line + "\n" for line in out)
 
 
 @formatter("checkpatch")

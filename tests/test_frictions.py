@@ -185,7 +185,7 @@ def test_6_rules_show_renders_the_fix_lists_references_once_takes_prefixes(capsy
 
 def test_7_text_output_ends_with_a_summary_line(capsys) -> None:
     code, out, _ = run_cli(capsys, "check", *SERIES)
-    assert re.search(r"^total: 1 error, \d+ warnings?, \d+ notes?, 4 patches, \d+ lines checked$",
+    assert re.search(r"^total: \d+ errors?, \d+ warnings?, \d+ info, 4 patches, \d+ lines checked$",
                      out.splitlines()[-1])
     code, out, _ = run_cli(capsys, "check", "-q", *SERIES)
     assert not out.splitlines()[-1].startswith("total:")
@@ -201,7 +201,7 @@ def test_7_findings_of_an_mbox_say_their_patch(capsys, tmp_path: Path) -> None:
     assert lines[0] == f"{mbox}#1: [PATCH 1/2] a"
     assert lines[1].startswith(f"{HYP}:2: error:")
     assert lines[2] == f"{mbox}#2: [PATCH 2/2] b"
-    assert lines[-1].startswith("total: 2 errors, 0 warnings, 0 notes, 2 patches,")
+    assert lines[-1].startswith("total: 2 errors, 0 warnings, 0 info, 2 patches,")
 
 
 def test_7_colour(capsys, monkeypatch) -> None:

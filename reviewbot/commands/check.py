@@ -35,7 +35,8 @@ What is checked, first match wins:
                   series (each patch checked on its own, the series as
                   context), plain diffs, or - for stdin
   --file SRC ...  whole source files, every line counting as added
-  --git RANGE     the commits of RANGE in the checkout (HEAD~3.., origin/master..)
+  --git RANGE     the commits of RANGE in the checkout (HEAD~3.., origin/master..,
+                  -3 for the last three, as git format-patch takes them)
   --git           the staged and unstaged changes of the checkout (git diff HEAD)
   (nothing)       with --format b4 or b4-review: stdin; inside a git checkout:
                   its staged and unstaged changes
@@ -104,6 +105,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="write the findings of this run to FILE as a baseline of accepted "
                                "findings (they are then not reported, and the exit status is 0)")
     add_output_options(parser)
+    output = parser.add_argument_group("text output")
+    output.add_argument("-q", "--quiet", action="store_true",
+                        help="print the findings alone: no patch headers, no total line, no notes")
+    output.add_argument("--color", "--colour", dest="color", choices=("auto", "always", "never"),
+                        default="auto", help="colour the text output: auto (default) on a terminal "
+                                             "unless NO_COLOR is set")
     add_rule_options(parser)
     add_config_options(parser)
     parser.set_defaults(func=run)
@@ -135,14 +142,15 @@ def run(args: argparse.Namespace) -> int:
     if b4_mode:
         report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines, problems=tuple(problems))
     else:
-        report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines)
+        report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines, quiet=args.quiet,
+                        color=_colour(args.color, sys.stdout))
     sys.stdout.write(FORMATTERS[config.output.format](report))
     sys.stdout.flush()
     all_problems = problems + [p for r in reviews for p in r.problems]
     if not b4_mode:  # b4 reads every stderr line as a failure
         for problem in all_problems:
             print(f"reviewbot: error: {problem}", file=sys.stderr)
-        for note in notes:
+        for note in [] if args.quiet else notes:
             print(f"reviewbot: note: {note}", file=sys.stderr)
     # Blocking findings win over input problems: a hook must refuse a series
     # with an error in it even when another of its patches could not be read.
@@ -150,6 +158,22 @@ def run(args: argparse.Namespace) -> int:
     if any(f.severity >= fail_on for f in report.findings):
         return EXIT_FINDINGS
     return EXIT_INPUT if all_problems else EXIT_OK
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _colour(choice: str, stream) -> bool:
+    """--color: always, never, or (auto) on a terminal unless NO_COLOR is
+    set to something (https://no-color.org)."""
+    import os
+    if choice != "auto":
+        return choice == "always"
+    return not os.environ.get("NO_COLOR") and _is_terminal(stream)
 
 
 def _check_usage(args: argparse.Namespace) -> None:
