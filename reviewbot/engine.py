@@ -334,6 +334,8 @@ def _finding(rule: Rule, hit: Hit, view: View | None, patch: Patch, path: str | 
         confidence=rule.confidence,
         snippet=row.text if row is not None else "",
         fix=_render(rule.fix, hit.bindings, extra) if rule.fix else None,
+        fix_safety=rule.fix_safety,
+        end_column=hit.end_column,
         trace=trace,
         fingerprint=_fingerprint(rule.id, path, hit.key, occurrence),
         source=patch.message.source,

@@ -137,6 +137,7 @@ def finding_dict(f: Finding) -> dict:
         "msgid": f.msgid,
         "snippet": f.snippet,
         "fix": f.fix,
+        "fix_safety": f.fix_safety,
         "trace": [{"role": t.role, "line": t.line, "text": t.text} for t in f.trace],
         "fingerprint": f.fingerprint,
         "suppressed": f.suppressed,

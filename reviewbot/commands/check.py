@@ -104,6 +104,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     baseline.add_argument("--write-baseline", metavar="FILE",
                           help="write the findings of this run to FILE as a baseline of accepted "
                                "findings (they are then not reported, and the exit status is 0)")
+    fixing = parser.add_argument_group("fixes").add_mutually_exclusive_group()
+    fixing.add_argument("--fix", action="store_true",
+                        help="apply the fixes rules mark safe to the files in the work tree (never "
+                             "to a line that differs from what was checked), then report the rest")
+    fixing.add_argument("--diff", action="store_true",
+                        help="print the safe fixes as a patch (git apply takes it) instead of the "
+                             "findings; change nothing; exit 1 when there is something to fix")
     add_output_options(parser)
     output = parser.add_argument_group("text output")
     output.add_argument("-q", "--quiet", action="store_true",
@@ -139,6 +146,11 @@ def run(args: argparse.Namespace) -> int:
         problems.extend(failures)
     reviews, notes_from_suppressions = _suppress(args, reviews, rules, config)
     notes.extend(notes_from_suppressions)
+    if args.fix or args.diff:
+        reviews, patch = _fixes(args, reviews, source)
+        if args.diff:
+            sys.stdout.write(patch)
+            return EXIT_FINDINGS if patch else EXIT_OK
     if b4_mode:
         report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines, problems=tuple(problems))
     else:
@@ -174,6 +186,48 @@ def _colour(choice: str, stream) -> bool:
     if choice != "auto":
         return choice == "always"
     return not os.environ.get("NO_COLOR") and _is_terminal(stream)
+
+
+def _fixes(args: argparse.Namespace, reviews: list, source: "_Source") -> tuple[list, str]:
+    """--fix: apply the safe fixes to the work tree and drop their findings;
+    --diff: the patch that would.  Files are found from the top of the checkout."""
+    from reviewbot.commands.common import plural
+    from reviewbot.fixes import apply_fixes, as_patch, fixable
+    from reviewbot.records import replace
+
+    root = (source.repo or (git_top(Path(args.tree)) if args.tree else None) or git_top(Path.cwd())
+            or Path.cwd()).resolve()
+    findings = [f for r in reviews for f in r.findings]
+    texts = {path: _read_source(root, path) for path in {f.path for f in findings if fixable(f) and f.path}}
+    result = apply_fixes(findings, texts)
+    for finding, why in result.skipped:
+        print(f"reviewbot: not fixed {finding.location} [{finding.rule_id}]: {why}", file=sys.stderr)
+    if args.diff:
+        return reviews, as_patch(texts, result.texts)
+    for path, text in result.texts.items():
+        try:
+            (root / path).write_bytes(text.encode("utf-8"))
+        except OSError as exc:
+            raise InputError(str(root / path), f"cannot write the fix: {exc.strerror or exc}") from None
+    for finding in result.applied:
+        print(f"reviewbot: fixed {finding.location} [{finding.rule_id}]", file=sys.stderr)
+    shown = sum(1 for f in findings if f.fix and not f.suppressed and f.fix_safety != "safe")
+    print(f"reviewbot: {plural(len(result.applied), 'fix', 'fixes')} applied"
+          + (f"; {plural(shown, 'fix', 'fixes')} not marked safe, shown only" if shown else ""),
+          file=sys.stderr)
+    done = {id(f) for f in result.applied}
+    return [replace(r, findings=tuple(f for f in r.findings if id(f) not in done)) for r in reviews], ""
+
+
+def _read_source(root: Path, path: str) -> str | None:
+    """A work tree file's text, or None (outside the checkout, unreadable, not UTF-8)."""
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    try:
+        return target.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _check_usage(args: argparse.Namespace) -> None:
