@@ -483,12 +483,13 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
         hyp_macros |= tree.hyp_macro_uses(defined - hyp_macros) if defined - hyp_macros else frozenset()
     reviews = []
     for patch, era, units, error in prepared:
+        said = {"kernel": str(era.version) if era.version is not None else None, "kernel_origin": era.origin}
         if units is None:
-            reviews.append(PatchReview(patch=patch, problems=(f"{patch.name}: {error}",)))
+            reviews.append(PatchReview(patch=patch, problems=(f"{patch.name}: {error}",), **said))
             continue
         for u in units:
             _with_hyp_macros(u, hyp_macros, config)
-        reviews.append(_review_files(patch, units, rules, config))
+        reviews.append(replace(_review_files(patch, units, rules, config), **said))
     return SeriesReview(series=series, patches=tuple(reviews))
 
 

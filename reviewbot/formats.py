@@ -151,7 +151,8 @@ def format_json(report: Report) -> str:
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "reviewbot", "version": __version__, "rules_version": report.rules.version},
         "inputs": [{"source": r.patch.message.source, "msgid": r.patch.message.msgid,
-                    "subject": r.patch.message.subject, "problems": list(r.problems)}
+                    "subject": r.patch.message.subject, "problems": list(r.problems),
+                    "kernel": _kernel(r)}
                    for r in report.reviews],
         "findings": [finding_dict(f) for f in report.findings],
         "suppressed": [finding_dict(f) for f in report.suppressed],
@@ -161,6 +162,12 @@ def format_json(report: Report) -> str:
     import json
 
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _kernel(review: PatchReview) -> dict:
+    """The kernel a patch was judged for, and how that was learnt (a mail
+    date is a guess: ``-c context.kernel=`` sets it)."""
+    return {"version": review.kernel, "origin": review.kernel_origin or "unknown"}
 
 
 def _sarif_rule(rule: Rule) -> dict:
@@ -231,6 +238,7 @@ def format_sarif(report: Report) -> str:
                 "rules": [_sarif_rule(r) for r in rules],
             }},
             "originalUriBaseIds": {"SRCROOT": {"description": {"text": "the top of the kernel tree"}}},
+            "properties": {"kernel": [{"source": r.patch.message.source, **_kernel(r)} for r in report.reviews]},
             "results": results,
         }],
     }

@@ -261,6 +261,8 @@ class PatchReview:
     patch: Patch
     findings: tuple[Finding, ...] = ()
     problems: tuple[str, ...] = ()
+    kernel: str | None = None  # the kernel the patch was judged for ("5.10"), None when unknown
+    kernel_origin: str = ""  # how that was learnt: tree, base-commit ..., config, mail date, ...
 
 
 @record

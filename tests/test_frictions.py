@@ -100,7 +100,7 @@ def test_3_an_era_from_the_mail_date_is_said(tmp_path: Path, capsys, monkeypatch
     _, out, _ = run_cli(capsys, "check", "--format", "sarif", _backport(tmp_path))
     assert json.loads(out)["runs"][0]["properties"]["kernel"][0]["origin"] == "mail date"
     code, out, err = run_cli(capsys, "check", "-c", "context.kernel=5.4", _backport(tmp_path))
-    assert code == 1 and "c.hyp.this-cpu-ptr" in out and "assumed" not in err
+    assert "c.hyp.this-cpu-ptr" in out and "assumed" not in err  # a warning: exit 0
 
 
 # --- 4. a malformed patch is not "reviewed" ---------------------------------------------------

@@ -146,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         problems.extend(failures)
     reviews, notes_from_suppressions = _suppress(args, reviews, rules, config)
     notes.extend(notes_from_suppressions)
+    notes.extend(era_notes(reviews, rules))
     if args.fix or args.diff:
         reviews, patch = _fixes(args, reviews, source)
         if args.diff:
@@ -186,6 +187,28 @@ def _colour(choice: str, stream) -> bool:
     if choice != "auto":
         return choice == "always"
     return not os.environ.get("NO_COLOR") and _is_terminal(stream)
+
+
+def era_notes(reviews: list, rules) -> list[str]:
+    """What was assumed of the target kernel where it was guessed (from the
+    mail date) or unknown, when rules of this run depend on it."""
+    ranged = [f"{r.id} ({r.scope.kernel})" for r in rules if r.scope.kernel]
+    if not ranged:
+        return []
+    from reviewbot.analysis.eras import MAIL_DATE
+
+    guessed: dict[str | None, list[str]] = {}
+    for review in reviews:
+        if review.kernel_origin == MAIL_DATE or (review.kernel is None and review.patch.message.subject):
+            guessed.setdefault(review.kernel, []).append(review.patch.message.source)
+    notes = []
+    for version, sources in guessed.items():
+        what = (f"kernel {version} assumed from the mail date" if version is not None
+                else "the target kernel is unknown")
+        where = sources[0] if len(sources) == 1 else f"{sources[0]} and {len(sources) - 1} more"
+        notes.append(f"{what} of {where} (no kernel tree here): {', '.join(ranged)} follow that; "
+                     f"set the kernel the patches are for with -c context.kernel=VERSION (e.g. 5.10), or check inside the kernel tree")
+    return notes
 
 
 def _fixes(args: argparse.Namespace, reviews: list, source: "_Source") -> tuple[list, str]:
