@@ -190,25 +190,48 @@ def _colour(choice: str, stream) -> bool:
 
 
 def era_notes(reviews: list, rules) -> list[str]:
-    """What was assumed of the target kernel where it was guessed (from the
-    mail date) or unknown, when rules of this run depend on it."""
-    ranged = [f"{r.id} ({r.scope.kernel})" for r in rules if r.scope.kernel]
-    if not ranged:
-        return []
+    """Where the target kernel was only guessed (from the mail date) or is
+    unknown and that turned off a rule for a file the patch changes: what
+    was assumed, which rules, and how to say the kernel."""
+    from reviewbot.analysis.context import path_matches
     from reviewbot.analysis.eras import MAIL_DATE
+    from reviewbot.analysis.kernels import Era, KernelVersion
 
-    guessed: dict[str | None, list[str]] = {}
+    ranged = [r for r in rules if r.scope.kernel]
+    off: dict[str | None, tuple[list[str], set[str]]] = {}
     for review in reviews:
-        if review.kernel_origin == MAIL_DATE or (review.kernel is None and review.patch.message.subject):
-            guessed.setdefault(review.kernel, []).append(review.patch.message.source)
+        if not ranged or not review.patch.message.subject:  # whole files: no mail, no guess
+            continue
+        if not (review.kernel_origin == MAIL_DATE or review.kernel is None):
+            continue
+        era = Era(KernelVersion.parse(review.kernel) if review.kernel else None)
+        paths = [c.path for c in review.patch.files if c.path]
+        turned_off = {f"{r.id} ({r.scope.kernel})" for r in ranged
+                      if era.satisfies(r.scope.kernel) is not True
+                      and any(_reads(r, p) and path_matches(p, r.scope.include or ("**",))
+                              and not (r.scope.exclude and path_matches(p, r.scope.exclude)) for p in paths)}
+        if turned_off:
+            sources, ids = off.setdefault(review.kernel, ([], set()))
+            sources.append(review.patch.message.source)
+            ids.update(turned_off)
     notes = []
-    for version, sources in guessed.items():
+    for version, (sources, ids) in off.items():
         what = (f"kernel {version} assumed from the mail date" if version is not None
                 else "the target kernel is unknown")
         where = sources[0] if len(sources) == 1 else f"{sources[0]} and {len(sources) - 1} more"
-        notes.append(f"{what} of {where} (no kernel tree here): {', '.join(ranged)} follow that; "
-                     f"set the kernel the patches are for with -c context.kernel=VERSION (e.g. 5.10), or check inside the kernel tree")
+        notes.append(f"{what} of {where} (no kernel tree here), so {', '.join(sorted(ids))} did not "
+                     f"run; say the kernel the patches are for with -c context.kernel=VERSION "
+                     f"(e.g. 5.10), or check inside the kernel tree")
     return notes
+
+
+def _reads(rule, path: str) -> bool:
+    """Does the rule read files like ``path`` (C rules .c, assembly rules .S; headers both)?"""
+    if path.endswith(".c"):
+        return "c" in rule.languages
+    if path.endswith((".S", ".s")):
+        return "arm64-asm" in rule.languages
+    return True
 
 
 def _fixes(args: argparse.Namespace, reviews: list, source: "_Source") -> tuple[list, str]:
