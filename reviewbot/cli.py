@@ -70,9 +70,24 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     for command, module_name, text in COMMANDS:
         if command == chosen:
             importlib.import_module(f"reviewbot.commands.{module_name}").register(sub)
+            _verbose_too(sub.choices[command])
         else:
             sub.add_parser(command, help=text)
     return parser
+
+
+def _verbose_too(parser: argparse.ArgumentParser) -> None:
+    """``-v`` after the subcommand (and its own subcommands) as before it;
+    unset there, the count given before it stands."""
+    try:
+        parser.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                            help="log more (repeat for debug output)")
+    except argparse.ArgumentError:
+        pass  # the command has its own -v
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _verbose_too(child)
 
 
 def _command_word(argv: Sequence[str]) -> str | None:

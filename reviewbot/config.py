@@ -103,8 +103,8 @@ class BotConfig:
 
     name: str = "reviewbot"
     email: str = "reviewbot@localhost"
-    reports_to: str = "the reviewbot maintainers"  # where false positives are reported
-    docs_url: str = ""  # where its rules are documented
+    reports_to: str = ""  # an address (or URL) for false positives, shown in every reply
+    docs_url: str = ""  # where each rule is documented: {rule} is the rule id (else appended)
     min_confidence: str = "medium"  # findings below it are not mailed
     min_severity: str = "warning"  # findings below it are not mailed
 

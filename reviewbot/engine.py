@@ -198,6 +198,8 @@ def _finding(rule: Rule, hit: Hit, view: View | None, patch: Patch, path: str | 
         confidence=rule.confidence,
         snippet=row.text if row is not None else "",
         fix=_render(rule.fix, hit.bindings, extra) if rule.fix else None,
+        fix_safety=rule.fix_safety,
+        end_column=hit.end_column,
         trace=trace,
         fingerprint=_fingerprint(rule.id, path, hit.key, occurrence),
         source=patch.message.source,
@@ -357,13 +359,14 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
         hyp_macros |= tree.hyp_macro_uses(defined - hyp_macros) if defined - hyp_macros else frozenset()
     reviews = []
     for patch, era, units, error in prepared:
+        said = {"kernel": str(era.version) if era.version is not None else None, "kernel_origin": era.origin}
         if units is None:
-            reviews.append(PatchReview(patch=patch, problems=(f"{patch.name}: {error}",)))
+            reviews.append(PatchReview(patch=patch, problems=(f"{patch.name}: {error}",), **said))
             continue
         for u in units:
             with_hyp_macros(u, hyp_macros, config)
         attach_removed_comments(units)
-        reviews.append(_review_files(patch, units, rules, config))
+        reviews.append(replace(_review_files(patch, units, rules, config), **said))
     return SeriesReview(series=series, patches=tuple(reviews))
 
 

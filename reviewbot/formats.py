@@ -35,6 +35,8 @@ class Report:
     rules: RuleSet
     lines_checked: int = 0
     problems: tuple[str, ...] = field(default=())
+    quiet: bool = False  # text: the findings alone (no patch headers, no total line)
+    color: bool = False  # text: ANSI colours (the caller decides: a terminal, NO_COLOR, --color)
 
     @property
     def findings(self) -> list[Finding]:
@@ -64,10 +66,48 @@ def checkpatch_type(rule_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", rule_id).upper()
 
 
+_COLORS = {Severity.ERROR: "1;31", Severity.WARNING: "1;35", Severity.INFO: "1;36"}  # as gcc
+
+
+def _paint(text: str, code: str, on: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if on else text
+
+
+def _inputs(report: Report) -> str:
+    """``2 patches`` (``1 file`` for whole source files, which have no subject)."""
+    files = bool(report.reviews) and all(not r.patch.message.subject for r in report.reviews)
+    number = len(report.reviews)
+    if files:
+        return _count(number, "file")
+    return f"{number} {'patch' if number == 1 else 'patches'}"
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'s' if number != 1 and word != 'info' else ''}"
+
+
 @formatter("text")
 def format_text(report: Report) -> str:
-    """One line per finding, compiler style."""
-    return "".join(f"{f.location}: {f.severity.label}: [{f.rule_id}] {f.message}\n" for f in report.findings)
+    """One line per finding, compiler style; when the input held more than
+    one patch, each patch's findings under a ``source: subject`` line; then
+    a ``total:`` line as checkpatch prints (not with ``quiet``; nothing at
+    all when there is nothing to report)."""
+    out = []
+    several = len(report.reviews) > 1
+    for review in report.reviews:
+        findings = [f for f in review.findings if not f.suppressed]
+        if findings and several and not report.quiet:
+            message = review.patch.message
+            out.append(_paint(f"{message.source}: {message.subject}".rstrip(": "), "1", report.color))
+        for f in findings:
+            out.append(f"{_paint(f.location, '1', report.color)}: "
+                       f"{_paint(f.severity.label, _COLORS[f.severity], report.color)}: [{f.rule_id}] {f.message}")
+    if out and not report.quiet:  # silence is success: a clean run prints nothing
+        counts = {level: sum(1 for f in report.findings if f.severity == level) for level in Severity}
+        out.append(f"total: {_count(counts[Severity.ERROR], 'error')}, "
+                   f"{_count(counts[Severity.WARNING], 'warning')}, {_count(counts[Severity.INFO], 'info')}, "
+                   f"{_inputs(report)}, {_count(report.lines_checked, 'line')} checked")
+    return "".join(line + "\n" for line in out)
 
 
 @formatter("checkpatch")
@@ -97,6 +137,7 @@ def finding_dict(f: Finding) -> dict:
         "msgid": f.msgid,
         "snippet": f.snippet,
         "fix": f.fix,
+        "fix_safety": f.fix_safety,
         "trace": [{"role": t.role, "line": t.line, "text": t.text} for t in f.trace],
         "fingerprint": f.fingerprint,
         "suppressed": f.suppressed,
@@ -110,7 +151,8 @@ def format_json(report: Report) -> str:
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "reviewbot", "version": __version__, "rules_version": report.rules.version},
         "inputs": [{"source": r.patch.message.source, "msgid": r.patch.message.msgid,
-                    "subject": r.patch.message.subject, "problems": list(r.problems)}
+                    "subject": r.patch.message.subject, "problems": list(r.problems),
+                    "kernel": _kernel(r)}
                    for r in report.reviews],
         "findings": [finding_dict(f) for f in report.findings],
         "suppressed": [finding_dict(f) for f in report.suppressed],
@@ -120,6 +162,12 @@ def format_json(report: Report) -> str:
     import json
 
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _kernel(review: PatchReview) -> dict:
+    """The kernel a patch was judged for, and how that was learnt (a mail
+    date is a guess: ``-c context.kernel=`` sets it)."""
+    return {"version": review.kernel, "origin": review.kernel_origin or "unknown"}
 
 
 def _sarif_rule(rule: Rule) -> dict:
@@ -190,6 +238,7 @@ def format_sarif(report: Report) -> str:
                 "rules": [_sarif_rule(r) for r in rules],
             }},
             "originalUriBaseIds": {"SRCROOT": {"description": {"text": "the top of the kernel tree"}}},
+            "properties": {"kernel": [{"source": r.patch.message.source, **_kernel(r)} for r in report.reviews]},
             "results": results,
         }],
     }

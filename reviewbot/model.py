@@ -233,6 +233,8 @@ class Finding:
     snippet: str = ""
     fix: str | None = None
     trace: tuple[TraceStep, ...] = ()
+    fix_safety: str = "display-only"  # the rule's: only "safe" fixes are applied by check --fix
+    end_column: int | None = None  # where the matched text ends on the line (what a fix replaces)
     fingerprint: str = ""
     source: str = ""  # the input (patch file, message) the finding is in
     msgid: str | None = None
@@ -259,6 +261,8 @@ class PatchReview:
     patch: Patch
     findings: tuple[Finding, ...] = ()
     problems: tuple[str, ...] = ()
+    kernel: str | None = None  # the kernel the patch was judged for ("5.10"), None when unknown
+    kernel_origin: str = ""  # how that was learnt: tree, base-commit ..., config, mail date, ...
 
 
 @record

@@ -29,8 +29,8 @@ def test_example_series_as_format_patch_files(capsys):
 
 
 def test_mbox_gives_the_same_findings_as_the_files(capsys):
-    _, from_files, _ = run_cli(capsys, "check", *SERIES)
-    _, from_mbox, _ = run_cli(capsys, "check", str(EXAMPLES / "seed-series.mbox"))
+    _, from_files, _ = run_cli(capsys, "check", "-q", *SERIES)  # -q: no headers naming the inputs
+    _, from_mbox, _ = run_cli(capsys, "check", "-q", str(EXAMPLES / "seed-series.mbox"))
     assert from_files == from_mbox
 
 
@@ -45,7 +45,7 @@ def test_each_patch_of_an_mbox_is_checked_on_its_own(capsys, tmp_path):
     second = make_patch("arch/arm64/kvm/hyp/entry.S", SWAP_HUNK, subject="[PATCH 2/2] b", msgid="b@x")
     mbox = tmp_path / "s.mbox"
     mbox.write_text(first + "\n" + second)
-    code, out, _ = run_cli(capsys, "check", str(mbox))
+    code, out, _ = run_cli(capsys, "check", "-q", str(mbox))  # -q: the findings alone
     assert code == 1
     assert out.splitlines() == [
         f"{HYP}:2: error: [arm64.sysreg.msr-mrs-operand-order] operands of 'msr' in the wrong order: "
@@ -122,7 +122,7 @@ def test_fail_on_decides_the_exit_status(capsys, tmp_path):
 def test_check_whole_files_with_as(capsys, tmp_path):
     src = tmp_path / "entry.S"
     src.write_text("foo:\n\tmsr\tx0, tpidr_el2\n\tmsr\tmidr_el1, x1\n\tret\n")
-    code, out, _ = run_cli(capsys, "check", "--file", str(src), "--as", "arch/arm64/kvm/hyp/entry.S")
+    code, out, _ = run_cli(capsys, "check", "-q", "--file", str(src), "--as", "arch/arm64/kvm/hyp/entry.S")
     assert code == 1
     assert [line.split(" [")[1].split("]")[0] for line in out.splitlines()] == [
         "arm64.sysreg.msr-mrs-operand-order", "arm64.sysreg.write-to-read-only"]
@@ -173,9 +173,12 @@ def test_rule_file_with_a_typo_in_a_key(capsys, tmp_path):
     bad.write_text("id: my.rule\ntitle: x\nseverity: error\nmesage: oops\nmatch: nop\n")
     code, _, err = run_cli(capsys, "check", "--rules", str(tmp_path), SERIES[1])
     assert code == 2
-    assert err == (f"reviewbot: error: {bad}:4: mesage: unknown key 'mesage' (valid keys: id, title, "
-                   "severity, confidence, languages, status, message, description, references, metadata, "
-                   "scope, diff, fix, match, regex, taint, comment, c-taint)\n")
+    # every problem of the file at once (issue 18, item 5), each file:line: key: problem
+    assert err.startswith("reviewbot: error: 1 rule file cannot be loaded: 3 problems:\n")
+    assert (f"  {bad}:4: mesage: unknown key, not allowed here (valid keys: id, title, "
+            "severity, confidence, languages, status, message, description, references, metadata, "
+            "scope, diff, fix, match, regex, taint, comment, c-taint)\n") in err
+    assert f"  {bad}:1: top level: 'message' is a required property\n" in err
 
 
 def test_a_malformed_patch_does_not_stop_the_others(capsys, tmp_path):
@@ -183,7 +186,7 @@ def test_a_malformed_patch_does_not_stop_the_others(capsys, tmp_path):
     bad = make_patch(HYP, "@@ -1,5 +1,6 @@\n foo:\n+\tnop\n", subject="[PATCH 2/2] bad", msgid="b@x")
     path = tmp_path / "s.mbox"
     path.write_text(good + "\n" + bad)
-    code, out, err = run_cli(capsys, "check", str(path))
+    code, out, err = run_cli(capsys, "check", "-q", str(path))
     assert code == 1  # the error finding decides; the bad patch is still reported
     assert out.startswith(f"{HYP}:2: error: [arm64.sysreg.msr-mrs-operand-order]")
     assert "s.mbox#2" in err and "shorter than its header says" in err

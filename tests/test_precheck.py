@@ -30,12 +30,12 @@ def test_git_range_checks_the_commits_like_their_format_patch_files(capsys, in_r
     make_series(in_repo)
     edit(in_repo, ENTRY, SWAP)
     commit(in_repo, "KVM: arm64: swap")
-    code, out, err = run_cli(capsys, "check", "--git", "HEAD~3..")
+    code, out, err = run_cli(capsys, "check", "-q", "--git", "HEAD~3..")  # -q: no headers naming inputs
     assert (code, err) == (1, "")
     # issue 15: the literal's use is reported by missing-kern-hyp-va, no longer by kernel-va-literal
     assert SWAP_AT in out and "el1-percpu-offset" in out and "missing-kern-hyp-va" in out
     git(in_repo, "format-patch", "-q", "-o", str(tmp_path / "out"), "HEAD~3..")
-    assert run_cli(capsys, "check", str(tmp_path / "out")) == (code, out, err)
+    assert run_cli(capsys, "check", "-q", str(tmp_path / "out")) == (code, out, err)
 
 
 def test_git_range_of_one_commit_means_since(capsys, in_repo):

@@ -126,7 +126,7 @@ def review(*argv: str) -> int:
 
 
 SUMMARY = """\
-messages: 3 (1 cover letters, 0 replies, 0 other, not reviewed)
+messages: 3 (1 cover letter, 0 replies, 0 other, not reviewed)
 series: 1 (v1: 1)
   v1 2/2 patches: [PATCH 0/2] KVM: arm64: Example series
 patches: 2 reviewed, 1 with findings
@@ -150,7 +150,7 @@ def test_review_writes_replies_to_the_outbox(work: Path, fake_engine, capsys) ->
     assert reply["In-Reply-To"] == "<s.v1.1@example.org>"
     body = reply.get_payload()
     assert "> +\tmsr\tx1, tpidr_el2\n\nmsr writes tpidr_el2;" in body
-    assert "[fake.msr-order, error]" in body and "(rules fake-rules-1)" in body
+    assert "[fake.msr-order, error]" in body and "rule set fake-rules-1" in body
 
 
 def test_a_second_run_writes_nothing_new(work: Path, fake_engine, capsys) -> None:
@@ -366,4 +366,4 @@ def test_real_engine_on_the_example_series(work: Path, capsys) -> None:
     assert len(replies) == summary["replies"]["written"]
     for reply in replies:
         assert reply["Subject"].startswith("Re: [PATCH ")
-        assert "\n-- \nThis review was written by a bot" in reply.get_payload()
+        assert "\n-- \nThis review was written by reviewbot, an automated rules-based checker" in reply.get_payload()

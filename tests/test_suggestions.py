@@ -80,7 +80,8 @@ def test_the_seed_mistake_is_found_at_the_reply_line(tmp_path, capsys):
     assert code == 1, err
     assert out.startswith(f"{tmp_path / 'reply.eml'}:{line}: error: [arm64.sysreg.msr-mrs-operand-order]")
     assert "arch/arm64/kvm/hyp/hyp-entry.S, macro get_host_ctxt" in out
-    assert out.count("\n") == 1  # only the certain rules: nothing about the quoted patch
+    # only the certain rules: nothing about the quoted patch (then the total line)
+    assert out.count("\n") == 2 and out.splitlines()[1].startswith("total: 1 error, 0 warnings")
 
 
 def test_the_corrected_suggestion_is_clean(tmp_path, capsys):

@@ -157,7 +157,7 @@ def test_check_in_a_kernel_checkout_is_tree_aware_by_default(capsys, monkeypatch
     git(kernel_repo, "format-patch", "-q", "-o", str(outdir), "HEAD~2..")
     git(kernel_repo, "reset", "-q", "--hard", "HEAD~2")
     monkeypatch.chdir(kernel_repo / "arch")
-    code, out, err = run_cli(capsys, "check", str(outdir))
+    code, out, err = run_cli(capsys, "check", "-q", str(outdir))
     assert (code, err) == (1, "")
     # issue 15: kernel-va-literal no longer matches 'ldr x1, =sym'; missing-kern-hyp-va
     # reports the load's use as an address instead (it used to report both)

@@ -686,7 +686,7 @@ def test_public_inbox_watch_killed_and_restarted(public_inbox: PublicInbox, tmp_
     status = _cli("watch", "--status", "--config", str(cfg))
     assert status.returncode == 0
     assert "series: 1 reviewed, 0 waiting, 0 reviewed incomplete (looking for the rest), 0 failed; " \
-           "2 patch(es) reviewed" in status.stdout
+           "2 patches reviewed" in status.stdout
     assert "outbox: 1 pending" in status.stdout
 
 
@@ -713,7 +713,7 @@ def test_public_inbox_watch_sigterm_finishes_and_exits(public_inbox: PublicInbox
     # an interval under the floor is a configuration error now (it used to be raised to 60)
     from reviewbot.cli import main
     assert main(["watch", "--once", "--config", str(cfg), "-c", "watch.interval=1"]) == 2
-    assert "reviewed '[PATCH 0/1] KVM: arm64: term' v1" in text and "stopped after 1 poll(s)" in text
+    assert "reviewed '[PATCH 0/1] KVM: arm64: term' v1" in text and "stopped after 1 poll" in text
     assert _replies(tmp_path) == ["<term-v1-1@example.org>"]
 
 

@@ -8,6 +8,7 @@ gives git's own first line, never a traceback.
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -65,10 +66,12 @@ def format_patch(top: Path, rev_range: str, *, env: Mapping[str, str] | None = N
     """The commits of ``rev_range`` (as ``git format-patch`` reads it:
     ``HEAD~3..``, ``origin/master..``, or one commit meaning "since") as an
     mbox, with full blob ids on the ``index`` lines."""
-    if not rev_range.strip() or rev_range.startswith("-"):
-        raise InputError(f"--git {rev_range!r}", "not a revision range (e.g. HEAD~3.. or origin/master..)")
-    proc = git(top, ["format-patch", "--stdout", "--no-signature", "--no-base", *_DIFF_OPTIONS,
-                     "--end-of-options", rev_range, "--"],
+    last = re.fullmatch(r"-([1-9][0-9]{0,5})", rev_range.strip())  # -3: the last three, as git takes it
+    if not rev_range.strip() or rev_range.startswith("-") and not last:
+        raise InputError(f"--git {rev_range!r}", "not a revision range (e.g. HEAD~3.., origin/master.. or -3)")
+    count = [f"--max-count={last.group(1)}"] if last else []
+    proc = git(top, ["format-patch", "--stdout", "--no-signature", "--no-base", *_DIFF_OPTIONS, *count,
+                     "--end-of-options", "HEAD" if last else rev_range, "--"],
                what=f"--git {rev_range}", env=env)
     return proc.stdout
 

@@ -220,7 +220,7 @@ class LoreClient:
                 break
         else:
             log.warning("search %r on %s: stopped after %d pages", q, inbox, max_pages)
-        log.info("searched %s for %r: %d message(s)", inbox, q, len(entries))
+        log.info("searched %s for %r: %d message%s", inbox, q, len(entries), "" if len(entries) == 1 else "s")
         return entries
 
     def new_atom(self, inbox: str) -> list[AtomEntry]:

@@ -57,7 +57,7 @@ import logging
 from reviewbot.model import PatchReview, SeriesReview
 from reviewbot.records import field, record
 from reviewbot.bot.outbox_history import adopt, check_before_open
-from reviewbot.bot.reply import ReplyPlan, compose, list_addresses, plan
+from reviewbot.bot.reply import REPLY_POLICY, ReplyPlan, compose, list_addresses, mailable, plan
 from reviewbot.bot.smtp import (PermanentFailure, SmtpSession, TemporaryFailure,
                                  UncertainDelivery)
 
@@ -66,6 +66,10 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 STATES = ("pending", "sending", "sent", "failed")
 HOUR = 3600.0
+#: Why a patch with findings gets no reply: nothing to put in In-Reply-To.
+NO_MSGID = "no Message-ID to reply to"
+#: The identity a configuration has when it never set one.
+DEFAULT_EMAIL = BotConfig().email
 AMBIGUOUS = ("interrupted after the whole message was handed to the server, before it answered: "
              "delivery unknown; not resent by itself (never twice). Check the list archive for "
              "its Message-ID, then 'reviewbot review --requeue MSGID' or '--dismiss MSGID'")
@@ -318,6 +322,13 @@ class Outbox:
                 raise OutboxError(f"reply {key[:12]}: only an open ambiguous ('failed') reply can "
                                   "be dismissed")
 
+    def revise(self, key: str, message: bytes, sender: str) -> None:
+        """Replace a pending reply's message and envelope sender (see
+        :func:`as_sent`), so the record holds what is sent."""
+        with self._transaction() as db:
+            db.execute("UPDATE replies SET message = ?, sender = ? WHERE key = ? AND state = 'pending'",
+                       (message, sender, key))
+
     def sent_in_last_hour(self, address: str, now: float) -> int:
         """Replies delivered to list ``address`` in the hour before ``now``."""
         row = self.db.execute("SELECT count(*) FROM deliveries WHERE list = ? AND at > ?",
@@ -427,6 +438,8 @@ class ReplyQueue:
         msgid = patch_review.patch.message.msgid
         the_plan = plan(patch_review, self.bot)
         if the_plan is None:
+            if not msgid and mailable(patch_review.findings, self.bot):
+                return Queued(msgid, "none", reason=NO_MSGID)
             return Queued(msgid, "none")
         why = self.outbox.known(the_plan)
         if why is not None:
@@ -457,10 +470,40 @@ def envelope(stored: Stored, opt_in: tuple[str, ...]) -> tuple[list[str], list[s
     return [r for r in stored.recipients if r not in others], lists
 
 
+def as_sent(stored: Stored, recipients: Sequence[str], bot: BotConfig | None) -> tuple[bytes, str]:
+    """(message, envelope sender) of a reply as it goes out now: From the
+    configured bot (a reply written before ``bot.email`` was set goes out
+    as the bot it is now), To and Cc only the envelope's recipients (a list
+    that did not opt in is not named in a header it is not sent to).
+    Unchanged bytes when nothing differs."""
+    import email.parser
+
+    message = email.parser.BytesParser(policy=REPLY_POLICY).parsebytes(stored.message)
+    changed = False
+    sender = stored.sender
+    if bot is not None and (stored.sender.lower() != bot.email.lower()
+                            or email.utils.parseaddr(str(message["From"]))[0] != bot.name):
+        sender = bot.email
+        message.replace_header("From", email.utils.formataddr((bot.name, bot.email)))
+        changed = True
+    keep = {address.lower() for address in recipients}
+    for header in ("To", "Cc"):
+        values = [str(v) for v in message.get_all(header, [])]
+        pairs = email.utils.getaddresses(values)
+        kept = [email.utils.formataddr(p) for p in pairs if p[1].lower() in keep]
+        if len(kept) != len(pairs):
+            del message[header]
+            if kept:
+                message[header] = ", ".join(kept)
+            changed = True
+    return (message.as_bytes() if changed else stored.message), sender
+
+
 def send_pending(outbox: Outbox, config: SmtpConfig, *, env: Mapping[str, str],
                  clock: Callable[[], float] = time.time,
-                 session: SmtpSession | None = None) -> SendReport:
-    """Send every pending reply that may go out now, each exactly once."""
+                 session: SmtpSession | None = None, bot: BotConfig | None = None) -> SendReport:
+    """Send every pending reply that may go out now, each exactly once;
+    as ``bot`` when given (see :func:`as_sent`)."""
     report = SendReport()
     with outbox.send_lock():
         report.swept = outbox.sweep(clock())
@@ -468,7 +511,7 @@ def send_pending(outbox: Outbox, config: SmtpConfig, *, env: Mapping[str, str],
         if pending:
             own = session or SmtpSession(config, env)
             try:
-                _send_all(outbox, config, own, pending, report, clock)
+                _send_all(outbox, config, own, pending, report, clock, bot)
             finally:
                 if session is None:
                     own.close()
@@ -477,7 +520,7 @@ def send_pending(outbox: Outbox, config: SmtpConfig, *, env: Mapping[str, str],
 
 
 def _send_all(outbox: Outbox, config: SmtpConfig, session: SmtpSession, pending: list[Stored],
-              report: SendReport, clock: Callable[[], float]) -> None:
+              report: SendReport, clock: Callable[[], float], bot: BotConfig | None = None) -> None:
     down: str | None = None  # the server is unreachable: keep the rest pending
     for stored in pending:
         recipients, lists = envelope(stored, config.opt_in_lists)
@@ -503,8 +546,11 @@ def _send_all(outbox: Outbox, config: SmtpConfig, session: SmtpSession, pending:
         if down is not None:
             report.retry.append(stored.key)
             continue
+        data, sender = as_sent(stored, recipients, bot)
+        if data != stored.message:  # the record holds what is sent
+            outbox.revise(stored.key, data, sender)
         try:
-            session.deliver(stored.sender, recipients, stored.message,
+            session.deliver(sender, recipients, data,
                             on_handoff=lambda key=stored.key: outbox._set(key, "sending", clock(),
                                                                           expect="pending"))
         except (TemporaryFailure, PermanentFailure) as exc:
@@ -547,9 +593,11 @@ def _connected(session: SmtpSession) -> bool:
     return getattr(session, "_smtp", None) is not None
 
 
-def check_smtp_config(config: SmtpConfig, env: Mapping[str, str] | None = None) -> None:
+def check_smtp_config(config: SmtpConfig, env: Mapping[str, str] | None = None,
+                      bot: BotConfig | None = None) -> None:
     """Refuse a configuration that cannot send, or would log in without
-    TLS (before any work is done)."""
+    TLS (before any work is done); warn when the bot would write to lists
+    as the default identity nobody can answer."""
     from reviewbot.bot.smtp import refuse_plaintext_login
 
     if config.max_per_hour < 1:
@@ -558,3 +606,7 @@ def check_smtp_config(config: SmtpConfig, env: Mapping[str, str] | None = None) 
         refuse_plaintext_login(config)
     if not config.opt_in_lists:
         log.warning("smtp.opt-in-lists is empty: no reply will be sent")
+    elif bot is not None and bot.email.lower() == DEFAULT_EMAIL:
+        log.warning("bot.email is the default %s: replies to %s would come from an address "
+                    "nobody can answer; set bot.email (and bot.name) in your own configuration",
+                    DEFAULT_EMAIL, ", ".join(config.opt_in_lists))

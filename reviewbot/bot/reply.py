@@ -69,10 +69,13 @@ ${review}
 -- \n${footer}
 """)
 
-#: The footer under ``-- ``: who wrote this and how to object.
+#: The footer under ``-- ``: what wrote this (disclosed as the kernel's
+#: process documents on tool-generated content ask), what each rule
+#: checks, and how to object.
 FOOTER_TEMPLATE = Template("""\
-This review was written by a bot, ${bot_name} ${tool_version} (rules ${rules_version}).
-False positive? Reply to say so, or report it to ${reports_to}.""")
+This review was written by ${bot_name}, an automated rules-based checker (not a language model): reviewbot ${tool_version}, rule set ${rules_version}.
+${rule_docs}
+False positive? Reply to say so${reports_to}.""")
 
 WRAP = 72  # prose is wrapped here, well before 80 columns
 # What a header of a reply may carry (RFC 5322 lines end by 998 octets;
@@ -282,14 +285,30 @@ def render_body(patch: Patch, findings: Sequence[Finding], bot: BotConfig, *,
     review = "\n".join(_review_blocks(patch, findings))
     footer = FOOTER_TEMPLATE.substitute(
         bot_name=bot.name, tool_version=__version__, rules_version=rules_version,
-        reports_to=bot.reports_to)
-    if bot.docs_url:
-        footer += f"\nThe rules are documented at {bot.docs_url}"
+        rule_docs=_rule_docs(findings, bot.docs_url),
+        reports_to=f", or write to {bot.reports_to}" if bot.reports_to else "")
     footer = "\n".join(wrapped for line in footer.split("\n")
                        for wrapped in textwrap.wrap(line, width=WRAP, break_long_words=False,
                                                     break_on_hyphens=False))
     text = BODY_TEMPLATE.substitute(attribution=attribution, review=review, footer=footer)
     return _defuse_trailers(text)
+
+
+def rule_doc_link(rule_id: str, docs_url: str) -> str:
+    """Where a rule is documented: ``docs_url`` with ``{rule}`` replaced
+    (or the rule id appended), else the command that shows it."""
+    if not docs_url:
+        return f"reviewbot rules show {rule_id}"
+    if "{rule}" in docs_url:
+        return docs_url.replace("{rule}", rule_id)
+    return f"{docs_url.rstrip('/')}/{rule_id}"
+
+
+def _rule_docs(findings: Sequence[Finding], docs_url: str) -> str:
+    ids = sorted({f.rule_id for f in findings})
+    if not docs_url:
+        return f"What a rule checks: 'reviewbot rules show RULE' ({', '.join(ids)})."
+    return "What each rule checks:\n" + "\n".join(f"  {rule_doc_link(i, docs_url)}" for i in ids)
 
 
 def _defuse_trailers(text: str) -> str:
@@ -388,6 +407,8 @@ def _hunk_block(original: Message, body_lines: list[str], hunk: Hunk,
     evidence names), with the comments under their lines."""
     shown: set[int] = set()
     comments: dict[int, list[Finding]] = {}
+    also: dict[int, list[Finding]] = {}  # id(finding) -> the findings its comment stands for
+    items = _same_bug_once(hunk, items, also)
     for line_index, finding in sorted(items, key=lambda item: item[0]):
         end = _block_comment_end(hunk, line_index)
         comments.setdefault(end, []).append(finding)
@@ -403,11 +424,28 @@ def _hunk_block(original: Message, body_lines: list[str], hunk: Hunk,
         out.append("> " + _diff_text(hunk.lines[index]))
         for finding in comments.get(index, ()):
             out.append("")
-            out.extend(_comment(finding))
+            out.extend(_comment(finding, also.get(id(finding), ())))
             out.append("")
     if out[-1] != "":
         out.append("")
     return out
+
+
+def _same_bug_once(hunk: Hunk, items: list[tuple[int, Finding]],
+                   also: dict[int, list[str]]) -> list[tuple[int, Finding]]:
+    """Two findings with the same suggested fix about the same line (one
+    on it, or naming it in its evidence) are one bug: the more severe (the
+    earlier) comment stays and names the other rule (``also``)."""
+    kept: list[tuple[int, Finding]] = []
+    for line_index, finding in sorted(items, key=lambda item: (item[0], -item[1].severity)):
+        lines = {line_index, *_trace_indexes(hunk, finding)}
+        twin = next((f for i, f in kept if finding.fix and f.fix == finding.fix
+                     and lines & {i, *_trace_indexes(hunk, f)}), None)
+        if twin is not None:
+            also.setdefault(id(twin), []).append(finding)
+            continue
+        kept.append((line_index, finding))
+    return kept
 
 
 def _block_comment_end(hunk: Hunk, index: int) -> int:
@@ -477,12 +515,17 @@ def _file_header(original: Message, body_lines: list[str], change: FileChange) -
     return f"diff --git a/{old} b/{new}"
 
 
-def _comment(finding: Finding) -> list[str]:
-    """The comment under a quoted line: message, evidence, fix, rule id."""
+#: What each step of a finding's evidence is, in words (the roles are the matchers').
+STEP_WORDS = {"source": "comes from", "sink": "used", "step": "passes through", "removed": "removed"}
+
+
+def _comment(finding: Finding, also: Sequence[Finding] = ()) -> list[str]:
+    """The comment under a quoted line: message, evidence, fix, rule id
+    (and the rules that found the same bug)."""
     out = _wrap(finding.message)
     if finding.trace:
         out += ["", "Where the value comes from and where it is used:"]
-        labels = [f"  {_step_where(step)} ({step.role}): " for step in finding.trace]
+        labels = [f"  {STEP_WORDS.get(step.role, step.role)}, {_step_where(step)}: " for step in finding.trace]
         width = max(map(len, labels))
         for step, label in zip(finding.trace, labels):
             label = label.ljust(width)
@@ -496,6 +539,7 @@ def _comment(finding: Finding) -> list[str]:
         else:
             out += [""] + _wrap(f"Suggested fix: {fix}")
     out += ["", f"[{finding.rule_id}, {finding.severity.label}]"]
+    out += [f"[also {twin.rule_id}, {twin.severity.label}]" for twin in also]
     return out
 
 

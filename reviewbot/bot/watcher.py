@@ -151,7 +151,7 @@ class LoreSource:
             with store.transaction():
                 new = store.add_hits(q.list, (e.msgid for e in entries), now)
                 store.record_poll(q.list, q.query, now, len(new))
-            log.info("polled %s for %r: %d match(es), %d new", q.list, q.query, len(entries), len(new))
+            log.info("polled %s for %r: %s, %d new", q.list, q.query, _n(len(entries), "match", "matches"), len(new))
             outcomes.append(Outcome("polled", q.list, present=len(new), detail=q.query))
         return outcomes
 
@@ -218,7 +218,7 @@ class MaildirSource:
                 store.add_maildir(name, message.msgid, root)
                 if not is_reply(message):
                     new_hits += len(store.add_hits(self.list_name, [message.msgid], now))
-        log.info("read %s: %d new file(s), %d new hit(s)", self.path, len(new_files), new_hits)
+        log.info("read %s: %s, %s", self.path, _n(len(new_files), "new file"), _n(new_hits, "new hit"))
         return [Outcome("polled", self.list_name, present=new_hits, detail=str(self.path))]
 
     def thread(self, list_name: str, msgid: str) -> list[Message] | None:
@@ -288,7 +288,7 @@ def run_once(client: Any, store: StateStore, ruleset: Any, config: Config, outbo
         work.append((record.list, record.thread, record))
     for done, (list_name, msgid, waiting) in enumerate(work):
         if stop():
-            log.info("stopping: %d thread(s) left for the next poll", len(work) - done)
+            log.info("stopping: %s left for the next poll", _n(len(work) - done, "thread"))
             break
         if time.monotonic() >= ends:
             left = f"the poll's deadline of {config.watch.poll_deadline} s passed; " \
@@ -417,8 +417,8 @@ def _handle_series(store: StateStore, list_name: str, series: Series, thread: st
     findings = sum(len(pr.findings) for pr in to_reply)
     store.mark_reviewed(key, now, ((pr.patch.message.msgid, len(pr.findings)) for pr in to_reply
                                    if pr.patch.message.msgid), replies, complete=complete)
-    log.info("reviewed %s (%s; %d patch(es)): %d finding(s), %d reply(ies) queued",
-             _name(series), why, len(to_reply), findings, replies)
+    log.info("reviewed %s (%s; %s): %s, %s queued", _name(series), why, _n(len(to_reply), "patch", "patches"),
+             _n(findings, "finding"), _n(replies, "reply", "replies"))
     return Outcome("reviewed", replies=replies, findings=findings, detail=why, **base)  # type: ignore[arg-type]
 
 
@@ -501,8 +501,9 @@ def _log_summary(outcomes: Sequence[Outcome]) -> None:
     for o in outcomes:
         counts[o.action] = counts.get(o.action, 0) + 1
     replies = sum(o.replies for o in outcomes)
-    log.info("poll done: %s; %d reply(ies) queued",
-             ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to do", replies)
+    log.info("poll done: %s; %s queued",
+             ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to do",
+             _n(replies, "reply", "replies"))
 
 
 # --- the loop ------------------------------------------------------------------------------
@@ -578,7 +579,7 @@ def run_forever(client: Any, store: StateStore, ruleset: Any, config: Config, ou
             asked = max((o.retry_after or 0.0 for o in outcomes), default=0.0)
             if failures:
                 delay = min(MAX_BACKOFF, interval * 2 ** min(failures, 10)) * (0.75 + random.random() / 4)
-                log.warning("%d failed poll(s) in a row; next poll in %.0f s", failures, delay)
+                log.warning("%s in a row; next poll in %.0f s", _n(failures, "failed poll"), delay)
             if asked > delay:
                 delay = min(asked, 24 * 3600.0)
                 log.warning("the server asked to wait %.0f s; next poll then", asked)
@@ -588,5 +589,10 @@ def run_forever(client: Any, store: StateStore, ruleset: Any, config: Config, ou
     finally:
         if own:
             stopper.restore()
-    log.info("stopped after %d poll(s)", polls)
+    log.info("stopped after %s", _n(polls, "poll"))
     return polls
+
+
+def _n(count: int, word: str, words: str | None = None) -> str:
+    """``1 reply``, ``2 replies``."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"

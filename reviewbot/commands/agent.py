@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from reviewbot.commands import help_line
-from reviewbot.commands.common import add_config_options, add_rule_options
+from reviewbot.commands.common import add_config_options, add_rule_options, plural
 from reviewbot.errors import InputError, UsageError
 
 _DESCRIPTION = """\
@@ -145,8 +145,8 @@ def read_branch(top: Path) -> ReviewBranch:
     commits = [entry.split("\x1f") for entry in log.decode("utf-8", errors="replace").split("\0") if entry.strip()]
     meta = tracking["patches"]
     if len(commits) != len(meta):
-        raise InputError(what, f"the branch has {len(commits)} patch commit(s) in {rev_range} but its "
-                               f"tracking data lists {len(meta)} patch(es)")
+        raise InputError(what, f"the branch has {plural(len(commits), 'patch commit')} in {rev_range} "
+                               f"but its tracking data lists {plural(len(meta), 'patch', 'patches')}")
     patches = []
     for number, ((sha, author, date, subject, body), entry) in enumerate(zip(commits, meta), start=1):
         sha = sha.strip()

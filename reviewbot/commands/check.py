@@ -12,20 +12,19 @@ when an input, option or configuration is wrong.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 from reviewbot.commands import help_line
 from reviewbot.commands.common import (
-    add_config_options, add_output_options, add_rule_options, build_config, expand_inputs,
-    git_top, read_input,
+    add_config_options, add_output_options, add_rule_options, build_config, read_input,
 )
+from reviewbot.commands.check_inputs import Source, tree_path, tree_of
+from reviewbot.commands.check_output import colour, era_notes, fixes
 from reviewbot.errors import InputError, UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 B4_FORMATS = ("b4", "b4-review")
-_COMMIT_FROM = re.compile(rb"^From ([0-9a-f]{40}) ", re.MULTILINE)
 
 _DESCRIPTION = """\
 Check patches before they are sent.
@@ -35,7 +34,8 @@ What is checked, first match wins:
                   series (each patch checked on its own, the series as
                   context), plain diffs, or - for stdin
   --file SRC ...  whole source files, every line counting as added
-  --git RANGE     the commits of RANGE in the checkout (HEAD~3.., origin/master..)
+  --git RANGE     the commits of RANGE in the checkout (HEAD~3.., origin/master..,
+                  -3 for the last three, as git format-patch takes them)
   --git           the staged and unstaged changes of the checkout (git diff HEAD)
   (nothing)       with --format b4 or b4-review: stdin; inside a git checkout:
                   its staged and unstaged changes
@@ -103,7 +103,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     baseline.add_argument("--write-baseline", metavar="FILE",
                           help="write the findings of this run to FILE as a baseline of accepted "
                                "findings (they are then not reported, and the exit status is 0)")
+    fixing = parser.add_argument_group("fixes").add_mutually_exclusive_group()
+    fixing.add_argument("--fix", action="store_true",
+                        help="apply the fixes rules mark safe to the files in the work tree (never "
+                             "to a line that differs from what was checked), then report the rest")
+    fixing.add_argument("--diff", action="store_true",
+                        help="print the safe fixes as a patch (git apply takes it) instead of the "
+                             "findings; change nothing; exit 1 when there is something to fix")
     add_output_options(parser)
+    output = parser.add_argument_group("text output")
+    output.add_argument("-q", "--quiet", action="store_true",
+                        help="print the findings alone: no patch headers, no total line, no notes")
+    output.add_argument("--color", "--colour", dest="color", choices=("auto", "always", "never"),
+                        default="auto", help="colour the text output: auto (default) on a terminal "
+                                             "unless NO_COLOR is set")
     add_rule_options(parser)
     add_config_options(parser)
     parser.set_defaults(func=run)
@@ -120,9 +133,9 @@ def run(args: argparse.Namespace) -> int:
     rules = load_rules(config, select=args.select, ignore=args.ignore)
     # b4 modes read stdin by default (asked for on the command line, as b4's
     # check commands do) and print nothing on stderr (whatever set the format)
-    source = _Source(args, args.format in B4_FORMATS)
+    source = Source(args, args.format in B4_FORMATS)
     b4_mode = config.output.format in B4_FORMATS
-    tree = _tree(args, config, source)
+    tree = tree_of(args, config, source)
     notes: list[str] = []
     if args.files:
         reviews, problems, lines = _check_files(args.files, args.as_path, rules, config, tree)
@@ -133,17 +146,24 @@ def run(args: argparse.Namespace) -> int:
         reviews.extend(_review_replies(messages, rules, config, problems))
     reviews, notes_from_suppressions = _suppress(args, reviews, rules, config)
     notes.extend(notes_from_suppressions)
+    notes.extend(era_notes(reviews, rules))
+    if args.fix or args.diff:
+        reviews, patch = fixes(args, reviews, source)
+        if args.diff:
+            sys.stdout.write(patch)
+            return EXIT_FINDINGS if patch else EXIT_OK
     if b4_mode:
         report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines, problems=tuple(problems))
     else:
-        report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines)
+        report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines, quiet=args.quiet,
+                        color=colour(args.color, sys.stdout))
     sys.stdout.write(FORMATTERS[config.output.format](report))
     sys.stdout.flush()
     all_problems = problems + [p for r in reviews for p in r.problems]
     if not b4_mode:  # b4 reads every stderr line as a failure
         for problem in all_problems:
             print(f"reviewbot: error: {problem}", file=sys.stderr)
-        for note in notes:
+        for note in [] if args.quiet else notes:
             print(f"reviewbot: note: {note}", file=sys.stderr)
     # Blocking findings win over input problems: a hook must refuse a series
     # with an error in it even when another of its patches could not be read.
@@ -163,135 +183,6 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise UsageError("--as names the tree path of exactly one --file")
     if args.tree is not None and not Path(args.tree).is_dir():
         raise UsageError(f"--tree {args.tree}: no such directory")
-
-
-# --- where the patches come from ------------------------------------------------------------
-
-
-class _Source:
-    """What this run checks: named inputs, stdin, a range, or the work tree."""
-
-    def __init__(self, args: argparse.Namespace, stdin_default: bool) -> None:
-        self.inputs = list(args.inputs)
-        self.range = args.git
-        self.repo: Path | None = None
-        if args.files:
-            self.kind = "files"
-            return
-        if self.inputs:
-            self.kind = "inputs"
-        elif self.range is not None:
-            self.kind = "git"
-        elif stdin_default:
-            self.kind, self.inputs = "inputs", ["-"]
-        else:
-            self.kind = "git"
-        if self.kind == "git":
-            self.repo = _repository(args)
-
-    def messages(self, notes: list[str], *, quiet_no_patch: bool) -> tuple[list, list[str], int]:
-        """The messages to check, the problems met reading them, and the
-        number of input lines.  ``quiet_no_patch``: a message without a
-        diff (a cover letter) is no problem."""
-        if self.kind == "inputs":
-            return _read_messages(expand_inputs(self.inputs), quiet_no_patch=quiet_no_patch)
-        from reviewbot.analysis import git as precheck
-        from reviewbot.pipeline import read_messages, split_read
-        assert self.repo is not None
-        if self.range:
-            data = precheck.format_patch(self.repo, self.range)
-            if not data.strip():
-                notes.append(f"--git {self.range}: no commits to check in {self.repo}")
-                return [], [], 0
-            messages, problems = _range_messages(data)
-            return messages, problems, data.count(b"\n")
-        data = precheck.work_tree_diff(self.repo)
-        if not data.strip():
-            notes.append(f"no staged or unstaged changes to check in {self.repo}")
-            return [], [], 0
-        messages, malformed = split_read(read_messages(data, "git diff HEAD"))
-        return messages, [str(m) for m in malformed], data.count(b"\n")
-
-
-def _repository(args: argparse.Namespace) -> Path:
-    """The git checkout ``--git`` (or the default) reads: --tree's, else the current one."""
-    if args.tree is not None:
-        top = git_top(Path(args.tree))
-        if top is None:
-            raise UsageError(f"--git: --tree {args.tree} is not inside a git checkout")
-        return top
-    top = git_top(Path.cwd())
-    if top is None:
-        if args.git is None:
-            raise UsageError("nothing to check: name patch files, '-' for stdin, --git RANGE or "
-                             "--file SRC (inside a git checkout, its uncommitted changes are checked)")
-        raise UsageError(f"--git: {Path.cwd()} is not inside a git checkout "
-                         "(run it in your kernel tree, or name one with --tree PATH)")
-    return top
-
-
-def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, list[str], int]:
-    from reviewbot.mail.series import has_diff, is_reply
-    from reviewbot.mail.suggestions import find_suggestions
-    from reviewbot.pipeline import read_messages, split_read
-
-    messages = []
-    problems: list[str] = []
-    lines = 0
-    for name in names:
-        try:
-            data = read_input(name)
-        except InputError as exc:
-            problems.append(str(exc))
-            continue
-        found, malformed = split_read(read_messages(data, "<stdin>" if name == "-" else name))
-        problems.extend(str(m) for m in malformed)
-        lines += data.count(b"\n")
-        if found and not quiet_no_patch and not any(has_diff(m) for m in found):
-            if all(is_reply(m) or _is_cover(m) for m in found) and len(found) > 1:
-                pass  # a thread without patches is not an error of one input
-            elif any(is_reply(m) or find_suggestions(m, quoted=True) for m in found):
-                pass  # a reply: the code it suggests is checked
-            elif not any(_is_cover(m) for m in found):
-                problems.append(f"{found[0].source}: no patch found (no diff in the message)")
-        messages.extend(found)
-    return messages, problems, lines
-
-
-def _range_messages(data: bytes) -> tuple[list, list[str]]:
-    """The messages of ``git format-patch --stdout``, each named by its
-    commit, and the problems of those that cannot be read."""
-    from reviewbot.pipeline import read_messages, split_read
-
-    shas = [m.group(1).decode()[:12] for m in _COMMIT_FROM.finditer(data)]
-    messages, malformed = split_read(read_messages(data, "commit", names=shas))
-    return messages, [str(m) for m in malformed]
-
-
-def _is_cover(message) -> bool:
-    from reviewbot.mail.series import parse_subject
-    return parse_subject(message.subject).index == 0
-
-
-# --- the tree ---------------------------------------------------------------------------------
-
-
-def _tree(args: argparse.Namespace, config, source: _Source):
-    """The SourceTree of this run, or None (no tree, or --no-tree).  No git
-    process is started here."""
-    if args.no_tree:
-        return None
-    from reviewbot.analysis.tree import GitTree, is_kernel_tree
-    if args.tree is not None:
-        path = Path(args.tree).resolve()
-        top = path if is_kernel_tree(path) or (path / ".git").exists() else (git_top(path) or path)
-        return GitTree(top, config.context, use_git=git_top(top) is not None, isolate_env=True)
-    if source.repo is not None:
-        return GitTree(source.repo, config.context)
-    here = git_top(Path.cwd())
-    if here is not None and is_kernel_tree(here):
-        return GitTree(here, config.context)
-    return None
 
 
 # --- reviewing --------------------------------------------------------------------------------
@@ -394,13 +285,3 @@ def _read_baseline(name: str):
     except BaselineFormatError as exc:
         raise InputError(name, str(exc)) from None
 
-
-def tree_path(path: Path) -> str:
-    """A file's path relative to the top of its git checkout, else as given."""
-    top = git_top(path.parent if path.parent != Path("") else Path.cwd())
-    if top is not None:
-        try:
-            return path.resolve().relative_to(top).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()

@@ -14,6 +14,11 @@ FORMAT_CHOICES = ("text", "checkpatch", "json", "sarif", "b4", "b4-review")
 SEVERITY_CHOICES = ("info", "warning", "error")
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 reply``, ``2 replies``: the count and the word as it agrees."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     """``--config`` and ``-c section.key=value``."""
     group = parser.add_argument_group("configuration")

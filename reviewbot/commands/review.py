@@ -23,21 +23,19 @@ import json
 import os
 import sys
 import time
-from collections import Counter
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
 from reviewbot.errors import InputError, UsageError
+from reviewbot.commands.review_summary import Progress, Summary, format_summary
 from reviewbot.pipeline import Malformed, assemble, read_messages, review_all, review_replies
 import logging
-from reviewbot.records import field, record
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-SUMMARY_SCHEMA_VERSION = 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -93,36 +91,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 # --- reading -------------------------------------------------------------------------------
 
 
-class Progress:
-    """``reading 1200/21000`` on a terminal, redrawn at most 5 times a second."""
-
-    def __init__(self, stream: TextIO, enabled: bool) -> None:
-        self.stream = stream
-        self.enabled = enabled
-        self._last = 0.0
-        self._shown = False
-
-    def update(self, what: str, done: int, total: int | None = None, *, force: bool = False) -> None:
-        """Show ``what done/total``."""
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self._last < 0.2:
-            return
-        self._last = now
-        count = f"{done}/{total}" if total else str(done)
-        self.stream.write(f"\r\x1b[Kreviewbot: {what} {count}")
-        self.stream.flush()
-        self._shown = True
-
-    def done(self) -> None:
-        """Clear the progress line."""
-        if self._shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self._shown = False
-
-
 def input_files(name: str) -> list[tuple[str, Path | None]]:
     """(name, path) of each message source an input stands for: a maildir's
     messages, a directory's patch files, the file itself, or stdin."""
@@ -148,54 +116,6 @@ def input_files(name: str) -> list[tuple[str, Path | None]]:
 # --- the run ---------------------------------------------------------------------------
 
 
-@record(frozen=False)
-class Summary:
-    """Everything the run counts, for the summary and ``--format json``."""
-
-    inputs: list[str] = field(default_factory=list)
-    messages: int = 0
-    covers: int = 0
-    replies_in: int = 0  # messages that are replies (not reviewed)
-    other: int = 0  # messages with neither a patch nor a cover letter
-    patches: int = 0
-    series: list[dict[str, Any]] = field(default_factory=list)
-    findings: Counter = field(default_factory=Counter)
-    suppressed: int = 0
-    worst: int = -1  # the highest severity among the findings
-    patches_with_findings: int = 0
-    replies: Counter = field(default_factory=Counter)  # written / duplicate / none
-    malformed: list[Malformed] = field(default_factory=list)
-    internal: list[str] = field(default_factory=list)
-    send: dict[str, Any] | None = None
-    outbox: str = ""
-    database: str = ""
-    outbox_states: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def as_json(self) -> dict[str, Any]:
-        """The summary as a JSON-able dict (``schema_version`` 1)."""
-        return {
-            "schema_version": SUMMARY_SCHEMA_VERSION,
-            "inputs": self.inputs,
-            "messages": self.messages,
-            "cover_letters": self.covers,
-            "replies_in_input": self.replies_in,
-            "other_messages": self.other,
-            "patches": self.patches,
-            "series": self.series,
-            "findings": dict(sorted(self.findings.items())),
-            "suppressed_findings": self.suppressed,
-            "patches_with_findings": self.patches_with_findings,
-            "replies": {k: self.replies.get(k, 0) for k in ("written", "duplicate", "none")},
-            "outbox": {"path": self.outbox, "database": self.database, "states": self.outbox_states},
-            "send": self.send,
-            "malformed": [{"source": m.source, "msgid": m.msgid, "problem": m.problem}
-                          for m in self.malformed],
-            "internal_errors": self.internal,
-            "seconds": round(self.seconds, 3),
-        }
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the review; returns the exit status."""
     from reviewbot.bot.outbox import Outbox, ReplyQueue, check_smtp_config, send_pending
@@ -208,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         return outbox_admin.run(args, config)
     names = list(args.inputs) or ([] if args.send else ["-"])
     if args.send:
-        check_smtp_config(config.smtp, os.environ)
+        check_smtp_config(config.smtp, os.environ, config.bot)
     rules = load_rules(config, select=args.select, ignore=args.ignore) if names else None
     progress = Progress(sys.stderr, args.progress == "always" or (
         args.progress == "auto" and sys.stderr is not None and sys.stderr.isatty()))
@@ -226,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
                 _report_malformed(summary)
                 raise InputError(", ".join(names), "no readable message in the input")
         if args.send:
-            report = send_pending(outbox, config.smtp, env=os.environ)
+            report = send_pending(outbox, config.smtp, env=os.environ, bot=config.bot)
             summary.send = {"sent": len(report.sent), "failed": len(report.failed),
                             "still_pending": len(report.retry), "deferred": len(report.deferred),
                             "held": len(report.held), "swept": len(report.swept),
@@ -280,6 +200,7 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
     replies = [r for r in review_replies(messages, rules, config) if r.findings or r.problems]
     del messages
     summary.malformed.extend(broken)
+    summary.broken_patches = len(broken)
     _review_series(series_list, rules, config, queue, summary, progress)
     _queue_replies(replies, queue, summary)
     return readable
@@ -300,9 +221,11 @@ def _queue_replies(replies: list, queue: Any, summary: Summary) -> None:
 
 def _review_series(series_list: list, rules: Any, config: Any, queue: Any, summary: Summary,
                    progress: Progress) -> None:
+    from reviewbot.bot.outbox import NO_MSGID
+
     for done in review_all(series_list, rules, config, progress=progress.update):
         series = done.series
-        summary.patches += len(series.patches)
+        summary.patches += sum(not p.error for p in series.patches)
         entry = {"title": series.title, "version": series.version, "patches": len(series.patches),
                  "total": series.total,
                  "cover": series.cover.msgid if series.cover is not None else None}
@@ -325,6 +248,7 @@ def _review_series(series_list: list, rules: Any, config: Any, queue: Any, summa
         before = len(queue.results)
         queue.queue(done.result)
         summary.replies.update(q.status for q in queue.results[before:])
+        summary.replies["no_msgid"] += sum(q.reason == NO_MSGID for q in queue.results[before:])
         entry["replies"] = sum(q.status == "written" for q in queue.results[before:])
 
 
@@ -339,48 +263,11 @@ def _exit_status(summary: Summary, fail_on: str | None) -> int:
 
     if summary.internal:
         return EXIT_INTERNAL
+    if summary.malformed and not summary.patches:
+        return EXIT_INPUT  # patches came in, and none of them could be reviewed
     if summary.send is not None and (summary.send["failed"] or summary.send["still_pending"]
                                      or summary.send["swept"] or summary.send["ambiguous"]):
         return EXIT_FINDINGS
     if fail_on is not None:
         return EXIT_FINDINGS if summary.worst >= Severity.parse(fail_on) else EXIT_OK
     return EXIT_OK
-
-
-def format_summary(summary: Summary) -> str:
-    """The human summary printed on stdout."""
-    out = []
-    versions = Counter(f"v{s['version']}" for s in summary.series)
-    version_text = ", ".join(f"{v}: {n}" for v, n in sorted(versions.items()))
-    out.append(f"messages: {summary.messages} ({summary.covers} cover letters, "
-               f"{summary.replies_in} replies, {summary.other} other, not reviewed)")
-    out.append(f"series: {len(summary.series)}" + (f" ({version_text})" if version_text else ""))
-    for entry in summary.series[:20]:
-        total = f"{entry['patches']}/{entry['total']}" if entry["total"] else str(entry["patches"])
-        out.append(f"  v{entry['version']} {total} patches: {entry['title']}")
-    if len(summary.series) > 20:
-        out.append(f"  ... and {len(summary.series) - 20} more")
-    out.append(f"patches: {summary.patches} reviewed, {summary.patches_with_findings} with findings")
-    total = sum(summary.findings.values())
-    suppressed = f", {summary.suppressed} suppressed" if summary.suppressed else ""
-    out.append(f"findings: {total}{suppressed}")
-    width = max((len(rule) for rule in summary.findings), default=0)
-    for rule, count in sorted(summary.findings.items()):
-        out.append(f"  {rule.ljust(width)}  {count}")
-    out.append(f"replies: {summary.replies.get('written', 0)} written to {summary.outbox}, "
-               f"{summary.replies.get('duplicate', 0)} already recorded")
-    if summary.send is not None:
-        s = summary.send
-        out.append(f"sent: {s['sent']}, still pending: {s['still_pending']}, failed: {s['failed']}, "
-                   f"deferred by the rate limit: {s['deferred']}, held (list not opted in): {s['held']}")
-    states = summary.outbox_states
-    out.append(f"outbox: {states.get('pending', 0)} pending, {states.get('sent', 0)} sent, "
-               f"{states.get('failed', 0)} failed ({summary.database})")
-    if states.get("failed"):
-        out.append(f"  {states['failed']} failed: delivery unknown, never resent by itself; "
-                   f"see 'reviewbot review --status', then --requeue or --dismiss")
-    out.append(f"malformed messages: {len(summary.malformed)}"
-               + (" (listed on stderr)" if summary.malformed else ""))
-    if summary.internal:
-        out.append(f"internal errors: {len(summary.internal)} (listed on stderr; nothing mailed for them)")
-    return "\n".join(out) + "\n"

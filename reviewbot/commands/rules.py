@@ -23,8 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _rule_set_options(p)
     p.set_defaults(func=_list)
 
-    p = rules_sub.add_parser("show", help="the documentation of one rule")
-    p.add_argument("rule_id", metavar="ID")
+    p = rules_sub.add_parser("show", help="the documentation of one rule (or of each under an id prefix)")
+    p.add_argument("rule_id", metavar="ID", help="a rule id, or an id prefix as --select takes it (arm64.sysreg)")
     _rule_set_options(p)
     p.set_defaults(func=_show)
 
@@ -41,6 +41,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="rule files or directories")
     add_config_options(p)
     p.set_defaults(func=_validate, rules=[])
+
+    p = rules_sub.add_parser("new", help="write a new rule and its test file from a template",
+                             description="Write <DIR>/<area>/<ID>.yaml and <ID>.test.S (or .test.c) "
+                                         "from a template that validates and whose test passes; "
+                                         "edit both, then 'reviewbot rules test --rules DIR ID'.")
+    p.add_argument("new_id", metavar="ID", help="the rule id, dotted lower case (arm64.hyp.my-check)")
+    p.add_argument("--dir", metavar="DIR", default="rules",
+                   help="the rule directory to write into (default: ./rules); the file goes to "
+                        "DIR/<first two parts of the id, joined by ->/")
+    p.add_argument("--language", choices=("arm64-asm", "c"), default="arm64-asm",
+                   help="what the rule reads (default: arm64-asm)")
+    p.set_defaults(func=_new)
 
     p = rules_sub.add_parser("precision", help="per-rule precision on real mail, from the labels file",
                              description="Count the judged findings of each rule (right, wrong, gone) "
@@ -70,9 +82,21 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    rule = _load(args).get(args.rule_id)
-    if rule is None:
-        raise UsageError(f"no rule is called {args.rule_id!r} (see 'reviewbot rules list')")
+    from reviewbot.rules.loader import _selects
+
+    rules = [r for r in _load(args) if _selects(args.rule_id, r.id)]
+    if not rules:
+        raise UsageError(f"no rule is called {args.rule_id!r}, and no rule id starts with "
+                         f"'{args.rule_id.rstrip('.')}.' (see 'reviewbot rules list')")
+    for number, rule in enumerate(rules):
+        if number:
+            print("\n" + "=" * 72 + "\n")
+        _show_one(rule)
+    return 0
+
+
+def _show_one(rule) -> None:
+    """One rule's documentation: facts, description, fix, references."""
     print(f"{rule.id}: {rule.title}")
     print(f"severity: {rule.severity.label}, confidence: {rule.confidence.label}, "
           f"languages: {', '.join(rule.languages)}, diff mode: {rule.diff.mode}")
@@ -84,16 +108,74 @@ def _show(args: argparse.Namespace) -> int:
     if rule.scope.kernel:
         print(f"kernels: {rule.scope.kernel}")
     print()
-    print(textwrap.dedent(rule.description).strip() or "(no description)")
+    description, references_text = _split_references(textwrap.dedent(rule.description).strip())
+    print(description or "(no description)")
     if rule.fix:
-        print(f"\nFix ({rule.fix_safety}): {rule.fix}")
-    if rule.references:
-        print("\nReferences:")
+        print(f"\nFix ({_safety_words(rule.fix_safety)}):")
+        for fix in _fix_forms(rule):
+            print(f"  {fix}")
+    if rule.references or references_text:
+        print("\n## References")
+        if references_text:
+            print(references_text)
         for ref in rule.references:
-            print(f"  - {ref}")
+            if ref not in references_text:
+                print(f"  - {ref}")
     print(f"\n{_precision_line(rule.id)}")
     print(f"\nDefined in {rule.path}")
-    return 0
+
+
+def _split_references(description: str) -> tuple[str, str]:
+    """The description without its ``## References`` section, and that
+    section's text (shown once, with the rule's references list)."""
+    head, sep, tail = description.partition("## References")
+    if not sep:
+        return description, ""
+    rest, next_sep, after = tail.partition("\n## ")
+    text = (head.rstrip() + ("\n\n## " + after if next_sep else "")).strip()
+    return text, rest.strip()
+
+
+def _safety_words(safety: str) -> str:
+    return {"safe": "safe: 'reviewbot check --fix' applies it",
+            "unsafe": "unsafe: shown in each finding, never applied by --fix",
+            "display-only": "a hint, shown in each finding"}.get(safety, safety)
+
+
+def _fix_forms(rule) -> list[str]:
+    """The fix template with each ``$NAME`` the rule's ``let`` blocks bind
+    spelled out (one line per alternative), else the template as written."""
+    import re
+
+    from reviewbot.rules.loader import read_yaml
+
+    names = re.findall(r"\$\{?([A-Z][A-Z0-9_]*)\}?", rule.fix)
+    try:
+        data = read_yaml(Path(rule.path))
+    except RuleError:
+        return [rule.fix]
+    lets: list[dict] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("let"), dict):
+                lets.append(node["let"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(data.get(rule.matcher_kind))
+    forms = []
+    for let in lets:
+        if any(name in let for name in names):
+            form = rule.fix
+            for name in names:
+                if name in let:
+                    form = re.sub(r"\$\{?" + name + r"\}?", lambda _m, v=str(let[name]): v, form)
+            forms.append(form)
+    return list(dict.fromkeys(forms)) or [rule.fix]
 
 
 #: The judged findings, relative to the checkout or reviewbot/_data/ in a wheel.
@@ -185,8 +267,35 @@ def _validate(args: argparse.Namespace) -> int:
         for problem in validate_rule_file(path):
             print(problem)
             errors += 1
-    print(f"{len(files)} rule files, {errors} problems", file=sys.stderr)
+    print(f"{len(files)} rule file{'s' if len(files) != 1 else ''}, "
+          f"{errors} problem{'s' if errors != 1 else ''}", file=sys.stderr)
     return 0 if errors == 0 else 1
+
+
+def _new(args: argparse.Namespace) -> int:
+    from reviewbot.rules.loader import RULE_ID
+    from reviewbot.rules.templates import new_rule
+
+    rule_id = args.new_id
+    if not RULE_ID.match(rule_id) or "." not in rule_id:
+        raise UsageError(f"{rule_id!r} is not a rule id: dotted lower case, at least two parts "
+                         "(e.g. arm64.hyp.my-check)")
+    area = "-".join(rule_id.split(".")[:2])
+    folder = Path(args.dir) / area
+    suffix = ".test.c" if args.language == "c" else ".test.S"
+    rule_file, case_file = folder / f"{rule_id}.yaml", folder / f"{rule_id}{suffix}"
+    for path in (rule_file, case_file):
+        if path.exists():
+            raise UsageError(f"{path} exists; pick another id or edit it")
+    rule_text, case_text = new_rule(rule_id, args.language)
+    folder.mkdir(parents=True, exist_ok=True)
+    rule_file.write_text(rule_text, encoding="utf-8")
+    case_file.write_text(case_text, encoding="utf-8")
+    print(rule_file)
+    print(case_file)
+    print(f"next: edit both, then 'reviewbot rules validate {rule_file}' and "
+          f"'reviewbot rules test --rules {args.dir} {rule_id}'", file=sys.stderr)
+    return 0
 
 
 __all__ = ["register", "RuleError"]

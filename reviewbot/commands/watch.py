@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.commands import help_line
-from reviewbot.commands.common import add_config_options, build_config
+from reviewbot.commands.common import add_config_options, build_config, plural
 import logging
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.bot.watcher import ONCE_MAX_SLEEP, MaildirSource, run_forever, run_once
 
     if args.send:
-        check_smtp_config(config.smtp, os.environ)
+        check_smtp_config(config.smtp, os.environ, config.bot)
     if not args.once and getattr(args, "verbose", 0) == 0:
         logging.getLogger("reviewbot").setLevel(logging.INFO)  # a daemon says what it does
     if not args.once:  # a long-running log says when
@@ -127,13 +127,13 @@ def _send(outbox: Any, config: Any) -> None:
     from reviewbot.errors import ReviewbotError
     from reviewbot.bot.outbox import send_pending
     try:
-        report = send_pending(outbox, config.smtp, env=os.environ)
+        report = send_pending(outbox, config.smtp, env=os.environ, bot=config.bot)
     except ReviewbotError as exc:
         log.error("sending replies failed: %s", exc)
         return
-    log.info("sent %d repl(ies); %d held (no opted-in list), %d deferred, %d to retry, %d failed",
-             len(report.sent), len(report.held), len(report.deferred), len(report.retry),
-             len(report.failed))
+    log.info("sent %s; %d held (no opted-in list), %d deferred, %d to retry, %d failed",
+             plural(len(report.sent), "reply", "replies"), len(report.held), len(report.deferred),
+             len(report.retry), len(report.failed))
 
 
 def _what(config: Any) -> str:
@@ -153,7 +153,7 @@ def outcomes_text(outcomes: Sequence[Any]) -> str:
             lines.append(f"polled {o.list} for {o.detail!r}: {o.present} new")
         elif o.action == "reviewed":
             lines.append(f"reviewed {o.title!r} v{o.version} ({_parts(o)}, {o.detail}): "
-                         f"{o.findings} finding(s), {o.replies} repl(ies) queued")
+                         f"{plural(o.findings, 'finding')}, {plural(o.replies, 'reply', 'replies')} queued")
         elif o.action == "waiting":
             lines.append(f"waiting for {o.title!r} v{o.version}: {_parts(o)}")
         elif o.action == "failed":
@@ -164,13 +164,13 @@ def outcomes_text(outcomes: Sequence[Any]) -> str:
     replies = sum(o.replies for o in outcomes)
     waiting = sum(o.action == "waiting" for o in outcomes)
     errors = sum(o.action in ("error", "failed") for o in outcomes)
-    lines.append(f"{reviewed} series reviewed, {replies} repl(ies) queued, {waiting} waiting, "
-                 f"{errors} error(s)")
+    lines.append(f"{reviewed} series reviewed, {plural(replies, 'reply', 'replies')} queued, "
+                 f"{waiting} waiting, {plural(errors, 'error')}")
     return "\n".join(lines) + "\n"
 
 
 def _parts(o: Any) -> str:
-    return f"{o.present} of {o.total} patches" if o.total else f"{o.present} patch(es)"
+    return f"{o.present} of {o.total} patches" if o.total else plural(o.present, "patch", "patches")
 
 
 def status_text(config: Any, *, now: float) -> str:
@@ -184,20 +184,27 @@ def status_text(config: Any, *, now: float) -> str:
     with StateStore(path) as store:
         st = store.status()
         version = store.schema_version
-    out = [f"state: {st.path} (schema {version})", f"watching: {_what(config)}"]
+        maildir_files = len(store.maildir_known())
+    what = _what(config)
+    if maildir_files and not config.watch.maildir:  # the state says what was watched
+        what = (f"a Maildir ({maildir_files} file{'s' if maildir_files != 1 else ''} read; "
+                f"the runs were given --maildir or watch.maildir)")
+    out = [f"state: {st.path} (schema {version})", f"watching: {what}"]
     if st.polls:
         out.append("polls:")
         for p in st.polls:
             when = _ago(p.last_poll, now) if p.last_poll else "never succeeded"
-            line = f"  {p.list}: {p.query!r}: last poll {when}; {p.hits} match(es) in {p.polls} poll(s)"
+            line = (f"  {p.list}: {p.query!r}: last poll {when}; {plural(p.hits, 'match', 'matches')} "
+                    f"in {plural(p.polls, 'poll')}")
             if p.last_error:
                 line += f"; last error ({_ago(p.last_attempt, now)}): {p.last_error}"
             out.append(line)
     counts = dict(st.counts)
-    out.append(f"messages: {st.messages} seen, {st.hits} matched, {st.hits_todo} thread(s) to read")
+    out.append(f"messages: {st.messages} seen, {st.hits} matched, "
+               f"{plural(st.hits_todo, 'thread')} to read")
     out.append(f"series: {counts.get('reviewed', 0)} reviewed, {counts.get('waiting', 0)} waiting, "
                f"{counts.get('partial', 0)} reviewed incomplete (looking for the rest), "
-               f"{counts.get('failed', 0)} failed; {st.patches_reviewed} patch(es) reviewed")
+               f"{counts.get('failed', 0)} failed; {plural(st.patches_reviewed, 'patch', 'patches')} reviewed")
     timeout = config.watch.series_timeout
     for s in st.waiting:
         if s.status == "partial":
@@ -216,7 +223,8 @@ def status_text(config: Any, *, now: float) -> str:
     for s in st.recent:
         what = {"reviewed": "reviewed", "partial": "reviewed incomplete"}.get(s.status, f"failed ({s.error})")
         out.append(f"  {what} {_ago(s.reviewed_at, now) if s.reviewed_at else ''}: {s.title!r} "
-                   f"v{s.version}, {s.present} patch(es), {s.replies} repl(ies)")
+                   f"v{s.version}, {plural(s.present, 'patch', 'patches')}, "
+                   f"{plural(s.replies, 'reply', 'replies')}")
     db = Path(config.outbox.database)
     if db.exists():
         from reviewbot.bot.outbox import Outbox

@@ -48,7 +48,8 @@ class RegexMatcher:
                         continue
                     extra = {"UNSURE": outcome.unsure} if outcome.unsure else {}
                 yield Hit(line=number, column=match.start() + 1, bindings=groups,
-                          key=normalise(match.group(0)), anchors=(number,), extra=extra)
+                          key=normalise(match.group(0)), anchors=(number,), extra=extra,
+                          end_column=match.end() + 1)
 
 
     def _cleared(self, lines: tuple[str, ...], number: int, groups: Mapping[str, str]) -> bool:

@@ -49,6 +49,7 @@ class Hit:
     trace: tuple[tuple[str, int, str], ...] = ()
     anchors: tuple[int, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
+    end_column: int | None = None  # 1-based, after the matched text (a safe fix replaces it)
 
 
 def normalise(text: str) -> str:

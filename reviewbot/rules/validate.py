@@ -1,14 +1,17 @@
-"""``reviewbot rules validate``: every problem of a rule file, against the
-schema first and then the loader, each as ``file:line: key: problem``."""
+"""``reviewbot rules validate``: every problem of a rule file in one run
+(the schema's, including its regular expressions, and the matcher's),
+each as ``file:line: key: problem``; the loader's own checks when the
+schema has nothing to say."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from reviewbot.errors import RuleError
 from reviewbot.rules.linedict import LineDict
-from reviewbot.rules.loader import build_rule, read_yaml
+from reviewbot.rules.rule_file import build_rule, read_yaml
 from reviewbot.rules.schema import rule_schema
 
 
@@ -39,15 +42,22 @@ def validate_rule_file(path: Path) -> list[str]:
     except RuleError as exc:
         return [str(exc)]
     problems = []
-    validator = jsonschema.Draft202012Validator(rule_schema())
+    validator = jsonschema.Draft202012Validator(rule_schema(), format_checker=_regex_format())
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         line, key = _line_of(data, list(error.absolute_path))
         message = error.message
-        if error.validator == "enum":
+        if error.validator == "format" and error.validator_value == "regex":
+            message = f"not a valid regular expression: {_regex_problem(error.instance)}"
+        elif error.validator == "enum":
             message = f"{error.instance!r} is not one of: {', '.join(map(str, error.validator_value))}"
-        elif error.validator == "additionalProperties":
-            allowed = sorted(error.schema.get("properties", {}))
-            message = f"{message} (valid keys: {', '.join(allowed)})"
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = list(error.schema.get("properties", {}))
+            for extra in (k for k in error.instance if k not in allowed):  # each at its own line
+                line, key = _line_of(data, [*error.absolute_path, extra])
+                where = f"{path}:{line}" if line else str(path)
+                problems.append(f"{where}: {key}: unknown key, not allowed here (valid keys: "
+                                f"{', '.join(allowed)})")
+            continue
         where = f"{path}:{line}" if line else str(path)
         problems.append(f"{where}: {key or 'top level'}: {message}")
     if not problems:
@@ -55,4 +65,47 @@ def validate_rule_file(path: Path) -> list[str]:
             build_rule(data, str(path))
         except RuleError as exc:
             problems.append(str(exc))
+    elif (matcher := _matcher_problem(data, path, problems)) is not None:
+        problems.append(matcher)
     return problems
+
+
+def _regex_format() -> Any:
+    """A format checker whose ``regex`` is Python's (the engine's) syntax."""
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checks("regex", raises=re.error)(lambda value: not isinstance(value, str) or bool(re.compile(value)) or True)
+    return checker
+
+
+def _regex_problem(value: Any) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return str(exc)
+    return "not compiled"
+
+
+def _matcher_problem(data: Any, path: Path, problems: list[str]) -> str | None:
+    """With schema problems elsewhere, the matcher block is still compiled,
+    so a bad pattern is not left for the next run; None when it compiles or
+    one of ``problems`` is already about it."""
+    from reviewbot.match.registry import MATCHERS, compile_matcher
+
+    if not isinstance(data, LineDict):
+        return None
+    kinds = [k for k in MATCHERS if k in data]
+    if len(kinds) != 1:
+        return None
+    kind = kinds[0]
+    if any(f": {kind}" in p.split(str(path), 1)[-1][:len(kind) + 12] for p in problems):
+        return None
+    try:
+        compile_matcher(kind, data[kind], str(path))
+    except RuleError as exc:
+        return str(exc)
+    except (ValueError, TypeError, KeyError, re.error) as exc:
+        line = data.lines.get(kind)
+        return f"{path}:{line}: {kind}: {exc}" if line else f"{path}: {kind}: {exc}"
+    return None

@@ -1,0 +1,119 @@
+"""What ``reviewbot check`` says besides its findings: notes on the kernel
+era it assumed, safe fixes applied (``--fix``) or shown (``--diff``), and
+whether to colour the output."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reviewbot.commands.common import git_top
+from reviewbot.errors import InputError
+
+if TYPE_CHECKING:
+    from reviewbot.commands.check_inputs import Source
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def colour(choice: str, stream) -> bool:
+    """--color: always, never, or (auto) on a terminal unless NO_COLOR is
+    set to something (https://no-color.org)."""
+    if choice != "auto":
+        return choice == "always"
+    return not os.environ.get("NO_COLOR") and _is_terminal(stream)
+
+
+def era_notes(reviews: list, rules) -> list[str]:
+    """Where the target kernel was only guessed (from the mail date) or is
+    unknown and that turned off a rule for a file the patch changes: what
+    was assumed, which rules, and how to say the kernel."""
+    from reviewbot.analysis.context import path_matches
+    from reviewbot.analysis.eras import MAIL_DATE
+    from reviewbot.analysis.kernels import Era, KernelVersion
+
+    ranged = [r for r in rules if r.scope.kernel]
+    off: dict[str | None, tuple[list[str], set[str]]] = {}
+    for review in reviews:
+        if not ranged or not review.patch.message.subject:  # whole files: no mail, no guess
+            continue
+        if not (review.kernel_origin == MAIL_DATE or review.kernel is None):
+            continue
+        era = Era(KernelVersion.parse(review.kernel) if review.kernel else None)
+        paths = [c.path for c in review.patch.files if c.path]
+        turned_off = {f"{r.id} ({r.scope.kernel})" for r in ranged
+                      if era.satisfies(r.scope.kernel) is not True
+                      and any(_reads(r, p) and path_matches(p, r.scope.include or ("**",))
+                              and not (r.scope.exclude and path_matches(p, r.scope.exclude)) for p in paths)}
+        if turned_off:
+            sources, ids = off.setdefault(review.kernel, ([], set()))
+            sources.append(review.patch.message.source)
+            ids.update(turned_off)
+    notes = []
+    for version, (sources, ids) in off.items():
+        what = (f"kernel {version} assumed from the mail date" if version is not None
+                else "the target kernel is unknown")
+        where = sources[0] if len(sources) == 1 else f"{sources[0]} and {len(sources) - 1} more"
+        notes.append(f"{what} of {where} (no kernel tree here), so {', '.join(sorted(ids))} did not "
+                     f"run; say the kernel the patches are for with -c context.kernel=VERSION "
+                     f"(e.g. 5.10), or check inside the kernel tree")
+    return notes
+
+
+def _reads(rule, path: str) -> bool:
+    """Does the rule read files like ``path`` (C rules .c, assembly rules .S; headers both)?"""
+    if path.endswith(".c"):
+        return "c" in rule.languages
+    if path.endswith((".S", ".s")):
+        return "arm64-asm" in rule.languages
+    return True
+
+
+def fixes(args: argparse.Namespace, reviews: list, source: "Source") -> tuple[list, str]:
+    """--fix: apply the safe fixes to the work tree and drop their findings;
+    --diff: the patch that would.  Files are found from the top of the checkout."""
+    from reviewbot.commands.common import plural
+    from reviewbot.fixes import apply_fixes, as_patch, fixable
+    from reviewbot.records import replace
+
+    root = (source.repo or (git_top(Path(args.tree)) if args.tree else None) or git_top(Path.cwd())
+            or Path.cwd()).resolve()
+    findings = [f for r in reviews for f in r.findings]
+    texts = {path: _read_source(root, path) for path in {f.path for f in findings if fixable(f) and f.path}}
+    result = apply_fixes(findings, texts)
+    for finding, why in result.skipped:
+        print(f"reviewbot: not fixed {finding.location} [{finding.rule_id}]: {why}", file=sys.stderr)
+    if args.diff:
+        return reviews, as_patch(texts, result.texts)
+    for path, text in result.texts.items():
+        try:
+            (root / path).write_bytes(text.encode("utf-8"))
+        except OSError as exc:
+            raise InputError(str(root / path), f"cannot write the fix: {exc.strerror or exc}") from None
+    for finding in result.applied:
+        print(f"reviewbot: fixed {finding.location} [{finding.rule_id}]", file=sys.stderr)
+    shown = sum(1 for f in findings if f.fix and not f.suppressed and f.fix_safety != "safe")
+    print(f"reviewbot: {plural(len(result.applied), 'fix', 'fixes')} applied"
+          + (f"; {plural(shown, 'fix', 'fixes')} not marked safe, shown only" if shown else ""),
+          file=sys.stderr)
+    done = {id(f) for f in result.applied}
+    return [replace(r, findings=tuple(f for f in r.findings if id(f) not in done)) for r in reviews], ""
+
+
+def _read_source(root: Path, path: str) -> str | None:
+    """A work tree file's text, or None (outside the checkout, unreadable, not UTF-8)."""
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    try:
+        return target.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
