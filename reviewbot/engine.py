@@ -240,10 +240,12 @@ def _review_files(patch: Patch, file_units: list[FileUnits], rules: RuleSet, con
             findings.extend(_rule_findings(rule, patch, file_units))
         except Exception as exc:  # noqa: BLE001 - a broken rule must not stop the review
             problems.append(f"rule {rule.id} failed on {patch.name}: {crash(exc)}")
-    problems.extend(_unchecked_lines(patch, file_units))
+    unchecked = _unchecked_lines(patch, file_units)
+    problems.extend(unchecked)
     findings = [replace(f, suppressed=s) if (s := _suppression(f, ignores, config)) else f for f in findings]
     findings.sort(key=lambda f: (f.path or "", f.line or f.old_line or 0, -f.severity, f.rule_id))
-    return PatchReview(patch=patch, findings=tuple(_dedupe(findings)), problems=tuple(problems))
+    return PatchReview(patch=patch, findings=tuple(_dedupe(findings)), problems=tuple(problems),
+                       unchecked=tuple(unchecked))
 
 
 def _unchecked_lines(patch: Patch, file_units: list[FileUnits]) -> list[str]:

@@ -261,6 +261,9 @@ class PatchReview:
     patch: Patch
     findings: tuple[Finding, ...] = ()
     problems: tuple[str, ...] = ()
+    #: the problems the input caused (lines nested too deeply or too long to
+    #: check), not reviewbot: reported like malformed input, not as crashes
+    unchecked: tuple[str, ...] = ()
     kernel: str | None = None  # the kernel the patch was judged for ("5.10"), None when unknown
     kernel_origin: str = ""  # how that was learnt: tree, base-commit ..., config, mail date, ...
 

@@ -50,3 +50,19 @@ def test_ordinary_nesting_is_checked_silently(tmp_path, capsys):
     path.write_text(patch_adding("\tldr x0, =" + "(" * 20 + "sym" + ")" * 20))
     code, out, err = run_cli(capsys, "check", "--no-tree", str(path))
     assert "not checked" not in err
+
+
+@pytest.mark.parametrize("line,problem", [h for h in HOSTILE if h[1]], ids=["parentheses", "long"])
+def test_review_counts_an_unchecked_line_as_bad_input_not_as_a_crash(tmp_path, capsys, line, problem):
+    """The input's doing, not reviewbot's: listed with the malformed input,
+    the reply for the other findings still written, no internal error."""
+    import json
+
+    path = tmp_path / "p.patch"
+    path.write_text(patch_adding("\tnop", line, MSR_SWAP))
+    code, out, err = run_cli(capsys, "review", "--outbox", str(tmp_path / "outbox"),
+                             "--db", str(tmp_path / "outbox.sqlite"), "--format", "json", str(path))
+    summary = json.loads(out)
+    assert code == 0 and summary["internal_errors"] == []
+    assert [m["problem"] for m in summary["malformed"]] == [f"{path}: {PATH}:2: not checked: {problem}"]
+    assert summary["findings"] == {"arm64.sysreg.msr-mrs-operand-order": 1}

@@ -238,6 +238,10 @@ def _review_series(series_list: list, rules: Any, config: Any, queue: Any, summa
             if patch_review.patch.error:
                 continue  # reported as malformed
             for problem in patch_review.problems:
+                if problem in patch_review.unchecked:  # the input's doing, not reviewbot's
+                    message = patch_review.patch.message
+                    summary.malformed.append(Malformed(message.source, message.msgid, problem))
+                    continue
                 summary.internal.append(problem)
                 log.error("%s", problem)
             live = [f for f in patch_review.findings if not f.suppressed]
