@@ -169,10 +169,11 @@ def review_replies(messages: Sequence[Message], rules: Any, config: Any, *,
     (``messages`` themselves).  ``quoted``: also the code of the earlier
     mails it quotes (a pasted thread)."""
     from reviewbot.mail.series import has_diff, is_reply, parse_subject
-    from reviewbot.suggestion_review import review_reply
 
     thread = {m.msgid: m for m in messages if m.msgid}
     for message in messages:
         tags = parse_subject(message.subject)
         if is_reply(message) or not (has_diff(message) or tags.index == 0):
+            from reviewbot.suggestion_review import review_reply  # a patch check does not need it
+
             yield review_reply(message, thread, rules, config, quoted=quoted)

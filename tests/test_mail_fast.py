@@ -160,7 +160,7 @@ def test_the_example_patches_take_the_fast_path(monkeypatch):
     def no_email(*args, **kwargs):
         raise AssertionError("the email package was used")
 
-    monkeypatch.setattr("reviewbot.mail.parse.parse_with_email", no_email)
+    monkeypatch.setattr("reviewbot.mail.email_path.parse_with_email", no_email)
     paths = sorted((EXAMPLES / "seed-series").glob("*.patch")) + [EXAMPLES / "seed-series.mbox"]
     for path in paths:
         messages, errors = parse_input(path.read_bytes(), source=path.name)

@@ -81,7 +81,6 @@ def _repository(args: argparse.Namespace) -> Path:
 
 def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, list[str], int]:
     from reviewbot.mail.series import has_diff, is_reply
-    from reviewbot.mail.suggestions import find_suggestions
     from reviewbot.pipeline import read_messages, split_read
 
     messages = []
@@ -99,7 +98,7 @@ def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, lis
         if found and not quiet_no_patch and not any(has_diff(m) for m in found):
             if all(is_reply(m) or _is_cover(m) for m in found) and len(found) > 1:
                 pass  # a thread without patches is not an error of one input
-            elif any(is_reply(m) or find_suggestions(m, quoted=True) for m in found):
+            elif any(is_reply(m) or _suggests_code(m) for m in found):
                 pass  # a reply: the code it suggests is checked
             elif not any(_is_cover(m) for m in found):
                 problems.append(f"{found[0].source}: no patch found (no diff in the message)")
@@ -153,3 +152,9 @@ def tree_path(path: Path) -> str:
         except ValueError:
             pass
     return path.as_posix()
+
+
+def _suggests_code(message) -> bool:
+    from reviewbot.mail.suggestions import find_suggestions  # only for a message without a diff
+
+    return bool(find_suggestions(message, quoted=True))

@@ -12,8 +12,6 @@ import re
 from collections.abc import Iterator
 
 from reviewbot.errors import MailParseError
-from reviewbot.mail.archive_page import read_archive_page
-from reviewbot.mail.email_path import parse_with_email
 from reviewbot.mail.plain import decode_body, read_plain
 from reviewbot.model import Message
 
@@ -90,7 +88,7 @@ def parse_message(raw: bytes, *, source: str = "<input>", first_line: int = 1) -
         raise MailParseError(source, f"its {name}: header is {len(longest):,} characters long "
                                      f"(at most {MAX_HEADER:,} are read)")
     try:
-        message = read_plain(raw, source=source, body_line=body_line) or parse_with_email(raw, source, body_line)
+        message = read_plain(raw, source=source, body_line=body_line) or _with_email(raw, source, body_line)
     except MailParseError:
         raise
     except Exception as exc:  # the email package raises many kinds on hostile mail
@@ -127,7 +125,7 @@ def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailPa
     mail = looks_like_mail(data)
     if b"\0" in data[:8192] and not mail:  # in mail, a NUL is the problem of one message
         raise MailParseError(source, "binary data, not a patch or a mail")
-    if not data.lstrip(b"\r\n").startswith(b"From ") and (page := read_archive_page(data, source)):
+    if not data.lstrip(b"\r\n").startswith(b"From ") and (page := _archive_page(data, source)):
         return [page], []  # a list-archive page saved as text
     if not mail:
         text = decode_body(data, "utf-8")
@@ -149,3 +147,17 @@ def parse_input(data: bytes, *, source: str) -> tuple[list[Message], list[MailPa
             errors.append(exc)
         current = following
     return messages, errors
+
+
+# The email package and the archive-page reader load only when a message
+# needs them: a plain patch is read without either (start-up, bench/README.md).
+def _with_email(raw: bytes, source: str, body_line: int) -> Message:
+    from reviewbot.mail.email_path import parse_with_email
+
+    return parse_with_email(raw, source, body_line)
+
+
+def _archive_page(data: bytes, source: str) -> Message | None:
+    from reviewbot.mail.archive_page import read_archive_page
+
+    return read_archive_page(data, source)
