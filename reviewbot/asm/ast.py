@@ -17,9 +17,6 @@ from reviewbot.records import record
 
 # --- operands ---------------------------------------------------------------
 
-#: Register kinds, as ``Register.kind``.
-REG_KINDS = ("gpr64", "gpr32", "sp", "zr", "vector", "fp", "sve", "pred", "za")
-
 
 @record
 class Register:
@@ -27,7 +24,7 @@ class Register:
 
     text: str
     canon: str
-    kind: str
+    kind: str  # gpr64, gpr32, sp, zr, vector, fp, sve, pred or za
     column: int = 0
 
 
