@@ -18,7 +18,7 @@ runs on one core with the full AST built.  Reported:
 * import time in a fresh interpreter with byte-code present, and the
   first-parse time of a small hunk (which the hand-written operand reader
   reads without Lark);
-* how many statements the hand-written operand reader (``reviewbot/asm_fast.py``)
+* how many statements the hand-written operand reader (``reviewbot/asm/operands.py``)
   reads without the grammar.
 
 ``--verify`` checks that reader against the grammar instead of timing: every

@@ -1,4 +1,4 @@
-"""The hand-written operand reader (reviewbot/asm_fast.py) gives exactly what
+"""The hand-written operand reader (reviewbot/asm/operands.py) gives exactly what
 the grammar gives, and a typical hunk is parsed without importing Lark.
 
 Each way is forced explicitly with :func:`reviewbot.asm.parser.read_statement`'s
@@ -458,7 +458,7 @@ def test_made_up_statements_agree_with_the_grammar(monkeypatch):
 #
 # The reader copies some of the grammar's terminals and knows which terminals
 # Lark's contextual lexer accepts where; these tests fail when the grammar
-# changes under it (then reviewbot/asm_fast.py needs a look).
+# changes under it (then reviewbot/asm/operands.py needs a look).
 
 @pytest.fixture(scope="module")
 def lark_parser():

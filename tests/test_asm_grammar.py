@@ -559,7 +559,7 @@ def test_grammar_cache_is_written_and_optional(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     asm.clear_caches()
     # Character constants and predicates are left to the grammar by the
-    # hand-written operand reader (reviewbot/asm_fast.py), so these load it.
+    # hand-written operand reader (reviewbot/asm/operands.py), so these load it.
     assert one("\tmov w0, #'a'").mnemonic == "mov"
     assert list((tmp_path / "reviewbot").glob("arm64-*.lark-cache"))
     monkeypatch.setattr(grammar, "_parser", None)
