@@ -64,6 +64,8 @@ RULE_CLASSES = {
     "c.sysreg.write-sysreg-swapped-args": "msr-mrs-direction",
     "arm64.sysreg.write-to-read-only": "sysreg-access",
     "arm64.sysreg.read-of-write-only": "sysreg-access",
+    "c.sysreg.error-record-field-mismatch": "other",
+    "c.comment.duplicate-register-description": "stale-comment",
 }
 
 _HEADER = {name: re.compile(rb"^" + name + rb":[ \t]*((?:.*)(?:\n[ \t]+.*)*)", re.I | re.M)
