@@ -65,6 +65,7 @@ RULE_CLASSES = {
     "arm64.sysreg.write-to-read-only": "sysreg-access",
     "arm64.sysreg.read-of-write-only": "sysreg-access",
     "c.sysreg.error-record-field-mismatch": "other",
+    "c.sysreg.raz-wi-read-only": "sysreg-access",
     "c.comment.duplicate-register-description": "stale-comment",
 }
 
