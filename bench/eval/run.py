@@ -64,6 +64,9 @@ RULE_CLASSES = {
     "c.sysreg.write-sysreg-swapped-args": "msr-mrs-direction",
     "arm64.sysreg.write-to-read-only": "sysreg-access",
     "arm64.sysreg.read-of-write-only": "sysreg-access",
+    "c.sysreg.error-record-field-mismatch": "other",
+    "c.sysreg.raz-wi-read-only": "sysreg-access",
+    "c.comment.duplicate-register-description": "stale-comment",
 }
 
 _HEADER = {name: re.compile(rb"^" + name + rb":[ \t]*((?:.*)(?:\n[ \t]+.*)*)", re.I | re.M)

@@ -16,6 +16,11 @@ line).  Two triggers:
   stale when something it names was in the code at the old place and is not
   in the code at the new one (a call counts here: it was true there).
 
+A third trigger (kind ``removed``) needs no code under the comment: a
+comment anywhere in what the patch shows (the whole file, tree-aware) that
+names a macro, function or label whose definition the patch deletes, when
+nothing the patch leaves uses that name any more (removed or renamed).
+
 A comment may also claim what the code cannot do: ``@dst: ... (32 or 64
 bit wide)`` for a macro argument that is the destination of an ``mrs``,
 which always writes a whole X register (kind ``width``).
@@ -39,7 +44,8 @@ _REGISTER = re.compile(r"\b([xw](?:[12]?\d|30)|[a-z][a-z0-9]*_el[0-3])\b")
 # "@dst: destination register (32 or 64 bit wide)": a macro argument said to be a W register
 _WIDTH = re.compile(r"@?(?P<arg>[A-Za-z_]\w*)\s*:[^\n]*?\b(32\s*or\s*64[- ]?bits?|32[- ]?bits?|[wW]\s*or\s*[xX])\b")
 _MRS = ("mrs", "mrs_s")
-_WEIGHTS = {"call": 1, "quoted": 2, "pool": 2, "register": 1, "width": 2}
+_WEIGHTS = {"call": 1, "quoted": 2, "pool": 2, "register": 1, "width": 2, "removed": 2}
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @record
@@ -173,6 +179,8 @@ class CommentMatcher:
 
     def run(self, unit: AsmUnit) -> Iterator[Hit]:
         """Stale comments in the unit."""
+        if "removed" in self.kinds:
+            yield from _naming_removed(unit)
         statements = unit.region.statements
         rows = unit.view.rows
         old_comments = _old_comments(unit)
@@ -233,6 +241,53 @@ class CommentMatcher:
             anchors=anchors,
             extra={"HOW": how},
         )
+
+
+def _naming_removed(unit: AsmUnit) -> Iterator[Hit]:
+    """Comments that name what the patch deleted everywhere."""
+    if not unit.removed_names:
+        return
+    for stmt in unit.region.statements:
+        if not isinstance(stmt, Comment):
+            continue
+        named = sorted(set(_WORD.findall(stmt.text)) & unit.removed_names)
+        if named:
+            names = ", ".join(named)
+            text = " ".join(w for w in stmt.text.split() if w != "*")
+            yield Hit(
+                line=stmt.line,
+                column=stmt.column,
+                bindings={"STALE": names, "COMMENT": text[:80], "WHY": "",
+                          "SAYS": f"names {names}, which this patch deletes and nothing uses any more"},
+                key="comment-removed:" + names + ":" + _fold(stmt.text)[:120],
+            )
+
+
+def words(text: str) -> set[str]:
+    """The identifiers in a text."""
+    return set(_WORD.findall(text))
+
+
+def code_words(unit: AsmUnit) -> set[str]:
+    """The identifiers the code of a region uses (comments left out)."""
+    return {w for stmt in unit.region.statements if not isinstance(stmt, Comment) for w in _WORD.findall(stmt.text)}
+
+
+def deleted_definitions(unit: AsmUnit) -> set[str]:
+    """Names a pre-image region defines on lines the patch deletes: macros,
+    functions (``SYM_FUNC_START(x)``, ``ENTRY(x)``) and global labels.
+    Short names and names without an underscore are left out: in a
+    comment they read as words."""
+    rows = unit.view.rows
+    found = set()
+    for stmt in unit.region.statements:
+        if not 0 < stmt.line <= len(rows) or rows[stmt.line - 1].kind != "-":
+            continue
+        if isinstance(stmt, MacroDef | Label):
+            found.add(stmt.name)
+        elif _starts_function(stmt) and stmt.args:
+            found.add(stmt.args[0].strip())
+    return {n for n in found if len(n) >= 6 and "_" in n and not n.startswith(".L") and _WORD.fullmatch(n)}
 
 
 def _describe(m: Mention) -> str:

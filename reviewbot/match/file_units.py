@@ -15,7 +15,7 @@ from reviewbot.asm.ast import Instruction, MacroDef
 from reviewbot.asm.parser import parse
 from reviewbot.config import Config
 from reviewbot.errors import DiffParseError
-from reviewbot.match.comments import removed_comments
+from reviewbot.match.comments import code_words, deleted_definitions, removed_comments, words
 from reviewbot.match.patterns import Region
 from reviewbot.match.units import AsmUnit, TextUnit
 from reviewbot.model import FileChange
@@ -155,13 +155,24 @@ def with_hyp_macros(units: FileUnits, hyp_macros: frozenset[str], config: Config
 
 def attach_removed_comments(units: list[FileUnits]) -> None:
     """Give every new region the comments the patch deletes anywhere, so a
-    comment moved from one file to another is judged against its old code."""
+    comment moved from one file to another is judged against its old code,
+    and the names whose definitions the patch deletes with no use left."""
     removed: dict[str, tuple] = {}
+    deleted: set[str] = set()
+    still_used: set[str] = set()
     for file_units in units:
         removed.update(removed_comments(file_units.change.old_path or file_units.change.path, file_units.old_asm))
-    if removed:
+        for unit in file_units.old_asm:
+            deleted |= deleted_definitions(unit)
+        for unit in file_units.new_asm:
+            still_used |= code_words(unit)
+        for text_unit in file_units.new_c:  # C text, comments included: only ever keeps a name
+            still_used |= words("\n".join(text_unit.lines))
+    gone = frozenset(deleted - still_used)
+    if removed or gone:
         for file_units in units:
-            file_units.new_asm = [replace(unit, removed_comments=removed) for unit in file_units.new_asm]
+            file_units.new_asm = [replace(unit, removed_comments=removed, removed_names=gone)
+                                  for unit in file_units.new_asm]
 
 
 def defined_macros(units: Iterable[FileUnits]) -> set[str]:

@@ -25,6 +25,7 @@ class RegexMatcher:
     languages: tuple[str, ...] = ("c",)
     follow: FollowSpec | None = None  # follow a bound name through the rest of its C function
     where: tuple[Where, ...] = ()  # constraints on named groups (``sysreg:`` facts, ``regex``...)
+    after_line: tuple[str, int] | None = None  # (template, lines): one of the lines before must match
 
     def bound(self) -> set[str]:
         """Named groups a message may use."""
@@ -41,6 +42,8 @@ class RegexMatcher:
                     continue
                 if self.unless_near and self._cleared(unit.lines, number, groups):
                     continue
+                if self.after_line and not self._cleared(unit.lines, number, groups, self.after_line, before=True):
+                    continue
                 extra = {}
                 if self.follow is not None and groups.get(self.follow.name):
                     outcome = follow(self.follow, groups[self.follow.name], *body_after(unit.lines, number, match.end()))
@@ -52,15 +55,18 @@ class RegexMatcher:
                           end_column=match.end() + 1)
 
 
-    def _cleared(self, lines: tuple[str, ...], number: int, groups: Mapping[str, str]) -> bool:
-        template, within = self.unless_near  # type: ignore[misc]
+    def _cleared(self, lines: tuple[str, ...], number: int, groups: Mapping[str, str],
+                 near: tuple[str, int] | None = None, before: bool = False) -> bool:
+        """Does a line near ``number`` (only before it, with ``before``) match
+        the template, its ``$GROUP``s filled in?"""
+        template, within = near or self.unless_near  # type: ignore[misc]
         if any(f"${name}" in template and not value for name, value in groups.items()):
             return False  # the group the nearby line would name did not match here
         text = template
         for name, value in groups.items():
             text = text.replace("$" + name, re.escape(value))
         nearby = re.compile(text)
-        window = lines[max(0, number - 1 - within): number + within]
+        window = lines[max(0, number - 1 - within): number - 1 if before else number + within]
         # a rule's "near" pattern may scan from every start in a line (quadratic):
         # absurd lines clear nothing, so the finding stays
         return any(nearby.search(line) for line in window if len(line) <= MAX_NEAR_LINE)
@@ -75,7 +81,7 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
         spec = {"pattern": spec}
     if not isinstance(spec, Mapping) or "pattern" not in spec:
         raise ValueError("regex: expected a mapping with 'pattern'")
-    valid = ("pattern", "not-pattern", "flags", "unless-near", "follow-in-function", "where")
+    valid = ("pattern", "not-pattern", "flags", "unless-near", "after-line", "follow-in-function", "where")
     bad = [k for k in spec if k not in valid]
     if bad:
         raise ValueError(f"regex: unknown key '{bad[0]}' (valid keys: {', '.join(valid)})")
@@ -85,6 +91,12 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
         if not isinstance(near, Mapping) or "pattern" not in near:
             raise ValueError("regex.unless-near: expected {pattern: ..., within: N}")
         unless_near = (str(near["pattern"]), int(near.get("within", 3)))
+    after = spec.get("after-line")
+    after_line = None
+    if after is not None:
+        if not isinstance(after, Mapping) or "pattern" not in after:
+            raise ValueError("regex.after-line: expected {pattern: ..., within: N}")
+        after_line = (str(after["pattern"]), int(after.get("within", 1)))
     follow_spec = _follow_spec(spec.get("follow-in-function"))
     flags = 0
     for letter in str(spec.get("flags", "")):
@@ -106,7 +118,7 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
     if unbound:
         raise ValueError(f"regex.where: ${unbound[0]} is not a named group of the pattern "
                          f"(groups: {', '.join(pattern.groupindex) or 'none'})")
-    return RegexMatcher(pattern, not_pattern, unless_near, follow=follow_spec, where=wheres)
+    return RegexMatcher(pattern, not_pattern, unless_near, follow=follow_spec, where=wheres, after_line=after_line)
 
 
 def _follow_spec(spec: Any) -> FollowSpec | None:
