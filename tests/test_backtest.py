@@ -359,3 +359,19 @@ def test_the_index_agrees_with_a_full_parse(archives: dict[str, Path]) -> None:
         if not message.subject.lower().startswith("re:"):
             assert head.diff == has_diff(message)
     assert read_head(encoded, "t").paths == ("arch/arm64/a.S",)
+
+
+def test_the_projects_own_labels_file_is_read_and_kept(tmp_path: Path) -> None:
+    """bench/labels.yaml (severity, archive, occurrences, gone as well as
+    the verdicts) loads, and writing it back keeps every key."""
+    import yaml
+
+    from reviewbot.backtest.labels import load_labels, write_labels
+
+    labels = load_labels(ROOT / "bench" / "labels.yaml")
+    assert labels and all(label.verdict in ("right", "wrong") for label in labels.values())
+    copy = tmp_path / "labels.yaml"
+    write_labels(copy, labels)
+    original = yaml.safe_load((ROOT / "bench" / "labels.yaml").read_text())
+    assert yaml.safe_load(copy.read_text()) == {fp: {k: v for k, v in e.items() if v not in ("", None)}
+                                                for fp, e in original.items()}

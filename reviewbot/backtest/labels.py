@@ -27,6 +27,11 @@ from reviewbot.records import record
 
 VERDICTS = ("right", "wrong", "unjudged")
 _KEYS = ("verdict", "note", "by", "rule", "link", "path", "line")
+#: Kept as they are (the project's bench/labels.yaml records them; see
+#: reviewbot/rules/precision.py): severity at judgement, the archive, every
+#: mail the finding was made on, why the pack no longer makes it, and a
+#: later reading of the same finding.
+_KEPT = ("severity", "archive", "occurrences", "gone", "rejudged", "rejudged-by")
 
 
 @record
@@ -40,11 +45,12 @@ class Label:
     link: str = ""
     path: str = ""
     line: int | None = None
+    kept: tuple[tuple[str, Any], ...] = ()  # the _KEPT keys of the entry, written back as they were
 
     def as_json(self) -> dict[str, Any]:
         """The entry as written to the file (empty fields left out)."""
         data = {"verdict": self.verdict, "note": self.note, "by": self.by, "rule": self.rule,
-                "link": self.link, "path": self.path, "line": self.line}
+                "link": self.link, "path": self.path, "line": self.line, **dict(self.kept)}
         return {k: v for k, v in data.items() if v not in ("", None) or k == "verdict"}
 
 
@@ -93,16 +99,17 @@ def load_labels(path: Path, *, missing_ok: bool = False) -> dict[str, Label]:
         where = f"{name}: {fingerprint}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where}: expected a mapping with a verdict, got {entry!r}")
-        unknown = sorted(set(map(str, entry)) - set(_KEYS))
+        unknown = sorted(set(map(str, entry)) - set(_KEYS) - set(_KEPT))
         if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (valid: {', '.join(_KEYS)})")
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (valid: {', '.join(_KEYS + _KEPT)})")
         verdict = entry.get("verdict")
         if verdict not in VERDICTS:
             raise ConfigError(f"{where}: verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
         line = entry.get("line")
         if line is not None and not isinstance(line, int):
             raise ConfigError(f"{where}: line {line!r} is not a number")
-        labels[str(fingerprint)] = Label(verdict, *(str(entry.get(k) or "") for k in _KEYS[1:6]), line)
+        kept = tuple((k, entry[k]) for k in _KEPT if k in entry)
+        labels[str(fingerprint)] = Label(verdict, *(str(entry.get(k) or "") for k in _KEYS[1:6]), line, kept)
     return labels
 
 
