@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import json
 import mailbox
+import re
 from pathlib import Path
 
 import pytest
@@ -89,15 +90,21 @@ def _run(tmp_path: Path, capsys, name: str, archive: Path) -> tuple[dict, list[s
     summary = json.loads(out)
     for key in ("seconds", "outbox", "database"):
         summary.pop(key, None)
-    replies = [m.as_string() for m in mailbox.mbox(str(tmp_path / f"{name}.mbox"))]
-    return summary, replies
+    return summary, _replies(tmp_path / f"{name}.mbox")
 
 
-def test_two_passes_give_the_summary_and_replies_of_one(tmp_path: Path, capsys, monkeypatch) -> None:
+def _replies(outbox: Path) -> list[str]:
+    """The replies written, without their Date (the two runs may straddle a second)."""
+    return [re.sub(r"(?m)^Date: .*\n", "", m.as_string()) for m in mailbox.mbox(str(outbox))]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_two_passes_give_the_summary_and_replies_of_one(tmp_path: Path, capsys, monkeypatch, newline) -> None:
     from reviewbot.commands import review
 
     monkeypatch.chdir(tmp_path)
     archive = _archive(tmp_path)
+    archive.write_bytes(archive.read_bytes().replace(b"\n", newline.encode()))
     summary, replies = _run(tmp_path, capsys, "new", archive)
     monkeypatch.setattr(review, "_review_inputs", _old_review_inputs)
     old_summary, old_replies = _run(tmp_path, capsys, "old", archive)
@@ -132,3 +139,26 @@ def test_a_series_is_reviewed_with_only_its_own_messages_parsed(tmp_path: Path, 
     assert code == 0 and len(alive) == 30
     # this series (and at most the previous one's leftovers), not the 90 of the input
     assert max(alive) - before <= 3 * 3, (before, alive)
+
+
+def test_a_series_split_over_two_inputs_reads_the_same(tmp_path: Path, capsys, monkeypatch) -> None:
+    from reviewbot.commands import review
+
+    monkeypatch.chdir(tmp_path)
+    text = _archive(tmp_path).read_text()
+    cut = text.index("From 0000", text.index("a.v1.1@example.org"))  # after patch 1/2 of v1
+    first, second = tmp_path / "1.mbox", tmp_path / "2.mbox"
+    first.write_text(text[:cut])
+    second.write_text(text[cut:])
+
+    def run(name: str) -> tuple[dict, list[str]]:
+        code, out, _ = run_cli(capsys, "review", str(first), str(second), "--format", "json",
+                               "--outbox", str(tmp_path / f"{name}.mbox"), "--db", str(tmp_path / f"{name}.sqlite"))
+        assert code == 0, out
+        summary = {k: v for k, v in json.loads(out).items() if k not in ("seconds", "outbox", "database")}
+        return summary, _replies(tmp_path / f"{name}.mbox")
+
+    new = run("new")
+    monkeypatch.setattr(review, "_review_inputs", _old_review_inputs)
+    assert new == run("old")
+    assert new[0]["series"][0]["patches"] == 2  # v1's two patches, one from each input
