@@ -16,7 +16,7 @@ one crash never stops the rest.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from reviewbot import engine
@@ -161,16 +161,18 @@ def review_one(series: Series, rules: Any, config: Any, tree: Any = None) -> Rev
 # --- replies -------------------------------------------------------------------------------
 
 
-def review_replies(messages: Sequence[Message], rules: Any, config: Any, *,
-                   quoted: bool = False) -> Iterator[Any]:
+def review_replies(messages: Iterable[Message], rules: Any, config: Any, *,
+                   quoted: bool = False, thread: Mapping[str, Message] | None = None) -> Iterator[Any]:
     """The :class:`~reviewbot.suggestion_review.ReplyReview` of each reply
     in ``messages`` (each message that is not a patch or a cover letter):
     the code its author suggests, reviewed in the context of the thread
-    (``messages`` themselves).  ``quoted``: also the code of the earlier
-    mails it quotes (a pasted thread)."""
+    (``messages`` themselves, unless a ``thread`` is given).  ``quoted``:
+    also the code of the earlier mails it quotes (a pasted thread)."""
     from reviewbot.mail.series import has_diff, is_reply, parse_subject
 
-    thread = {m.msgid: m for m in messages if m.msgid}
+    if thread is None:
+        messages = list(messages)
+        thread = {m.msgid: m for m in messages if m.msgid}
     for message in messages:
         tags = parse_subject(message.subject)
         if is_reply(message) or not (has_diff(message) or tags.index == 0):

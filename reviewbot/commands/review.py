@@ -30,7 +30,7 @@ from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
 from reviewbot.errors import InputError, UsageError
 from reviewbot.commands.review_summary import Progress, Summary, format_summary
-from reviewbot.pipeline import Malformed, assemble, read_messages, review_all, review_replies
+from reviewbot.pipeline import Malformed, review_all, review_replies
 import logging
 
 log = logging.getLogger(__name__)
@@ -164,11 +164,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summary: Summary,
                    progress: Progress) -> bool:
-    """Read, assemble, review and queue; False when nothing could be read."""
-    from reviewbot.mail.series import has_diff, is_reply, parse_subject
+    """Read, assemble, review and queue; False when nothing could be read.
+    Two passes (:mod:`reviewbot.review_stream`): every message is read and
+    indexed, then each series is parsed again, reviewed and dropped, so
+    memory follows the largest series, not the input."""
+    from reviewbot.review_stream import MailIndex
 
-    messages = []
-    readable = False
+    index = MailIndex()
     for name in names:
         for source, path in input_files(name):
             try:
@@ -178,32 +180,26 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
                     raise
                 summary.malformed.append(Malformed(source, None, exc.problem))
                 continue
-            for item in read_messages(data, source, progress=progress.update):
-                if isinstance(item, Malformed):
-                    summary.malformed.append(item)
-                    continue
-                readable = True
-                messages.append(item)
+            summary.malformed.extend(index.add(data, source, progress=progress.update))
             del data
-    summary.messages = len(messages)
-    for message in messages:
-        if is_reply(message):
+    summary.messages = len(index.slots)
+    for slot in index.slots:
+        if slot.reply:
             summary.replies_in += 1
-        elif not has_diff(message):
-            tags = parse_subject(message.subject)
-            if tags.is_patch and tags.index == 0:
+        elif not slot.diff:
+            if slot.cover:
                 summary.covers += 1
             else:
                 summary.other += 1
-    progress.update("assembling series from", len(messages), force=True)
-    series_list, broken = assemble(messages)
-    replies = [r for r in review_replies(messages, rules, config) if r.findings or r.problems]
-    del messages
-    summary.malformed.extend(broken)
-    summary.broken_patches = len(broken)
-    _review_series(series_list, rules, config, queue, summary, progress)
+    progress.update("assembling series from", len(index.slots), force=True)
+    stream = index.series()
+    _review_series(stream, rules, config, queue, summary, progress)
+    summary.malformed.extend(stream.broken)
+    summary.broken_patches = len(stream.broken)
+    replies = [r for r in review_replies(index.answers(), rules, config, thread=index.thread())
+               if r.findings or r.problems]
     _queue_replies(replies, queue, summary)
-    return readable
+    return bool(index.slots)
 
 
 def _queue_replies(replies: list, queue: Any, summary: Summary) -> None:

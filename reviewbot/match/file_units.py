@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from reviewbot.analysis.context import LANG_ASM, LANG_C, FileContext, file_context, statement_contexts
 from reviewbot.analysis.kernels import Era
@@ -89,7 +90,7 @@ def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config,
         if ctx.language == LANG_ASM or header:
             text = _asm_text(view, header)
             if text.strip():
-                statements = parse(text, source=view.path)
+                statements = _whole_file_parse(text) if view.whole_file else parse(text, source=view.path)
                 if statements:
                     contexts = statement_contexts(statements, ctx, config.context)
                     asm_units.append(AsmUnit(view, Region(statements, tuple(contexts)), ctx))
@@ -98,6 +99,15 @@ def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config,
             lines = tuple("" if asm else row.text for row, asm in zip(view.rows, mask))
             c_units.append(TextUnit("c", lines, view, ctx))
     return asm_units, c_units
+
+
+@lru_cache(maxsize=4)  # a chain needs the last post-image; whole files are big
+def _whole_file_parse(text: str) -> tuple:
+    """``parse`` of a whole file, remembered: in a series, a patch's
+    pre-image is often the post-image of an earlier patch (or the same
+    base file), and a whole file is the costly parse.  ``parse`` depends on
+    the text alone and returns immutable statements, so sharing is safe."""
+    return parse(text)
 
 
 def build_units(change: FileChange, config: Config, era: Era, *, old_text: str | None = None,

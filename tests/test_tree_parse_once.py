@@ -1,0 +1,55 @@
+"""Tree-aware review parses a whole file once per series: a patch's
+pre-image that is the post-image of an earlier patch (the chained blob of
+analysis/tree.py) is not parsed again, and the findings are those of
+parsing every time."""
+
+from __future__ import annotations
+
+from reviewbot import engine
+from reviewbot.analysis.tree import GitTree
+from reviewbot.config import load_config
+from reviewbot.mail.parse import parse_input
+from reviewbot.mail.series import assemble_series
+from reviewbot.match import file_units
+from reviewbot.rules.loader import load_rules
+from tests.gitrepo import STUB_LITERAL, commit, edit, git, make_kernel_repo
+from tests.test_tree import STUB, patches_of
+
+
+def _series(tmp_path):
+    upstream = make_kernel_repo(tmp_path / "upstream")
+    author = tmp_path / "author"
+    git(tmp_path, "clone", "-q", str(upstream), str(author))
+    edit(author, STUB, STUB_LITERAL)
+    commit(author, "first")
+    edit(author, STUB, ("\tret\nENDPROC(__foo)", "\tisb\n\tret\nENDPROC(__foo)"))
+    commit(author, "second")
+    mbox = git(author, "format-patch", "--stdout", "HEAD~2..").encode()
+    assert len(patches_of(mbox)) == 2
+    messages, _ = parse_input(mbox, source="series.mbox")
+    (series,), _ = assemble_series(messages)
+    return upstream, series
+
+
+def test_a_chained_pre_image_is_parsed_once(tmp_path, isolated_git, monkeypatch) -> None:
+    upstream, series = _series(tmp_path)
+    config = load_config()
+    rules = load_rules(config)
+    parsed: list[int] = []
+    real = file_units.parse
+
+    def counting(text, **kwargs):
+        parsed.append(text.count("\n"))
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(file_units, "parse", counting)
+    file_units._whole_file_parse.cache_clear()
+    review = engine.review(series, rules, config, GitTree(upstream, config.context))
+    # patch 1: old and new file; patch 2: its old file is patch 1's new one
+    assert len(parsed) == 3, parsed
+    file_units._whole_file_parse.cache_clear()
+    monkeypatch.setattr(file_units, "_whole_file_parse", lambda text: real(text))  # no sharing
+    again = engine.review(series, rules, config, GitTree(upstream, config.context))
+    assert [[f.fingerprint for f in p.findings] for p in review.patches] == \
+        [[f.fingerprint for f in p.findings] for p in again.patches]
+    assert any(p.findings for p in review.patches)
