@@ -26,7 +26,7 @@ from reviewbot.mail.series import assemble_series
 from reviewbot.model import Message, Series, SeriesReview
 from reviewbot.records import record
 
-_MBOX_FROM = re.compile(rb"^From \S+")
+MBOX_FROM = re.compile(rb"^From \S+")
 _MSGID_HEADER = re.compile(rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?<?([^>\s]+)>?", re.IGNORECASE | re.MULTILINE)
 
 #: ``progress(what, done, total)``: how far reading or reviewing is.
@@ -65,7 +65,7 @@ def read_messages(data: bytes, source: str, *, names: Sequence[str] | None = Non
     split lazily, so a large archive is never parsed all at once.  ``names``
     name the messages of an mbox (commits of a range); by default they are
     ``source#N``, or ``source`` alone for a one-message mbox."""
-    if not _MBOX_FROM.match(data.lstrip(b"\r\n")[:200]):
+    if not MBOX_FROM.match(data.lstrip(b"\r\n")[:200]):
         try:
             messages, errors = parse_input(data, source=source)
         except MailParseError as exc:
@@ -88,7 +88,7 @@ def read_messages(data: bytes, source: str, *, names: Sequence[str] | None = Non
             name = source if single else f"{source}#{number}"
         if progress is not None and number > 2:
             progress(f"reading {source}:", number, total)
-        yield _parse_chunk(chunk, name)
+        yield parse_chunk(chunk, name)
 
 
 def split_read(items: Iterable[Message | Malformed]) -> tuple[list[Message], list[Malformed]]:
@@ -105,7 +105,9 @@ def _chain(head: Iterable[Any], rest: Iterator[Any]) -> Iterator[Any]:
     yield from rest
 
 
-def _parse_chunk(chunk: tuple[int, bytes], name: str) -> Message | Malformed:
+def parse_chunk(chunk: tuple[int, bytes], name: str) -> Message | Malformed:
+    """One message of an mbox, ``(first line, raw bytes)``, read as
+    :func:`read_messages` reads it: a Message, or why it is Malformed."""
     first_line, raw = chunk
     try:
         return parse_message(raw, source=name, first_line=first_line)

@@ -34,10 +34,10 @@ from reviewbot.mail.series import (
 from reviewbot.mail.suggestions import find_suggestions
 from reviewbot.model import Message, Patch, Series, SubjectTags
 from reviewbot.pipeline import (
-    _MBOX_FROM,
+    MBOX_FROM,
     Malformed,
     Progress,
-    _parse_chunk,
+    parse_chunk,
     read_messages,
 )
 from reviewbot.records import record
@@ -84,7 +84,7 @@ class MailIndex:
 
     def add(self, data: bytes, source: str, *, progress: Progress | None = None) -> Iterator[Malformed]:
         """Index the messages of one input; yields those that cannot be read."""
-        if not _MBOX_FROM.match(data.lstrip(b"\r\n")[:200]):
+        if not MBOX_FROM.match(data.lstrip(b"\r\n")[:200]):
             for item in read_messages(data, source):
                 if isinstance(item, Malformed):
                     yield item
@@ -111,7 +111,7 @@ class MailIndex:
 
     def _read(self, buffer: int, span: tuple[int, int, int], name: str) -> Iterator[Malformed]:
         first_line, start, end = span
-        item = _parse_chunk((first_line, mbox_message(self._buffers[buffer][start:end])), name)
+        item = parse_chunk((first_line, mbox_message(self._buffers[buffer][start:end])), name)
         if isinstance(item, Malformed):
             yield item
         else:
@@ -131,7 +131,7 @@ class MailIndex:
         if slot.kept is not None:
             return slot.kept
         raw = mbox_message(self._buffers[slot.buffer][slot.start:slot.end])
-        item = _parse_chunk((slot.first_line, raw), slot.source)
+        item = parse_chunk((slot.first_line, raw), slot.source)
         assert isinstance(item, Message), "a message read once reads again"
         return item
 
