@@ -5,7 +5,7 @@ from __future__ import annotations
 
 _ASM_RULE = """\
 id: {id}
-title: TODO say in a few words what is wrong
+title: FILL-IN say in a few words what is wrong
 severity: warning
 confidence: medium
 languages: [arm64-asm]
@@ -13,22 +13,22 @@ scope:
   paths:
     include: ["arch/arm64/kvm/hyp/**"]
 match:
-  # TODO the instruction this rule looks for; $R binds a register
+  # FILL-IN the instruction this rule looks for; $R binds a register
   pattern: msr $SYS, xzr
   where:
     - {{metavariable: $SYS, kind: sysreg}}
-message: "TODO what is wrong with writing zero to $SYS here, and what to do instead"
+message: "FILL-IN what is wrong with writing zero to $SYS here, and what to do instead"
 fix:
-  template: "TODO the corrected line"
+  template: "FILL-IN the corrected line"
   safety: display-only
 references:
-  - "TODO a commit, thread or manual section"
+  - "FILL-IN a commit, thread or manual section"
 description: |
   ## What it checks
-  TODO
+  FILL-IN
 
   ## Why it matters
-  TODO
+  FILL-IN
 
   ## Example
   ```
@@ -37,11 +37,11 @@ description: |
 
   ## Use instead
   ```
-  \tTODO
+  \tFILL-IN
   ```
 
   ## References
-  TODO
+  FILL-IN
 """
 
 _ASM_CASES = """\
@@ -58,7 +58,7 @@ example:
 
 _C_RULE = """\
 id: {id}
-title: TODO say in a few words what is wrong
+title: FILL-IN say in a few words what is wrong
 severity: warning
 confidence: medium
 languages: [c]
@@ -66,30 +66,30 @@ scope:
   paths:
     include: ["arch/arm64/kvm/hyp/**/*.c"]
 regex:
-  # TODO a Python regular expression; (?P<NAME>...) groups bind $NAME
-  pattern: "\\\\b(?P<FN>TODO_function)\\\\s*\\\\("
-message: "TODO what is wrong with $FN() here, and what to do instead"
+  # FILL-IN a Python regular expression; (?P<NAME>...) groups bind $NAME
+  pattern: "\\\\b(?P<FN>your_function)\\\\s*\\\\("
+message: "FILL-IN what is wrong with $FN() here, and what to do instead"
 references:
-  - "TODO a commit, thread or manual section"
+  - "FILL-IN a commit, thread or manual section"
 description: |
   ## What it checks
-  TODO
+  FILL-IN
 
   ## Why it matters
-  TODO
+  FILL-IN
 
   ## Example
   ```
-  \tTODO_function(x);
+  \tyour_function(x);
   ```
 
   ## Use instead
   ```
-  \tTODO
+  \tFILL-IN
   ```
 
   ## References
-  TODO
+  FILL-IN
 """
 
 _C_CASES = """\
@@ -99,7 +99,7 @@ _C_CASES = """\
 static void example(int x)
 {{
 \t// ruleid: {id}
-\tTODO_function(x);
+\tyour_function(x);
 \t// ok: {id}
 \tother_function(x);
 }}
