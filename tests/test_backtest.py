@@ -375,3 +375,26 @@ def test_the_projects_own_labels_file_is_read_and_kept(tmp_path: Path) -> None:
     original = yaml.safe_load((ROOT / "bench" / "labels.yaml").read_text())
     assert yaml.safe_load(copy.read_text()) == {fp: {k: v for k, v in e.items() if v not in ("", None)}
                                                 for fp, e in original.items()}
+
+
+def test_archive_readers_bound_git_pack_memory(archives: dict[str, Path],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """git maps pack windows of up to 1 GiB by default; both readers of an
+    archive ask for small windows so their memory does not grow with the pack."""
+    from reviewbot.backtest import sources
+
+    seen: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(args, *rest, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(list(args))
+        return real_popen(args, *rest, **kwargs)
+
+    monkeypatch.setattr(sources.subprocess, "Popen", recording_popen)
+    repo = str(archives["v1"])
+    blobs = [blob for blob, _ in sources.git_messages(repo)]
+    assert blobs and all(data for _, data in sources.cat_file(repo, blobs[:3]))
+    assert {cmd[cmd.index("-C") + 2] for cmd in seen} == {"log", "cat-file"}
+    for cmd in seen:
+        settings = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "-c"]
+        assert "core.packedGitWindowSize=4m" in settings and "core.packedGitLimit=64m" in settings
