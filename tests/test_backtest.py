@@ -252,6 +252,26 @@ def test_labels_round_trip(archives: dict[str, Path], tmp_path: Path, capsys: py
     assert yaml.safe_load(labels.read_text())[swap]["verdict"] == "right"
 
 
+def test_write_labels_appends_to_a_judged_file(archives: dict[str, Path], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The judges' file keeps its comments and layout: new findings are
+    appended as unjudged entries, nothing above them is rewritten."""
+    import yaml
+
+    scratch = tmp_path / "scratch.yaml"
+    found = backtest_json(capsys, str(archives["v2"]), "--labels", str(scratch), "--write-labels")
+    first, *others = sorted({f["fingerprint"] for f in found["findings"]})
+    labels = tmp_path / "labels.yaml"
+    judged = f'# how these were judged: by reading each thread\n"{first}":\n  verdict: right\n  note: "read it"\n'
+    labels.write_text(judged)
+    backtest_json(capsys, str(archives["v2"]), "--labels", str(labels), "--write-labels")
+    text = labels.read_text()
+    assert text.startswith(judged)
+    data = yaml.safe_load(text)
+    assert data[first]["verdict"] == "right" and {data[fp]["verdict"] for fp in others} == {"unjudged"}
+    assert set(data) == {first, *others}
+
+
 @pytest.mark.parametrize("content, problem", [
     ("- just a list\n", "maps fingerprints to judgements"),
     ("abc: {verdict: maybe}\n", "verdict 'maybe' is not one of right, wrong, unjudged"),

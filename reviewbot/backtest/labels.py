@@ -126,14 +126,24 @@ def add_unjudged(labels: dict[str, Label], findings: Iterable[Any]) -> dict[str,
 
 def write_labels(path: Path, labels: dict[str, Label]) -> None:
     """Write the labels, JSON for a ``.json`` file, else YAML; entries in
-    the order they were (new ones last)."""
+    the order they were (new ones last).  An existing YAML file is only
+    appended to, so its comments and layout stay as the judges wrote them."""
     data = {fingerprint: label.as_json() for fingerprint, label in labels.items()}
     if path.suffix.lower() == ".json":
         text = json.dumps(data, indent=2) + "\n"
     else:
         import yaml
-        text = ("# reviewbot backtest labels: fingerprint -> verdict (right | wrong | unjudged), note, by\n"
-                + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        if old.strip():
+            known = load_labels(path)
+            added = {fingerprint: entry for fingerprint, entry in data.items() if fingerprint not in known}
+            if not added:
+                return
+            text = old + ("" if old.endswith("\n") else "\n")
+        else:
+            added = data
+            text = "# reviewbot backtest labels: fingerprint -> verdict (right | wrong | unjudged), note, by\n"
+        text += yaml.safe_dump(added, sort_keys=False, allow_unicode=True, width=100)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)

@@ -121,7 +121,10 @@ def annotated(statements: tuple, index: int) -> list[Any]:
     """The code statements a comment annotates."""
     comment = statements[index]
     if comment.trailing:
-        return [s for s in statements if s.line == comment.line and not isinstance(s, Comment)]
+        same_line = [s for s in statements if s.line == comment.line and not isinstance(s, Comment)]
+        # on a bare label's line ("1:\t/* ... */") it is about the block the label starts
+        if not all(isinstance(s, Label) for s in same_line):
+            return same_line
     starts_macro = index > 0 and isinstance(statements[index - 1], MacroDef)
     following = next((s for s in statements[index + 1:] if not isinstance(s, Comment)), None)
     if _starts_function(following):
