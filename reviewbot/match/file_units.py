@@ -131,6 +131,7 @@ def build_units(change: FileChange, config: Config, era: Era, *, old_text: str |
         old_ctx = file_context(change.old_path, config.context, era) if change.old_path != change.path else ctx
         units.old_asm, _ = _units_for_views(old_views, old_ctx, config, header)
     units.new_asm = [_pair(unit, units.old_asm) for unit in units.new_asm]
+    units.new_asm = [replace(unit, siblings=tuple(units.new_asm)) for unit in units.new_asm]
     return units
 
 
