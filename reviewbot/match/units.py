@@ -37,6 +37,7 @@ class TextUnit:
     lines: tuple[str, ...]
     view: View | None = None
     file: FileContext | None = None
+    old_view: View | None = None  # the same region before the patch (C), when there is one
 
 
 @record
