@@ -27,7 +27,8 @@ from reviewbot.records import record
 
 # " * reg0 stores high 32-bit host ktime;"  (also x0, r0, a0, w0)
 _SLOT_LINE = re.compile(r"^\s*(?:/\*+|\*|//)?\s*(?P<prefix>reg|x|w|r|a)(?P<n>[0-7])\b\s*(?:[:=-]|stores|holds|contains|is|gets|returns|=)", re.I)
-_ASSIGN = re.compile(r"\b(?P<array>[A-Za-z_]\w*)\[(?P<n>[0-7])\]\s*(?:=|\|=)(?!=)")
+_ASSIGN = re.compile(r"\b(?P<array>[A-Za-z_]\w*)\[(?P<n>[0-7])\]\s*(?:=|\|=)(?!=)\s*(?P<value>[^;]*)")
+_ZERO = re.compile(r"^\(?\s*0[uUlL]*\s*\)?$")
 _END = re.compile(r"^(?P<indent>\s*)(case\b|default\s*:|\})")
 _CASE = re.compile(r"^\s*case\b.*:\s*$")
 
@@ -91,10 +92,16 @@ class CommentSlotsMatcher:
 
     def _check(self, rows: tuple, first: int, last: int, slots: Mapping[int, str], block: list) -> Hit | None:
         filled: dict[str, set[int]] = {}
+        padding: set[tuple[str, int]] = set()  # slots only ever set to 0: unused, nothing to document
         added = any(r.kind == "+" for r in rows[first:last + 1])
         for row in block:
             for match in _ASSIGN.finditer(row.text):
-                filled.setdefault(match.group("array"), set()).add(int(match.group("n")))
+                key = (match.group("array"), int(match.group("n")))
+                if _ZERO.match(match.group("value").strip()) and key[1] not in filled.get(key[0], set()):
+                    padding.add(key)
+                else:
+                    padding.discard(key)
+                filled.setdefault(key[0], set()).add(key[1])
                 added = added or row.kind == "+"
         if not filled or not added:
             return None
@@ -103,15 +110,16 @@ class CommentSlotsMatcher:
         if re.search(rf"[(,]\s*&?{re.escape(array)}\s*[,)]", code):
             return None  # handed to a helper that may fill the rest
         said = set(slots)
-        if said == indices:
-            return None
         missing = sorted(said - indices)
-        extra = sorted(indices - said)
+        extra = sorted(n for n in indices - said if (array, n) not in padding)
+        if not missing and not extra:
+            return None
         parts = []
         if missing:
-            parts.append("lists " + ", ".join(slots[n] for n in missing) + f" but nothing here sets {array}[{'], ['.join(map(str, missing))}]")
+            parts.append("lists " + ", ".join(slots[n] for n in missing) + " but nothing here sets "
+                         + ", ".join(f"{array}[{n}]" for n in missing))
         if extra:
-            parts.append(f"does not list what {array}[{'], ['.join(map(str, extra))}] returns")
+            parts.append("does not list what " + ", ".join(f"{array}[{n}]" for n in extra) + " returns")
         return Hit(
             line=first + 1,
             column=1,
