@@ -199,7 +199,7 @@ class RegisterTableMatcher:
 
     def bound(self) -> set[str]:
         """Names a message may use."""
-        return {"REG", "SCOPE", "FUNC", "WRITE", "WRITE.line", "ROW"}
+        return {"REG", "SCOPE", "FUNC", "WRITE", "WLINE", "ROW"}
 
     def run(self, unit: AsmUnit) -> Iterator[Hit]:
         """Rows that leave out a function the patch's code keeps the register live in."""
@@ -223,7 +223,7 @@ class RegisterTableMatcher:
             line=row.line,
             column=1,
             bindings={"REG": reg, "SCOPE": row.scope, "FUNC": use.function, "WRITE": use.write_text,
-                      "WRITE.line": str(use.added_write), "ROW": row.text[:100]},
+                      "WLINE": str(use.added_write), "ROW": row.text[:100]},
             key=f"register-table:{reg}:{row.scope}:{use.function}",
         )
 
