@@ -177,7 +177,8 @@ def test_rule_file_with_a_typo_in_a_key(capsys, tmp_path):
     assert err.startswith("reviewbot: error: 1 rule file cannot be loaded: 3 problems:\n")
     assert (f"  {bad}:4: mesage: unknown key, not allowed here (valid keys: id, title, "
             "severity, confidence, languages, status, message, description, references, metadata, "
-            "scope, diff, fix, match, regex, taint, comment, c-taint)\n") in err
+            "scope, diff, fix, match, regex, taint, comment, c-taint, register-table, comment-action, "
+            "comment-slots)\n") in err
     assert f"  {bad}:1: top level: 'message' is a required property\n" in err
 
 

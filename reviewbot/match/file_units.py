@@ -129,8 +129,10 @@ def build_units(change: FileChange, config: Config, era: Era, *, old_text: str |
         units.new_asm, units.new_c = _units_for_views(new_views, ctx, config, header)
     if change.old_path is not None:
         old_ctx = file_context(change.old_path, config.context, era) if change.old_path != change.path else ctx
-        units.old_asm, _ = _units_for_views(old_views, old_ctx, config, header)
+        units.old_asm, old_c = _units_for_views(old_views, old_ctx, config, header)
+        units.new_c = [_pair_text(unit, old_c) for unit in units.new_c]
     units.new_asm = [_pair(unit, units.old_asm) for unit in units.new_asm]
+    units.new_asm = [replace(unit, siblings=tuple(units.new_asm)) for unit in units.new_asm]
     return units
 
 
@@ -150,6 +152,16 @@ def _pair(unit: AsmUnit, old_units: list[AsmUnit]) -> AsmUnit:
     for old in old_units:
         if (unit.view.whole_file and old.view.whole_file) or any(id(r) in rows for r in old.view.rows):
             return replace(unit, old=old)
+    return unit
+
+
+def _pair_text(unit: TextUnit, old_units: list[TextUnit]) -> TextUnit:
+    """The C region with its pre-image's view, as ``_pair`` does for assembly."""
+    rows = {id(r) for r in unit.view.rows if r.kind == " "} if unit.view else set()
+    for old in old_units:
+        if old.view is not None and unit.view is not None and (
+                (unit.view.whole_file and old.view.whole_file) or any(id(r) in rows for r in old.view.rows)):
+            return replace(unit, old_view=old.view)
     return unit
 
 

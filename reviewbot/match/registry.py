@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reviewbot.match import comments, ctaint, regex, structural, taint
+from reviewbot.match import comment_action, comment_slots, comments, ctaint, regex, register_table, structural, taint
 
 MATCHERS: dict[str, Callable[[Any, str], Any]] = {
     "match": structural.compile_match,    # structural assembly patterns and formulas
@@ -18,6 +18,9 @@ MATCHERS: dict[str, Callable[[Any, str], Any]] = {
     "taint": taint.compile_taint,         # register dataflow: sources, sanitizers, sinks
     "comment": comments.compile_comment,  # comments that no longer match their code
     "c-taint": ctaint.compile_c_taint,    # host pointers through hyp C functions (tree-sitter)
+    "register-table": register_table.compile_register_table,  # register tables in comments vs the code
+    "comment-action": comment_action.compile_comment_action,  # comments saying what the code stopped doing
+    "comment-slots": comment_slots.compile_comment_slots,  # "reg0 ... reg3" against the slots the code fills
 }
 
 

@@ -24,6 +24,8 @@ class AsmUnit:
     removed_comments: Mapping[str, tuple] = field(default_factory=dict)
     # macros, functions and labels the patch deletes and uses nowhere after it
     removed_names: frozenset[str] = frozenset()
+    # every new-side region of the same file, this one included (hunks apart: a table and its code)
+    siblings: tuple["AsmUnit", ...] = ()
 
 
 @record
@@ -35,6 +37,7 @@ class TextUnit:
     lines: tuple[str, ...]
     view: View | None = None
     file: FileContext | None = None
+    old_view: View | None = None  # the same region before the patch (C), when there is one
 
 
 @record

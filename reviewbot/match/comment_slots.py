@@ -1,0 +1,136 @@
+"""``comment-slots:`` — a comment that enumerates the values a block returns,
+one line a slot (``reg0 stores ...``, ``reg1 stores ...``), against the
+array elements the code under it fills (``val[0] = ...``).
+
+A hypercall handler documents what it hands back in each return register
+and fills an array whose index is the register's number.  A comment whose
+enumeration has slots the code never fills (or the code fills slots the
+comment does not list) describes another version of the code.
+
+Tight on purpose: the comment must enumerate at least two slots, each at
+the start of its own line; the block is the code after the comment (a
+``case`` label right under it included) up to the next ``case``,
+``default`` or closing brace at the comment's indentation or less; the code
+must fill one array with constant indices; an array handed to a call in the
+block (a helper may fill the rest) keeps the rule silent; and the patch
+must have added the comment or one of the assignments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reviewbot.match.units import Hit, TextUnit
+from reviewbot.records import record
+
+# " * reg0 stores high 32-bit host ktime;"  (also x0, r0, a0, w0)
+_SLOT_LINE = re.compile(r"^\s*(?:/\*+|\*|//)?\s*(?P<prefix>reg|x|w|r|a)(?P<n>[0-7])\b\s*(?:[:=-]|stores|holds|contains|is|gets|returns|=)", re.I)
+_ASSIGN = re.compile(r"\b(?P<array>[A-Za-z_]\w*)\[(?P<n>[0-7])\]\s*(?:=|\|=)(?!=)\s*(?P<value>[^;]*)")
+_ZERO = re.compile(r"^\(?\s*0[uUlL]*\s*\)?$")
+_END = re.compile(r"^(?P<indent>\s*)(case\b|default\s*:|\})")
+_CASE = re.compile(r"^\s*case\b.*:\s*$")
+
+
+def _indent(text: str) -> int:
+    return len(text.expandtabs(8)) - len(text.expandtabs(8).lstrip())
+
+
+def _comments(rows: tuple) -> Iterator[tuple[int, int]]:
+    i = 0
+    while i < len(rows):
+        if rows[i].text.lstrip().startswith("/*"):
+            j = i
+            while "*/" not in rows[j].text and j + 1 < len(rows):
+                j += 1
+            yield i, j
+            i = j + 1
+        else:
+            i += 1
+
+
+def _block(rows: tuple, last: int, indent: int) -> list:
+    block = []
+    for k, row in enumerate(rows[last + 1:]):
+        if k == 0 and _CASE.match(row.text):
+            continue  # the case label the comment documents
+        match = _END.match(row.text)
+        if match and _indent(row.text) <= indent:
+            break
+        block.append(row)
+    return block
+
+
+@record
+class CommentSlotsMatcher:
+    """The compiled ``comment-slots:`` block."""
+
+    languages: tuple[str, ...] = ("c",)
+
+    def bound(self) -> set[str]:
+        """Names a message may use."""
+        return {"SAID", "FILLED", "ARRAY", "MISSING"}
+
+    def run(self, unit: TextUnit) -> Iterator[Hit]:
+        """Enumerating comments whose slots differ from the elements the code fills."""
+        if unit.view is None:
+            return
+        rows = unit.view.rows
+        for first, last in _comments(rows):
+            slots = {}
+            for row in rows[first:last + 1]:
+                match = _SLOT_LINE.match(row.text)
+                if match:
+                    slots.setdefault(int(match.group("n")), match.group("prefix") + match.group("n"))
+            if len(slots) < 2:
+                continue
+            block = _block(rows, last, _indent(rows[first].text))
+            hit = self._check(rows, first, last, slots, block)
+            if hit is not None:
+                yield hit
+
+    def _check(self, rows: tuple, first: int, last: int, slots: Mapping[int, str], block: list) -> Hit | None:
+        filled: dict[str, set[int]] = {}
+        padding: set[tuple[str, int]] = set()  # slots only ever set to 0: unused, nothing to document
+        added = any(r.kind == "+" for r in rows[first:last + 1])
+        for row in block:
+            for match in _ASSIGN.finditer(row.text):
+                key = (match.group("array"), int(match.group("n")))
+                if _ZERO.match(match.group("value").strip()) and key[1] not in filled.get(key[0], set()):
+                    padding.add(key)
+                else:
+                    padding.discard(key)
+                filled.setdefault(key[0], set()).add(key[1])
+                added = added or row.kind == "+"
+        if not filled or not added:
+            return None
+        array, indices = max(filled.items(), key=lambda item: len(item[1]))
+        code = " ".join(r.text for r in block)
+        if re.search(rf"[(,]\s*&?{re.escape(array)}\s*[,)]", code):
+            return None  # handed to a helper that may fill the rest
+        said = set(slots)
+        missing = sorted(said - indices)
+        extra = sorted(n for n in indices - said if (array, n) not in padding)
+        if not missing and not extra:
+            return None
+        parts = []
+        if missing:
+            parts.append("lists " + ", ".join(slots[n] for n in missing) + " but nothing here sets "
+                         + ", ".join(f"{array}[{n}]" for n in missing))
+        if extra:
+            parts.append("does not list what " + ", ".join(f"{array}[{n}]" for n in extra) + " returns")
+        return Hit(
+            line=first + 1,
+            column=1,
+            bindings={"SAID": ", ".join(slots[n] for n in sorted(slots)),
+                      "FILLED": ", ".join(f"{array}[{n}]" for n in sorted(indices)),
+                      "ARRAY": array, "MISSING": "; ".join(parts)},
+            key=f"comment-slots:{array}:{sorted(said)}:{sorted(indices)}",
+        )
+
+
+def compile_comment_slots(spec: Any, path: str) -> CommentSlotsMatcher:
+    if spec not in (None, {}):
+        raise ValueError("comment-slots: takes no keys (write `comment-slots: {}`)")
+    return CommentSlotsMatcher()
