@@ -35,6 +35,12 @@ class TextUnit:
     lines: tuple[str, ...]
     view: View | None = None
     file: FileContext | None = None
+    # for the C comment rules: this file's hunks, the comments the patch adds
+    # anywhere (folded text -> identifier sets of the code under each copy),
+    # and the names whose definitions it deletes with no use left
+    hunks: tuple = ()
+    added_comments: Mapping[str, list] = field(default_factory=dict)
+    removed_names: frozenset[str] = frozenset()
 
 
 @record
