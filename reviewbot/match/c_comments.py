@@ -328,9 +328,11 @@ def _changed_mention(comment: CComment, words: str, old: list[DiffLine], new: li
              if "_" in m.group(1).strip("_") and len(m.group(1)) >= 5}
     if not named:
         return None
+    named = {n for n in named if not n.endswith("_t")}  # a type reads as prose ("a pgprot_t")
     removed = identifiers(r.text for r in old if r.kind == "-")
     still = identifiers(r.text for r in hunk.lines if r.kind in " +")
-    gone = sorted((named & removed) - still)
+    # a name kept inside a new one (cpu_ops -> get_cpu_ops) still says what the code does
+    gone = sorted(n for n in (named & removed) - still if not any(n in w for w in still))
     if not gone:
         return None
     return (f"names {', '.join(gone)}, which the patch removed from the code under it "
