@@ -220,7 +220,9 @@ def attach_c_facts(file_units: list[Any]) -> None:
         for unit in units.new_asm:
             used |= {w for s in unit.region.statements if type(s).__name__ != "Comment"
                      for w in _WORD.findall(s.text)}
-    gone = frozenset(deleted - used)
+    # a macro that became a variable of the same name in lower case (USB_CTRL -> usb_ctrl) names the same thing
+    lower = {w.lower() for w in used}
+    gone = frozenset(n for n in deleted - used if n.lower() not in lower)
     for units in file_units:
         units.new_c = [replace(u, hunks=units.change.hunks, added_comments=added, removed_names=gone)
                        for u in units.new_c]
