@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from reviewbot.match.units import Hit, TextUnit
@@ -173,11 +174,14 @@ def added_comment_code(hunks: Iterable[Hunk]) -> dict[str, list[set[str]]]:
     text: the identifiers of the code right under it."""
     found: dict[str, list[set[str]]] = {}
     for hunk in hunks:
-        rows = [r for r in hunk.lines if r.kind in " +"]
+        if not any(r.kind == "+" and ("/*" in r.text or "//" in r.text) for r in hunk.lines):
+            continue
+        where = [i for i, r in enumerate(hunk.lines) if r.kind in " +"]
+        rows = [hunk.lines[i] for i in where]
         for comment in scan_comments([r.text for r in rows]):
             if not comment.alone or not all(r.kind == "+" for r in rows[comment.first: comment.last + 1]):
                 continue
-            end = hunk.lines.index(rows[comment.last])
+            end = where[comment.last]
             code = _side(hunk.lines, end, " +")
             if code:
                 found.setdefault(_fold(comment.text), []).append(identifiers(r.text for r in code))
@@ -215,17 +219,21 @@ def attach_c_facts(file_units: list[Any]) -> None:
             added.setdefault(name, []).extend(codes)
         if units.new_c or units.change.path.endswith((".c", ".h")):
             deleted |= deleted_definitions(hunks)
-        for unit in units.new_c:
-            used |= identifiers(unit.lines)
-        for unit in units.new_asm:
-            used |= {w for s in unit.region.statements if type(s).__name__ != "Comment"
-                     for w in _WORD.findall(s.text)}
+    if deleted:  # what the patch leaves uses, read only when it deleted a definition
+        for units in file_units:
+            for unit in units.new_c:
+                used |= identifiers(unit.lines)
+            for unit in units.new_asm:
+                used |= {w for s in unit.region.statements if type(s).__name__ != "Comment"
+                         for w in _WORD.findall(s.text)}
     # a macro that became a variable of the same name in lower case (USB_CTRL -> usb_ctrl) names the same thing
     lower = {w.lower() for w in used}
     gone = frozenset(n for n in deleted - used if n.lower() not in lower)
     for units in file_units:
         units.new_c = [replace(u, hunks=units.change.hunks, added_comments=added, removed_names=gone)
                        for u in units.new_c]
+        if added:  # assembly comments are checked for copies left behind only
+            units.new_asm = [replace(u, hunks=units.change.hunks, added_comments=added) for u in units.new_asm]
 
 
 # --- the matcher ----------------------------------------------------------------------------------
@@ -236,26 +244,32 @@ class CCommentMatcher:
     """The compiled ``comment:`` block of a C rule."""
 
     kinds: tuple[str, ...]
-    languages: tuple[str, ...] = ("c",)
+    languages: tuple[str, ...] = ("c", "arm64-asm")
 
     def bound(self) -> set[str]:
         """Names a message may use."""
         return {"COMMENT", "SAYS", "STALE"}
 
-    def run(self, unit: TextUnit) -> Iterator[Hit]:
-        """Stale comments in one C unit."""
-        if unit.kind != "c" or unit.view is None:
+    def run(self, unit: Any) -> Iterator[Hit]:
+        """Stale comments in one C unit (or, for ``left-behind``, a region
+        of assembly: its comments are C's)."""
+        c = isinstance(unit, TextUnit)
+        if (c and unit.kind != "c") or unit.view is None:
             return
         rows = unit.view.rows
-        position = {id(row): (hunk, i) for hunk in unit.hunks for i, row in enumerate(hunk.lines)}
-        for comment in scan_comments(list(unit.lines)):
+        position: dict[int, tuple[Hunk, int]] | None = None
+        for comment in _scan(unit.lines if c else tuple(r.text for r in rows)):
             own = rows[comment.first: comment.last + 1]
             words = comment_words(comment.text)
-            if "names-removed" in self.kinds and unit.removed_names:
+            if "names-removed" in self.kinds and c and unit.removed_names:
                 hit = _names_removed(comment, own, words, unit.removed_names)
                 if hit is not None:
                     yield hit
-            if not comment.alone or not all(r.kind == " " for r in own) or id(own[-1]) not in position:
+            if not comment.alone or not all(r.kind == " " for r in own) or not _changed_below(rows, comment.last):
+                continue
+            if position is None:  # built once per unit, only where a kept comment sits on changed code
+                position = {id(row): (h, i) for h in unit.hunks for i, row in enumerate(h.lines)}
+            if id(own[-1]) not in position:
                 continue
             hunk, end = position[id(own[-1])]
             old = _side(hunk.lines, end, " -")
@@ -270,6 +284,24 @@ class CCommentMatcher:
                         yield _hit(comment, words, says, kind, rows, new)
 
 
+@lru_cache(maxsize=16)  # the four C rules read the same unit
+def _scan(lines: tuple[str, ...]) -> tuple[CComment, ...]:
+    return tuple(scan_comments(list(lines))) if any("/" in line for line in lines) else ()
+
+
+def _changed_below(rows: tuple, last: int) -> bool:
+    """Did the patch add or delete lines right under view row ``last``
+    (blank lines between allowed)?"""
+    previous = rows[last].old_line
+    for row in rows[last + 1:]:
+        if row.kind == "+" or previous is None or row.old_line != previous + 1:
+            return True
+        if row.text.strip():
+            return False
+        previous = row.old_line
+    return False
+
+
 def _hit(comment: CComment, words: str, says: str, kind: str, rows: tuple, new: list[DiffLine]) -> Hit:
     anchors = tuple(i + 1 for i, r in enumerate(rows) if r.kind == "+" and any(r is n for n in new))
     return Hit(line=comment.first + 1, column=comment.column,
@@ -279,7 +311,7 @@ def _hit(comment: CComment, words: str, says: str, kind: str, rows: tuple, new: 
 
 
 def _left_behind(comment: CComment, words: str, old: list[DiffLine], new: list[DiffLine],
-                 hunk: Hunk, unit: TextUnit) -> str | None:
+                 hunk: Hunk, unit: Any) -> str | None:
     if len(words.split()) < 2 or _LICENCE.search(words):
         return None
     copies = unit.added_comments.get(_fold(comment.text))
@@ -307,7 +339,7 @@ def _terms(rows: list[DiffLine]) -> list[str]:
 
 
 def _removed_term(comment: CComment, words: str, old: list[DiffLine], new: list[DiffLine],
-                  hunk: Hunk, unit: TextUnit) -> str | None:
+                  hunk: Hunk, unit: Any) -> str | None:
     claim = _TERM_CLAIM.search(words)
     if claim is None:
         return None
@@ -325,7 +357,7 @@ def _removed_term(comment: CComment, words: str, old: list[DiffLine], new: list[
 
 
 def _changed_mention(comment: CComment, words: str, old: list[DiffLine], new: list[DiffLine],
-                     hunk: Hunk, unit: TextUnit) -> str | None:
+                     hunk: Hunk, unit: Any) -> str | None:
     named = {m.group(1) for m in re.finditer(r"\b([A-Za-z_]\w*)(?:\(\))?", words)
              if "_" in m.group(1).strip("_") and len(m.group(1)) >= 5}
     if not named:

@@ -24,6 +24,9 @@ class AsmUnit:
     removed_comments: Mapping[str, tuple] = field(default_factory=dict)
     # macros, functions and labels the patch deletes and uses nowhere after it
     removed_names: frozenset[str] = frozenset()
+    # for left-behind comments (match/c_comments.py): this file's hunks, the comments the patch adds anywhere
+    hunks: tuple = ()
+    added_comments: Mapping[str, list] = field(default_factory=dict)
 
 
 @record
