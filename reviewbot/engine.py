@@ -33,6 +33,7 @@ from reviewbot.match.file_units import (
     FileUnits, attach_removed_comments, build_units, defined_macros, hyp_uses, with_hyp_macros,
 )
 from reviewbot.analysis.views import View
+from reviewbot.match.c_comments import attach_c_facts
 
 
 # [ \t], not \s: \s runs over line ends, and from every line start of a
@@ -368,6 +369,7 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
         for u in units:
             with_hyp_macros(u, hyp_macros, config)
         attach_removed_comments(units)
+        attach_c_facts(units)
         reviews.append(replace(_review_files(patch, units, rules, config), **said))
     return SeriesReview(series=series, patches=tuple(reviews))
 

@@ -339,6 +339,13 @@ def compile_comment(spec: Any, path: str) -> CommentMatcher:
         spec = {}
     if not isinstance(spec, Mapping):
         raise ValueError("comment: expected a mapping")
+    from reviewbot.match import c_comments
+
+    if set(spec.get("mentions", ())) & set(c_comments.KINDS):  # a C rule: its own matcher
+        kinds = tuple(spec["mentions"])
+        if bad := [k for k in kinds if k not in c_comments.KINDS] + [k for k in spec if k != "mentions"]:
+            raise ValueError(f"comment: {bad[0]!r} does not go with the C kinds ({', '.join(c_comments.KINDS)})")
+        return c_comments.CCommentMatcher(kinds=kinds)  # type: ignore[return-value]
     valid = ("mentions", "min-weight", "changed-mentions")
     bad = [k for k in spec if k not in valid]
     if bad:

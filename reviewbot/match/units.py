@@ -26,6 +26,9 @@ class AsmUnit:
     removed_names: frozenset[str] = frozenset()
     # every new-side region of the same file, this one included (hunks apart: a table and its code)
     siblings: tuple["AsmUnit", ...] = ()
+    # for left-behind comments (match/c_comments.py): this file's hunks, the comments the patch adds anywhere
+    hunks: tuple = ()
+    added_comments: Mapping[str, list] = field(default_factory=dict)
 
 
 @record
@@ -38,6 +41,12 @@ class TextUnit:
     view: View | None = None
     file: FileContext | None = None
     old_view: View | None = None  # the same region before the patch (C), when there is one
+    # for the C comment rules: this file's hunks, the comments the patch adds
+    # anywhere (folded text -> identifier sets of the code under each copy),
+    # and the names whose definitions it deletes with no use left
+    hunks: tuple = ()
+    added_comments: Mapping[str, list] = field(default_factory=dict)
+    removed_names: frozenset[str] = frozenset()
 
 
 @record

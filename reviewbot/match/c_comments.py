@@ -1,0 +1,386 @@
+"""``comment:`` on C — comments the patch left saying what the code no longer does.
+
+The C side of :mod:`reviewbot.match.comments`, read from the diff's hunks
+(both sides) rather than a parse: a comment is ``/* ... */`` or ``//`` text,
+the code it describes is the statements right under it, up to a blank
+line, another comment or the end of the enclosing block.  Four kinds:
+
+- ``left-behind``: the patch split or moved code and copied its comment
+  with it.  The copy that stays (a kept comment) lost the code under it
+  (the lines right below it were removed), and the very same comment is
+  added elsewhere in the patch above code that shares the removed lines'
+  identifiers, which the kept copy's code no longer has.  Where the kept
+  copy's code still has them (a function split in two, both halves doing
+  what the comment says), nothing is said.
+- ``removed-term``: a kept comment claims an additive term ("plus a page
+  for the data", "one extra", "+ 1") over a statement the patch changed,
+  whose old version added a term (``n + 1``) that the new version lacks,
+  and the new version adds nothing at all.
+- ``names-removed``: a comment (kept or added; the whole file tree-aware)
+  names a function, macro or variable whose definition the patch deletes,
+  when nothing the patch leaves uses the name in code, in any file.
+- ``changed-mention``: a kept comment over code the patch changed names an
+  identifier that was in the removed lines right under it and that the new
+  side of the hunk no longer uses anywhere.
+
+Facts that span the patch (comments added in any file, definitions
+deleted) are gathered once per patch by :func:`attach_c_facts`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from reviewbot.match.units import Hit, TextUnit
+from reviewbot.model import DiffLine, Hunk
+from reviewbot.records import record, replace
+
+KINDS = ("left-behind", "removed-term", "names-removed", "changed-mention")
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)\'')
+_KEYWORDS = frozenset("""
+    auto break case char const continue default do double else enum extern float for goto if inline int long
+    register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while
+    bool true false NULL u8 u16 u32 u64 s8 s16 s32 s64 define ifdef ifndef endif include elif undef defined
+    unlikely likely val ret err res tmp idx flags data size addr reg len this that
+""".split())
+# a kept comment that claims a term: "plus a page", "one extra", "an additional", "+ 1"
+_TERM_CLAIM = re.compile(r"\b(plus|extra|additional|one more)\b|\+\s*\d+\b", re.IGNORECASE)
+# a binary plus and its right operand: "n + 1", "x + sizeof(y)" (not "++", "+=")
+_PLUS_TERM = re.compile(r"(?<=[\w)\]])\s*\+(?![+=])\s*([A-Za-z_]\w*(?:\([^()]*\))?|\d+\w*)")
+# a definition on a line of its own at column 0: "#define NAME", "static int name(", "int name;"
+_DEFINE = re.compile(r"^#\s*define\s+([A-Za-z_]\w*)")
+_FUNCTION = re.compile(r"^(?!return\b|else\b|if\b|case\b|goto\b|typedef\b)(?:[A-Za-z_][\w]*[\s*]+)+\**"
+                       r"([A-Za-z_]\w*)\s*\(")
+_VARIABLE = re.compile(r"^(?:static\s+|extern\s+)?(?:const\s+)?(?:struct\s+)?[A-Za-z_]\w*\s+\**([A-Za-z_]\w*)"
+                       r"\s*(?:\[[^\]]*\]\s*)?(?:=|;)")
+_LICENCE = re.compile(r"SPDX-License-Identifier|Copyright|\(C\)", re.IGNORECASE)
+# an added comment about the old name is history, not a claim about the code
+_HISTORY = re.compile(r"\b(used to|formerly|previously|no longer|replac\w*|renamed|instead of|old|was|were)\b",
+                      re.IGNORECASE)
+
+
+@record
+class CComment:
+    """A comment in a sequence of lines: 0-based first and last index, column, text."""
+
+    first: int
+    last: int
+    column: int
+    text: str
+    alone: bool = True  # nothing but white space before it on its first line and after it on its last
+
+
+def scan_comments(lines: list[str]) -> list[CComment]:
+    """The comments in C lines (string literals left out)."""
+    found: list[CComment] = []
+    open_at: tuple[int, int] | None = None
+    parts: list[str] = []
+    for index, raw in enumerate(lines):
+        line = _STRING.sub(lambda m: " " * len(m.group(0)), raw)
+        pos = 0
+        while pos <= len(line):
+            if open_at is not None:
+                end = line.find("*/", pos)
+                if end < 0:
+                    parts.append(line[pos:])
+                    break
+                parts.append(line[pos:end])
+                alone = not lines[open_at[0]][:open_at[1]].strip() and not line[end + 2:].strip()
+                found.append(CComment(open_at[0], index, open_at[1] + 1, " ".join(parts), alone))
+                open_at, parts, pos = None, [], end + 2
+                continue
+            block, slash = line.find("/*", pos), line.find("//", pos)
+            if slash >= 0 and (block < 0 or slash < block):
+                found.append(CComment(index, index, slash + 1, line[slash + 2:], not line[:slash].strip()))
+                break
+            if block < 0:
+                break
+            open_at, pos = (index, block), block + 2
+    return found
+
+
+def comment_words(text: str) -> str:
+    """A comment's text without its decoration, white space folded."""
+    return " ".join(w for w in text.split() if w not in ("*", "/*", "*/", "//"))
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s*/]+", "", text).lower()
+
+
+def code_of(lines: Iterable[str]) -> str:
+    """C lines with comments and strings blanked."""
+    text = "\n".join(lines)
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.DOTALL)
+    text = re.sub(r"//[^\n]*", " ", text)
+    return _STRING.sub(" ", text)
+
+
+def identifiers(lines: Iterable[str]) -> set[str]:
+    """The identifiers the code of these lines uses."""
+    return set(_WORD.findall(code_of(lines)))
+
+
+def _distinctive(names: Iterable[str]) -> set[str]:
+    return {n for n in names if len(n) >= 4 and n not in _KEYWORDS}
+
+
+# --- a side of a hunk -----------------------------------------------------------------------------
+
+
+def _side(hunk_lines: tuple[DiffLine, ...], start: int, kinds: str) -> list[DiffLine]:
+    """The code statements right after hunk line ``start`` on one side
+    (``" -"`` old, ``" +"`` new): up to a blank line, a comment, or the
+    close of the enclosing block."""
+    block: list[DiffLine] = []
+    depth = 0
+    for row in hunk_lines[start + 1:]:
+        if row.kind not in kinds:
+            continue
+        stripped = row.text.strip()
+        if not stripped:
+            if block:
+                break
+            continue
+        if stripped.startswith(("/*", "//")) and block:
+            break
+        depth += stripped.count("{") - stripped.count("}")
+        if depth < 0:
+            break
+        block.append(row)
+    return block
+
+
+def _statement(block: list[DiffLine]) -> list[DiffLine]:
+    """The first statement of a block: up to a line ending in ``;`` or ``{``."""
+    out = []
+    for row in block:
+        out.append(row)
+        if row.text.rstrip().endswith((";", "{", "}")):
+            break
+    return out
+
+
+# --- the patch-wide facts ------------------------------------------------------------------------
+
+
+def added_comment_code(hunks: Iterable[Hunk]) -> dict[str, list[set[str]]]:
+    """For every comment the hunks add (all its lines added), by folded
+    text: the identifiers of the code right under it."""
+    found: dict[str, list[set[str]]] = {}
+    for hunk in hunks:
+        if not any(r.kind == "+" and ("/*" in r.text or "//" in r.text) for r in hunk.lines):
+            continue
+        where = [i for i, r in enumerate(hunk.lines) if r.kind in " +"]
+        rows = [hunk.lines[i] for i in where]
+        for comment in scan_comments([r.text for r in rows]):
+            if not comment.alone or not all(r.kind == "+" for r in rows[comment.first: comment.last + 1]):
+                continue
+            end = where[comment.last]
+            code = _side(hunk.lines, end, " +")
+            if code:
+                found.setdefault(_fold(comment.text), []).append(identifiers(r.text for r in code))
+    return found
+
+
+def deleted_definitions(hunks: Iterable[Hunk]) -> set[str]:
+    """Functions, macros and variables whose definitions (or declarations)
+    removed lines hold.  Short names and names without an underscore are
+    left out: in a comment they read as words."""
+    found = set()
+    for hunk in hunks:
+        for row in hunk.lines:
+            if row.kind != "-":
+                continue
+            for pattern in (_DEFINE, _FUNCTION, _VARIABLE):
+                if (m := pattern.match(row.text)) is not None:
+                    found.add(m.group(1))
+                    break
+    return {n for n in found if len(n) >= 6 and "_" in n and n not in _KEYWORDS}
+
+
+def attach_c_facts(file_units: list[Any]) -> None:
+    """Give every C unit of a patch its file's hunks, the comments the patch
+    adds anywhere (with the code under them) and the names it deletes with
+    no use left in code (C or assembly, any file)."""
+    added: dict[str, list[set[str]]] = {}
+    deleted: set[str] = set()
+    used: set[str] = set()
+    for units in file_units:
+        if not units.new_c and not units.new_asm:
+            continue
+        hunks = units.change.hunks
+        for name, codes in added_comment_code(hunks).items():
+            added.setdefault(name, []).extend(codes)
+        if units.new_c or units.change.path.endswith((".c", ".h")):
+            deleted |= deleted_definitions(hunks)
+    if deleted:  # what the patch leaves uses, read only when it deleted a definition
+        for units in file_units:
+            for unit in units.new_c:
+                used |= identifiers(unit.lines)
+            for unit in units.new_asm:
+                used |= {w for s in unit.region.statements if type(s).__name__ != "Comment"
+                         for w in _WORD.findall(s.text)}
+    # a macro that became a variable of the same name in lower case (USB_CTRL -> usb_ctrl) names the same thing
+    lower = {w.lower() for w in used}
+    gone = frozenset(n for n in deleted - used if n.lower() not in lower)
+    for units in file_units:
+        units.new_c = [replace(u, hunks=units.change.hunks, added_comments=added, removed_names=gone)
+                       for u in units.new_c]
+        if added:  # assembly comments are checked for copies left behind only
+            units.new_asm = [replace(u, hunks=units.change.hunks, added_comments=added) for u in units.new_asm]
+
+
+# --- the matcher ----------------------------------------------------------------------------------
+
+
+@record
+class CCommentMatcher:
+    """The compiled ``comment:`` block of a C rule."""
+
+    kinds: tuple[str, ...]
+    languages: tuple[str, ...] = ("c", "arm64-asm")
+
+    def bound(self) -> set[str]:
+        """Names a message may use."""
+        return {"COMMENT", "SAYS", "STALE"}
+
+    def run(self, unit: Any) -> Iterator[Hit]:
+        """Stale comments in one C unit (or, for ``left-behind``, a region
+        of assembly: its comments are C's)."""
+        c = isinstance(unit, TextUnit)
+        if (c and unit.kind != "c") or unit.view is None:
+            return
+        rows = unit.view.rows
+        position: dict[int, tuple[Hunk, int]] | None = None
+        for comment in _scan(unit.lines if c else tuple(r.text for r in rows)):
+            own = rows[comment.first: comment.last + 1]
+            words = comment_words(comment.text)
+            if "names-removed" in self.kinds and c and unit.removed_names:
+                hit = _names_removed(comment, own, words, unit.removed_names)
+                if hit is not None:
+                    yield hit
+            if not comment.alone or not all(r.kind == " " for r in own) or not _changed_below(rows, comment.last):
+                continue
+            if position is None:  # built once per unit, only where a kept comment sits on changed code
+                position = {id(row): (h, i) for h in unit.hunks for i, row in enumerate(h.lines)}
+            if id(own[-1]) not in position:
+                continue
+            hunk, end = position[id(own[-1])]
+            old = _side(hunk.lines, end, " -")
+            new = _side(hunk.lines, end, " +")
+            if not old or old[0].kind != "-":
+                continue  # the code right under the comment is unchanged
+            for kind, check in (("left-behind", _left_behind), ("removed-term", _removed_term),
+                                ("changed-mention", _changed_mention)):
+                if kind in self.kinds:
+                    says = check(comment, words, old, new, hunk, unit)
+                    if says:
+                        yield _hit(comment, words, says, kind, rows, new)
+
+
+@lru_cache(maxsize=16)  # the four C rules read the same unit
+def _scan(lines: tuple[str, ...]) -> tuple[CComment, ...]:
+    return tuple(scan_comments(list(lines))) if any("/" in line for line in lines) else ()
+
+
+def _changed_below(rows: tuple, last: int) -> bool:
+    """Did the patch add or delete lines right under view row ``last``
+    (blank lines between allowed)?"""
+    previous = rows[last].old_line
+    for row in rows[last + 1:]:
+        if row.kind == "+" or previous is None or row.old_line != previous + 1:
+            return True
+        if row.text.strip():
+            return False
+        previous = row.old_line
+    return False
+
+
+def _hit(comment: CComment, words: str, says: str, kind: str, rows: tuple, new: list[DiffLine]) -> Hit:
+    anchors = tuple(i + 1 for i, r in enumerate(rows) if r.kind == "+" and any(r is n for n in new))
+    return Hit(line=comment.first + 1, column=comment.column,
+               bindings={"COMMENT": words[:80], "SAYS": says, "STALE": says},
+               key=f"c-comment:{kind}:" + _fold(comment.text)[:120],
+               anchors=anchors or (comment.first + 1,), extra={"HOW": kind})
+
+
+def _left_behind(comment: CComment, words: str, old: list[DiffLine], new: list[DiffLine],
+                 hunk: Hunk, unit: Any) -> str | None:
+    if len(words.split()) < 2 or _LICENCE.search(words):
+        return None
+    copies = unit.added_comments.get(_fold(comment.text))
+    if not copies:
+        return None
+    removed = identifiers(r.text for r in old if r.kind == "-")
+    kept = identifiers(r.text for r in new)
+    rewritten = _distinctive(identifiers(r.text for r in new if r.kind == "+"))
+    if len(rewritten - removed) * 4 > len(rewritten):
+        return None  # new code under it (a call to where the code went, a rewrite): it may still hold
+    for copy in copies:
+        shared = _distinctive(removed & copy)
+        gone = shared - kept
+        if gone and 2 * len(gone) >= len(shared):
+            names = ", ".join(sorted(gone)[:3])
+            return (f"was copied to code the patch adds elsewhere; this copy stayed above code that no longer "
+                    f"has what it described (the removed lines under it used {names}, as the code under the "
+                    f"new copy does)")
+    return None
+
+
+def _terms(rows: list[DiffLine]) -> list[str]:
+    text = " ".join(code_of(r.text for r in rows).split())
+    return [m.group(1).replace(" ", "") for m in _PLUS_TERM.finditer(text)]
+
+
+def _removed_term(comment: CComment, words: str, old: list[DiffLine], new: list[DiffLine],
+                  hunk: Hunk, unit: Any) -> str | None:
+    claim = _TERM_CLAIM.search(words)
+    if claim is None:
+        return None
+    before, after = _statement(old), _statement(new)
+    if not any(r.kind == "+" for r in after):
+        return None
+    old_terms, new_terms = _terms(before), _terms(after)
+    if not old_terms or new_terms:
+        return None  # the new statement still adds something: the claim may hold
+    a, b = identifiers(r.text for r in before), identifiers(r.text for r in after)
+    if not a or len(a & b) * 2 < len(a | b):
+        return None  # another statement, not the same one changed
+    return (f"says '{claim.group(0)}', but the patch removed '+ {old_terms[0]}' from the statement under it, "
+            f"which now adds nothing")
+
+
+def _changed_mention(comment: CComment, words: str, old: list[DiffLine], new: list[DiffLine],
+                     hunk: Hunk, unit: Any) -> str | None:
+    named = {m.group(1) for m in re.finditer(r"\b([A-Za-z_]\w*)(?:\(\))?", words)
+             if "_" in m.group(1).strip("_") and len(m.group(1)) >= 5}
+    if not named:
+        return None
+    named = {n for n in named if not n.endswith("_t")}  # a type reads as prose ("a pgprot_t")
+    removed = identifiers(r.text for r in old if r.kind == "-")
+    still = identifiers(r.text for r in hunk.lines if r.kind in " +")
+    # a name kept inside a new one (cpu_ops -> get_cpu_ops) still says what the code does
+    gone = sorted(n for n in (named & removed) - still if not any(n in w for w in still))
+    if not gone:
+        return None
+    return (f"names {', '.join(gone)}, which the patch removed from the code under it "
+            f"(the new code does not use it anywhere in this hunk)")
+
+
+def _names_removed(comment: CComment, own: tuple, words: str, removed: frozenset[str]) -> Hit | None:
+    named = sorted(set(_WORD.findall(comment.text)) & removed)
+    if not named:
+        return None
+    if any(r.kind == "+" for r in own) and _HISTORY.search(words):
+        return None  # an added comment about the old name is history
+    names = ", ".join(named)
+    return Hit(line=comment.first + 1, column=comment.column,
+               bindings={"COMMENT": words[:80], "STALE": names,
+                         "SAYS": f"names {names}, which this patch deletes and nothing left in the patch uses"},
+               key="c-comment-removed:" + names + ":" + _fold(comment.text)[:120])
