@@ -33,7 +33,7 @@ from reviewbot.match.file_units import (
     FileUnits, attach_removed_comments, build_units, defined_macros, hyp_uses, with_hyp_macros,
 )
 from reviewbot.analysis.views import View
-from reviewbot.match.focus import anchor_lines, changed_rows, focused_hits, new_mode_hits
+from reviewbot.match.focus import anchor_lines, changed_rows, context_at, focused_hits
 
 
 # [ \t], not \s: \s runs over line ends, and from every line start of a
@@ -106,10 +106,7 @@ def _in_scope_statement(rule: Rule, sctx: StatementContext | None, file_ctx: Fil
 
 
 def _context_at(unit: AsmUnit, line: int) -> StatementContext | None:
-    for stmt, ctx in zip(unit.region.statements, unit.region.contexts):
-        if stmt.line == line:
-            return ctx
-    return None
+    return context_at(unit.region, line)
 
 
 _changed_rows = changed_rows  # match/focus.py narrows the matchers to what this allows
@@ -135,27 +132,22 @@ def _render(template: str, bindings: Mapping[str, str], extra: Mapping[str, str]
     return render_template(template, bindings, extra)
 
 
-def _run_rule(rule: Rule, units: FileUnits, ready: Mapping[int, list[Hit]] | None = None,
-              ) -> Iterator[tuple[Hit, Any, View | None, str]]:
+def _run_rule(rule: Rule, units: FileUnits) -> Iterator[tuple[Hit, Any, View | None, str]]:
     """Hits of one rule on one file, filtered by scope: (hit, unit, view, side)."""
     if not _in_scope_file(rule, units.context):
         return
     kinds = rule.languages
     if "arm64-asm" in kinds:
-        yield from _asm_hits(rule, units.new_asm, units.context, "new", ready)
+        yield from _asm_hits(rule, units.new_asm, units.context, "new")
     if "c" in kinds:
         for unit in units.new_c:
             for hit in rule.matcher.run(unit):
                 yield hit, unit, unit.view, "new"
 
 
-def _asm_hits(rule: Rule, asm_units: list[AsmUnit], ctx: FileContext, side: str,
-              ready: Mapping[int, list[Hit]] | None = None):
-    """``ready``: a unit's hits found already (by ``id``), narrowed for ``new`` mode."""
+def _asm_hits(rule: Rule, asm_units: list[AsmUnit], ctx: FileContext, side: str):
     for unit in asm_units:
-        found = ready[id(unit)] if ready and id(unit) in ready else \
-            focused_hits(rule.matcher, unit, anchor_lines(rule.diff.mode, rule.diff.context, unit.view))
-        for hit in found:
+        for hit in focused_hits(rule.matcher, unit, anchor_lines(rule.diff.mode, rule.diff.context, unit.view)):
             if _in_scope_statement(rule, _context_at(unit, hit.line), ctx):
                 yield hit, unit, unit.view, side
 
@@ -272,11 +264,9 @@ def _rule_findings(rule: Rule, patch: Patch, file_units: list[FileUnits]) -> Ite
             yield _finding(rule, hit, None, patch, None, number, mail_base=base)
     for units in file_units:
         occurrences: dict[str, int] = {}
-        ready = new_mode_hits(rule.matcher, units.new_asm, units.old_asm) \
-            if rule.diff.mode == "new" and "arm64-asm" in rule.languages and _in_scope_file(rule, units.context) else None
-        hits = list(_run_rule(rule, units, ready))
+        hits = list(_run_rule(rule, units))
         if rule.diff.mode == "new":
-            hits = _new_only(rule, units, hits, ready)
+            hits = _new_only(rule, units, hits)
         for hit, unit, view, side in hits:
             if not _allowed(rule, hit, view):
                 continue
@@ -307,13 +297,13 @@ def _said_less(finding: Finding, reason: str) -> Finding:
                    extra=finding.extra + (("unsure", reason),))
 
 
-def _new_only(rule: Rule, units: FileUnits, hits: list, ready: Mapping[int, list[Hit]] | None = None) -> list:
+def _new_only(rule: Rule, units: FileUnits, hits: list) -> list:
     """Keep the post-image hits the pre-image did not have (by statement key
     and count), and that touch the patch (a trace step or anchor on a
     changed line, or a removed line the pre-image had)."""
     old_keys: dict[str, int] = {}
     if "arm64-asm" in rule.languages:
-        for hit, *_ in _asm_hits(rule, units.old_asm, units.context, "old", ready):
+        for hit, *_ in _asm_hits(rule, units.old_asm, units.context, "old"):
             old_keys[hit.key] = old_keys.get(hit.key, 0) + 1
     kept = []
     for item in hits:

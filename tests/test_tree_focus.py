@@ -1,9 +1,9 @@
-"""Tree-aware review runs the matchers only where their hits can count
-(match/focus.py, match/taint_parts.py) and finds exactly what running them
-over whole files finds: findings on added lines, findings that the patch
-makes new outside every hunk (a deleted ``kern_hyp_va``; a repeated key
-whose last instance, in unchanged code, is the one kept), and no finding
-for what the pre-image already had."""
+"""Tree-aware review runs the matchers only where their hits can count,
+and a whole file's taint analysis once per series (match/focus.py), and
+finds exactly what running them over whole files finds: findings on added
+lines, findings that the patch makes new outside every hunk (a deleted
+``kern_hyp_va``; a repeated key whose last instance, in unchanged code, is
+the one kept), and no finding for what the pre-image already had."""
 
 from __future__ import annotations
 
@@ -15,10 +15,14 @@ from reviewbot.analysis.tree import post_image
 from reviewbot.config import load_config
 from reviewbot.mail.parse import parse_input
 from reviewbot.mail.series import assemble_series
-from reviewbot.match import taint_parts
+from reviewbot.analysis.kernels import Era
 from reviewbot.match.file_units import build_units
+from reviewbot.match.focus import focused_hits
 from reviewbot.match.taint import TaintMatcher
+from reviewbot.model import FileChange
+from reviewbot.records import replace
 from reviewbot.rules.loader import load_rules
+from reviewbot.rules.rule_file import DiffSpec, RuleSet
 from tests.conftest import make_patch
 
 PATH = "arch/arm64/kvm/hyp/nvhe/focus.S"
@@ -83,6 +87,9 @@ EDITS = [
     # it untranslated
     ("\tmov\tx9, x10\n\tret\n", "\tmov\tx9, x10\n\tmsr\tx5, tpidr_el2\n\tret\n"),
     ("\tkern_hyp_va\t\\reg\n.endm\n", ".endm\n"),
+    # lines added to two functions, the finding in the second
+    ("\tret\nSYM_FUNC_END(__hyp_b)\n\nSYM_FUNC_START(__hyp_c)\n",
+     "\tnop\n\tret\nSYM_FUNC_END(__hyp_b)\n\nSYM_FUNC_START(__hyp_c)\n\tldr\tx6, =kvm_host_data\n\tldr\tx7, [x6]\n"),
 ]
 
 
@@ -120,12 +127,11 @@ def _series():
     return series
 
 
-def _review(monkeypatch, whole: bool):
-    if whole:
-        monkeypatch.setattr(engine, "anchor_lines", lambda *args: None)
-        monkeypatch.setattr(engine, "new_mode_hits", lambda *args: None)
+def _review(monkeypatch, whole: bool, rules=None):
+    if whole:  # every matcher over the whole unit, as before narrowing
+        monkeypatch.setattr(engine, "focused_hits", lambda matcher, unit, lines: matcher.run(unit))
     config = load_config()
-    return engine.review(_series(), load_rules(config), config, DictTree(BASE))
+    return engine.review(_series(), rules or load_rules(config), config, DictTree(BASE))
 
 
 def _changed_lines(patch) -> set[int]:
@@ -138,7 +144,7 @@ def test_narrowed_rules_find_what_whole_files_find(monkeypatch) -> None:
     whole = _review(monkeypatch, whole=True)
     assert [p.findings for p in narrowed.patches] == [p.findings for p in whole.patches]
     assert [p.problems for p in narrowed.patches] == [p.problems for p in whole.patches]
-    first, second, third, fourth = narrowed.patches
+    first, second, third, fourth, fifth = narrowed.patches
     # the repeated kernel VA use: reported once, at its last instance (in
     # __hyp_c, outside every hunk), as over the whole file
     c_use = BASE.split("\n").index("\tldr\tx2, [x1]", BASE.split("\n").index("SYM_FUNC_START(__hyp_c)")) + 3
@@ -152,57 +158,60 @@ def test_narrowed_rules_find_what_whole_files_find(monkeypatch) -> None:
     assert [f.rule_id for f in third.findings] == ["arm64.sysreg.msr-mrs-operand-order"]
     assert third.findings[0].line in _changed_lines(third.patch)
     assert any(f.rule_id == "arm64.hyp.missing-kern-hyp-va" for f in fourth.findings)
+    assert [f.snippet.split() for f in fifth.findings] == [["ldr", "x7,", "[x6]"]]
 
 
-def test_taint_runs_on_fewer_statements_than_the_whole_file(monkeypatch) -> None:
-    visits = {"narrowed": 0, "whole": 0}
-    real = TaintMatcher._transfer
+def test_a_taint_rule_of_added_lines_runs_on_the_spans_that_hold_them(monkeypatch) -> None:
+    config = load_config()
+    rule = load_rules(config).get("arm64.hyp.missing-kern-hyp-va")
+    assert rule is not None and isinstance(rule.matcher, TaintMatcher)
+    for mode in ("added", "context"):
+        rules = RuleSet((replace(rule, diff=DiffSpec(mode=mode, context=2)),))
+        visits = _counting_visits(monkeypatch)
+        narrowed = _review(monkeypatch, whole=False, rules=rules)
+        spent = visits[0]
+        whole = _review(monkeypatch, whole=True, rules=rules)
+        assert [p.findings for p in narrowed.patches] == [p.findings for p in whole.patches]
+        assert any(p.findings for p in narrowed.patches)
+        assert 0 < spent < (visits[0] - spent) / 2, (spent, visits[0] - spent)
+        monkeypatch.undo()
+
+
+def test_a_whole_file_is_analysed_once_per_series(monkeypatch) -> None:
+    # each patch's pre-image is the post-image of the one before: four
+    # patches, five whole files, not eight
+    runs = {"narrowed": 0, "whole": 0}
+    real = TaintMatcher.run
     mode = ["narrowed"]
 
-    def counting(self, *args, **kwargs):
-        visits[mode[0]] += 1
-        return real(self, *args, **kwargs)
+    def counting(self, unit, spans=None):
+        runs[mode[0]] += 1
+        return real(self, unit, spans)
 
-    monkeypatch.setattr(TaintMatcher, "_transfer", counting)
+    monkeypatch.setattr(TaintMatcher, "run", counting)
     _review(monkeypatch, whole=False)
     mode[0] = "whole"
     _review(monkeypatch, whole=True)
-    assert 0 < visits["narrowed"] < visits["whole"] / 2, visits
+    assert runs == {"narrowed": 1 + len(EDITS), "whole": 2 * len(EDITS)}
 
 
-def test_code_that_only_ret_separates_is_analysed_apart() -> None:
-    units = _units(BASE)
-    unit = units.new_asm[0]
-    matcher = _taint_matcher()
-    first = BASE.split("\n").index("tf_style_first:") + 1
-    second = BASE.split("\n").index("tf_style_second:") + 1
-    lines = [stmt.line for stmt in unit.region.statements]
-    (span,) = [(a, b) for a, b in matcher.segments(unit) if a <= lines.index(second) < b]
-    assert lines.index(first) in range(*span)  # one span holds both
-    found = taint_parts.parts(matcher, unit, *span)
-    assert found is not None
-    first_lines = [lines[c.indices[0]] for c in found.components]
-    assert second in first_lines  # its own component, not joined to the code above it
+def _counting_visits(monkeypatch) -> list[int]:
+    visits = [0]
+    real = TaintMatcher._transfer
+
+    def counting(self, *args, **kwargs):
+        visits[0] += 1
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(TaintMatcher, "_transfer", counting)
+    return visits
 
 
-def test_a_span_whose_visits_could_run_out_is_analysed_whole() -> None:
-    # forty registers in a few statements: the bound passes the budget
-    text = "\t.text\n" + "".join(f"\tadd\tx{i % 31}, x{(i + 1) % 31}, v{i}.d[0]\n" for i in range(40)) + "\tret\n"
-    unit = _units(text).new_asm[0]
-    matcher = _taint_matcher()
-    (span,) = matcher.segments(unit)
-    assert taint_parts.parts(matcher, unit, *span) is None
-
-
-def _units(text: str):
-    from reviewbot.analysis.kernels import Era
-    from reviewbot.model import FileChange
-    change = FileChange(old_path=PATH, new_path=PATH, hunks=())
-    return build_units(change, load_config(), Era(KernelVersion(5, 10)), whole_file_text=text)
-
-
-def _taint_matcher() -> TaintMatcher:
+def test_a_remembered_analysis_is_one_of_the_same_era() -> None:
     config = load_config()
-    (rule,) = [r for r in load_rules(config) if r.id == "arm64.hyp.missing-kern-hyp-va"]
-    assert isinstance(rule.matcher, TaintMatcher)
-    return rule.matcher
+    rule = load_rules(config).get("arm64.hyp.missing-kern-hyp-va")
+    old, new = (build_units(FileChange(old_path=PATH, new_path=PATH, hunks=()), config, Era(KernelVersion(*v)),
+                            whole_file_text=BASE).new_asm[0] for v in ((5, 10), (5, 15)))
+    assert old.region.statements is new.region.statements  # one parse
+    assert list(focused_hits(rule.matcher, old, None)) == list(rule.matcher.run(old)) != []
+    assert list(focused_hits(rule.matcher, new, None)) == list(rule.matcher.run(new)) == []  # no literal source after 5.12

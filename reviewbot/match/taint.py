@@ -94,13 +94,12 @@ def _segments(statements: tuple) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-def _successors(statements: tuple, index: int, end: int, labels: dict[str, list[int]],
-                eff: Any = None) -> list[int]:
+def _successors(statements: tuple, index: int, end: int, labels: dict[str, list[int]]) -> list[int]:
     stmt = statements[index]
     nxt = [index + 1] if index + 1 < end else []
     if not isinstance(stmt, Instruction):
         return nxt
-    eff = eff if eff is not None else effects(stmt)
+    eff = effects(stmt)
     if eff.flow == "return":
         return []
     if eff.flow != "branch":
@@ -114,21 +113,6 @@ def _successors(statements: tuple, index: int, end: int, labels: dict[str, list[
     if target is not None and target < end:
         succ.append(target)
     return succ
-
-
-def visit_budget(start: int, end: int) -> int:
-    """How many statements the analysis of a span may visit (a safety
-    valve: the states only grow, so it ends anyway)."""
-    return 20 * (end - start) + 100
-
-
-def segment_labels(statements: tuple, start: int, end: int) -> dict[str, list[int]]:
-    """Where each label of the span sits (its entries, and its branch targets)."""
-    labels: dict[str, list[int]] = {}
-    for i in range(start, end):
-        if isinstance(statements[i], Label):
-            labels.setdefault(statements[i].name, []).append(i)
-    return labels
 
 
 def _resolve(name: str, index: int, labels: dict[str, list[int]]) -> int | None:
@@ -160,33 +144,34 @@ class TaintMatcher:
         never leaves its span (match/focus.py relies on it)."""
         return _segments(unit.region.statements)
 
-    def run(self, unit: AsmUnit, spans: list[tuple] | None = None) -> Iterator[Hit]:
+    def run(self, unit: AsmUnit, spans: list[tuple[int, int]] | None = None) -> Iterator[Hit]:
         """Findings of every region of the unit (of the ``spans`` among
-        :meth:`segments`, in order, when given; a span ``(start, end,
-        entries)`` is analysed from those of its entries only, see
-        match/taint_parts.py)."""
+        :meth:`segments`, in order, when given)."""
         seen: set[tuple[int, int]] = set()
-        for start, end, *entries in _segments(unit.region.statements) if spans is None else spans:
-            for hit in self._region(unit, start, end, entries[0] if entries else None):
+        for start, end in _segments(unit.region.statements) if spans is None else spans:
+            for hit in self._region(unit, start, end):
                 key = (hit.line, hash(hit.key))
                 if key not in seen:
                     seen.add(key)
                     yield hit
 
-    def _region(self, unit: AsmUnit, start: int, end: int, only: tuple[int, ...] | None = None) -> Iterator[Hit]:
+    def _region(self, unit: AsmUnit, start: int, end: int) -> Iterator[Hit]:
         statements = unit.region.statements
         region = unit.region
         era = unit.file.era
         sources = tuple(s for s in self.sources if not s.kernel or era.satisfies(s.kernel) is True)
-        labels = segment_labels(statements, start, end)
+        labels: dict[str, list[int]] = {}
+        for i in range(start, end):
+            if isinstance(statements[i], Label):
+                labels.setdefault(statements[i].name, []).append(i)
         # Every label is an entry too: code after a ret/eret is reached by
         # branches from elsewhere, with nothing known about its registers.
-        entries = list(only) if only is not None else [start] + [i for positions in labels.values() for i in positions]
+        entries = [start] + [i for positions in labels.values() for i in positions]
         states: dict[int, dict[str, Taint]] = {i: {} for i in entries}
         worklist = sorted(set(entries), reverse=True)
         hits: dict[tuple[int, str], Hit] = {}
-        visits, budget = 0, visit_budget(start, end)
-        while worklist and visits < budget:
+        visits = 0
+        while worklist and visits < 20 * (end - start) + 100:
             visits += 1
             index = worklist.pop()
             state = dict(states.get(index, {}))
