@@ -33,7 +33,7 @@ from reviewbot.match.file_units import (
     FileUnits, attach_removed_comments, build_units, defined_macros, hyp_uses, with_hyp_macros,
 )
 from reviewbot.analysis.views import View
-from reviewbot.match.focus import anchor_lines, changed_rows, context_at, focused_hits
+from reviewbot.match.focus import anchor_lines, changed_rows, context_at, could_repeat, focused_hits
 
 
 # [ \t], not \s: \s runs over line ends, and from every line start of a
@@ -302,7 +302,7 @@ def _new_only(rule: Rule, units: FileUnits, hits: list) -> list:
     and count), and that touch the patch (a trace step or anchor on a
     changed line, or a removed line the pre-image had)."""
     old_keys: dict[str, int] = {}
-    if "arm64-asm" in rule.languages:
+    if "arm64-asm" in rule.languages and could_repeat(rule.matcher, units.old_asm, {h.key for h, *_ in hits}):
         for hit, *_ in _asm_hits(rule, units.old_asm, units.context, "old"):
             old_keys[hit.key] = old_keys.get(hit.key, 0) + 1
     kept = []

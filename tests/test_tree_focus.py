@@ -17,7 +17,7 @@ from reviewbot.mail.parse import parse_input
 from reviewbot.mail.series import assemble_series
 from reviewbot.analysis.kernels import Era
 from reviewbot.match.file_units import build_units
-from reviewbot.match.focus import focused_hits
+from reviewbot.match.focus import could_repeat, focused_hits
 from reviewbot.match.taint import TaintMatcher
 from reviewbot.model import FileChange
 from reviewbot.records import replace
@@ -215,3 +215,17 @@ def test_a_remembered_analysis_is_one_of_the_same_era() -> None:
     assert old.region.statements is new.region.statements  # one parse
     assert list(focused_hits(rule.matcher, old, None)) == list(rule.matcher.run(old)) != []
     assert list(focused_hits(rule.matcher, new, None)) == list(rule.matcher.run(new)) == []  # no literal source after 5.12
+
+
+def test_the_pre_image_is_analysed_only_when_it_could_repeat_a_new_key() -> None:
+    config = load_config()
+    rule = load_rules(config).get("arm64.hyp.missing-kern-hyp-va")
+    unit = build_units(FileChange(old_path=PATH, new_path=PATH, hunks=()), config, Era(KernelVersion(5, 10)),
+                       whole_file_text=BASE).new_asm[0]
+    keys = {hit.key for hit in rule.matcher.run(unit)}
+    assert "ldr x1, =kvm_host_data -> ldr x2, [x1]" in keys
+    assert could_repeat(rule.matcher, [unit], keys)
+    assert not could_repeat(rule.matcher, [unit], {"ldr x6, =kvm_host_data -> ldr x7, [x6]"})
+    assert not could_repeat(rule.matcher, [unit], {"ldr x1, =kvm_host_data -> ldr x7, [x6]"})  # a source, no sink
+    assert not could_repeat(rule.matcher, [unit], set())
+    assert could_repeat(object(), [unit], {"anything"})  # other matchers: always run

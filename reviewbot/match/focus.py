@@ -17,7 +17,8 @@ looks without changing which hits pass that filter:
 
 ``new`` mode compares with the pre-image wherever a hit is, and ``file``
 mode and whole files checked as added take every hit: there the matcher
-runs whole.  A taint run over a whole unit is remembered: in a series, a
+runs whole, but in ``new`` mode on the pre-image only when it could give a
+hit with the key of one the post-image gave.  A taint run over a whole unit is remembered: in a series, a
 patch's pre-image is often the post-image of the patch before, parsed once
 (match/file_units.py), and its analysis need not be done twice either.
 """
@@ -29,6 +30,7 @@ from typing import Any
 
 from reviewbot.analysis.context import StatementContext
 from reviewbot.analysis.views import View
+from reviewbot.asm.ast import Instruction, MacroEnd
 from reviewbot.match.patterns import Region
 from reviewbot.match.structural import FormulaMatcher
 from reviewbot.match.taint import TaintMatcher
@@ -78,6 +80,37 @@ def focused_hits(matcher: Any, unit: AsmUnit, lines: frozenset[int] | None) -> I
     if isinstance(matcher, FormulaMatcher) and lines is not None:
         return matcher.run(unit, _indices_on(statements, lines))
     return matcher.run(unit)
+
+
+def could_repeat(matcher: Any, units: list[AsmUnit], keys: set[str]) -> bool:
+    """Could the matcher give, on these units, a hit with one of these
+    keys?  False only when it surely cannot: no keys, or a taint matcher
+    and no unit with one statement whose words begin a key and one whose
+    words end it (a taint key is the folded text of its source, ``->``,
+    and that of its sink, an instruction or a macro's end)."""
+    if not keys:
+        return False
+    if not isinstance(matcher, TaintMatcher):
+        return True
+    split = [key.split(" ") for key in keys]
+    firsts = {words[0] for words in split}
+    lasts = {words[-1] for words in split}
+    for unit in units:
+        begun: set[int] = set()
+        ended: set[int] = set()
+        for stmt in unit.region.statements:
+            if not isinstance(stmt, (Instruction, MacroEnd)):
+                continue
+            words = stmt.text.lower().split()
+            if not words:
+                return True  # folds to nothing: it could begin or end anything
+            if words[0] in firsts and isinstance(stmt, Instruction):
+                begun.update(n for n, key in enumerate(split) if key[:len(words)] == words)
+            if words[-1] in lasts:
+                ended.update(n for n, key in enumerate(split) if key[-len(words):] == words)
+            if begun & ended:
+                return True
+    return False
 
 
 #: What the rules of one patch ask again and again of the same view and
