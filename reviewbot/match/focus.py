@@ -145,8 +145,12 @@ def context_at(region: Region, line: int) -> StatementContext | None:
 
 
 def _remember(memo: dict, key: Any, value: Any, size: int = 16) -> None:
+    """Keep ``value``, forgetting the oldest entries beyond ``size``."""
     while len(memo) >= size:
-        del memo[next(iter(memo))]
+        try:
+            memo.pop(next(iter(memo)), None)
+        except (RuntimeError, StopIteration):  # another thread changed it: it is small enough
+            break
     memo[key] = value
 
 
