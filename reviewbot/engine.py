@@ -34,6 +34,7 @@ from reviewbot.match.file_units import (
 )
 from reviewbot.analysis.views import View
 from reviewbot.match.c_comments import attach_c_facts
+from reviewbot.match.focus import anchor_lines, changed_rows, context_at, could_repeat, focused_hits
 
 
 # [ \t], not \s: \s runs over line ends, and from every line start of a
@@ -106,25 +107,10 @@ def _in_scope_statement(rule: Rule, sctx: StatementContext | None, file_ctx: Fil
 
 
 def _context_at(unit: AsmUnit, line: int) -> StatementContext | None:
-    for stmt, ctx in zip(unit.region.statements, unit.region.contexts):
-        if stmt.line == line:
-            return ctx
-    return None
+    return context_at(unit.region, line)
 
 
-def _changed_rows(view: View) -> set[int]:
-    """1-based view lines that the patch added, or right after a deletion."""
-    changed = set()
-    previous_old = None
-    for number, row in enumerate(view.rows, start=1):
-        if row.kind != " ":
-            changed.add(number)
-        elif view.side == "new" and previous_old is not None and row.old_line is not None \
-                and row.old_line != previous_old + 1:
-            changed.add(number)
-        if row.old_line is not None:
-            previous_old = row.old_line
-    return changed
+_changed_rows = changed_rows  # match/focus.py narrows the matchers to what this allows
 
 
 def _allowed(rule: Rule, hit: Hit, view: View | None) -> bool:
@@ -162,7 +148,7 @@ def _run_rule(rule: Rule, units: FileUnits) -> Iterator[tuple[Hit, Any, View | N
 
 def _asm_hits(rule: Rule, asm_units: list[AsmUnit], ctx: FileContext, side: str):
     for unit in asm_units:
-        for hit in rule.matcher.run(unit):
+        for hit in focused_hits(rule.matcher, unit, anchor_lines(rule.diff.mode, rule.diff.context, unit.view)):
             if _in_scope_statement(rule, _context_at(unit, hit.line), ctx):
                 yield hit, unit, unit.view, side
 
@@ -317,7 +303,7 @@ def _new_only(rule: Rule, units: FileUnits, hits: list) -> list:
     and count), and that touch the patch (a trace step or anchor on a
     changed line, or a removed line the pre-image had)."""
     old_keys: dict[str, int] = {}
-    if "arm64-asm" in rule.languages:
+    if "arm64-asm" in rule.languages and could_repeat(rule.matcher, units.old_asm, {h.key for h, *_ in hits}):
         for hit, *_ in _asm_hits(rule, units.old_asm, units.context, "old"):
             old_keys[hit.key] = old_keys.get(hit.key, 0) + 1
     kept = []

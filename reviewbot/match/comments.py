@@ -184,6 +184,8 @@ class CommentMatcher:
         """Stale comments in the unit."""
         if "removed" in self.kinds:
             yield from _naming_removed(unit)
+        if not (set(self.kinds) - {"removed"}) and not self.changed_kinds:
+            return  # nothing else to look for: the loop below would find nothing
         statements = unit.region.statements
         rows = unit.view.rows
         old_comments = _old_comments(unit)

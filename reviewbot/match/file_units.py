@@ -92,7 +92,8 @@ def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config,
             if text.strip():
                 statements = _whole_file_parse(text) if view.whole_file else parse(text, source=view.path)
                 if statements:
-                    contexts = statement_contexts(statements, ctx, config.context)
+                    contexts = _whole_file_contexts(statements, ctx, config) if view.whole_file \
+                        else statement_contexts(statements, ctx, config.context)
                     asm_units.append(AsmUnit(view, Region(statements, tuple(contexts)), ctx))
         if ctx.language == LANG_C:
             mask = asm_line_mask([r.text for r in view.rows]) if header else [False] * len(view.rows)
@@ -108,6 +109,20 @@ def _whole_file_parse(text: str) -> tuple:
     base file), and a whole file is the costly parse.  ``parse`` depends on
     the text alone and returns immutable statements, so sharing is safe."""
     return parse(text)
+
+
+_CONTEXTS: list[tuple[tuple, FileContext, Config, list]] = []
+
+
+def _whole_file_contexts(statements: tuple, ctx: FileContext, config: Config) -> list:
+    """``statement_contexts`` of a whole file's statements, remembered with
+    its parse: a chained pre-image has the contexts its post-image had."""
+    for known, known_ctx, known_config, contexts in _CONTEXTS:
+        if known is statements and known_config is config and known_ctx == ctx:
+            return contexts
+    contexts = statement_contexts(statements, ctx, config.context)
+    _CONTEXTS[:] = _CONTEXTS[-3:] + [(statements, ctx, config, contexts)]
+    return contexts
 
 
 def build_units(change: FileChange, config: Config, era: Era, *, old_text: str | None = None,

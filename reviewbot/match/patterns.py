@@ -348,30 +348,34 @@ def _pattern_vars(operands: tuple) -> set[str]:
     return names
 
 
-def find(node: Node, region: Region) -> list[Match]:
-    """Every statement where a positive formula matches."""
+def find(node: Node, region: Region, starts: list[int] | None = None) -> list[Match]:
+    """Every statement where a positive formula matches (only at the
+    indices ``starts``, in order, when given: the rest of the region is
+    still there for relations and constraints to look at)."""
+    indices = range(len(region.statements)) if starts is None else starts
     if node.op == "pattern":
         out = []
-        for index, stmt in enumerate(region.statements):
+        for index in indices:
+            stmt = region.statements[index]
             if isinstance(stmt, Instruction):
                 b = match_instruction(node.pattern, stmt, {})  # type: ignore[arg-type]
                 if b is not None and all(w.holds(b, region.statements) for w in node.where):
                     out.append(Match(index, _apply_let(node, b)))
         return out
     if node.op == "directive":
-        return [Match(i, _apply_let(node, b)) for i, stmt in enumerate(region.statements)
-                if (b := match_directive(node.directive, stmt, {})) is not None  # type: ignore[arg-type]
+        return [Match(i, _apply_let(node, b)) for i in indices
+                if (b := match_directive(node.directive, region.statements[i], {})) is not None  # type: ignore[arg-type]
                 and all(w.holds(b, region.statements) for w in node.where)]
     if node.op == "any":
         found: list[Match] = []
         for child in node.children:
-            found.extend(find(child, region))
+            found.extend(find(child, region, starts))
         return found
     if node.op == "all":
         positives = [c for c in node.children if c.op in ("pattern", "directive", "all", "any")]
         if not positives:
             raise ValueError("'all' needs at least one positive pattern")
-        candidates = find(positives[0], region)
+        candidates = find(positives[0], region, starts)
         for child in node.children:
             if child is positives[0]:
                 continue

@@ -12,6 +12,7 @@ same value", never a source of taint).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from reviewbot.asm.ast import Instruction, MacroArg, Memory, MetaVar, Register, RegList
 from reviewbot.records import record
@@ -112,8 +113,11 @@ def _writeback_bases(operands: tuple) -> list[str]:
 
 def effects(ins: Instruction) -> Effects:
     """The register effects of one instruction or kernel macro."""
-    m = ins.mnemonic
-    ops = ins.operands
+    return _effects(ins.mnemonic, ins.operands)
+
+
+@lru_cache(maxsize=8192)  # on what it reads alone: a statement's line does not matter
+def _effects(m: str, ops: tuple) -> Effects:
     plain = [op for op in ops if not isinstance(op, Memory)]
     memory_regs = _regs(tuple(op for op in ops if isinstance(op, Memory)))
     wb = _writeback_bases(ops)

@@ -22,10 +22,11 @@ class FormulaMatcher:
         """Metavariables a message may use."""
         return metavariables(self.formula)
 
-    def run(self, unit: AsmUnit) -> Iterator[Hit]:
-        """Every statement of the unit where the formula holds."""
+    def run(self, unit: AsmUnit, starts: list[int] | None = None) -> Iterator[Hit]:
+        """Every statement of the unit where the formula holds (of the
+        statements ``starts``, when given: a hit's anchor is its statement)."""
         statements = unit.region.statements
-        for m in find(self.formula, unit.region):
+        for m in find(self.formula, unit.region, starts):
             stmt = statements[m.index]
             focus = _focus(self.formula)
             column = stmt.column

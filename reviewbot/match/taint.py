@@ -139,11 +139,16 @@ class TaintMatcher:
         """Names a message may use."""
         return {"SOURCE", "SINK", "R", "LABEL"}
 
-    def run(self, unit: AsmUnit) -> Iterator[Hit]:
-        """Findings of every region of the unit."""
-        statements = unit.region.statements
+    def segments(self, unit: AsmUnit) -> list[tuple[int, int]]:
+        """The spans of statements analysed each on its own: a hit's trace
+        never leaves its span (match/focus.py relies on it)."""
+        return _segments(unit.region.statements)
+
+    def run(self, unit: AsmUnit, spans: list[tuple[int, int]] | None = None) -> Iterator[Hit]:
+        """Findings of every region of the unit (of the ``spans`` among
+        :meth:`segments`, in order, when given)."""
         seen: set[tuple[int, int]] = set()
-        for start, end in _segments(statements):
+        for start, end in _segments(unit.region.statements) if spans is None else spans:
             for hit in self._region(unit, start, end):
                 key = (hit.line, hash(hit.key))
                 if key not in seen:
@@ -154,6 +159,7 @@ class TaintMatcher:
         statements = unit.region.statements
         region = unit.region
         era = unit.file.era
+        sources = tuple(s for s in self.sources if not s.kernel or era.satisfies(s.kernel) is True)
         labels: dict[str, list[int]] = {}
         for i in range(start, end):
             if isinstance(statements[i], Label):
@@ -170,7 +176,7 @@ class TaintMatcher:
             index = worklist.pop()
             state = dict(states.get(index, {}))
             stmt = statements[index]
-            out = self._transfer(stmt, index, state, region, era, hits, unit)
+            out = self._transfer(stmt, index, state, region, sources, hits, unit)
             for succ in _successors(statements, index, end, labels):
                 merged = dict(states.get(succ, {}))
                 changed = succ not in states
@@ -183,8 +189,9 @@ class TaintMatcher:
                     worklist.append(succ)
         yield from hits.values()
 
-    def _transfer(self, stmt: Any, index: int, state: dict[str, Taint], region: Region, era: Era,
-                  hits: dict, unit: AsmUnit) -> dict[str, Taint]:
+    def _transfer(self, stmt: Any, index: int, state: dict[str, Taint], region: Region,
+                  sources: tuple[Endpoint, ...], hits: dict, unit: AsmUnit) -> dict[str, Taint]:
+        """``sources``: those of the unit's era."""
         if isinstance(stmt, MacroEnd):
             for sink in self.sinks:
                 if sink.macro_exit:
@@ -210,9 +217,7 @@ class TaintMatcher:
                     return state
         step = ("step", stmt.line, stmt.text)
         eff = effects(stmt)
-        for source in self.sources:
-            if source.kernel and era.satisfies(source.kernel) is not True:
-                continue
+        for source in sources:
             for found in test(source.formula, region, m):
                 regs = list(source.defines)
                 if source.focus and (reg := _focus_key(found.bindings, source.focus)):
