@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from reviewbot.config import USER_ONLY, Config, load_config, with_state_paths
 from reviewbot.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    import mmap
 
 FORMAT_CHOICES = ("text", "checkpatch", "json", "sarif", "b4", "b4-review")
 SEVERITY_CHOICES = ("info", "warning", "error")
@@ -122,6 +126,22 @@ def read_input(name: str) -> bytes:
         raise InputError(name, "no such file") from None
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
+
+
+def map_input(name: str) -> "bytes | mmap.mmap":
+    """A file mapped read-only into memory (not copied into the heap: an
+    archive of hundreds of MB costs its pages only while they are read),
+    else its bytes as :func:`read_input` gives them (stdin, an empty file,
+    a file that cannot be mapped)."""
+    import mmap
+
+    if name != "-" and Path(name).is_file():
+        try:
+            with open(name, "rb") as handle:
+                return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            pass  # empty (ValueError), or not mappable: read it
+    return read_input(name)
 
 
 def expand_inputs(names: list[str]) -> list[str]:
