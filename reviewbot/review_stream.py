@@ -199,7 +199,7 @@ class MappedPages:
     in the page cache; a later read of them faults them back in."""
 
     #: Bytes of a mapping read before its pages are dropped.
-    EVERY = 32 << 20
+    EVERY = 8 << 20
 
     def __init__(self) -> None:
         self._since = 0
