@@ -200,6 +200,10 @@ class MappedPages:
 
     #: Bytes of a mapping read before its pages are dropped.
     EVERY = 8 << 20
+    #: What one read may map besides its own bytes: a page fault maps the
+    #: cached pages around it too (Linux's fault-around, 64 KiB), so reads
+    #: of small messages scattered over the file map ~20 times their size.
+    AROUND = 64 << 10
 
     def __init__(self) -> None:
         self._since = 0
@@ -207,7 +211,7 @@ class MappedPages:
     def read(self, data: Buffer, size: int) -> None:
         """``size`` bytes of ``data`` were just read."""
         if isinstance(data, mmap.mmap):
-            self._since += size
+            self._since += size + self.AROUND
             if self._since >= self.EVERY:
                 self.forget(data)
 
