@@ -201,9 +201,10 @@ class MappedPages:
     #: Bytes of a mapping read before its pages are dropped.
     EVERY = 8 << 20
     #: What one read may map besides its own bytes: a page fault maps the
-    #: cached pages around it too (Linux's fault-around, 64 KiB), so reads
-    #: of small messages scattered over the file map ~20 times their size.
-    AROUND = 64 << 10
+    #: cached pages of its aligned 64 KiB window too (Linux's fault-around),
+    #: at both ends of a read, so reads of small messages scattered over the
+    #: file map many times their size.
+    AROUND = 128 << 10
 
     def __init__(self) -> None:
         self._since = 0

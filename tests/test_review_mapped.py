@@ -114,3 +114,26 @@ def test_the_pages_of_a_mapping_are_dropped_once_read(tmp_path: Path) -> None:
         for slot in index.slots:  # the second pass: what it reads is dropped every EVERY bytes
             index.message(slot)
         assert resident_kib() < (MappedPages.EVERY >> 10) + 1024
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+def test_scattered_reads_of_a_mapping_stay_bounded(tmp_path: Path) -> None:
+    """A page fault maps the pages around it too: reads of messages spread
+    over the file (a reply's thread) map more than they read."""
+    path = tmp_path / "notes.mbox"
+    path.write_text(_notes(1600, 16_000))  # 24 MB, three times MappedPages.EVERY
+
+    def resident_kib() -> int:
+        lines = Path("/proc/self/smaps").read_text().splitlines()
+        at = next(i for i, line in enumerate(lines) if line.endswith(str(path)))
+        return next(int(line.split()[1]) for line in lines[at + 1:] if line.startswith("Rss:"))
+
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        index = MailIndex()
+        assert list(index.add(mapped, "notes.mbox")) == []
+        most = 0
+        for stride_start in range(7):
+            for slot in index.slots[stride_start::7]:
+                index.message(slot)
+                most = max(most, resident_kib())
+    assert most < (MappedPages.EVERY >> 10) + 1024, most
