@@ -44,6 +44,7 @@ def test_review_of_an_mbox_file_reads_a_mapping_and_says_what_the_reference_says
         assert path.resolve() != archive.resolve(), "the input was read whole"
         return real_read_bytes(path)
 
+    monkeypatch.setattr(common, "MAP_AT_LEAST", 0)  # the archive is small
     monkeypatch.setattr(MailIndex, "add", add)
     monkeypatch.setattr(common, "read_input", whole)
     monkeypatch.setattr(review, "read_input", whole)
@@ -137,3 +138,16 @@ def test_scattered_reads_of_a_mapping_stay_bounded(tmp_path: Path) -> None:
                 index.message(slot)
                 most = max(most, resident_kib())
     assert most < (MappedPages.EVERY >> 10) + 1024, most
+
+
+def test_small_files_are_read_and_big_ones_mapped(tmp_path: Path) -> None:
+    from reviewbot.commands.common import MAP_AT_LEAST, map_input
+
+    small, big, empty = tmp_path / "small.patch", tmp_path / "big.mbox", tmp_path / "empty.mbox"
+    small.write_bytes(b"x" * 100)
+    big.write_bytes(b"x" * MAP_AT_LEAST)
+    empty.write_bytes(b"")
+    assert map_input(str(small)) == b"x" * 100
+    mapped = map_input(str(big))
+    assert isinstance(mapped, mmap.mmap) and mapped[:3] == b"xxx" and len(mapped) == MAP_AT_LEAST
+    assert map_input(str(empty)) == b""

@@ -128,14 +128,21 @@ def read_input(name: str) -> bytes:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
 
 
+#: Files at least this big are mapped by :func:`map_input`; smaller ones
+#: are read (a mapping keeps a file descriptor open: a directory of
+#: thousands of patches must not run out of them).
+MAP_AT_LEAST = 1 << 20
+
+
 def map_input(name: str) -> "bytes | mmap.mmap":
-    """A file mapped read-only into memory (not copied into the heap: an
-    archive of hundreds of MB costs its pages only while they are read),
-    else its bytes as :func:`read_input` gives them (stdin, an empty file,
+    """A big file mapped read-only into memory (not copied into the heap:
+    an archive of hundreds of MB costs its pages only while they are read),
+    else its bytes as :func:`read_input` gives them (stdin, a small file,
     a file that cannot be mapped)."""
     import mmap
 
-    if name != "-" and Path(name).is_file():
+    path = Path(name)
+    if name != "-" and path.is_file() and path.stat().st_size >= MAP_AT_LEAST:
         try:
             with open(name, "rb") as handle:
                 return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
