@@ -8,7 +8,9 @@ and subject tags.  Series are assembled from the slots with the mail
 package's own :func:`~reviewbot.mail.series.group_series`; the second pass
 parses one series' messages again, builds its patches, and hands it on to be
 reviewed and dropped.  Replies are reviewed against a :class:`LazyThread`
-that parses the messages they refer to on demand.  Pure: no I/O, no logging.
+that parses the messages they refer to on demand.  Pure: no I/O, no logging
+(an input may be an mmap of its file, read by slices; its resident pages
+are dropped as it is read, :class:`MappedPages`).
 
     index = MailIndex()
     for bad in index.add(data, "x.mbox"): ...           # Malformed
@@ -19,9 +21,11 @@ that parses the messages they refer to on demand.  Pure: no I/O, no logging.
 
 from __future__ import annotations
 
+import mmap
+import re
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Union
 
 from reviewbot.mail.parse import mbox_message, mbox_spans
 from reviewbot.mail.series import (
@@ -80,24 +84,28 @@ class MailIndex:
 
     def __init__(self) -> None:
         self.slots: list[Slot] = []
-        self._buffers: list[bytes] = []
+        self._buffers: list[Buffer] = []
+        self._mapped = MappedPages()
 
-    def add(self, data: bytes, source: str, *, progress: Progress | None = None) -> Iterator[Malformed]:
-        """Index the messages of one input; yields those that cannot be read."""
-        if not MBOX_FROM.match(data.lstrip(b"\r\n")[:200]):
-            for item in read_messages(data, source):
+    def add(self, data: Buffer, source: str, *, progress: Progress | None = None) -> Iterator[Malformed]:
+        """Index the messages of one input; yields those that cannot be read.
+        ``data`` may be an mmap of the input file: an mbox is then read
+        out of the mapping, message by message, in both passes."""
+        if not MBOX_FROM.match(_start(data)):
+            for item in read_messages(bytes(data), source):  # one message or a diff: small
                 if isinstance(item, Malformed):
                     yield item
                 else:
                     self._keep(item, (0, 0, 0), -1, kept=item)
             return
-        total = data.count(b"\n\nFrom ") + 1
-        if b"\r\n" in data:
-            data = data.replace(b"\r\n", b"\n")  # as split_mbox reads it
+        total = _count(data, b"\n\nFrom ") + 1
+        if data.find(b"\r\n") != -1:
+            data = bytes(data).replace(b"\r\n", b"\n")  # as split_mbox reads it (a copy, held)
         buffer = len(self._buffers)
         self._buffers.append(data)
         spans = mbox_spans(data)
         first, second = next(spans, None), next(spans, None)
+        self._mapped.forget(data)  # the scans for separators touched every page
         single = second is None
         number = 0
         for span in (s for s in (first, second) if s is not None):
@@ -108,10 +116,13 @@ class MailIndex:
             if progress is not None:
                 progress(f"reading {source}:", number, total)
             yield from self._read(buffer, span, f"{source}#{number}")
+        self._mapped.forget(data)
 
     def _read(self, buffer: int, span: tuple[int, int, int], name: str) -> Iterator[Malformed]:
         first_line, start, end = span
-        item = parse_chunk((first_line, mbox_message(self._buffers[buffer][start:end])), name)
+        data = self._buffers[buffer]
+        item = parse_chunk((first_line, mbox_message(data[start:end])), name)
+        self._mapped.read(data, end - start)
         if isinstance(item, Malformed):
             yield item
         else:
@@ -130,7 +141,9 @@ class MailIndex:
         """The message of ``slot``, parsed again (the same as the first time)."""
         if slot.kept is not None:
             return slot.kept
-        raw = mbox_message(self._buffers[slot.buffer][slot.start:slot.end])
+        data = self._buffers[slot.buffer]
+        raw = mbox_message(data[slot.start:slot.end])
+        self._mapped.read(data, slot.end - slot.start)
         item = parse_chunk((slot.first_line, raw), slot.source)
         assert isinstance(item, Message), "a message read once reads again"
         return item
@@ -157,6 +170,57 @@ class MailIndex:
         """Message-ID -> message over everything read (the later of two
         messages with one Message-ID wins, as in a dict of them)."""
         return LazyThread(self, {s.msgid: s for s in self.slots if s.msgid})
+
+
+#: An input as :meth:`MailIndex.add` takes it: bytes, or an mmap of the file.
+Buffer = Union[bytes, mmap.mmap]
+_NEWLINES = re.compile(rb"[\r\n]*")
+
+
+def _start(data: Buffer) -> bytes:
+    """``data.lstrip(b"\\r\\n")[:200]``, without copying a mapping whole."""
+    at = _NEWLINES.match(data).end()  # type: ignore[union-attr]  # the empty match always matches
+    return data[at:at + 200]
+
+
+def _count(data: Buffer, needle: bytes) -> int:
+    if isinstance(data, bytes):
+        return data.count(needle)
+    found, at = 0, data.find(needle)
+    while at != -1:
+        found, at = found + 1, data.find(needle, at + len(needle))
+    return found
+
+
+class MappedPages:
+    """Keeps what reading a mapped input costs in resident memory bounded:
+    pages of a file mapping that have been read count in the process's
+    RSS until dropped.  Dropping them (``MADV_DONTNEED``) leaves the file
+    in the page cache; a later read of them faults them back in."""
+
+    #: Bytes of a mapping read before its pages are dropped.
+    EVERY = 8 << 20
+    #: What one read may map besides its own bytes: a page fault maps the
+    #: cached pages of its aligned 64 KiB window too (Linux's fault-around),
+    #: at both ends of a read, so reads of small messages scattered over the
+    #: file map many times their size.
+    AROUND = 128 << 10
+
+    def __init__(self) -> None:
+        self._since = 0
+
+    def read(self, data: Buffer, size: int) -> None:
+        """``size`` bytes of ``data`` were just read."""
+        if isinstance(data, mmap.mmap):
+            self._since += size + self.AROUND
+            if self._since >= self.EVERY:
+                self.forget(data)
+
+    def forget(self, data: Buffer) -> None:
+        """Drop the resident pages of ``data`` (a mapping; bytes stay)."""
+        if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED") and not data.closed:
+            data.madvise(mmap.MADV_DONTNEED)
+            self._since = 0
 
 
 def _suggests(message: Message) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from reviewbot.records import record
 
@@ -116,16 +117,28 @@ class Era:
         None when the era is unknown."""
         if self.version is None:
             return None
-        for part in spec.split(","):
-            match = re.match(r"^\s*(<=|>=|<|>|==)?\s*v?(\d+\.\d+)\s*$", part)
-            if not match:
+        for op, bound in _range_bounds(spec):
+            if bound is None:
                 raise ValueError(f"bad kernel range {spec!r}")
-            op, bound = match.group(1) or "==", KernelVersion.parse(match.group(2))
             ok = {"<": self.version < bound, "<=": self.version <= bound, ">": self.version > bound,
                   ">=": self.version >= bound, "==": self.version == bound}[op]
             if not ok:
                 return False
         return True
+
+
+@lru_cache(maxsize=256)  # a few ranges, asked of every statement a taint rule follows
+def _range_bounds(spec: str) -> tuple[tuple[str, KernelVersion | None], ...]:
+    """``(operator, bound)`` of each part; a bound of None for a part that
+    is no range (raised only when reached, as before)."""
+    bounds: list[tuple[str, KernelVersion | None]] = []
+    for part in spec.split(","):
+        match = re.match(r"^\s*(<=|>=|<|>|==)?\s*v?(\d+\.\d+)\s*$", part)
+        if not match:
+            bounds.append(("", None))
+            break
+        bounds.append((match.group(1) or "==", KernelVersion.parse(match.group(2))))
+    return tuple(bounds)
 
 
 # --- files -------------------------------------------------------------------------

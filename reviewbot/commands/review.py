@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.commands import help_line
-from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
+from reviewbot.commands.common import add_config_options, add_rule_options, build_config, map_input, read_input
 from reviewbot.errors import InputError, UsageError
 from reviewbot.commands.review_summary import Progress, Summary, format_summary
 from reviewbot.pipeline import Malformed, review_all, review_replies
@@ -174,7 +174,7 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
     for name in names:
         for source, path in input_files(name):
             try:
-                data = read_input("-") if path is None else read_input(str(path))
+                data = read_input("-") if path is None else map_input(str(path))
             except (InputError, UsageError) as exc:
                 if isinstance(exc, UsageError):
                     raise

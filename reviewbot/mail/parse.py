@@ -48,14 +48,16 @@ def mbox_spans(data: bytes) -> Iterator[tuple[int, int, int]]:
     """``(first_line, start, end)`` of each message of an mbox buffer: the
     message is ``data[start:end]`` (still mboxrd-quoted: see
     :func:`mbox_message`), ``first_line`` as :func:`split_mbox` gives it.
-    For readers that keep offsets instead of copies (``backtest``)."""
+    For readers that keep offsets instead of copies (``backtest``);
+    ``data`` may be any buffer regexes read, such as an mmap of the file."""
     starts = [m for m in _SEPARATOR.finditer(data)
               if m.start() == 0 or data[m.start() - 2: m.start()] == b"\n\n"
               or data[m.start() - 3: m.start()] == b"\n\r\n" or _FORMAT_PATCH_FROM.match(m.group(0))]
     line = 1
     position = 0
     for index, match in enumerate(starts):
-        line += data.count(b"\n", position, match.end())
+        line += (data.count(b"\n", position, match.end()) if isinstance(data, bytes)
+                 else data[position:match.end()].count(b"\n"))  # an mmap has no count()
         position = match.end()
         end = starts[index + 1].start() if index + 1 < len(starts) else len(data)
         yield line + 1, match.end() + 1, end

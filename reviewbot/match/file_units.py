@@ -44,6 +44,12 @@ def _asm_text(view: View, header: bool) -> str:
     return "\n".join(row.text if keep else "" for row, keep in zip(view.rows, mask))
 
 
+_IF_ASSEMBLY = re.compile(r"#\s*if(def)?\s.*__ASSEMBLY__|#\s*if\s+defined\s*\(?\s*__ASSEMBLY__")
+_IF = re.compile(r"#\s*if")
+_ELSE = re.compile(r"#\s*else")
+_ENDIF = re.compile(r"#\s*endif")
+
+
 def asm_line_mask(lines: list[str]) -> list[bool]:
     """For a C header: which lines are assembly (``#ifdef __ASSEMBLY__``
     blocks and ``.macro`` ... ``.endm`` bodies)."""
@@ -56,13 +62,15 @@ def asm_line_mask(lines: list[str]) -> list[bool]:
         in_macro = True  # the hunk starts inside a macro body
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if re.match(r"#\s*if(def)?\s.*__ASSEMBLY__|#\s*if\s+defined\s*\(?\s*__ASSEMBLY__", stripped):
+        if not stripped.startswith("#"):
+            pass  # the common case: no directive (each pattern below starts with '#')
+        elif _IF_ASSEMBLY.match(stripped):
             stack.append(not stripped.startswith(("#ifndef", "# ifndef")) and "!" not in stripped)
-        elif re.match(r"#\s*if", stripped):
+        elif _IF.match(stripped):
             stack.append(stack[-1] if stack else False)
-        elif re.match(r"#\s*else", stripped) and stack:
+        elif _ELSE.match(stripped) and stack:
             stack[-1] = not stack[-1]
-        elif re.match(r"#\s*endif", stripped) and stack:
+        elif _ENDIF.match(stripped) and stack:
             stack.pop()
         if stripped.startswith(".macro"):
             in_macro = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from reviewbot.match.cfollow import FollowSpec, body_after, follow
@@ -33,6 +34,8 @@ class RegexMatcher:
 
     def run(self, unit: TextUnit) -> Iterator[Hit]:
         """Every line where the pattern matches and the not-pattern does not."""
+        if not _may_match(self.pattern, unit.lines):
+            return
         for number, line in enumerate(unit.lines, start=1):
             for match in self.pattern.finditer(line):
                 if self.not_pattern is not None and self.not_pattern.search(line):
@@ -70,6 +73,95 @@ class RegexMatcher:
         # a rule's "near" pattern may scan from every start in a line (quadratic):
         # absurd lines clear nothing, so the finding stays
         return any(nearby.search(line) for line in window if len(line) <= MAX_NEAR_LINE)
+
+
+# --- a unit the pattern matches nowhere, in one search -------------------------------------
+#
+# Most rules match no line of most files, and a search per line is a
+# Python call per line per rule.  A match in one line is a match in the
+# lines joined by newlines, by the same path through the pattern, when
+# every step of the path does there what it does in the line alone: steps
+# that consume characters do; ``\b``/``\B`` do (a newline is a non-word
+# character, like the edge of a line); ``^``/``$`` do when the joined text
+# is searched with MULTILINE; a positive lookaround does when its own steps
+# do; a negative one does when nothing in it can consume a newline.  Not
+# ``\A``/``\Z``, nor atomic groups and possessive repeats (they drop paths).
+# For such patterns one search of the joined text says "nowhere" exactly.
+
+_BOUNDARIES = ("AT_BOUNDARY", "AT_NON_BOUNDARY", "AT_UNI_BOUNDARY", "AT_UNI_NON_BOUNDARY",
+               "AT_LOC_BOUNDARY", "AT_LOC_NON_BOUNDARY")
+_LINE_EDGES = ("AT_BEGINNING", "AT_END")  # ^ $: the same with MULTILINE over the joined text
+_NO_NEWLINE_CATEGORIES = ("CATEGORY_DIGIT", "CATEGORY_WORD", "CATEGORY_UNI_DIGIT", "CATEGORY_UNI_WORD",
+                          "CATEGORY_LOC_WORD")
+
+
+@lru_cache(maxsize=1024)
+def _joined_pattern(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """The pattern to search the joined lines with, or None when a search
+    of the joined lines could miss a line's match."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        if not _steps_hold(_parser.parse(pattern.pattern, pattern.flags), newline=True):
+            return None
+        return re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+    except Exception:  # noqa: BLE001 - another Python's parser: search line by line
+        return None
+
+
+def _steps_hold(parsed: Any, *, newline: bool) -> bool:
+    """Whether every step of ``parsed`` does over the joined text what it does
+    in one line; ``newline=False``: and none can consume a newline."""
+    for op, argument in parsed:
+        name = str(op)
+        if name in ("ATOMIC_GROUP", "POSSESSIVE_REPEAT", "ANY", "NOT_LITERAL", "CATEGORY") and not (
+                name == "CATEGORY" and str(argument) in _NO_NEWLINE_CATEGORIES) and (
+                name in ("ATOMIC_GROUP", "POSSESSIVE_REPEAT") or not newline):
+            return False
+        if name == "AT" and str(argument) not in _BOUNDARIES + _LINE_EDGES:
+            return False
+        if name == "LITERAL" and argument == 10 and not newline:
+            return False
+        if name == "IN" and not newline and not _class_without_newline(argument):
+            return False
+        if name in ("ASSERT", "ASSERT_NOT"):
+            if not _steps_hold(argument[1], newline=newline and name == "ASSERT"):
+                return False
+            continue
+        for item in argument if isinstance(argument, (list, tuple)) else (argument,):
+            subs = item if isinstance(item, (list, tuple)) else (item,)
+            if not all(_steps_hold(sub, newline=newline) for sub in subs if hasattr(sub, "data")):
+                return False
+    return True
+
+
+def _class_without_newline(items: Any) -> bool:
+    for op, argument in items:
+        name = str(op)
+        if name == "NEGATE" or (name == "LITERAL" and argument == 10) or (
+                name == "RANGE" and argument[0] <= 10 <= argument[1]) or (
+                name == "CATEGORY" and str(argument) not in _NO_NEWLINE_CATEGORIES):
+            return False
+    return True
+
+
+_last_joined: tuple[tuple[str, ...], str] = ((), "")
+
+
+#: Longer texts are searched line by line only: a lazy repeat that may
+#: cross lines must not turn one search into a scan of a whole file per start.
+MAX_JOINED = 1 << 16
+
+
+def _may_match(pattern: re.Pattern[str], lines: tuple[str, ...]) -> bool:
+    global _last_joined
+    over = _joined_pattern(pattern)
+    if over is None:
+        return True
+    joined = _last_joined  # one read: tasks may run in threads (Dask)
+    if joined[0] is not lines:  # the rules of a pack ask of the same unit in turn
+        joined = _last_joined = (lines, "\n".join(lines))
+    return len(joined[1]) > MAX_JOINED or over.search(joined[1]) is not None
 
 
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "x": re.VERBOSE}

@@ -1,0 +1,50 @@
+"""``regex:`` rules first search a unit's lines joined, once, and look line
+by line only where that finds something: the hits are exactly those of the
+line-by-line search, for patterns that may use the joined text and for
+those (anchors, lookarounds, atomic groups) that must not."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from reviewbot.match import regex
+from reviewbot.match.regex import compile_regex
+from reviewbot.match.units import TextUnit
+
+JOINABLE = [
+    r"\bwrite_sysreg\((?P<VAL>[^,]*),\s*(?P<REG>\w+)\)", r"kern_hyp_va\s*\(\s*&\s*(?P<SYM>\w+)",
+    r"[^a-z]x\b", r"\Bx", r"x\s+y", r"(?P<A>a)(?(A)b|c)", r"^x", r"x$", r"(?m)^\s*y", r"^\s*x\s*$",
+    r"(?<!a)x", r"(?<!a )x", r"x(?!y\b)", r"(?P<W>a|x)\s*(?!(?P=W)b)", r"x(?=\s)", r"(?<=\s)x",
+]
+# a search of the joined lines could miss a line's match: searched line by line
+EDGE_SENSITIVE = [r"(?<![^a-z])x", r"x(?![^a-z])", r"x(?!\s)", r"x(?!.)", r"x(?=(?!\n))", r"\Ax", r"x\Z",
+                  r"(?>x\s*)y", r"x\s*+y"]
+PATTERNS = JOINABLE + EDGE_SENSITIVE
+
+
+def _lines(rng: random.Random) -> tuple[str, ...]:
+    words = ["x", "y", "a", "ab", "write_sysreg(v, sctlr_el1)", "kern_hyp_va(&sym)", " ", "", ";", "\tx y"]
+    return tuple("".join(rng.choice(words) for _ in range(rng.randrange(0, 4))) for _ in range(rng.randrange(0, 6)))
+
+
+def _hits(matcher, lines):
+    return [(h.line, h.column, h.key) for h in matcher.run(TextUnit("c", lines))]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_the_joined_search_gives_the_hits_of_the_line_by_line_one(pattern: str, monkeypatch) -> None:
+    matcher = compile_regex({"pattern": pattern}, "t.yaml")
+    rng = random.Random(pattern)
+    cases = [_lines(rng) for _ in range(400)] + [("x",), ("a", "x"), ("x", "y"), ("y", "x"), ("ab",)]
+    fast = [_hits(matcher, lines) for lines in cases]
+    monkeypatch.setattr(regex, "_may_match", lambda *_: True)
+    assert fast == [_hits(matcher, lines) for lines in cases]
+    assert any(fast)  # the cases exercise the pattern
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_edge_sensitive_patterns_are_searched_line_by_line(pattern: str) -> None:
+    assert (regex._joined_pattern(re.compile(pattern)) is None) == (pattern in EDGE_SENSITIVE)
