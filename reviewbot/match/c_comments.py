@@ -75,13 +75,17 @@ class CComment:
     alone: bool = True  # nothing but white space before it on its first line and after it on its last
 
 
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group(0))
+
+
 def scan_comments(lines: list[str]) -> list[CComment]:
     """The comments in C lines (string literals left out)."""
     found: list[CComment] = []
     open_at: tuple[int, int] | None = None
     parts: list[str] = []
     for index, raw in enumerate(lines):
-        line = _STRING.sub(lambda m: " " * len(m.group(0)), raw)
+        line = _STRING.sub(_blank, raw) if '"' in raw or "'" in raw else raw
         pos = 0
         while pos <= len(line):
             if open_at is not None:
@@ -260,13 +264,13 @@ class CCommentMatcher:
         position: dict[int, tuple[Hunk, int]] | None = None
         for comment in _scan(unit.lines if c else tuple(r.text for r in rows)):
             own = rows[comment.first: comment.last + 1]
-            words = comment_words(comment.text)
             if "names-removed" in self.kinds and c and unit.removed_names:
-                hit = _names_removed(comment, own, words, unit.removed_names)
+                hit = _names_removed(comment, own, comment_words(comment.text), unit.removed_names)
                 if hit is not None:
                     yield hit
             if not comment.alone or not all(r.kind == " " for r in own) or not _changed_below(rows, comment.last):
                 continue
+            words = comment_words(comment.text)
             if position is None:  # built once per unit, only where a kept comment sits on changed code
                 position = {id(row): (h, i) for h in unit.hunks for i, row in enumerate(h.lines)}
             if id(own[-1]) not in position:

@@ -117,7 +117,7 @@ class CommentActionMatcher:
             return
         rows, old_rows = view.rows, old_view.rows
         old_at = {r.old_line: i for i, r in enumerate(old_rows) if r.old_line is not None}
-        added_names = {n for r in rows if r.kind == "+" for n in _code_names(r.text)}
+        added_names: set[str] | None = None  # read only once a kept comment sits over removed lines
         for first, last in _comments(rows):
             if any(r.kind != " " for r in rows[first:last + 1]):
                 continue  # only comments the patch keeps, as they were
@@ -128,6 +128,8 @@ class CommentActionMatcher:
             new_block, old_block = _block(rows, last), _block(old_rows, end_old)
             if not new_block or not any(r.kind == "-" for r in old_block):
                 continue
+            if added_names is None:
+                added_names = {n for r in rows if r.kind == "+" for n in _code_names(r.text)}
             hit = self._check(text, new_block, old_block, added_names, first + 1)
             if hit is not None:
                 yield hit
