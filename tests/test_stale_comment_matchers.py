@@ -17,9 +17,9 @@ def test_register_table_row_registers(spec, regs):
 
 
 @pytest.mark.parametrize("text, first, last", [
-    ("\t *  x23        stext() .. start_kernel()  physical misalignment/KASLR offset", "stext", "start_kernel"),
+    ("\t *  x23        stext() .. start_kernel()  image offset from its link address", "stext", "start_kernel"),
     ("\t *  x24        __primary_switch() .. relocate_kernel()", "__primary_switch", "relocate_kernel"),
-    ("\t *  x28        __create_page_tables()     callee preserved temp register", "__create_page_tables", None),
+    ("\t *  x28        __create_page_tables()     scratch kept across calls", "__create_page_tables", None),
 ])
 def test_register_table_rows_are_read(text, first, last):
     match = register_table._ROW.match(text)

@@ -1,14 +1,14 @@
 	/*
-	 * The following callee saved general purpose registers are used on the
-	 * primary lowlevel boot path:
+	 * Registers that keep their value across the calls of the
+	 * boot path below:
 	 *
 	 *  Register   Scope                      Purpose
-	 *  x21        stext() .. start_kernel()  FDT pointer passed at boot in x0
-	 *  x22        stext() .. __create_page_tables()  boot mode flags
-	 *  x23        stext() .. start_kernel()  physical misalignment/KASLR offset
-	 *  x28        __create_page_tables()     callee preserved temp register
-	 *  x19/x20    __primary_switch()         callee preserved temp registers
-	 *  x24        __primary_switch()         current RELR displacement
+	 *  x21        stext() .. start_kernel()  device tree address from the loader
+	 *  x22        stext() .. __create_page_tables()  boot mode
+	 *  x23        stext() .. start_kernel()  image offset from its link address
+	 *  x28        __create_page_tables()     scratch kept across calls
+	 *  x19/x20    __primary_switch()         scratch kept across calls
+	 *  x24        __primary_switch()         displacement RELR has applied
 	 */
 ENTRY(stext)
 	bl	preserve_boot_args
