@@ -263,7 +263,10 @@ def _rule_findings(rule: Rule, patch: Patch, file_units: list[FileUnits]) -> Ite
         base = patch.message.body_line
         for number, hit in enumerate(rule.matcher.run(unit)):
             yield _finding(rule, hit, None, patch, None, number, mail_base=base)
+    asm, c = "arm64-asm" in rule.languages, "c" in rule.languages
     for units in file_units:
+        if not ((asm and units.new_asm) or (c and units.new_c)):
+            continue  # no unit of the rule's languages: no hit, old side or not
         occurrences: dict[str, int] = {}
         hits = list(_run_rule(rule, units))
         if rule.diff.mode == "new":

@@ -48,3 +48,26 @@ def test_the_joined_search_gives_the_hits_of_the_line_by_line_one(pattern: str, 
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_edge_sensitive_patterns_are_searched_line_by_line(pattern: str) -> None:
     assert (regex._joined_pattern(re.compile(pattern)) is None) == (pattern in EDGE_SENSITIVE)
+
+
+NEEDLED = [
+    (r"\b(?P<FN>this_cpu_ptr|raw_cpu_ptr|this_cpu_read)\s*\(", {"this_cpu_ptr", "raw_cpu_ptr", "this_cpu_read"}),
+    (r"\bwrite_sysreg(?P<S>_s|_el[012])?\(\s*(?P<REG>\w+)", {"write_sysreg"}),
+    (r"kern_hyp_va\s*\(\s*&", {"kern_hyp_va"}),
+    (r"(?:abc|xyz)\d+", {"abc", "xyz"}),
+    (r"x(?i:write_sysreg)", None), (r"(?i)write_sysreg", None), (r"ab|c", None), (r"(?:write)?x", None),
+    (r"(?!kern_hyp_va)\w+", None),
+]
+
+
+@pytest.mark.parametrize("pattern, needles", NEEDLED)
+def test_required_literals_are_those_every_match_contains(pattern: str, needles: set[str] | None) -> None:
+    found = regex.required_literals(re.compile(pattern))
+    assert (set(found) if found is not None else None) == needles
+
+
+def test_a_unit_without_any_needle_is_not_searched_and_one_with_it_is() -> None:
+    matcher = compile_regex({"pattern": r"\b(?P<FN>this_cpu_ptr|raw_cpu_ptr)\s*\("}, "t.yaml")
+    assert _hits(matcher, ("x = per_cpu(a, b);",)) == []
+    assert [h[0] for h in _hits(matcher, ("int a;", "p = raw_cpu_ptr (&v);"))] == [2]
+    assert regex._may_match(matcher.pattern, ("nothing here",)) is False

@@ -155,13 +155,60 @@ MAX_JOINED = 1 << 16
 
 def _may_match(pattern: re.Pattern[str], lines: tuple[str, ...]) -> bool:
     global _last_joined
-    over = _joined_pattern(pattern)
-    if over is None:
+    over, needles = _joined_pattern(pattern), required_literals(pattern)
+    if over is None and needles is None:
         return True
     joined = _last_joined  # one read: tasks may run in threads (Dask)
     if joined[0] is not lines:  # the rules of a pack ask of the same unit in turn
         joined = _last_joined = (lines, "\n".join(lines))
-    return len(joined[1]) > MAX_JOINED or over.search(joined[1]) is not None
+    if needles is not None and not any(needle in joined[1] for needle in needles):
+        return False  # a substring search is far cheaper than the pattern's
+    return over is None or len(joined[1]) > MAX_JOINED or over.search(joined[1]) is not None
+
+
+@lru_cache(maxsize=1024)
+def required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Strings one of which every match contains (from the pattern's
+    required steps: a run of literal characters, or one per branch of a
+    required alternation), or None when no such set is known."""
+    if pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        return _required(_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # noqa: BLE001 - another Python's parser: no prefilter
+        return None
+
+
+_MIN_NEEDLE = 3
+
+
+def _required(steps: Any) -> tuple[str, ...] | None:
+    """The best set of needles of a sequence of steps, every one required."""
+    best: tuple[str, ...] | None = None
+    run: list[str] = []
+
+    def take(found: tuple[str, ...] | None) -> None:
+        nonlocal best
+        if found and all(len(n) >= _MIN_NEEDLE for n in found) and (
+                best is None or min(map(len, found)) > min(map(len, best))):
+            best = found
+
+    for op, argument in list(steps) + [(None, None)]:
+        name = str(op)
+        if name == "LITERAL":
+            run.append(chr(argument))
+            continue
+        take(("".join(run),) if run else None)
+        run = []
+        if name == "SUBPATTERN" and not argument[1] & re.IGNORECASE:  # (?i:...) matches other cases
+            take(_required(argument[-1]))
+        elif name == "BRANCH":
+            options = [_required(branch) for branch in argument[1]]
+            if all(options):
+                take(tuple(n for option in options for n in option))  # type: ignore[union-attr]
+    return best
 
 
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "x": re.VERBOSE}
