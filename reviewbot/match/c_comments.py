@@ -30,7 +30,7 @@ deleted) are gathered once per patch by :func:`attach_c_facts`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -178,7 +178,7 @@ def added_comment_code(hunks: Iterable[Hunk]) -> dict[str, list[set[str]]]:
     text: the identifiers of the code right under it."""
     found: dict[str, list[set[str]]] = {}
     for hunk in hunks:
-        if not any(r.kind == "+" and ("/*" in r.text or "//" in r.text) for r in hunk.lines):
+        if not _adds_a_comment(hunk):
             continue
         where = [i for i, r in enumerate(hunk.lines) if r.kind in " +"]
         rows = [hunk.lines[i] for i in where]
@@ -208,19 +208,45 @@ def deleted_definitions(hunks: Iterable[Hunk]) -> set[str]:
     return {n for n in found if len(n) >= 6 and "_" in n and n not in _KEYWORDS}
 
 
+class _AddedComments(Mapping[str, list[set[str]]]):
+    """:func:`added_comment_code` of a patch's hunks, read on first use:
+    only a kept comment over changed code asks for it, and few do."""
+
+    def __init__(self, hunks: list[Hunk]) -> None:
+        self._hunks: list[Hunk] | None = hunks
+        self._found: dict[str, list[set[str]]] = {}
+
+    def _read(self) -> dict[str, list[set[str]]]:
+        if self._hunks is not None:
+            self._found, self._hunks = added_comment_code(self._hunks), None
+        return self._found
+
+    def __getitem__(self, key: str) -> list[set[str]]:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+
+def _adds_a_comment(hunk: Hunk) -> bool:
+    return any(r.kind == "+" and ("/*" in r.text or "//" in r.text) for r in hunk.lines)
+
+
 def attach_c_facts(file_units: list[Any]) -> None:
     """Give every C unit of a patch its file's hunks, the comments the patch
     adds anywhere (with the code under them) and the names it deletes with
     no use left in code (C or assembly, any file)."""
-    added: dict[str, list[set[str]]] = {}
+    commented: list[Hunk] = []
     deleted: set[str] = set()
     used: set[str] = set()
     for units in file_units:
         if not units.new_c and not units.new_asm:
             continue
         hunks = units.change.hunks
-        for name, codes in added_comment_code(hunks).items():
-            added.setdefault(name, []).extend(codes)
+        commented.extend(h for h in hunks if _adds_a_comment(h))
         if units.new_c or units.change.path.endswith((".c", ".h")):
             deleted |= deleted_definitions(hunks)
     if deleted:  # what the patch leaves uses, read only when it deleted a definition
@@ -233,10 +259,11 @@ def attach_c_facts(file_units: list[Any]) -> None:
     # a macro that became a variable of the same name in lower case (USB_CTRL -> usb_ctrl) names the same thing
     lower = {w.lower() for w in used}
     gone = frozenset(n for n in deleted - used if n.lower() not in lower)
+    added: Mapping[str, list[set[str]]] = _AddedComments(commented) if commented else {}
     for units in file_units:
         units.new_c = [replace(u, hunks=units.change.hunks, added_comments=added, removed_names=gone)
                        for u in units.new_c]
-        if added:  # assembly comments are checked for copies left behind only
+        if commented:  # assembly comments are checked for copies left behind only
             units.new_asm = [replace(u, hunks=units.change.hunks, added_comments=added) for u in units.new_asm]
 
 
