@@ -33,7 +33,7 @@ from reviewbot.match.file_units import (
     FileUnits, attach_removed_comments, build_units, defined_macros, hyp_uses, with_hyp_macros,
 )
 from reviewbot.analysis.views import View
-from reviewbot.match.c_comments import attach_c_facts
+from reviewbot.match.c_comment_facts import attach_c_facts
 from reviewbot.match.focus import anchor_lines, changed_rows, context_at, could_repeat, focused_hits
 
 
