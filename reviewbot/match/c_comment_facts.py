@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from reviewbot.match.c_comments import _KEYWORDS, _WORD, _fold, _side, identifiers, scan_comments
+from reviewbot.match.c_comments import C_KEYWORDS, WORD, fold, hunk_side, identifiers, scan_comments
 from reviewbot.model import Hunk
 from reviewbot.records import replace
 
@@ -34,9 +34,9 @@ def added_comment_code(hunks: Iterable[Hunk]) -> dict[str, list[set[str]]]:
             if not comment.alone or not all(r.kind == "+" for r in rows[comment.first: comment.last + 1]):
                 continue
             end = where[comment.last]
-            code = _side(hunk.lines, end, " +")
+            code = hunk_side(hunk.lines, end, " +")
             if code:
-                found.setdefault(_fold(comment.text), []).append(identifiers(r.text for r in code))
+                found.setdefault(fold(comment.text), []).append(identifiers(r.text for r in code))
     return found
 
 
@@ -53,7 +53,7 @@ def deleted_definitions(hunks: Iterable[Hunk]) -> set[str]:
                 if (m := pattern.match(row.text)) is not None:
                     found.add(m.group(1))
                     break
-    return {n for n in found if len(n) >= 6 and "_" in n and n not in _KEYWORDS}
+    return {n for n in found if len(n) >= 6 and "_" in n and n not in C_KEYWORDS}
 
 
 class _AddedComments(Mapping[str, list[set[str]]]):
@@ -103,7 +103,7 @@ def attach_c_facts(file_units: list[Any]) -> None:
                 used |= identifiers(unit.lines)
             for unit in units.new_asm:
                 used |= {w for s in unit.region.statements if type(s).__name__ != "Comment"
-                         for w in _WORD.findall(s.text)}
+                         for w in WORD.findall(s.text)}
     # a macro that became a variable of the same name in lower case (USB_CTRL -> usb_ctrl) names the same thing
     lower = {w.lower() for w in used}
     gone = frozenset(n for n in deleted - used if n.lower() not in lower)

@@ -41,9 +41,9 @@ from reviewbot.records import record
 
 KINDS = ("left-behind", "removed-term", "names-removed", "changed-mention")
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)\'')
-_KEYWORDS = frozenset("""
+C_KEYWORDS = frozenset("""
     auto break case char const continue default do double else enum extern float for goto if inline int long
     register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while
     bool true false NULL u8 u16 u32 u64 s8 s16 s32 s64 define ifdef ifndef endif include elif undef defined
@@ -108,7 +108,8 @@ def comment_words(text: str) -> str:
     return " ".join(w for w in text.split() if w not in ("*", "/*", "*/", "//"))
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """A comment's text as copies of it compare: no white space, ``*`` or ``/``, lower case."""
     return re.sub(r"[\s*/]+", "", text).lower()
 
 
@@ -122,17 +123,17 @@ def code_of(lines: Iterable[str]) -> str:
 
 def identifiers(lines: Iterable[str]) -> set[str]:
     """The identifiers the code of these lines uses."""
-    return set(_WORD.findall(code_of(lines)))
+    return set(WORD.findall(code_of(lines)))
 
 
 def _distinctive(names: Iterable[str]) -> set[str]:
-    return {n for n in names if len(n) >= 4 and n not in _KEYWORDS}
+    return {n for n in names if len(n) >= 4 and n not in C_KEYWORDS}
 
 
 # --- a side of a hunk -----------------------------------------------------------------------------
 
 
-def _side(hunk_lines: tuple[DiffLine, ...], start: int, kinds: str) -> list[DiffLine]:
+def hunk_side(hunk_lines: tuple[DiffLine, ...], start: int, kinds: str) -> list[DiffLine]:
     """The code statements right after hunk line ``start`` on one side
     (``" -"`` old, ``" +"`` new): up to a blank line, a comment, or the
     close of the enclosing block."""
@@ -201,8 +202,8 @@ class CCommentMatcher:
             if id(own[-1]) not in position:
                 continue
             hunk, end = position[id(own[-1])]
-            old = _side(hunk.lines, end, " -")
-            new = _side(hunk.lines, end, " +")
+            old = hunk_side(hunk.lines, end, " -")
+            new = hunk_side(hunk.lines, end, " +")
             if not old or old[0].kind != "-":
                 continue  # the code right under the comment is unchanged
             for kind, check in (("left-behind", _left_behind), ("removed-term", _removed_term),
@@ -235,7 +236,7 @@ def _hit(comment: CComment, words: str, says: str, kind: str, rows: tuple, new: 
     anchors = tuple(i + 1 for i, r in enumerate(rows) if r.kind == "+" and any(r is n for n in new))
     return Hit(line=comment.first + 1, column=comment.column,
                bindings={"COMMENT": words[:80], "SAYS": says, "STALE": says},
-               key=f"c-comment:{kind}:" + _fold(comment.text)[:120],
+               key=f"c-comment:{kind}:" + fold(comment.text)[:120],
                anchors=anchors or (comment.first + 1,), extra={"HOW": kind})
 
 
@@ -243,7 +244,7 @@ def _left_behind(comment: CComment, words: str, old: list[DiffLine], new: list[D
                  hunk: Hunk, unit: Any) -> str | None:
     if len(words.split()) < 2 or _LICENCE.search(words):
         return None
-    copies = unit.added_comments.get(_fold(comment.text))
+    copies = unit.added_comments.get(fold(comment.text))
     if not copies:
         return None
     removed = identifiers(r.text for r in old if r.kind == "-")
@@ -303,7 +304,7 @@ def _changed_mention(comment: CComment, words: str, old: list[DiffLine], new: li
 
 
 def _names_removed(comment: CComment, own: tuple, words: str, removed: frozenset[str]) -> Hit | None:
-    named = sorted(set(_WORD.findall(comment.text)) & removed)
+    named = sorted(set(WORD.findall(comment.text)) & removed)
     if not named:
         return None
     if any(r.kind == "+" for r in own) and _HISTORY.search(words):
@@ -312,4 +313,4 @@ def _names_removed(comment: CComment, own: tuple, words: str, removed: frozenset
     return Hit(line=comment.first + 1, column=comment.column,
                bindings={"COMMENT": words[:80], "STALE": names,
                          "SAYS": f"names {names}, which this patch deletes and nothing left in the patch uses"},
-               key="c-comment-removed:" + names + ":" + _fold(comment.text)[:120])
+               key="c-comment-removed:" + names + ":" + fold(comment.text)[:120])
