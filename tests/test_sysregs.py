@@ -266,7 +266,7 @@ def test_json_is_canonical():
     table = json.loads(text)
     assert list(table) == sorted(table)
     assert list(table["registers"]) == sorted(table["registers"])
-    assert "/work/" not in text and "/home/" not in text and "/tmp/" not in text
+    assert not re.search(r"/(work|home|tmp)/", text)  # no path of the machine that generated it
     assert table["summary"]["registers"] == len(table["registers"])
     assert len(text) < 1_000_000
 
