@@ -106,13 +106,6 @@ def _in_scope_statement(rule: Rule, sctx: StatementContext | None, file_ctx: Fil
     return True
 
 
-def _context_at(unit: AsmUnit, line: int) -> StatementContext | None:
-    return context_at(unit.region, line)
-
-
-_changed_rows = changed_rows  # match/focus.py narrows the matchers to what this allows
-
-
 def _allowed(rule: Rule, hit: Hit, view: View | None) -> bool:
     """Does the rule's diff mode make the patch answerable for this hit?"""
     if view is None:
@@ -125,7 +118,7 @@ def _allowed(rule: Rule, hit: Hit, view: View | None) -> bool:
         if mode == "new":
             return True  # the pre-image comparison decides
         return any(0 < a <= len(view.rows) and view.rows[a - 1].kind == "+" for a in anchors)
-    changed = _changed_rows(view)
+    changed = changed_rows(view)  # match/focus.py narrows the matchers to what this allows
     return any(abs(a - c) <= rule.diff.context for a in anchors for c in changed)
 
 
@@ -149,7 +142,7 @@ def _run_rule(rule: Rule, units: FileUnits) -> Iterator[tuple[Hit, Any, View | N
 def _asm_hits(rule: Rule, asm_units: list[AsmUnit], ctx: FileContext, side: str):
     for unit in asm_units:
         for hit in focused_hits(rule.matcher, unit, anchor_lines(rule.diff.mode, rule.diff.context, unit.view)):
-            if _in_scope_statement(rule, _context_at(unit, hit.line), ctx):
+            if _in_scope_statement(rule, context_at(unit.region, hit.line), ctx):
                 yield hit, unit, unit.view, side
 
 
