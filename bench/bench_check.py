@@ -10,7 +10,11 @@ never inside this repository: every file of ``--base-repo``'s HEAD (default
 the u-boot mirror, ~38k files: the size class of a kernel checkout) with its
 Makefile saying VERSION = 5, PATCHLEVEL = 10, plus the AArch64 ``.S`` files
 of ``--asm-repo`` (default Trusted Firmware-A) placed under
-``arch/arm64/kvm/hyp/`` and ``arch/arm64/kernel/``.  On top of it, 40
+``arch/arm64/kvm/hyp/`` and ``arch/arm64/kernel/``, their functions marked
+as the kernel marks them (TF-A's ``func x`` / ``endfunc x`` rewritten as
+``SYM_FUNC_START(x)`` / ``SYM_FUNC_END(x)``: reviewbot finds a kernel
+file's functions by those; ``--markers tf-a`` keeps TF-A's, and then
+every file is one stretch of code to reviewbot).  On top of it, 40
 commits each add a few lines (a literal-pool address, its use, a swapped
 msr) to a different hyp ``.S`` file, of sizes from small to the largest.
 
@@ -31,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -69,13 +74,27 @@ def git_env() -> dict[str, str]:
 # --- the tree ------------------------------------------------------------------------------
 
 
-def build_tree(workdir: Path, base_repo: Path, asm_repo: Path) -> Path:
+MARKERS = ("kernel", "tf-a")
+_FUNC = re.compile(rb"^(\s*)func(\s+)(\w+)(.*)$", re.M)
+_ENDFUNC = re.compile(rb"^(\s*)endfunc(\s+)(\w+)", re.M)
+
+
+def kernel_markers(data: bytes) -> bytes:
+    """TF-A's function macros as the kernel's (``func x, align`` keeps no
+    alignment: SYM_FUNC_START aligns on its own)."""
+    data = _FUNC.sub(rb"\1SYM_FUNC_START(\3)", data)
+    return _ENDFUNC.sub(rb"\1SYM_FUNC_END(\3)", data)
+
+
+def build_tree(workdir: Path, base_repo: Path, asm_repo: Path, markers: str = "kernel") -> Path:
     """The kernel-sized checkout with the 40-commit series on top (cached)."""
     tree = workdir / "linux"
-    if (tree / ".bench-ready").exists():
+    ready = tree / ".bench-ready"
+    if ready.exists() and ready.read_text() == f"ok markers={markers}\n":
         return tree
-    if tree.exists():
-        shutil.rmtree(tree)
+    for made in workdir.iterdir() if workdir.exists() else ():  # the tree, and series made from it
+        if made.is_dir() and re.fullmatch(r"linux|one|series|(chain|series)\d+(-clone)?", made.name):
+            shutil.rmtree(made)
     tree.mkdir(parents=True)
     env = git_env()
     print(f"building {tree} from {base_repo.name} and {asm_repo.name} ...", file=sys.stderr)
@@ -89,7 +108,7 @@ def build_tree(workdir: Path, base_repo: Path, asm_repo: Path) -> Path:
     asm = sorted(n for n in names if n.endswith(".S") and "aarch64" in n)
     places = {name: ("arch/arm64/kernel/" if i % 4 == 3 else "arch/arm64/kvm/hyp/") + name.replace("/", "_")
               for i, name in enumerate(asm)}
-    missing += export_tree(asm_repo, tree, places.get)
+    missing += export_tree(asm_repo, tree, places.get, kernel_markers if markers == "kernel" else None)
     if missing:
         print(f"  ({missing} blobs absent from the mirrors were left out)", file=sys.stderr)
     sh("git", "add", "-A", cwd=tree, env=env)
@@ -106,11 +125,11 @@ def build_tree(workdir: Path, base_repo: Path, asm_repo: Path) -> Path:
         path.write_text("".join(lines))
         sh("git", "commit", "-q", "-am", f"KVM: arm64: bench change {n} in {path.name}", cwd=tree, env=env)
     (tree / ".git" / "info" / "exclude").write_text(".bench-ready\n")
-    (tree / ".bench-ready").write_text("ok\n")
+    ready.write_text(f"ok markers={markers}\n")
     return tree
 
 
-def export_tree(repo: Path, dest: Path, place) -> int:
+def export_tree(repo: Path, dest: Path, place, rewrite=None) -> int:
     """Write the regular files of ``repo``'s HEAD under ``dest`` at
     ``place(path)`` (None skips a file), reading every blob with one
     ``git cat-file --batch``; blobs the mirror lacks are skipped and
@@ -137,7 +156,8 @@ def export_tree(repo: Path, dest: Path, place) -> int:
             continue
         size = int(header[2])
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(out[pos:pos + size])
+        data = out[pos:pos + size]
+        target.write_bytes(rewrite(data) if rewrite else data)
         pos += size + 1
     return missing
 
@@ -215,13 +235,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--base-repo", type=Path, default=DEFAULT_BASE)
     parser.add_argument("--asm-repo", type=Path, default=DEFAULT_ASM)
+    parser.add_argument("--markers", choices=MARKERS, default="kernel",
+                        help="how the .S files' functions are marked (default: the kernel's way)")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.markers != "kernel" and args.workdir == Path("/tmp/reviewbot-bench"):
+        args.workdir = Path(f"/tmp/reviewbot-bench-{args.markers}")
     if ROOT in args.workdir.resolve().parents or args.workdir.resolve() == ROOT:
         parser.error("--workdir must be outside the reviewbot repository")
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.build_only:
-        build_tree(args.workdir, args.base_repo, args.asm_repo)
+        build_tree(args.workdir, args.base_repo, args.asm_repo, args.markers)
         patch_files(args.workdir / "linux", args.workdir)
         return 0
     # Built by another process: a child forked from a process that held the

@@ -134,15 +134,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--asm-repo", type=Path, default=DEFAULT_ASM)
     parser.add_argument("--only", default="", help="comma-separated case names (series40,chain20,series200)")
     parser.add_argument("--save-output", type=Path, help="keep each tree-aware run's output here")
+    parser.add_argument("--markers", choices=("kernel", "tf-a"), default="kernel",
+                        help="how the tree's .S functions are marked (bench_check.py --markers)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--floor", action="store_true", help="print the floor of the 40-patch case and stop")
     parser.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.markers != "kernel" and args.workdir == Path("/tmp/reviewbot-bench"):
+        args.workdir = Path(f"/tmp/reviewbot-bench-{args.markers}")
     if args.floor_child:
         return floor(args.floor_child)
     subprocess.run([sys.executable, str(ROOT / "bench" / "bench_check.py"), "--build-only",
                     "--workdir", str(args.workdir), "--base-repo", str(args.base_repo),
-                    "--asm-repo", str(args.asm_repo)], check=True)
+                    "--asm-repo", str(args.asm_repo), "--markers", args.markers], check=True)
     tree = args.workdir / "linux"
     if args.floor:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -312,6 +312,19 @@ def _new_only(rule: Rule, units: FileUnits, hits: list) -> list:
     return kept
 
 
+#: How near a change (lines) tree-aware review reads a function's
+#: instructions, at least: more than any ``context`` a rule is likely to
+#: give, and the lines a comment about the change may sit from it.
+NEAR = 10
+
+
+def read_near(rules: RuleSet) -> int | None:
+    """How near a change the functions of a whole file are read: no rule
+    can have a hit counted further away (``context`` mode; the ``new`` and
+    ``file`` modes compare or take what the read functions give)."""
+    return max([NEAR] + [r.diff.context for r in rules if r.diff.mode == "context"])
+
+
 # --- the entry points ------------------------------------------------------------------------
 
 
@@ -322,6 +335,7 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
     base = series_base_commit(series)
     eras: dict[str | None, Era] = {}
     brought = None  # the newest kernel a patch so far brought in (hyp relocations, ...)
+    near = read_near(rules)
     for patch in series.patches:
         if tree is not None and base not in eras:
             eras[base] = era_of(None, config, tree, base)
@@ -333,8 +347,8 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
             prepared.append((patch, era, None, patch.error))
             continue
         try:
-            units = [build_units(change, config, era, old_text=tree.old_file(change) if tree else None)
-                     for change in patch.files]
+            units = [build_units(change, config, era, old_text=tree.old_file(change) if tree else None,
+                                 near=near) for change in patch.files]
             prepared.append((patch, era, units, None))
         except Exception as exc:  # noqa: BLE001 - one bad patch must not stop the others
             prepared.append((patch, era, None, crash(exc)))

@@ -50,6 +50,10 @@ def grammar(monkeypatch):
 # Statements as the kernel (KVM's hyp code above all) and arm64 firmware write
 # them: every one is read by the hand-written reader alone.
 FAST = r"""
+mov w0, #','
+cmp w14, #'\n'
+cmp w1, #'a' + 1
+mov x0, #('a' - 'A')
 mov x0, x1
 mov w0, #0
 mov x0, #-1
@@ -258,8 +262,6 @@ ld1d {z0.d}, p0/z, [x0, #1, mul vl]
 mov za0h.s[w12, 0], p0/m, z0.s
 ld1 {v0.b, v1.b}[3], [x0]
 ld1 {za0h.s[w12, 0]}, p0/z, [x0]
-mov w0, #','
-cmp w14, #'\n'
 mov x0, 'a
 mov x0, "s"
 adrp x0, ffff000008ca9000 <overflow_stack+0xd20>
@@ -342,8 +344,10 @@ def test_read_operand_parts():
     part = read_operand("[x0, #8]!")
     assert (part.kind, part.start, part.end, part.data[1]) == ("memory", 0, 9, True)
     assert [p.kind for p in part.data[0]] == ["expr", "immediate"]
-    for text in ("", "p0/z", "0 <foo>", "$x", "...", "'a'", '"s"', "{v0.b}[1]", "x0 #3", "(x0"):
+    for text in ("", "p0/z", "0 <foo>", "$x", "...", "'ab'", '"s"', "{v0.b}[1]", "x0 #3", "(x0"):
         assert read_operand(text) is None, text
+    char = read_operand("'a'")
+    assert char is not None and [(t.type, str(t)) for t in char.data] == [("CHAR", "'a'")]
 
 
 _HUNK = """\

@@ -19,6 +19,7 @@ from reviewbot.analysis.kernels import Era
 from reviewbot.match.file_units import build_units
 from reviewbot.match.focus import could_repeat, focused_hits
 from reviewbot.match.taint import TaintMatcher
+from reviewbot.asm.ast import Instruction, Unread
 from reviewbot.model import FileChange
 from reviewbot.records import replace
 from reviewbot.rules.loader import load_rules
@@ -127,9 +128,11 @@ def _series():
     return series
 
 
-def _review(monkeypatch, whole: bool, rules=None):
+def _review(monkeypatch, whole: bool, rules=None, read_all: bool = False):
     if whole:  # every matcher over the whole unit, as before narrowing
         monkeypatch.setattr(engine, "focused_hits", lambda matcher, unit, lines: matcher.run(unit))
+    if read_all:  # every function of a whole file read, not only those near a change
+        monkeypatch.setattr(engine, "read_near", lambda rules: None)
     config = load_config()
     return engine.review(_series(), rules or load_rules(config), config, DictTree(BASE))
 
@@ -145,11 +148,13 @@ def test_narrowed_rules_find_what_whole_files_find(monkeypatch) -> None:
     assert [p.findings for p in narrowed.patches] == [p.findings for p in whole.patches]
     assert [p.problems for p in narrowed.patches] == [p.problems for p in whole.patches]
     first, second, third, fourth, fifth = narrowed.patches
-    # the repeated kernel VA use: reported once, at its last instance (in
-    # __hyp_c, outside every hunk), as over the whole file
-    c_use = BASE.split("\n").index("\tldr\tx2, [x1]", BASE.split("\n").index("SYM_FUNC_START(__hyp_c)")) + 3
-    assert [(f.rule_id, f.line) for f in first.findings] == [("arm64.hyp.missing-kern-hyp-va", c_use)]
-    assert c_use not in _changed_lines(first.patch)
+    # the repeated kernel VA use: reported once, at its last instance in the
+    # code the patch comes near (tf_style_second, outside every hunk); the
+    # instance in __hyp_c, a function far from every change, is not read
+    # on either side (test_only_functions_near_a_change_are_read)
+    second_use = BASE.split("\n").index("\tldr\tx2, [x1]") + 3
+    assert [(f.rule_id, f.line) for f in first.findings] == [("arm64.hyp.missing-kern-hyp-va", second_use)]
+    assert second_use not in _changed_lines(first.patch)
     # the deleted kern_hyp_va: found at the use no hunk shows
     (deleted,) = second.findings
     assert deleted.rule_id == "arm64.hyp.missing-kern-hyp-va" and deleted.line not in _changed_lines(second.patch)
@@ -170,7 +175,7 @@ def test_a_taint_rule_of_added_lines_runs_on_the_spans_that_hold_them(monkeypatc
         visits = _counting_visits(monkeypatch)
         narrowed = _review(monkeypatch, whole=False, rules=rules)
         spent = visits[0]
-        whole = _review(monkeypatch, whole=True, rules=rules)
+        whole = _review(monkeypatch, whole=True, rules=rules, read_all=True)
         assert [p.findings for p in narrowed.patches] == [p.findings for p in whole.patches]
         assert any(p.findings for p in narrowed.patches)
         assert 0 < spent < (visits[0] - spent) / 2, (spent, visits[0] - spent)
@@ -189,10 +194,41 @@ def test_a_whole_file_is_analysed_once_per_series(monkeypatch) -> None:
         return real(self, unit, spans)
 
     monkeypatch.setattr(TaintMatcher, "run", counting)
-    _review(monkeypatch, whole=False)
+    _review(monkeypatch, whole=False, read_all=True)
     mode[0] = "whole"
-    _review(monkeypatch, whole=True)
+    _review(monkeypatch, whole=True, read_all=True)
     assert runs == {"narrowed": 1 + len(EDITS), "whole": 2 * len(EDITS)}
+
+
+def test_only_functions_near_a_change_are_read(monkeypatch) -> None:
+    near = _review(monkeypatch, whole=False)
+    everything = _review(monkeypatch, whole=False, read_all=True)
+    # the same findings, but for where a key repeated in a function far
+    # from every change is reported: in the code read, not in __hyp_c
+    first_near, *rest_near = near.patches
+    first_all, *rest_all = everything.patches
+    assert [p.findings for p in rest_near] == [p.findings for p in rest_all]
+    assert [(f.rule_id, f.snippet) for f in first_near.findings] == \
+        [(f.rule_id, f.snippet) for f in first_all.findings]
+    assert first_near.findings[0].line < first_all.findings[0].line
+    # the first patch comes near the TF-style code and __hyp_b only:
+    # __hyp_c is outlined, its instructions left unread on both sides
+    config = load_config()
+    text = BASE
+    after = _edit(text, *EDITS[0])
+    diff = "".join(difflib.unified_diff(text.splitlines(True), after.splitlines(True), n=1))
+    messages, _ = parse_input(make_patch(PATH, diff.split("\n", 2)[2], subject="[PATCH] KVM: arm64: near").encode(),
+                              source="near.mbox")
+    (series,), _ = assemble_series(messages)
+    change = series.patches[0].files[0]
+    units = build_units(change, config, Era(KernelVersion(5, 10)), old_text=BASE, near=engine.NEAR)
+    for unit in (*units.new_asm, *units.old_asm):
+        unread = {stmt.text for stmt in unit.region.statements if type(stmt) is Unread}
+        read = {stmt.text for stmt in unit.region.statements if type(stmt) is Instruction}
+        assert unread == {"ldr\tx1, =kvm_host_data", "ldr\tx2, [x1]", "msr\tx0, tpidr_el2", "ret"}
+        assert {"mov\tx9, x10", "ldr\tx2, [x1]", "kern_hyp_va\tx3"} <= read
+    whole = build_units(change, config, Era(KernelVersion(5, 10)), old_text=BASE)
+    assert not any(type(stmt) is Unread for unit in whole.new_asm for stmt in unit.region.statements)
 
 
 def _counting_visits(monkeypatch) -> list[int]:

@@ -1,7 +1,7 @@
-"""Tree-aware review parses a whole file once per series: a patch's
+"""Tree-aware review outlines a whole file once per series: a patch's
 pre-image that is the post-image of an earlier patch (the chained blob of
-analysis/tree.py) is not parsed again, and the findings are those of
-parsing every time."""
+analysis/tree.py) is not scanned again, and the findings are those of
+outlining every time."""
 
 from __future__ import annotations
 
@@ -35,20 +35,21 @@ def test_a_chained_pre_image_is_parsed_once(tmp_path, isolated_git, monkeypatch)
     upstream, series = _series(tmp_path)
     config = load_config()
     rules = load_rules(config)
-    parsed: list[int] = []
-    real = file_units.parse
+    outlined: list[int] = []
+    real = file_units.outline
 
     def counting(text, **kwargs):
-        parsed.append(text.count("\n"))
+        outlined.append(text.count("\n"))
         return real(text, **kwargs)
 
-    monkeypatch.setattr(file_units, "parse", counting)
-    file_units._whole_file_parse.cache_clear()
+    monkeypatch.setattr(file_units, "outline", counting)
+    file_units._whole_file_outline.cache_clear()
     review = engine.review(series, rules, config, GitTree(upstream, config.context))
     # patch 1: old and new file; patch 2: its old file is patch 1's new one
-    assert len(parsed) == 3, parsed
-    file_units._whole_file_parse.cache_clear()
-    monkeypatch.setattr(file_units, "_whole_file_parse", lambda text: real(text))  # no sharing
+    assert len(outlined) == 3, outlined
+    file_units._whole_file_outline.cache_clear()
+    monkeypatch.setattr(file_units, "_whole_file_outline", lambda text: real(text))  # no sharing
+    monkeypatch.setattr(file_units, "_READ", [])
     again = engine.review(series, rules, config, GitTree(upstream, config.context))
     assert [[f.fingerprint for f in p.findings] for p in review.patches] == \
         [[f.fingerprint for f in p.findings] for p in again.patches]

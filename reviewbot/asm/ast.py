@@ -265,6 +265,19 @@ class Unparsed:
     error: str
 
 
+@record
+class Unread:
+    """A statement of a whole file left unread: tree-aware review reads the
+    instructions of the functions a patch comes near, and of the rest of
+    the file only its labels, directives, macros and comments
+    (:func:`reviewbot.asm.parser.outline`).  Rules never match it; its
+    ``text`` is there for passes that only look for words."""
+
+    text: str
+    line: int
+    column: int
+
+
 #: The ``error`` of an :class:`Unparsed` line nested too deeply to read
 #: (the readers recurse per bracket); reported, unlike other unparsed lines.
 TOO_DEEP = "nested too deeply to check"
@@ -278,7 +291,7 @@ UNCHECKED = frozenset({TOO_DEEP, TOO_LONG})
 
 Statement = Union[
     Instruction, Label, MacroDef, MacroEnd, Directive, Preprocessor,
-    CMacroCall, Comment, Unparsed,
+    CMacroCall, Comment, Unparsed, Unread,
 ]
 
 #: Statements that are real code (count as "parsed" for coverage).

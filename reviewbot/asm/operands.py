@@ -13,6 +13,7 @@ What it reads -- a subset of the grammar's ``arg``, lexed as Lark's contextual
 lexer lexes it in each parser state (terminal priorities included):
 
 * ``expr``: ``UNOP* atom (BINOP UNOP* atom)*`` where an atom is a ``NUMBER``, a
+  ``CHAR`` (``'a'``, ``'\\n'``, gas's ``'a``), a
   ``LABELREF`` (``1f``), a ``WORD`` (registers, symbols, sysregs, ``\\reg``,
   ``x\\n``), a parenthesised ``expr``, a call (``MASK(x)``, ``CPU_REV(1, 0)``)
   or an indexed name (``v0.d[1]``);
@@ -25,7 +26,7 @@ lexer lexes it in each parser state (terminal priorities included):
 
 Left to the grammar: a register list with an index or an indexed item
 (``{v0.b, v1.b}[3]``, ``{za0h.s[w12, 0]}``), ``index:index`` in an indexed
-name, character and string constants, metavariables and ``...`` (``$``),
+name, string constants, metavariables and ``...`` (``$``),
 predicates (``p0/z``), objdump targets (``0 <sym>``), ``WORD # expr`` shifts,
 a "-" right after an indexed name (Lark's lexer reads it as ``reg_range``'s),
 and anything else.
@@ -67,10 +68,11 @@ _RELOC = re.compile(r":[A-Za-z_][A-Za-z0-9_]*:")
 _VL = re.compile(r"vl", re.I)
 # Terminals of higher priority than WORD/NUMBER at an operand's start that
 # this reader leaves to the grammar (OBJDUMP_TARGET.4, PRED_REG.3), and text
-# holding METAVAR/ELLIPSIS/CHAR/STRING anywhere.
+# holding METAVAR/ELLIPSIS/STRING anywhere.
 _OBJDUMP_TARGET = re.compile(r"[0-9a-fA-F]+[ \t]+<[^<>\s]+>")
 _PRED_REG = re.compile(r"(?:[pP][0-9]+|[pP]?\\[A-Za-z_][A-Za-z0-9_]*)/[zmZM](?![A-Za-z0-9_])")
-_LEAVE = re.compile(r"[$\"']|\.\.\.")
+_LEAVE = re.compile(r"[$\"]|\.\.\.")
+_CHAR = re.compile(r"'(?:[^'\\\n]|\\.)'?")
 
 _BLANK = " \t\f\r"  # the grammar's %ignore
 _DIGITS = "0123456789"
@@ -271,6 +273,12 @@ class _Reader:
                     raise _FAIL
                 self.pos += 1
                 children.append(Part("paren", pos, self.pos, inner))
+            elif c == "'":
+                m = _CHAR.match(s, pos)
+                if m is None:
+                    raise _FAIL
+                children.append(_tok("CHAR", m.group(), pos))
+                self.pos = m.end()
             elif c and c in _DIGITS:
                 m = _LABELREF.match(s, pos)
                 if m is not None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 
-from reviewbot.asm.ast import MAX_STATEMENT, TOO_DEEP, TOO_LONG, Instruction, Statement, Unparsed
+from reviewbot.asm.ast import MAX_STATEMENT, TOO_DEEP, TOO_LONG, Instruction, Statement, Unparsed, Unread
 from reviewbot.asm.builder import AstBuilder
 from reviewbot.asm.grammar import cache_file, describe, get_parser, is_refusal, loaded_parser
 from reviewbot.asm.macro_calls import fast_macro_call, macro_call, refused
@@ -41,7 +41,7 @@ from reviewbot.asm.splitting import operand_spans
 from reviewbot.errors import AsmSyntaxError
 from reviewbot.records import replace
 
-__all__ = ["parse", "parse_quoted", "parse_pattern", "read_statement", "unquote", "cache_file", "clear_caches"]
+__all__ = ["parse", "outline", "read_unread", "parse_quoted", "parse_pattern", "read_statement", "unquote", "cache_file", "clear_caches"]
 
 _MEMO: dict[tuple[str, int], tuple[Statement, ...]] = {}
 _MEMO_LIMIT = 50_000  # entries per memo; a full memo is simply emptied
@@ -76,6 +76,35 @@ def parse(text: str, *, source: str = "<string>", first_line: int = 1,
         raise ValueError(f"via: {via!r} (valid: auto, operands, grammar)")
     return tuple(Scanner(lambda body, line, col0: _at_line(_read(body, col0, via), line))
                  .scan(text, first_line))
+
+
+def outline(text: str, *, first_line: int = 1) -> tuple[Statement, ...]:
+    """``parse(text)`` with every statement that would go to the operand
+    readers (instructions, gas macro invocations) left :class:`Unread`:
+    labels, directives, ``.macro`` lines, preprocessor lines, C macro calls
+    and comments are there as :func:`parse` gives them.  Scanning is cheap;
+    reading operands is most of a parse, so a whole file is outlined and
+    only the parts a review needs are read (:func:`read_unread`)."""
+    return tuple(_OUTLINER.scan(text, first_line))
+
+
+def read_unread(statements: tuple[Statement, ...], spans: list[tuple[int, int]]) -> tuple[Statement, ...]:
+    """``statements`` (of :func:`outline`) with the :class:`Unread` ones of
+    the index ``spans`` (``[start, end)``) read as :func:`parse` reads them:
+    an outline read whole is ``parse`` of the same text."""
+    out: list[Statement] = []
+    done = 0
+    for start, end in sorted(spans):
+        start = max(start, done)
+        out.extend(statements[done:start])
+        for stmt in statements[start:end]:
+            if type(stmt) is Unread:
+                out.extend(_parse_body(stmt.text, stmt.line, stmt.column - 1))
+            else:
+                out.append(stmt)
+        done = max(done, end)
+    out.extend(statements[done:])
+    return tuple(out)
 
 
 def parse_quoted(text: str, *, source: str = "<string>", first_line: int = 1) -> tuple[Statement, ...]:
@@ -330,3 +359,4 @@ def _read_without_grammar(text: str, col0: int) -> tuple | None:
 
 
 _SCANNER = Scanner(_parse_body)
+_OUTLINER = Scanner(lambda body, line, col0: [Unread(body, line, col0 + 1)])

@@ -12,12 +12,13 @@ from functools import lru_cache
 from reviewbot.analysis.context import LANG_ASM, LANG_C, FileContext, file_context, statement_contexts
 from reviewbot.analysis.kernels import Era
 from reviewbot.analysis.views import View, file_view, full_views, hunk_views
-from reviewbot.asm.ast import Instruction, MacroDef
-from reviewbot.asm.parser import parse
+from reviewbot.asm.ast import Comment, Instruction, MacroDef, Unread
+from reviewbot.asm.parser import outline, parse, read_unread
 from reviewbot.config import Config
 from reviewbot.errors import DiffParseError
 from reviewbot.match.comments import code_words, deleted_definitions, removed_comments, words
 from reviewbot.match.patterns import Region
+from reviewbot.match.taint import spans_of
 from reviewbot.match.units import AsmUnit, TextUnit
 from reviewbot.model import FileChange
 from reviewbot.records import field, record, replace
@@ -90,18 +91,22 @@ def _comment_or_cpp(line: str) -> bool:
     return stripped.startswith(("/*", "*", "//", "#if", "#else", "#elif", "#endif")) or stripped.endswith("*/")
 
 
-def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config,
-                     header: bool) -> tuple[list[AsmUnit], list[TextUnit]]:
+def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config, header: bool,
+                     wanted: list[tuple[int, int]] | None = None) -> tuple[list[AsmUnit], list[TextUnit]]:
+    """``wanted``: for a whole-file view, the spans of its outline to read
+    (None: all of them)."""
     asm_units: list[AsmUnit] = []
     c_units: list[TextUnit] = []
     for view in views:
         if ctx.language == LANG_ASM or header:
             text = _asm_text(view, header)
             if text.strip():
-                statements = _whole_file_parse(text) if view.whole_file else parse(text, source=view.path)
+                if view.whole_file:
+                    statements, contexts = _read_whole_file(text, wanted, ctx, config)
+                else:
+                    statements = parse(text, source=view.path)
+                    contexts = statement_contexts(statements, ctx, config.context) if statements else []
                 if statements:
-                    contexts = _whole_file_contexts(statements, ctx, config) if view.whole_file \
-                        else statement_contexts(statements, ctx, config.context)
                     asm_units.append(AsmUnit(view, Region(statements, tuple(contexts)), ctx))
         if ctx.language == LANG_C:
             mask = asm_line_mask([r.text for r in view.rows]) if header else [False] * len(view.rows)
@@ -111,12 +116,87 @@ def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config,
 
 
 @lru_cache(maxsize=4)  # a chain needs the last post-image; whole files are big
-def _whole_file_parse(text: str) -> tuple:
-    """``parse`` of a whole file, remembered: in a series, a patch's
+def _whole_file_outline(text: str) -> tuple:
+    """``outline`` of a whole file, remembered: in a series, a patch's
     pre-image is often the post-image of an earlier patch (or the same
-    base file), and a whole file is the costly parse.  ``parse`` depends on
-    the text alone and returns immutable statements, so sharing is safe."""
-    return parse(text)
+    base file).  It depends on the text alone and its statements are
+    immutable, so sharing is safe."""
+    return outline(text)
+
+
+def _read_whole_file(text: str, wanted: list[tuple[int, int]] | None, ctx: FileContext,
+                     config: Config) -> tuple[tuple, list]:
+    """A whole file's statements and contexts, the instructions read in
+    the ``wanted`` spans of its outline (all: None).  Contexts do not
+    depend on instructions: the outline's serve when reading gave one
+    node per statement."""
+    shape = _whole_file_outline(text)
+    contexts = _whole_file_contexts(shape, ctx, config)
+    if wanted is None:
+        wanted = spans_of(shape)
+    if not any(type(shape[i]) is Unread for start, end in wanted for i in range(start, end)):
+        return shape, contexts
+    statements = _read(shape, wanted)
+    if len(statements) != len(shape):
+        contexts = statement_contexts(statements, ctx, config.context)
+    return statements, contexts
+
+
+def _read(shape: tuple, wanted: list[tuple[int, int]]) -> tuple:
+    """``read_unread``, remembered: a chain's pre-image is read as its
+    post-image was when the same spans are wanted (and every unit of one
+    text shares its statements)."""
+    key = (id(shape), tuple(wanted))
+    for known_key, known_shape, statements in _READ:
+        if known_key == key and known_shape is shape:
+            return statements
+    statements = read_unread(shape, wanted)
+    _READ[:] = _READ[-3:] + [(key, shape, statements)]
+    return statements
+
+
+_READ: list[tuple[tuple, tuple, tuple]] = []
+
+
+def _spans_near(shape: tuple, near: set[int]) -> tuple[list[tuple[int, int]], set[int]]:
+    """The spans of an outline (functions, macro bodies, runs between them:
+    what a taint trace or a rule's relation stays in) with a statement on a
+    ``near`` line, and the span after one whose comment is near (what a
+    comment is about comes below it); and the lines they cover."""
+    wanted: list[tuple[int, int]] = []
+    covered: set[int] = set()
+    follow = False
+    for start, end in spans_of(shape):
+        hit = any(shape[i].line in near for i in range(start, end))
+        if hit or follow:
+            wanted.append((start, end))
+            covered.update(range(shape[start].line, getattr(shape[end - 1], "end_line", shape[end - 1].line) + 1))
+        follow = hit and any(type(shape[i]) is Comment and shape[i].line in near for i in range(start, end))
+    return wanted, covered
+
+
+def read_pair(new: View, old: View, header: bool, lines: int) -> tuple[list, list]:
+    """The spans to read of a whole-file pair (new, old): those within
+    ``lines`` of a change, and on each side the spans holding the other
+    side's read lines, until both sides read the same code (a span's
+    bounds can differ between the sides when the patch moves a marker)."""
+    from reviewbot.match.focus import changed_rows  # focus imports this package's units
+
+    new_shape = _whole_file_outline(_asm_text(new, header))
+    old_shape = _whole_file_outline(_asm_text(old, header))
+    near_new = {n for c in changed_rows(new) for n in range(c - lines, c + lines + 1)}
+    near_old = {n for c, row in enumerate(old.rows, start=1) if row.kind == "-"
+                for n in range(c - lines, c + lines + 1)}
+    old_of_new = {n: row.old_line for n, row in enumerate(new.rows, start=1) if row.old_line is not None}
+    new_of_old = {o: n for n, o in old_of_new.items()}
+    while True:
+        new_spans, new_lines = _spans_near(new_shape, near_new)
+        near_old |= {old_of_new[n] for n in new_lines if n in old_of_new}
+        old_spans, old_lines = _spans_near(old_shape, near_old)
+        back = {new_of_old[o] for o in old_lines if o in new_of_old}
+        if back <= near_new:  # grows each turn, within the file: it ends
+            return new_spans, old_spans
+        near_new |= back
 
 
 _CONTEXTS: list[tuple[tuple, FileContext, Config, list]] = []
@@ -134,25 +214,33 @@ def _whole_file_contexts(statements: tuple, ctx: FileContext, config: Config) ->
 
 
 def build_units(change: FileChange, config: Config, era: Era, *, old_text: str | None = None,
-                whole_file_text: str | None = None) -> FileUnits:
-    """Parse the regions of one file change (or a whole file for ``check --file``)."""
+                whole_file_text: str | None = None, near: int | None = None) -> FileUnits:
+    """Parse the regions of one file change (or a whole file for ``check --file``).
+
+    With ``old_text`` (tree-aware), the views are whole files; with
+    ``near``, only the functions within that many lines of a change have
+    their instructions read (the rest of each file is outlined)."""
     ctx = file_context(change.path, config.context, era)
     units = FileUnits(change, ctx)
     if change.is_binary or ctx.language not in (LANG_ASM, LANG_C):
         return units
     header = change.path.endswith(".h")
+    new_read: list | None = None
+    old_read: list | None = None
     if whole_file_text is not None:
         new_views, old_views = [file_view(change.path, whole_file_text)], []
     elif old_text is not None and (views := _full_or_none(change, old_text)) is not None:
         old_view, new_view = views
         new_views, old_views = [new_view], [old_view]
+        if near is not None and (ctx.language == LANG_ASM or header):
+            new_read, old_read = read_pair(new_view, old_view, header, near)
     else:
         new_views, old_views = hunk_views(change, "new"), hunk_views(change, "old")
     if change.new_path is not None:
-        units.new_asm, units.new_c = _units_for_views(new_views, ctx, config, header)
+        units.new_asm, units.new_c = _units_for_views(new_views, ctx, config, header, new_read)
     if change.old_path is not None:
         old_ctx = file_context(change.old_path, config.context, era) if change.old_path != change.path else ctx
-        units.old_asm, old_c = _units_for_views(old_views, old_ctx, config, header)
+        units.old_asm, old_c = _units_for_views(old_views, old_ctx, config, header, old_read)
         units.new_c = [_pair_text(unit, old_c) for unit in units.new_c]
     units.new_asm = [_pair(unit, units.old_asm) for unit in units.new_asm]
     units.new_asm = [replace(unit, siblings=tuple(units.new_asm)) for unit in units.new_asm]
@@ -232,4 +320,6 @@ def hyp_uses(units: Iterable[FileUnits]) -> set[str]:
             for stmt, ctx in zip(unit.region.statements, unit.region.contexts):
                 if isinstance(stmt, Instruction) and ctx.hyp:
                     used.add(stmt.mnemonic)
+                elif type(stmt) is Unread and ctx.hyp and (word := stmt.text.split(None, 1)[0].lower()):
+                    used.add(word)  # what reading would make its mnemonic
     return used

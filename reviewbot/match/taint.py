@@ -58,9 +58,23 @@ class Taint:
 State = Mapping[str, Taint]
 
 
-def _segments(statements: tuple) -> list[tuple[int, int]]:
+def spans_of(statements: tuple) -> list[tuple[int, int]]:
     """Regions to analyse: each macro body and each function; the rest of
-    the unit as one region."""
+    the unit as one region.  Remembered for the last few statement tuples
+    (a whole file's are asked for by reading, by every taint run and by
+    the pre-image comparison)."""
+    for known, spans in _SPANS:
+        if known is statements:
+            return spans
+    spans = _spans_of(statements)
+    _SPANS[:] = _SPANS[-7:] + [(statements, spans)]
+    return spans
+
+
+_SPANS: list[tuple[tuple, list[tuple[int, int]]]] = []
+
+
+def _spans_of(statements: tuple) -> list[tuple[int, int]]:
     spans = []
     start = None
     kind = None
@@ -142,13 +156,16 @@ class TaintMatcher:
     def segments(self, unit: AsmUnit) -> list[tuple[int, int]]:
         """The spans of statements analysed each on its own: a hit's trace
         never leaves its span (match/focus.py relies on it)."""
-        return _segments(unit.region.statements)
+        return spans_of(unit.region.statements)
 
     def run(self, unit: AsmUnit, spans: list[tuple[int, int]] | None = None) -> Iterator[Hit]:
         """Findings of every region of the unit (of the ``spans`` among
         :meth:`segments`, in order, when given)."""
         seen: set[tuple[int, int]] = set()
-        for start, end in _segments(unit.region.statements) if spans is None else spans:
+        statements = unit.region.statements
+        for start, end in spans_of(statements) if spans is None else spans:
+            if not any(type(statements[i]) is Instruction for i in range(start, end)):
+                continue  # nothing to label or use (a span left unread, comments, data)
             for hit in self._region(unit, start, end):
                 key = (hit.line, hash(hit.key))
                 if key not in seen:
