@@ -98,8 +98,7 @@ class MailIndex:
                 else:
                     self._keep(item, (0, 0, 0), -1, kept=item)
             return
-        separators, crlf = (data.count(b"\n\nFrom "), b"\r\n" in data) if isinstance(data, bytes) \
-            else survey(data.read, data.size)
+        separators, crlf = _survey(data)
         total = separators + 1
         if crlf:
             data = _bytes(data).replace(b"\r\n", b"\n")  # as split_mbox reads it (a copy, held)
@@ -198,6 +197,13 @@ def _slice(data: Buffer, start: int, end: int) -> bytes:
 
 def _bytes(data: Buffer) -> bytes:
     return data if isinstance(data, bytes) else data.read(0, data.size)
+
+
+def _survey(data: Buffer) -> tuple[int, bool]:
+    """How many ``"\\n\\nFrom "`` ``data`` holds, and whether it has CRLF line ends."""
+    if isinstance(data, bytes):
+        return data.count(b"\n\nFrom "), b"\r\n" in data
+    return survey(data.read, data.size)
 
 
 def _start(data: Buffer) -> bytes:

@@ -11,7 +11,7 @@ Exit status: 0 done (and, with ``--send``, nothing failed); 1 with
 ``--send``, a reply could not be delivered (refused or unreachable: it
 stays pending; delivery unknown after a broken hand-off: failed, never
 resent by itself, and exit 1 on every ``--send`` until a person re-queues
-or dismisses it, see ``--status``), or with ``--fail-on``, findings at or above that severity; 2 no readable input, a bad option or configuration; 3 an
+or dismisses it, see ``--status``), or with ``--fail-on``, findings at or above that severity; 2 no readable input (or one that changed while it was read), a bad option or configuration; 3 an
 internal failure (a series or rule that crashed; the rest is still done,
 and nothing is mailed because of it).
 """
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                "connection broke after the hand-off: it is marked failed, never resent by itself, and "
                "every --send exits 1 until --requeue or --dismiss decides; --status lists it), or "
                "findings at or above --fail-on; 2 no readable "
-               "input, bad option or configuration; 3 an internal failure (the rest is still "
+               "input (or one that changed while it was read), bad option or configuration; 3 an internal failure (the rest is still "
                "reviewed; nothing is mailed because of it). A reply with the same key (patch "
                "Message-ID and findings) is never written or sent twice, across runs and across "
                "revisions whose findings did not change.",
