@@ -5,7 +5,7 @@ Runs the command as a child process (outbox and database in a scratch
 directory, nothing sent), reads its JSON summary, and prints the figures:
 messages, patches, series, malformed messages (each was reported by
 Message-ID on the child's stderr, kept in ``stderr.log``), findings,
-replies, wall time and the child's peak RSS.
+replies, wall time, the child's CPU time (user + system) and peak RSS.
 
     python bench/build_archive_mbox.py --output /tmp/kvmarm-0.mbox
     python bench/bench_review.py /tmp/kvmarm-0.mbox
@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     with open(work / "stderr.log", "wb") as errors:
         done = subprocess.run(command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=errors)
     seconds = time.monotonic() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_kib = usage.ru_maxrss
     (work / "summary.json").write_bytes(done.stdout)
     try:
         summary = json.loads(done.stdout)
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         "findings_per_rule": summary["findings"],
         "replies_written": summary["replies"]["written"],
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_rss_mb": round(peak_kib / 1024, 1),
         "workdir": str(work),
     }

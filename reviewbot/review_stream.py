@@ -9,8 +9,8 @@ package's own :func:`~reviewbot.mail.series.group_series`; the second pass
 parses one series' messages again, builds its patches, and hands it on to be
 reviewed and dropped.  Replies are reviewed against a :class:`LazyThread`
 that parses the messages they refer to on demand.  Pure: no I/O, no logging
-(an input may be an mmap of its file, read by slices; its resident pages
-are dropped as it is read, :class:`MappedPages`).
+(a big input is a file read by offsets, :class:`Readable`, whose reads
+are the caller's I/O).
 
     index = MailIndex()
     for bad in index.add(data, "x.mbox"): ...           # Malformed
@@ -21,12 +21,12 @@ are dropped as it is read, :class:`MappedPages`).
 
 from __future__ import annotations
 
-import mmap
 import re
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
+from reviewbot.mail.mbox_windows import first_bytes, survey, windowed_spans
 from reviewbot.mail.parse import mbox_message, mbox_spans
 from reviewbot.mail.series import (
     group_series,
@@ -85,27 +85,27 @@ class MailIndex:
     def __init__(self) -> None:
         self.slots: list[Slot] = []
         self._buffers: list[Buffer] = []
-        self._mapped = MappedPages()
 
     def add(self, data: Buffer, source: str, *, progress: Progress | None = None) -> Iterator[Malformed]:
         """Index the messages of one input; yields those that cannot be read.
-        ``data`` may be an mmap of the input file: an mbox is then read
-        out of the mapping, message by message, in both passes."""
+        ``data`` may be a file read by offsets (:class:`Readable`): an mbox
+        is then read from it a window, then a message at a time, in both
+        passes, and what a read of it raises goes through."""
         if not MBOX_FROM.match(_start(data)):
-            for item in read_messages(bytes(data), source):  # one message or a diff: small
+            for item in read_messages(_bytes(data), source):  # one message or a diff: small
                 if isinstance(item, Malformed):
                     yield item
                 else:
                     self._keep(item, (0, 0, 0), -1, kept=item)
             return
-        total = _count(data, b"\n\nFrom ") + 1
-        if data.find(b"\r\n") != -1:
-            data = bytes(data).replace(b"\r\n", b"\n")  # as split_mbox reads it (a copy, held)
+        separators, crlf = _survey(data)
+        total = separators + 1
+        if crlf:
+            data = _bytes(data).replace(b"\r\n", b"\n")  # as split_mbox reads it (a copy, held)
         buffer = len(self._buffers)
         self._buffers.append(data)
-        spans = mbox_spans(data)
+        spans = mbox_spans(data) if isinstance(data, bytes) else windowed_spans(data.read, data.size)
         first, second = next(spans, None), next(spans, None)
-        self._mapped.forget(data)  # the scans for separators touched every page
         single = second is None
         number = 0
         for span in (s for s in (first, second) if s is not None):
@@ -116,13 +116,10 @@ class MailIndex:
             if progress is not None:
                 progress(f"reading {source}:", number, total)
             yield from self._read(buffer, span, f"{source}#{number}")
-        self._mapped.forget(data)
 
     def _read(self, buffer: int, span: tuple[int, int, int], name: str) -> Iterator[Malformed]:
         first_line, start, end = span
-        data = self._buffers[buffer]
-        item = parse_chunk((first_line, mbox_message(data[start:end])), name)
-        self._mapped.read(data, end - start)
+        item = parse_chunk((first_line, mbox_message(_slice(self._buffers[buffer], start, end))), name)
         if isinstance(item, Malformed):
             yield item
         else:
@@ -141,12 +138,17 @@ class MailIndex:
         """The message of ``slot``, parsed again (the same as the first time)."""
         if slot.kept is not None:
             return slot.kept
-        data = self._buffers[slot.buffer]
-        raw = mbox_message(data[slot.start:slot.end])
-        self._mapped.read(data, slot.end - slot.start)
+        raw = mbox_message(_slice(self._buffers[slot.buffer], slot.start, slot.end))
         item = parse_chunk((slot.first_line, raw), slot.source)
         assert isinstance(item, Message), "a message read once reads again"
         return item
+
+    def check(self) -> None:
+        """Raise the error of any read of an input that failed, even one
+        that a broad ``except`` on the way (a reply's review) swallowed."""
+        for data in self._buffers:
+            if not isinstance(data, bytes):
+                data.check()
 
     def threaded(self) -> bool:
         """Whether any message carries threading headers (``is_threaded``)."""
@@ -172,55 +174,44 @@ class MailIndex:
         return LazyThread(self, {s.msgid: s for s in self.slots if s.msgid})
 
 
-#: An input as :meth:`MailIndex.add` takes it: bytes, or an mmap of the file.
-Buffer = Union[bytes, mmap.mmap]
+class Readable(Protocol):
+    """A file read by offsets (``commands.input_file.InputFile``): a read
+    of a file that changed raises, and :meth:`check` raises again what a
+    read raised."""
+
+    size: int
+
+    def read(self, start: int, end: int) -> bytes: ...
+
+    def check(self) -> None: ...
+
+
+#: An input as :meth:`MailIndex.add` takes it: bytes, or a file read by offsets.
+Buffer = Union[bytes, Readable]
 _NEWLINES = re.compile(rb"[\r\n]*")
 
 
+def _slice(data: Buffer, start: int, end: int) -> bytes:
+    return data[start:end] if isinstance(data, bytes) else data.read(start, min(end, data.size))
+
+
+def _bytes(data: Buffer) -> bytes:
+    return data if isinstance(data, bytes) else data.read(0, data.size)
+
+
+def _survey(data: Buffer) -> tuple[int, bool]:
+    """How many ``"\\n\\nFrom "`` ``data`` holds, and whether it has CRLF line ends."""
+    if isinstance(data, bytes):
+        return data.count(b"\n\nFrom "), b"\r\n" in data
+    return survey(data.read, data.size)
+
+
 def _start(data: Buffer) -> bytes:
-    """``data.lstrip(b"\\r\\n")[:200]``, without copying a mapping whole."""
+    """``data.lstrip(b"\\r\\n")[:200]``, without copying the input whole."""
+    if not isinstance(data, bytes):
+        return first_bytes(data.read, data.size)
     at = _NEWLINES.match(data).end()  # type: ignore[union-attr]  # the empty match always matches
     return data[at:at + 200]
-
-
-def _count(data: Buffer, needle: bytes) -> int:
-    if isinstance(data, bytes):
-        return data.count(needle)
-    found, at = 0, data.find(needle)
-    while at != -1:
-        found, at = found + 1, data.find(needle, at + len(needle))
-    return found
-
-
-class MappedPages:
-    """Keeps what reading a mapped input costs in resident memory bounded:
-    pages of a file mapping that have been read count in the process's
-    RSS until dropped.  Dropping them (``MADV_DONTNEED``) leaves the file
-    in the page cache; a later read of them faults them back in."""
-
-    #: Bytes of a mapping read before its pages are dropped.
-    EVERY = 8 << 20
-    #: What one read may map besides its own bytes: a page fault maps the
-    #: cached pages of its aligned 64 KiB window too (Linux's fault-around),
-    #: at both ends of a read, so reads of small messages scattered over the
-    #: file map many times their size.
-    AROUND = 128 << 10
-
-    def __init__(self) -> None:
-        self._since = 0
-
-    def read(self, data: Buffer, size: int) -> None:
-        """``size`` bytes of ``data`` were just read."""
-        if isinstance(data, mmap.mmap):
-            self._since += size + self.AROUND
-            if self._since >= self.EVERY:
-                self.forget(data)
-
-    def forget(self, data: Buffer) -> None:
-        """Drop the resident pages of ``data`` (a mapping; bytes stay)."""
-        if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED") and not data.closed:
-            data.madvise(mmap.MADV_DONTNEED)
-            self._since = 0
 
 
 def _suggests(message: Message) -> bool:

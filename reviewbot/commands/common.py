@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 from pathlib import Path
 
 from reviewbot.config import USER_ONLY, Config, load_config, with_state_paths
 from reviewbot.errors import InputError, UsageError
-
-if TYPE_CHECKING:
-    import mmap
 
 FORMAT_CHOICES = ("text", "checkpatch", "json", "sarif", "b4", "b4-review")
 SEVERITY_CHOICES = ("info", "warning", "error")
@@ -126,29 +122,6 @@ def read_input(name: str) -> bytes:
         raise InputError(name, "no such file") from None
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
-
-
-#: Files at least this big are mapped by :func:`map_input`; smaller ones
-#: are read (a mapping keeps a file descriptor open: a directory of
-#: thousands of patches must not run out of them).
-MAP_AT_LEAST = 1 << 20
-
-
-def map_input(name: str) -> "bytes | mmap.mmap":
-    """A big file mapped read-only into memory (not copied into the heap:
-    an archive of hundreds of MB costs its pages only while they are read),
-    else its bytes as :func:`read_input` gives them (stdin, a small file,
-    a file that cannot be mapped)."""
-    import mmap
-
-    path = Path(name)
-    if name != "-" and path.is_file() and path.stat().st_size >= MAP_AT_LEAST:
-        try:
-            with open(name, "rb") as handle:
-                return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):
-            pass  # empty (ValueError), or not mappable: read it
-    return read_input(name)
 
 
 def expand_inputs(names: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ Exit status: 0 done (and, with ``--send``, nothing failed); 1 with
 ``--send``, a reply could not be delivered (refused or unreachable: it
 stays pending; delivery unknown after a broken hand-off: failed, never
 resent by itself, and exit 1 on every ``--send`` until a person re-queues
-or dismisses it, see ``--status``), or with ``--fail-on``, findings at or above that severity; 2 no readable input, a bad option or configuration; 3 an
+or dismisses it, see ``--status``), or with ``--fail-on``, findings at or above that severity; 2 no readable input (or one that changed while it was read), a bad option or configuration; 3 an
 internal failure (a series or rule that crashed; the rest is still done,
 and nothing is mailed because of it).
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.commands import help_line
-from reviewbot.commands.common import add_config_options, add_rule_options, build_config, map_input, read_input
+from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
 from reviewbot.errors import InputError, UsageError
 from reviewbot.commands.review_summary import Progress, Summary, format_summary
 from reviewbot.pipeline import Malformed, review_all, review_replies
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                "connection broke after the hand-off: it is marked failed, never resent by itself, and "
                "every --send exits 1 until --requeue or --dismiss decides; --status lists it), or "
                "findings at or above --fail-on; 2 no readable "
-               "input, bad option or configuration; 3 an internal failure (the rest is still "
+               "input (or one that changed while it was read), bad option or configuration; 3 an internal failure (the rest is still "
                "reviewed; nothing is mailed because of it). A reply with the same key (patch "
                "Message-ID and findings) is never written or sent twice, across runs and across "
                "revisions whose findings did not change.",
@@ -140,7 +140,11 @@ def run(args: argparse.Namespace) -> int:
         if names:
             assert rules is not None
             queue = ReplyQueue(outbox, config.bot, rules_version=rules.version)
-            readable = _review_inputs(names, rules, config, queue, summary, progress)
+            try:
+                readable = _review_inputs(names, rules, config, queue, summary, progress)
+            except InputError:  # an input that changed while it was read
+                progress.done()
+                raise
             if not readable:
                 progress.done()
                 _report_malformed(summary)
@@ -168,13 +172,14 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
     Two passes (:mod:`reviewbot.review_stream`): every message is read and
     indexed, then each series is parsed again, reviewed and dropped, so
     memory follows the largest series, not the input."""
+    from reviewbot.commands.input_file import open_input
     from reviewbot.review_stream import MailIndex
 
     index = MailIndex()
     for name in names:
         for source, path in input_files(name):
             try:
-                data = read_input("-") if path is None else map_input(str(path))
+                data = read_input("-") if path is None else open_input(str(path))
             except (InputError, UsageError) as exc:
                 if isinstance(exc, UsageError):
                     raise
@@ -198,6 +203,7 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
     summary.broken_patches = len(stream.broken)
     replies = [r for r in review_replies(index.answers(), rules, config, thread=index.thread())
                if r.findings or r.problems]
+    index.check()  # a read a reply's review swallowed: nothing of it is queued
     _queue_replies(replies, queue, summary)
     return bool(index.slots)
 
