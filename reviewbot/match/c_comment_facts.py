@@ -85,8 +85,9 @@ def _adds_a_comment(hunk: Hunk) -> bool:
 
 def attach_c_facts(file_units: list[Any]) -> None:
     """Give every C unit of a patch its file's hunks, the comments the patch
-    adds anywhere (with the code under them) and the names it deletes with
-    no use left in code (C or assembly, any file)."""
+    adds anywhere (with the code under them), the names it deletes with
+    no use left in code (C or assembly, any file), and the text of every C
+    unit of the patch (the functions a C rule may look into)."""
     commented: list[Hunk] = []
     deleted: set[str] = set()
     used: set[str] = set()
@@ -108,8 +109,9 @@ def attach_c_facts(file_units: list[Any]) -> None:
     lower = {w.lower() for w in used}
     gone = frozenset(n for n in deleted - used if n.lower() not in lower)
     added: Mapping[str, list[set[str]]] = _AddedComments(commented) if commented else {}
+    texts = tuple("\n".join(u.lines) for units in file_units for u in units.new_c)
     for units in file_units:
-        units.new_c = [replace(u, hunks=units.change.hunks, added_comments=added, removed_names=gone)
-                       for u in units.new_c]
+        units.new_c = [replace(u, hunks=units.change.hunks, added_comments=added, removed_names=gone,
+                               patch_c=texts) for u in units.new_c]
         if commented:  # assembly comments are checked for copies left behind only
             units.new_asm = [replace(u, hunks=units.change.hunks, added_comments=added) for u in units.new_asm]

@@ -7,8 +7,12 @@ parameter of a host structure pointer type of a hyp entry function (before
 inline ``kern_hyp_va(p)`` is a converted use); a plain assignment to ``p``
 kills it; ``q = p`` carries it; the *sinks* are a dereference (``p->``,
 ``*p``, ``p[i]``) and handing ``p`` to another function (EL2 code that will
-use it).  The body is read in source order, the first sink of each name is
-reported, with the trace (source, copies, sink).
+use it) -- unless that function's definition is in sight (this file, or any
+C file of the patch) and it converts or leaves alone the parameter it gets
+``p`` as (the nVHE/VHE split's shared helpers convert for their wrappers),
+asked again of the functions it hands it to, a few calls deep.  The body is
+read in source order, the first sink of each name is reported, with the
+trace (source, copies, sink).
 
 The C parser is imported only when the matcher runs (``c_parse``).
 """
@@ -45,6 +49,7 @@ class CTaintMatcher:
             return
         from reviewbot.match import c_parse  # the parser loads only when a C rule runs
 
+        sight = _Sight(c_parse, (text, *unit.patch_c))
         for name, header, params, body in c_parse.functions(c_parse.parse(text)):
             if not self.functions.search(name) or (self.marker and self.marker not in header):
                 continue
@@ -52,11 +57,12 @@ class CTaintMatcher:
                 continue  # not an entry point the host calls
             for ptype, pname, pnode in params:
                 if ptype in self.types:
-                    hit = self._follow(c_parse, name, ptype, pname, pnode, body)
+                    hit = self._follow(c_parse, name, ptype, pname, pnode, body, sight)
                     if hit is not None:
                         yield hit
 
-    def _follow(self, c: Any, func: str, ptype: str, pname: str, pnode: Any, body: Any) -> Hit | None:
+    def _follow(self, c: Any, func: str, ptype: str, pname: str, pnode: Any, body: Any,
+                sight: "_Sight", depth: int = 0) -> Hit | None:
         tainted = {pname}
         trace = [("source", c.line(pnode), f"{func}({c.source(pnode)})")]
         skip_until = -1
@@ -88,7 +94,7 @@ class CTaintMatcher:
                         continue
                     if target in tainted:
                         tainted.discard(target)  # overwritten: the host's value is gone
-            sink = self._sink(c, node, tainted)
+            sink = self._sink(c, node, tainted, sight, depth)
             if sink is not None:
                 how, name = sink
                 statement = _statement(node)
@@ -105,7 +111,7 @@ class CTaintMatcher:
                 return None
         return None
 
-    def _sink(self, c: Any, node: Any, tainted: set[str]) -> tuple[str, str] | None:
+    def _sink(self, c: Any, node: Any, tainted: set[str], sight: "_Sight", depth: int) -> tuple[str, str] | None:
         kind = node.type
         if "deref" in self.sinks:
             operator = node.child_by_field_name("operator") if kind == "field_expression" else None
@@ -122,12 +128,75 @@ class CTaintMatcher:
                     return "is dereferenced", name
         if "call" in self.sinks and kind == "call_expression":
             args = node.child_by_field_name("arguments")
-            for arg in args.named_children if args is not None else ():
+            callee = c.source(node.child_by_field_name("function"))
+            for position, arg in enumerate(args.named_children if args is not None else ()):
                 name = _plain_name(c, _strip_cast(arg))
-                if name in tainted:
-                    callee = c.source(node.child_by_field_name("function"))
+                if name in tainted and not self._callee_converts(c, callee, position, sight, depth):
                     return f"is handed to {callee if callee.endswith(')') else callee + '()'}", name
         return None
+
+    def _callee_converts(self, c: Any, callee: str, position: int, sight: "_Sight", depth: int) -> bool:
+        """Whether ``callee``, defined in sight, converts (or never uses)
+        the parameter at ``position`` before anything it does with it could
+        need a hyp VA: no sink on the way, callees asked in turn."""
+        if depth >= _DEPTH:
+            return False
+        found = sight.parameter(callee, position)
+        if found is None:
+            return False
+        pname, pnode, body = found
+        return self._follow(c, callee, "", pname, pnode, body, sight, depth + 1) is None
+
+
+#: How many calls deep a handed-on pointer is followed into definitions in sight.
+_DEPTH = 3
+
+
+class _Sight:
+    """The function definitions in sight of a C unit: its own text's and
+    those of the patch's other C files, parsed when first asked for."""
+
+    def __init__(self, c: Any, texts: tuple[str, ...]) -> None:
+        self.c = c
+        self.texts = texts
+        self._defined: dict[str, tuple[list[str | None], Any]] | None = None
+
+    def parameter(self, callee: str, position: int) -> tuple[str, Any, Any] | None:
+        """(name, node, body) of ``callee``'s parameter at ``position``, when
+        one definition of that name is in sight and it has that parameter."""
+        if self._defined is None:
+            self._defined = {}
+            seen: set[str] = set()
+            for text in self.texts:
+                if text in seen or "(" not in text:
+                    continue
+                seen.add(text)
+                for name, _, _, body in self.c.functions(self.c.parse(text)):
+                    if name in self._defined:
+                        self._defined[name] = ([], None)  # two definitions (#ifdef arms): not sure which
+                    else:
+                        self._defined[name] = (_parameter_nodes(self.c, body), body)
+        names, body = self._defined.get(callee, ([], None))
+        if body is None or position >= len(names) or names[position] is None:
+            return None
+        node = names[position]
+        return self.c.source(node), node, body
+
+
+def _parameter_nodes(c: Any, body: Any) -> list[Any]:
+    """The identifier node of every parameter of the function whose body
+    this is, in order (None where there is no plain name: ``...``, arrays)."""
+    declarator = body.parent.child_by_field_name("declarator") if body.parent is not None else None
+    while declarator is not None and declarator.type != "function_declarator":
+        declarator = declarator.child_by_field_name("declarator")
+    params = declarator.child_by_field_name("parameters") if declarator is not None else None
+    found: list[Any] = []
+    for param in params.named_children if params is not None else ():
+        node = param.child_by_field_name("declarator") if param.type == "parameter_declaration" else None
+        while node is not None and node.type == "pointer_declarator":
+            node = node.child_by_field_name("declarator")
+        found.append(node if node is not None and node.type == "identifier" else None)
+    return found
 
 
 def _plain_name(c: Any, node: Any) -> str | None:
