@@ -66,3 +66,30 @@ def test_a_helper_in_another_file_of_the_patch_that_converts_is_looked_into() ->
 def test_without_the_helpers_in_sight_both_wrappers_are_reported() -> None:
     found = _review(("arch/arm64/kvm/hyp/nvhe/tlb.c", WRAPPERS))
     assert [snippet for _, _, snippet in found] == ["__tlb_flush_vmid(kvm);", "__tlb_flush_vmid_late(kvm);"]
+
+
+def test_a_follower_with_a_sanitizer_looks_into_callees_and_names_the_one_that_uses_it() -> None:
+    from reviewbot.match.cfollow import FollowSpec, follow
+
+    spec = FollowSpec("NAME", r"kern_hyp_va\(\s*$NAME\s*\)", r"\b$NAME\s*->", "kern_hyp_va")
+    body = "\tinit(NULL, kvm);\n\tcheck(kvm);\n}"
+    answers = {("init", 1): True, ("check", 0): None}
+    outcome = follow(spec, "kvm", body, True, converts=lambda callee, position: answers[(callee, position)])
+    assert not outcome.cleared and "check()" in (outcome.unsure or "") and "init()" not in (outcome.unsure or "")
+    answers[("check", 0)] = True
+    assert follow(spec, "kvm", body, True, converts=lambda c, p: answers[(c, p)]).cleared
+    assert not follow(spec, "kvm", body, False, converts=lambda c, p: True).cleared  # the rest is not shown
+    answers[("check", 0)] = False
+    used = follow(spec, "kvm", body, True, converts=lambda c, p: answers[(c, p)])
+    assert not used.cleared and "uses it before converting it" in (used.unsure or "")
+
+
+def test_a_sanitizer_must_be_a_c_name() -> None:
+    import pytest
+
+    from reviewbot.match.regex import compile_regex
+
+    spec = {"pattern": "(?P<NAME>x)", "follow-in-function": {"name": "NAME", "converts": "a", "uses": "b",
+                                                              "sanitizer": "kern_hyp_va("}}
+    with pytest.raises(ValueError, match="sanitizer"):
+        compile_regex(spec, "rule.yaml")

@@ -148,6 +148,28 @@ class CTaintMatcher:
         return self._follow(c, callee, "", pname, pnode, body, sight, depth + 1) is None
 
 
+def callee_converts(texts: tuple[str, ...], callee: str, position: int, sanitizer: str) -> bool | None:
+    """Whether ``callee``, defined once in ``texts`` (C files of a patch),
+    converts its parameter at ``position`` with ``sanitizer`` (or never
+    uses it) before dereferencing it or handing it on, as the taint rule
+    asks it (callees it hands it to asked in turn); None when it is not
+    in sight."""
+    from reviewbot.match import c_parse
+
+    sight = _SIGHTS.get(texts)
+    if sight is None:
+        sight = _Sight(c_parse, texts)
+        _SIGHTS.clear()  # one patch at a time
+        _SIGHTS[texts] = sight
+    if sight.parameter(callee, position) is None:
+        return None
+    matcher = CTaintMatcher(re.compile(""), "", (), (sanitizer,), ("deref", "call"))
+    return matcher._callee_converts(c_parse, callee, position, sight, 0)
+
+
+_SIGHTS: dict[tuple[str, ...], "_Sight"] = {}
+
+
 #: How many calls deep a handed-on pointer is followed into definitions in sight.
 _DEPTH = 3
 

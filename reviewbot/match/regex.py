@@ -49,7 +49,8 @@ class RegexMatcher:
                     continue
                 extra = {}
                 if self.follow is not None and groups.get(self.follow.name):
-                    outcome = follow(self.follow, groups[self.follow.name], *body_after(unit.lines, number, match.end()))
+                    outcome = follow(self.follow, groups[self.follow.name], *body_after(unit.lines, number, match.end()),
+                                     converts=_callees_in_sight(unit, self.follow.sanitizer))
                     if outcome.cleared:
                         continue
                     extra = {"UNSURE": outcome.unsure} if outcome.unsure else {}
@@ -260,17 +261,39 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
     return RegexMatcher(pattern, not_pattern, unless_near, follow=follow_spec, where=wheres, after_line=after_line)
 
 
+def _callees_in_sight(unit: TextUnit, sanitizer: str | None) -> Any:
+    """What ``follow`` asks of a callee: does its definition, in this file
+    or another C file of the patch, convert the parameter at a position
+    with ``sanitizer`` before using it (None: callees stay unknown)."""
+    if sanitizer is None:
+        return None
+    texts = ("\n".join(unit.lines), *unit.patch_c)
+
+    def converts(callee: str, position: int) -> bool | None:
+        from reviewbot.match.ctaint import callee_converts  # the C parser loads only when asked
+
+        return callee_converts(texts, callee, position, sanitizer)
+    return converts
+
+
 def _follow_spec(spec: Any) -> FollowSpec | None:
-    """``follow-in-function: {name: GROUP, converts: RE, uses: RE}``, the
-    regexes with ``$GROUP`` standing for the bound name."""
+    """``follow-in-function: {name: GROUP, converts: RE, uses: RE[,
+    sanitizer: FUNCTION]}``, the regexes with ``$GROUP`` standing for the
+    bound name; with ``sanitizer``, a callee the patch defines is looked
+    into for a conversion by that function."""
     if spec is None:
         return None
     keys = ("name", "converts", "uses")
-    if not isinstance(spec, Mapping) or set(spec) != set(keys):
-        raise ValueError("regex.follow-in-function: expected {name: GROUP, converts: REGEX, uses: REGEX}")
+    if not isinstance(spec, Mapping) or not set(keys) <= set(spec) <= {*keys, "sanitizer"}:
+        raise ValueError("regex.follow-in-function: expected {name: GROUP, converts: REGEX, uses: REGEX"
+                         "[, sanitizer: FUNCTION]}")
+    sanitizer = spec.get("sanitizer")
+    if sanitizer is not None and not re.fullmatch(r"[A-Za-z_]\w*", str(sanitizer)):
+        raise ValueError(f"regex.follow-in-function.sanitizer: {sanitizer!r} is not a C function name")
     for key in ("converts", "uses"):
         try:
             re.compile(str(spec[key]).replace("$" + str(spec["name"]), "x"))
         except re.error as exc:
             raise ValueError(f"regex.follow-in-function.{key}: {exc}") from None
-    return FollowSpec(str(spec["name"]), str(spec["converts"]), str(spec["uses"]))
+    return FollowSpec(str(spec["name"]), str(spec["converts"]), str(spec["uses"]),
+                      str(sanitizer) if sanitizer is not None else None)

@@ -105,3 +105,28 @@ static void handle_star(struct kvm_cpu_context *host_ctxt)
 
 	cpu_reg(host_ctxt, 1) = *slot;
 }
+
+/* The callee is in sight (this file) and converts what it is handed first. */
+static int init_shadow(void *scratch, struct kvm *kvm)
+{
+	memset(scratch, 0, 8);
+	kvm = kern_hyp_va(kvm);
+	return kvm->arch.pkvm.shadow_handle;
+}
+
+static void handle_init_shadow(struct kvm_cpu_context *host_ctxt)
+{
+	// ok: c.hyp.host-pointer-without-kern-hyp-va
+	DECLARE_REG(struct kvm *, host_kvm, host_ctxt, 1);
+
+	cpu_reg(host_ctxt, 1) = init_shadow(NULL, host_kvm);
+}
+
+/* Handed at the position the callee does not convert. */
+static void handle_init_shadow_swapped(struct kvm_cpu_context *host_ctxt)
+{
+	// ruleid: c.hyp.host-pointer-without-kern-hyp-va
+	DECLARE_REG(struct kvm *, host_kvm, host_ctxt, 1);
+
+	cpu_reg(host_ctxt, 1) = init_shadow(host_kvm, NULL);
+}
