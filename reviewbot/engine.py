@@ -313,9 +313,9 @@ def _new_only(rule: Rule, units: FileUnits, hits: list) -> list:
 
 
 #: How near a change (lines) tree-aware review reads a function's
-#: instructions, at least: more than any ``context`` a rule is likely to
-#: give, and the lines a comment about the change may sit from it.
-NEAR = 10
+#: instructions, at least: a rule's default ``context``.  A comment near a
+#: change has the code under it read too (``file_units.read_pair``).
+NEAR = 3
 
 
 def read_near(rules: RuleSet) -> int | None:

@@ -167,12 +167,19 @@ def _spans_near(shape: tuple, near: set[int]) -> tuple[list[tuple[int, int]], se
     covered: set[int] = set()
     follow = False
     for start, end in spans_of(shape):
-        hit = any(shape[i].line in near for i in range(start, end))
+        hit = any(_near(shape[i], near) for i in range(start, end))
         if hit or follow:
             wanted.append((start, end))
             covered.update(range(shape[start].line, getattr(shape[end - 1], "end_line", shape[end - 1].line) + 1))
-        follow = hit and any(type(shape[i]) is Comment and shape[i].line in near for i in range(start, end))
+        follow = hit and any(type(shape[i]) is Comment and _near(shape[i], near) for i in range(start, end))
     return wanted, covered
+
+
+def _near(stmt, near: set[int]) -> bool:
+    """Is a line of the statement (every line of a comment) near a change?"""
+    if type(stmt) is Comment and stmt.end_line > stmt.line:
+        return any(n in near for n in range(stmt.line, stmt.end_line + 1))
+    return stmt.line in near
 
 
 def read_pair(new: View, old: View, header: bool, lines: int) -> tuple[list, list]:
