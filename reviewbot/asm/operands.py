@@ -80,7 +80,8 @@ _UNOPS = "-+~!"
 
 
 class _Fail(Exception):
-    """Not for this reader: ask the grammar."""
+    """Not for this reader: ask the grammar.  One instance is raised (no
+    allocation per refusal); its traceback is dropped where it is caught."""
 
 
 _FAIL = _Fail()
@@ -97,6 +98,10 @@ def read_operand(text: str) -> Part[Any] | None:
         part = reader.arg()
         reader.blank()
     except _Fail:
+        # The one instance is raised again and again, and a raise extends
+        # the traceback it already has: without this it would keep every
+        # frame it ever went through (and their locals) alive.
+        _FAIL.__traceback__ = None
         return None
     if reader.pos != reader.n:
         return None
