@@ -186,6 +186,8 @@ class CCommentMatcher:
         c = isinstance(unit, TextUnit)
         if (c and unit.kind != "c") or unit.view is None:
             return
+        if not unit.hunks and not ("names-removed" in self.kinds and c and unit.removed_names):
+            return  # a kept comment is judged against its hunk, and there is none
         rows = unit.view.rows
         position: dict[int, tuple[Hunk, int]] | None = None
         for comment in _scan(unit.lines if c else tuple(r.text for r in rows)):

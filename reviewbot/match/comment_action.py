@@ -26,6 +26,7 @@ region and of its pre-image.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -116,6 +117,9 @@ class CommentActionMatcher:
         if view is None or old_view is None or view.all_added:
             return
         rows, old_rows = view.rows, old_view.rows
+        deleted = [i for i, r in enumerate(old_rows) if r.kind == "-"]
+        if not deleted:
+            return  # no block lost a line
         old_at = {r.old_line: i for i, r in enumerate(old_rows) if r.old_line is not None}
         added_names: set[str] | None = None  # read only once a kept comment sits over removed lines
         for first, last in _comments(rows):
@@ -124,9 +128,14 @@ class CommentActionMatcher:
             end_old = old_at.get(rows[last].old_line)
             if end_old is None:
                 continue
+            if bisect_right(deleted, end_old) == len(deleted):
+                continue  # no deleted line below it
             text = " ".join(r.text for r in rows[first:last + 1])
-            new_block, old_block = _block(rows, last), _block(old_rows, end_old)
-            if not new_block or not any(r.kind == "-" for r in old_block):
+            old_block = _block(old_rows, end_old)
+            if not any(r.kind == "-" for r in old_block):
+                continue
+            new_block = _block(rows, last)
+            if not new_block:
                 continue
             if added_names is None:
                 added_names = {n for r in rows if r.kind == "+" for n in _code_names(r.text)}

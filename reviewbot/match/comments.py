@@ -121,7 +121,14 @@ def annotated(statements: tuple, index: int) -> list[Any]:
     """The code statements a comment annotates."""
     comment = statements[index]
     if comment.trailing:
-        same_line = [s for s in statements if s.line == comment.line and not isinstance(s, Comment)]
+        # a line's statements sit together in source order: look around it only
+        first = index
+        while first > 0 and statements[first - 1].line == comment.line:
+            first -= 1
+        last = index
+        while last + 1 < len(statements) and statements[last + 1].line == comment.line:
+            last += 1
+        same_line = [s for s in statements[first:last + 1] if not isinstance(s, Comment)]
         # on a bare label's line ("1:\t/* ... */") it is about the block the label starts
         if not all(isinstance(s, Label) for s in same_line):
             return same_line
@@ -304,8 +311,10 @@ def _describe(m: Mention) -> str:
 
 
 def _deletion_inside(block_rows: list) -> bool:
-    olds = [r.old_line for r in block_rows if r.old_line is not None]
-    return any(b - a > 1 for a, b in zip(olds, olds[1:]))
+    """Did the patch delete lines between two rows of the block?  (Blank
+    lines inside a function are gaps on both sides alike.)"""
+    kept = [(r.old_line, r.new_line) for r in block_rows if r.old_line is not None and r.new_line is not None]
+    return any(b[0] - a[0] > b[1] - a[1] for a, b in zip(kept, kept[1:]))
 
 
 def _old_comments(unit: AsmUnit) -> dict[int, tuple[tuple, int]]:

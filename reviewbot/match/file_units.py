@@ -6,8 +6,10 @@ files) the patch and the tree give.  Pure."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from reviewbot.analysis.context import LANG_ASM, LANG_C, FileContext, file_context, statement_contexts
 from reviewbot.analysis.kernels import Era
@@ -160,22 +162,42 @@ _READ: list[tuple[tuple, tuple, tuple]] = []
 
 def _spans_near(shape: tuple, near: set[int]) -> tuple[list[tuple[int, int]], set[int]]:
     """The spans of an outline (functions, macro bodies, runs between them:
-    what a taint trace or a rule's relation stays in) with a statement on a
-    ``near`` line, and the span after one whose comment is near (what a
-    comment is about comes below it); and the lines they cover."""
+    what a taint trace or a rule's relation stays in) whose lines (from its
+    first statement to the end of its last) hold a ``near`` line, and the
+    span after one whose comment is near (what a comment is about comes
+    below it); and the lines they cover."""
     wanted: list[tuple[int, int]] = []
     covered: set[int] = set()
+    lines = sorted(near)
     follow = False
-    for start, end in spans_of(shape):
-        hit = any(_near(shape[i], near) for i in range(start, end))
+    for (start, end), (first, last) in zip(spans_of(shape), _span_lines(shape)):
+        at = bisect_left(lines, first)
+        hit = at < len(lines) and lines[at] <= last
         if hit or follow:
             wanted.append((start, end))
-            covered.update(range(shape[start].line, getattr(shape[end - 1], "end_line", shape[end - 1].line) + 1))
+            covered.update(range(first, last + 1))
         follow = hit and any(type(shape[i]) is Comment and _near(shape[i], near) for i in range(start, end))
     return wanted, covered
 
 
-def _near(stmt, near: set[int]) -> bool:
+def _span_lines(shape: tuple) -> list[tuple[int, int]]:
+    """The first and last line of every span of an outline, remembered."""
+    for known, lines in _SPAN_LINES:
+        if known is shape:
+            return lines
+    lines = []
+    for start, end in spans_of(shape):
+        first = shape[start].line
+        last = max(getattr(shape[i], "end_line", shape[i].line) for i in range(start, end))
+        lines.append((first, last))
+    _SPAN_LINES[:] = _SPAN_LINES[-3:] + [(shape, lines)]
+    return lines
+
+
+_SPAN_LINES: list[tuple[tuple, list[tuple[int, int]]]] = []
+
+
+def _near(stmt: Any, near: set[int]) -> bool:
     """Is a line of the statement (every line of a comment) near a change?"""
     if type(stmt) is Comment and stmt.end_line > stmt.line:
         return any(n in near for n in range(stmt.line, stmt.end_line + 1))
