@@ -66,3 +66,60 @@ def test_only_the_spans_asked_for_are_read() -> None:
     assert read[start:end] == full[start:end]
     assert all(type(s) is Unread for s in read[:start] if isinstance(full[read.index(s)], Instruction))
     assert read[:start] == shape[:start] and read[end:] == shape[end:]
+
+
+def _hunks(old: list[str], new: list[str]) -> list[tuple[int, int, int, int]]:
+    import difflib
+
+    found = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag != "equal":
+            found.append((i1 + (1 if i2 > i1 else 0), i2 - i1, j1 + (1 if j2 > j1 else 0), j2 - j1))
+    return found
+
+
+SNIPPETS = ["\tldr\tx1, =sym\n", "/* opened\n", " */\n", "#if FOO\n", "#endif\n", "#else\n",
+            "\tmov x0, \\\n", "\t\tx1\n", "// note\n", "\n", "label:\n", "SYM_FUNC_START(f)\n",
+            "/* a */ mov x0, x1\n", " * star\n", "\tSYM_CODE(a,\n", "\t\tb)\n", "#define X(a) \\\n"]
+
+
+def test_an_outline_made_from_the_old_one_is_the_outline_of_the_new_text() -> None:
+    import random
+
+    from reviewbot.asm import parser
+    from reviewbot.asm.outline_edit import edited_outline
+
+    rng = random.Random(13)
+    base = TEXT.splitlines(True) * 3
+    made = fell = 0
+    for _ in range(600):
+        old = list(base) if rng.random() < 0.5 else [rng.choice(SNIPPETS + base) for _ in range(40)]
+        new = list(old)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(new) + 1)
+            if rng.random() < 0.3 and new:
+                del new[min(at, len(new) - 1): min(at, len(new) - 1) + rng.randint(1, 3)]
+            else:
+                new[at:at] = [rng.choice(SNIPPETS)]
+        old_text, new_text = "".join(old), "".join(new)
+        hunks = _hunks(old, new)
+        shape = edited_outline(parser._OUTLINER, outline(old_text), old_text.split("\n"), new_text.split("\n"), hunks)
+        if shape is None:
+            fell += 1
+        else:
+            made += 1
+            assert shape == outline(new_text), (old_text, new_text)
+        assert parser.edited(outline(old_text), old_text, new_text, hunks) == outline(new_text)
+    assert made > 300 and fell > 0  # both ways taken
+
+
+def test_an_edit_that_opens_a_comment_is_outlined_again() -> None:
+    from reviewbot.asm import parser
+    from reviewbot.asm.outline_edit import edited_outline
+
+    old = TEXT.splitlines(True)
+    new = old[:9] + ["/* not closed here\n"] + old[9:]
+    old_text, new_text = "".join(old), "".join(new)
+    assert edited_outline(parser._OUTLINER, outline(old_text), old_text.split("\n"), new_text.split("\n"),
+                          _hunks(old, new)) is None
+    assert parser.edited(outline(old_text), old_text, new_text, _hunks(old, new)) == outline(new_text)

@@ -1,7 +1,8 @@
 """Tree-aware review outlines a whole file once per series: a patch's
-pre-image that is the post-image of an earlier patch (the chained blob of
-analysis/tree.py) is not scanned again, and the findings are those of
-outlining every time."""
+post-image is made from its pre-image's outline (only the lines around the
+hunks scanned again), a pre-image that is the post-image of an earlier
+patch (the chained blob of analysis/tree.py) is not scanned again, and the
+findings are those of outlining every file in full."""
 
 from __future__ import annotations
 
@@ -36,19 +37,26 @@ def test_a_chained_pre_image_is_parsed_once(tmp_path, isolated_git, monkeypatch)
     config = load_config()
     rules = load_rules(config)
     outlined: list[int] = []
-    real = file_units.outline
+    made: list[int] = []
+    real, real_edited = file_units.outline, file_units.edited
 
     def counting(text, **kwargs):
         outlined.append(text.count("\n"))
         return real(text, **kwargs)
 
+    def counting_edited(old, old_text, new_text, hunks):
+        made.append(new_text.count("\n"))
+        return real_edited(old, old_text, new_text, hunks)
+
     monkeypatch.setattr(file_units, "outline", counting)
-    file_units._whole_file_outline.cache_clear()
+    monkeypatch.setattr(file_units, "edited", counting_edited)
+    file_units._OUTLINES.clear()
     review = engine.review(series, rules, config, GitTree(upstream, config.context))
-    # patch 1: old and new file; patch 2: its old file is patch 1's new one
-    assert len(outlined) == 3, outlined
-    file_units._whole_file_outline.cache_clear()
-    monkeypatch.setattr(file_units, "_whole_file_outline", lambda text: real(text))  # no sharing
+    # patch 1's old file is outlined; its new file, and patch 2's, are made
+    # from the old one; patch 2's old file is patch 1's new one
+    assert (len(outlined), len(made)) == (1, 2), (outlined, made)
+    file_units._OUTLINES.clear()
+    monkeypatch.setattr(file_units, "_whole_file_outline", lambda text, made=None: real(text))  # no sharing
     monkeypatch.setattr(file_units, "_READ", [])
     again = engine.review(series, rules, config, GitTree(upstream, config.context))
     assert [[f.fingerprint for f in p.findings] for p in review.patches] == \

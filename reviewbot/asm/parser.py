@@ -360,3 +360,14 @@ def _read_without_grammar(text: str, col0: int) -> tuple | None:
 
 _SCANNER = Scanner(_parse_body)
 _OUTLINER = Scanner(lambda body, line, col0: [Unread(body, line, col0 + 1)])
+
+
+def edited(old: tuple[Statement, ...], old_text: str, new_text: str,
+           hunks: list[tuple[int, int, int, int]]) -> tuple[Statement, ...]:
+    """``outline(new_text)``, made from ``old`` (the outline of
+    ``old_text``) and the patch's ``hunks`` between them where that can
+    be done exactly (:mod:`reviewbot.asm.outline_edit`), else outlined."""
+    from reviewbot.asm.outline_edit import edited_outline
+
+    made = edited_outline(_OUTLINER, old, old_text.split("\n"), new_text.split("\n"), hunks)
+    return made if made is not None else outline(new_text)

@@ -74,6 +74,21 @@ class Scanner:
         scan.lines(text.split("\n"), first_line)
         return scan.finish(first_line + text.count("\n"))
 
+    def scan_region(self, lines: list[str], first_line: int,
+                    preprocessor: list[str]) -> tuple[list[Statement], int] | None:
+        """The statements of ``lines`` (numbered from ``first_line``) of a
+        file whose ``preprocessor`` directives before them (in order) set
+        the ``#if`` depth, and the depth after them; None when the lines
+        end inside a comment, a continued line or a continued directive
+        (what follows them would not scan as it did)."""
+        scan = _Scan(self)
+        for directive in preprocessor:
+            scan.if_depth(directive)
+        scan.lines(lines, first_line)
+        if scan.comment is not None or scan.directive is not None or scan.continued is not None:
+            return None
+        return scan.finish(first_line + len(lines) - 1), scan.depth
+
     def _statements(self, code: str, semis: list[int], number: int) -> list[tuple[int, Any]]:
         """(col0, nodes) of each ``;``-separated statement of one logical line."""
         items = []

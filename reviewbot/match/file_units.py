@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from reviewbot.analysis.context import LANG_ASM, LANG_C, FileContext, file_context, statement_contexts
 from reviewbot.analysis.kernels import Era
 from reviewbot.analysis.views import View, file_view, full_views, hunk_views
 from reviewbot.asm.ast import Comment, Instruction, MacroDef, Unread
-from reviewbot.asm.parser import outline, parse, read_unread
+from reviewbot.asm.parser import edited, outline, parse, read_unread
 from reviewbot.config import Config
 from reviewbot.errors import DiffParseError
 from reviewbot.match.comments import code_words, deleted_definitions, removed_comments, words
@@ -117,13 +116,21 @@ def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config, he
     return asm_units, c_units
 
 
-@lru_cache(maxsize=4)  # a chain needs the last post-image; whole files are big
-def _whole_file_outline(text: str) -> tuple:
-    """``outline`` of a whole file, remembered: in a series, a patch's
-    pre-image is often the post-image of an earlier patch (or the same
-    base file).  It depends on the text alone and its statements are
-    immutable, so sharing is safe."""
-    return outline(text)
+def _whole_file_outline(text: str, made: Callable[[], tuple] | None = None) -> tuple:
+    """``outline`` of a whole file (or what ``made`` gives for it),
+    remembered: in a series, a patch's pre-image is often the post-image
+    of an earlier patch (or the same base file).  It depends on the text
+    alone and its statements are immutable, so sharing is safe."""
+    shape = _OUTLINES.get(text)
+    if shape is None:
+        shape = made() if made is not None else outline(text)
+        while len(_OUTLINES) >= 4:  # a chain needs the last post-image; whole files are big
+            _OUTLINES.pop(next(iter(_OUTLINES)))
+        _OUTLINES[text] = shape
+    return shape
+
+
+_OUTLINES: dict[str, tuple] = {}
 
 
 def _read_whole_file(text: str, wanted: list[tuple[int, int]] | None, ctx: FileContext,
@@ -204,15 +211,21 @@ def _near(stmt: Any, near: set[int]) -> bool:
     return stmt.line in near
 
 
-def read_pair(new: View, old: View, header: bool, lines: int) -> tuple[list, list]:
+def read_pair(new: View, old: View, header: bool, lines: int,
+              hunks: Iterable[Any] = ()) -> tuple[list, list]:
     """The spans to read of a whole-file pair (new, old): those within
     ``lines`` of a change, and on each side the spans holding the other
     side's read lines, until both sides read the same code (a span's
     bounds can differ between the sides when the patch moves a marker)."""
     from reviewbot.match.focus import changed_rows  # focus imports this package's units
 
-    new_shape = _whole_file_outline(_asm_text(new, header))
-    old_shape = _whole_file_outline(_asm_text(old, header))
+    old_text, new_text = _asm_text(old, header), _asm_text(new, header)
+    old_shape = _whole_file_outline(old_text)
+    spans = [(h.old_start, h.old_count, h.new_start, h.new_count) for h in hunks]
+    # the new side made from the old one, scanning only around the hunks (a
+    # header's assembly lines depend on #ifdefs anywhere: it is outlined)
+    new_shape = _whole_file_outline(new_text, None if header or not spans else
+                                    lambda: edited(old_shape, old_text, new_text, spans))
     near_new = {n for c in changed_rows(new) for n in range(c - lines, c + lines + 1)}
     near_old = {n for c, row in enumerate(old.rows, start=1) if row.kind == "-"
                 for n in range(c - lines, c + lines + 1)}
@@ -262,7 +275,7 @@ def build_units(change: FileChange, config: Config, era: Era, *, old_text: str |
         old_view, new_view = views
         new_views, old_views = [new_view], [old_view]
         if near is not None and (ctx.language == LANG_ASM or header):
-            new_read, old_read = read_pair(new_view, old_view, header, near)
+            new_read, old_read = read_pair(new_view, old_view, header, near, change.hunks)
     else:
         new_views, old_views = hunk_views(change, "new"), hunk_views(change, "old")
     if change.new_path is not None:

@@ -1,0 +1,113 @@
+"""The outline of a file after a patch, made from its outline before the
+patch: only the lines around each hunk are scanned again, the statements
+elsewhere are those of the old outline, moved by the lines the hunks
+before them added or removed.  Pure.
+
+Tree-aware review outlines each changed file before and after the patch
+(:func:`reviewbot.asm.parser.outline`); the two differ in a few lines, and
+scanning is most of what an outline costs.  The result is exactly
+``outline(new_text)``, or None when that cannot be promised cheaply: a
+region that ends inside a comment or a continued line, or changes the
+``#if`` depth of what follows (the caller then outlines the new text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reviewbot.asm.ast import Comment, Preprocessor, Statement, Unread
+from reviewbot.asm.scanner import Scanner
+from reviewbot.records import replace
+
+#: Line ends after which a line of code or a directive may go on over the next.
+_GOES_ON = ("\\", ",", "(")
+
+
+def edited_outline(scanner: Scanner, old: tuple[Statement, ...], old_lines: Sequence[str],
+                   new_lines: Sequence[str],
+                   hunks: Sequence[tuple[int, int, int, int]]) -> tuple[Statement, ...] | None:
+    """``old`` is the outline of ``old_lines``; ``hunks`` are the patch's
+    ``(old_start, old_count, new_start, new_count)`` taking them to
+    ``new_lines`` (unified diff numbers: with a count of 0 the start is
+    the line before).  ``scanner`` is the outliner."""
+    regions = _regions(old, old_lines, hunks)
+    if regions is None:
+        return None
+    out: list[Statement] = []
+    at = 0  # next statement of ``old``
+    for first, last, before, after in regions:
+        while at < len(old) and old[at].line < first:
+            out.append(_moved(old[at], before))
+            at += 1
+        directives = [s.directive for s in out if type(s) is Preprocessor]
+        scanned = scanner.scan_region(list(new_lines[first + before - 1: last + after]), first + before, directives)
+        if scanned is None:
+            return None
+        statements, depth = scanned
+        while at < len(old) and old[at].line <= last:
+            at += 1
+        if depth != _depth_after(scanner, [s.directive for s in old[:at] if type(s) is Preprocessor]):
+            return None  # the #if nesting of what follows changed
+        out.extend(statements)
+    shift = regions[-1][3] if regions else 0
+    out.extend(_moved(s, shift) for s in old[at:])
+    return tuple(out)
+
+
+def _regions(old: tuple[Statement, ...], old_lines: Sequence[str],
+             hunks: Sequence[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]] | None:
+    """(first, last) old lines to scan again for each hunk, widened to whole
+    statements and merged, with the line shift before and after each."""
+    comments = [(s.line, s.end_line) for s in old if type(s) is Comment and s.end_line > s.line]
+    regions: list[tuple[int, int, int, int]] = []
+    shift = 0
+    for old_start, old_count, new_start, new_count in hunks:
+        first = (old_start if old_count else old_start + 1) - 1
+        last = (old_start + old_count - 1 if old_count else old_start) + 1
+        if new_start - (old_start if old_count else old_start) != shift and old_count and new_count:
+            return None  # hunks that do not follow one another
+        first, last = _widened(max(1, first), min(len(old_lines), last), old_lines, comments)
+        after = shift + new_count - old_count
+        if regions and first <= regions[-1][1] + 1:
+            previous = regions.pop()
+            first, before = previous[0], previous[2]
+        else:
+            before = shift
+        regions.append((first, last, before, after))
+        shift = after
+    return regions
+
+
+def _widened(first: int, last: int, lines: Sequence[str],
+             comments: list[tuple[int, int]]) -> tuple[int, int]:
+    """The region grown until it starts and ends between statements."""
+    while True:
+        was = (first, last)
+        while first > 1 and lines[first - 2].rstrip().endswith(_GOES_ON):
+            first -= 1
+        while last < len(lines) and lines[last - 1].rstrip().endswith(_GOES_ON):
+            last += 1
+        for start, end in comments:
+            if start < first <= end:
+                first = start
+            if start <= last < end:
+                last = end
+        if (first, last) == was:
+            return first, last
+
+
+def _depth_after(scanner: Scanner, directives: list[str]) -> int:
+    scanned = scanner.scan_region([], 1, directives)
+    assert scanned is not None
+    return scanned[1]
+
+
+def _moved(stmt: Statement, by: int) -> Statement:
+    """``stmt`` ``by`` lines further down."""
+    if not by:
+        return stmt
+    if type(stmt) is Unread:
+        return Unread(stmt.text, stmt.line + by, stmt.column)
+    if type(stmt) is Comment:
+        return Comment(stmt.text, stmt.line + by, stmt.column, stmt.end_line + by, stmt.trailing)
+    return replace(stmt, line=stmt.line + by)
