@@ -125,7 +125,10 @@ def _whole_file_outline(text: str, made: Callable[[], tuple] | None = None) -> t
     if shape is None:
         shape = made() if made is not None else outline(text)
         while len(_OUTLINES) >= 4:  # a chain needs the last post-image; whole files are big
-            _OUTLINES.pop(next(iter(_OUTLINES)))
+            try:
+                _OUTLINES.pop(next(iter(_OUTLINES)), None)
+            except (RuntimeError, StopIteration):  # another thread changed it: it is small enough
+                break
         _OUTLINES[text] = shape
     return shape
 
