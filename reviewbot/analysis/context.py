@@ -12,7 +12,7 @@ import fnmatch
 import re
 from functools import lru_cache
 
-from reviewbot.asm.ast import CMacroCall, Directive, MacroDef, MacroEnd, Preprocessor
+from reviewbot.asm.ast import CMacroCall, Comment, Directive, Instruction, Label, MacroDef, MacroEnd, Preprocessor, Unread
 from reviewbot.analysis.kernels import Era
 from reviewbot.config import ContextConfig
 from reviewbot.records import field, record
@@ -121,27 +121,35 @@ def statement_contexts(statements: tuple, file: FileContext, config: ContextConf
     function: str | None = None
     sections: list[str | None] = [None]
     guards: list[str] = []
+    current: StatementContext | None = None  # shared while nothing it depends on changes
     for stmt in statements:
-        if isinstance(stmt, MacroDef):
-            macro = stmt.name
+        kind = type(stmt)
+        if kind is Unread or kind is Instruction or kind is Comment or kind is Label:
+            pass  # the common statements: they change nothing
+        elif isinstance(stmt, MacroDef):
+            macro, current = stmt.name, None
         elif isinstance(stmt, Preprocessor):
             _track_guard(stmt, guards)
+            current = None
         elif isinstance(stmt, Directive):
             _track_section(stmt, sections)
+            current = None
         elif isinstance(stmt, CMacroCall) and _FUNC_START.match(stmt.name) and stmt.args:
-            function = stmt.args[0]
-        section = sections[-1]
-        hyp = (file.hyp
-               or (section is not None and any(section.startswith(s) for s in config.hyp_sections))
-               or any(d in g for g in guards for d in config.nvhe_defines + config.vhe_defines)
-               or (macro is not None and macro in hyp_macros))
-        vhe = file.vhe or any(d in g for g in guards for d in config.vhe_defines)
-        contexts.append(StatementContext(hyp=hyp, vhe=vhe, macro=macro, function=function,
-                                         section=section, guards=tuple(guards)))
+            function, current = stmt.args[0], None
+        if current is None:
+            section = sections[-1]
+            hyp = (file.hyp
+                   or (section is not None and any(section.startswith(s) for s in config.hyp_sections))
+                   or any(d in g for g in guards for d in config.nvhe_defines + config.vhe_defines)
+                   or (macro is not None and macro in hyp_macros))
+            vhe = file.vhe or any(d in g for g in guards for d in config.vhe_defines)
+            current = StatementContext(hyp=hyp, vhe=vhe, macro=macro, function=function,
+                                       section=section, guards=tuple(guards))
+        contexts.append(current)
         if isinstance(stmt, MacroEnd):
-            macro = None
+            macro, current = None, None
         elif isinstance(stmt, CMacroCall) and _FUNC_END.match(stmt.name):
-            function = None
+            function, current = None, None
     return contexts
 
 
