@@ -163,9 +163,27 @@ def _append(path: Path) -> None:
         handle.write(b"From more\n")
 
 
+def _rewrite_and_grow(path: Path) -> None:
+    path.write_bytes(b"y" * 5000)
+
+
+def test_mail_appended_while_the_file_is_read_is_left_for_the_next_run(tmp_path: Path) -> None:
+    path = tmp_path / "a.mbox"
+    path.write_bytes(b"x" * 10000)
+    with InputFile(str(path)) as read:
+        assert read.read(0, 10) == b"x" * 10
+        _append(path)
+        os.utime(path, ns=(5, 5))  # a later modification time, as a delivery gives it
+        assert read.read(9990, 10000) == b"x" * 10  # what was there when it was opened
+        assert read.size == 10000
+        read.check()
+        _append(path)
+        assert read.read(0, 10) == b"x" * 10
+
+
 @pytest.mark.parametrize("change, what", [
     (lambda path: os.truncate(path, 1000), "was truncated"),
-    (_append, "grew"),
+    (_rewrite_and_grow, "was rewritten and grew"),
     (lambda path: (path.write_bytes(b"y" * 4000), os.utime(path, ns=(1, 1))), "was rewritten"),
 ])
 def test_a_read_of_a_file_that_changed_names_it_and_what_happened(tmp_path: Path, change, what: str) -> None:

@@ -28,9 +28,16 @@ class InputChanged(InputError):
     """An input file changed (truncated, grown, rewritten) while it was read."""
 
 
+#: Bytes at each end of the file as opened that must still be there when
+#: it has grown: mail appended to an mbox is left for the next run.
+SAMPLE = 4096
+
+
 class InputFile:
     """An open file read by offsets; every read checks that the file is
-    still the one opened (same size, same modification time)."""
+    still the one opened (same size, same modification time), or that it
+    only grew: what was there when it was opened is read, and what was
+    appended is not (the two ends of the old extent must not have changed)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -40,6 +47,7 @@ class InputFile:
         self.size = stat.st_size
         self._stamp = (stat.st_size, stat.st_mtime_ns)
         self.failure: InputChanged | None = None
+        self._ends = self._sample()
 
     def read(self, start: int, end: int) -> bytes:
         """The bytes from ``start`` to ``end`` (within :attr:`size`), as they
@@ -63,14 +71,23 @@ class InputFile:
         self._verify(len(data) < end - start)
         return data
 
+    def _sample(self) -> tuple[bytes, bytes]:
+        """The first and the last :data:`SAMPLE` bytes of the extent opened."""
+        head = os.pread(self._fd, min(SAMPLE, self.size), 0)
+        tail = os.pread(self._fd, min(SAMPLE, self.size), max(0, self.size - SAMPLE))
+        return head, tail
+
     def _verify(self, short: bool) -> None:
         stat = os.fstat(self._fd)
         if not short and (stat.st_size, stat.st_mtime_ns) == self._stamp:
             return
+        if not short and stat.st_size > self.size and self._sample() == self._ends:
+            self._stamp = (stat.st_size, stat.st_mtime_ns)  # appended to: what was there still is
+            return
         if stat.st_size < self.size:
             what = "was truncated"
         elif stat.st_size > self.size:
-            what = "grew"
+            what = "was rewritten and grew"
         else:
             what = "was rewritten"
         self.failure = InputChanged(self.name, f"{what} while review was reading it ({self.size:,} bytes when "
