@@ -34,21 +34,31 @@ def edited_outline(scanner: Scanner, old: tuple[Statement, ...], old_lines: Sequ
     if regions is None:
         return None
     out: list[Statement] = []
+    new_directives: list[str] = []  # of the preprocessor lines so far, new side and old
+    old_directives: list[str] = []
     at = 0  # next statement of ``old``
     for first, last, before, after in regions:
         while at < len(old) and old[at].line < first:
-            out.append(_moved(old[at], before))
+            stmt = old[at]
+            out.append(_moved(stmt, before))
+            if isinstance(stmt, Preprocessor):
+                new_directives.append(stmt.directive)
+                old_directives.append(stmt.directive)
             at += 1
-        directives = [s.directive for s in out if type(s) is Preprocessor]
-        scanned = scanner.scan_region(list(new_lines[first + before - 1: last + after]), first + before, directives)
+        scanned = scanner.scan_region(list(new_lines[first + before - 1: last + after]), first + before,
+                                      new_directives)
         if scanned is None:
             return None
         statements, depth = scanned
         while at < len(old) and old[at].line <= last:
+            stmt = old[at]
+            if isinstance(stmt, Preprocessor):
+                old_directives.append(stmt.directive)
             at += 1
-        if depth != _depth_after(scanner, [s.directive for s in old[:at] if type(s) is Preprocessor]):
+        if depth != _depth_after(scanner, old_directives):
             return None  # the #if nesting of what follows changed
         out.extend(statements)
+        new_directives.extend(s.directive for s in statements if isinstance(s, Preprocessor))
     shift = regions[-1][3] if regions else 0
     out.extend(_moved(s, shift) for s in old[at:])
     return tuple(out)
@@ -64,7 +74,7 @@ def _regions(old: tuple[Statement, ...], old_lines: Sequence[str],
     for old_start, old_count, new_start, new_count in hunks:
         first = (old_start if old_count else old_start + 1) - 1
         last = (old_start + old_count - 1 if old_count else old_start) + 1
-        if new_start - (old_start if old_count else old_start) != shift and old_count and new_count:
+        if old_count and new_count and new_start - old_start != shift:
             return None  # hunks that do not follow one another
         first, last = _widened(max(1, first), min(len(old_lines), last), old_lines, comments)
         after = shift + new_count - old_count
