@@ -225,18 +225,8 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
     bad = [k for k in spec if k not in valid]
     if bad:
         raise ValueError(f"regex: unknown key '{bad[0]}' (valid keys: {', '.join(valid)})")
-    near = spec.get("unless-near")
-    unless_near = None
-    if near is not None:
-        if not isinstance(near, Mapping) or "pattern" not in near:
-            raise ValueError("regex.unless-near: expected {pattern: ..., within: N}")
-        unless_near = (str(near["pattern"]), int(near.get("within", 3)))
-    after = spec.get("after-line")
-    after_line = None
-    if after is not None:
-        if not isinstance(after, Mapping) or "pattern" not in after:
-            raise ValueError("regex.after-line: expected {pattern: ..., within: N}")
-        after_line = (str(after["pattern"]), int(after.get("within", 1)))
+    unless_near = _near_spec(spec, "unless-near", 3)
+    after_line = _near_spec(spec, "after-line", 1)
     follow_spec = _follow_spec(spec.get("follow-in-function"))
     flags = 0
     for letter in str(spec.get("flags", "")):
@@ -259,6 +249,16 @@ def compile_regex(spec: Any, path: str) -> RegexMatcher:
         raise ValueError(f"regex.where: ${unbound[0]} is not a named group of the pattern "
                          f"(groups: {', '.join(pattern.groupindex) or 'none'})")
     return RegexMatcher(pattern, not_pattern, unless_near, follow=follow_spec, where=wheres, after_line=after_line)
+
+
+def _near_spec(spec: Mapping, key: str, within: int) -> tuple[str, int] | None:
+    """``KEY: {pattern: ..., within: N}`` as (pattern, N), ``within`` by default."""
+    near = spec.get(key)
+    if near is None:
+        return None
+    if not isinstance(near, Mapping) or "pattern" not in near:
+        raise ValueError(f"regex.{key}: expected {{pattern: ..., within: N}}")
+    return str(near["pattern"]), int(near.get("within", within))
 
 
 def _callees_in_sight(unit: TextUnit, sanitizer: str | None) -> Any:
