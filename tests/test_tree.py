@@ -84,7 +84,9 @@ def test_no_old_file_when_the_work_tree_already_holds_an_appended_hunk(kernel_re
     assert GitTree(kernel_repo, ContextConfig()).old_file(patch.files[0]) is None
 
 
-def test_a_later_patch_gets_the_post_image_of_an_earlier_one(tmp_path, isolated_git):
+def two_patches(tmp_path) -> tuple:
+    """An upstream kernel repository and, as an mbox, two patches made on a
+    clone of it: the first changes a hyp file, the second changes it again."""
     upstream = make_kernel_repo(tmp_path / "upstream")
     author = tmp_path / "author"
     git(tmp_path, "clone", "-q", str(upstream), str(author))
@@ -92,7 +94,12 @@ def test_a_later_patch_gets_the_post_image_of_an_earlier_one(tmp_path, isolated_
     commit(author, "first")
     edit(author, STUB, ("\tret\nENDPROC(__foo)", "\tisb\n\tret\nENDPROC(__foo)"))
     commit(author, "second")
-    patch1, patch2 = patches_of(git(author, "format-patch", "--stdout", "HEAD~2..").encode())
+    return upstream, git(author, "format-patch", "--stdout", "HEAD~2..").encode()
+
+
+def test_a_later_patch_gets_the_post_image_of_an_earlier_one(tmp_path, isolated_git):
+    upstream, mbox = two_patches(tmp_path)
+    patch1, patch2 = patches_of(mbox)
     tree = GitTree(upstream, ContextConfig())  # knows neither commit
     tree.prefetch(c for p in (patch1, patch2) for c in p.files)
     assert tree.old_file(patch1.files[0]) == HYP_STUB_S

@@ -13,19 +13,11 @@ from reviewbot.mail.parse import parse_input
 from reviewbot.mail.series import assemble_series
 from reviewbot.match import file_units
 from reviewbot.rules.loader import load_rules
-from tests.gitrepo import STUB_LITERAL, commit, edit, git, make_kernel_repo
-from tests.test_tree import STUB, patches_of
+from tests.test_tree import patches_of, two_patches
 
 
 def _series(tmp_path):
-    upstream = make_kernel_repo(tmp_path / "upstream")
-    author = tmp_path / "author"
-    git(tmp_path, "clone", "-q", str(upstream), str(author))
-    edit(author, STUB, STUB_LITERAL)
-    commit(author, "first")
-    edit(author, STUB, ("\tret\nENDPROC(__foo)", "\tisb\n\tret\nENDPROC(__foo)"))
-    commit(author, "second")
-    mbox = git(author, "format-patch", "--stdout", "HEAD~2..").encode()
+    upstream, mbox = two_patches(tmp_path)
     assert len(patches_of(mbox)) == 2
     messages, _ = parse_input(mbox, source="series.mbox")
     (series,), _ = assemble_series(messages)
