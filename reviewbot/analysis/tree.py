@@ -208,12 +208,11 @@ class GitTree:
 def post_image(change: FileChange, old_text: str) -> str | None:
     """The file after ``change``, from its full pre-image (None when the
     hunks do not apply)."""
-    from reviewbot.analysis.views import full_views
+    from reviewbot.analysis.views import apply_hunks
     try:
-        _, new = full_views(change, old_text)
+        return apply_hunks(change, old_text)
     except DiffParseError:
         return None
-    return "".join(row.text + "\n" for row in new.rows)
 
 
 def _wanted_blob(change: FileChange) -> str | None:

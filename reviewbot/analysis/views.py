@@ -11,6 +11,9 @@ the whole new file is one region; lines the patch did not touch are context.
 from __future__ import annotations
 
 
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+
 from reviewbot.errors import DiffParseError
 from reviewbot.model import DiffLine, FileChange, Hunk
 from reviewbot.records import record
@@ -24,13 +27,15 @@ class View:
 
     path: str
     side: str  # "new" or "old"
-    rows: tuple[DiffLine, ...]
+    rows: Sequence[DiffLine]  # a tuple, or FileRows for a whole file
     whole_file: bool = False
     all_added: bool = False  # a whole source file checked as if every line were new
 
     @property
     def text(self) -> str:
         """The region's source text, one row a line."""
+        if type(self.rows) is FileRows:
+            return self.rows.text
         return "\n".join(row.text for row in self.rows)
 
     def file_line(self, row: int) -> int | None:
@@ -65,43 +70,189 @@ def file_view(path: str, text: str) -> View:
 
 def full_views(change: FileChange, old_text: str) -> tuple[View, View]:
     """The whole old and new file, from the full pre-image and the hunks.
-    Raises DiffParseError when a hunk's context does not match the old file."""
+    Raises DiffParseError when a hunk's context does not match the old file.
+    The rows are made when asked for (:class:`FileRows`): a rule reads the
+    few near a change, and a context row is one object on both sides."""
     old_lines = old_text.split("\n")
-    if old_lines and old_lines[-1] == "" and old_text.endswith("\n"):
+    if old_lines[-1] == "" and (old_text.endswith("\n") or not old_text):  # an empty file has no line
         old_lines.pop()
-    new_rows: list[DiffLine] = []
-    old_rows: list[DiffLine] = []
+    shared: dict[int, DiffLine] = {}
+    old_side = FileRows(old_lines, "old", shared)
+    new_side = FileRows(old_lines, "new", shared)
     old_at = 1  # next old line to copy
     new_at = 1
     for hunk in change.hunks:
         start = hunk.old_start if hunk.old_count else hunk.old_start + 1
-        while old_at < start:
-            _copy_context(old_lines, old_at, new_at, old_rows, new_rows)
-            old_at += 1
-            new_at += 1
+        if old_at < start:
+            old_side.add_gap(old_at, new_at, start - old_at)
+            new_side.add_gap(old_at, new_at, start - old_at)
+            new_at += start - old_at
+            old_at = start
         _check_context(hunk, old_lines, change.path)
-        for line in hunk.lines:
-            if line.kind in (" ", "-"):
-                old_rows.append(line)
-                old_at += 1
-            if line.kind in (" ", "+"):
-                new_rows.append(line)
-                new_at += 1
-    while old_at <= len(old_lines):
-        _copy_context(old_lines, old_at, new_at, old_rows, new_rows)
-        old_at += 1
-        new_at += 1
+        old_rows = tuple(line for line in hunk.lines if line.kind in (" ", "-"))
+        new_rows = tuple(line for line in hunk.lines if line.kind in (" ", "+"))
+        old_side.add_rows(old_rows)
+        new_side.add_rows(new_rows)
+        old_at += len(old_rows)
+        new_at += len(new_rows)
+    if old_at <= len(old_lines):
+        old_side.add_gap(old_at, new_at, len(old_lines) - old_at + 1)
+        new_side.add_gap(old_at, new_at, len(old_lines) - old_at + 1)
     old_path = change.old_path or change.path
-    return (View(old_path, "old", tuple(old_rows), whole_file=True),
-            View(change.path, "new", tuple(new_rows), whole_file=True))
+    return (View(old_path, "old", old_side, whole_file=True),  # type: ignore[arg-type]
+            View(change.path, "new", new_side, whole_file=True))  # type: ignore[arg-type]
 
 
-def _copy_context(old_lines: list[str], old_at: int, new_at: int,
-                  old_rows: list[DiffLine], new_rows: list[DiffLine]) -> None:
-    text = old_lines[old_at - 1] if old_at - 1 < len(old_lines) else ""
-    line = DiffLine(kind=" ", text=text, old_line=old_at, new_line=new_at)
-    old_rows.append(line)
-    new_rows.append(line)
+def apply_hunks(change: FileChange, old_text: str) -> str:
+    """The text of the file after ``change`` (each line ending in a newline),
+    from its full pre-image.  Raises DiffParseError as :func:`full_views`."""
+    rows = full_views(change, old_text)[1].rows
+    return rows.text + "\n" if len(rows) else ""  # type: ignore[attr-defined]
+
+
+class FileRows(Sequence[DiffLine]):
+    """The rows of one side of a whole file: runs of lines the patch left
+    alone (a :class:`DiffLine` of kind `` `` made on first use, shared by
+    both sides) and the hunks' own rows.  A sequence like the tuple it
+    stands for, and it answers what the engine asks of every row (changed
+    lines, line maps) from the hunks alone."""
+
+    __slots__ = ("_lines", "side", "_shared", "_starts", "_runs", "_length", "_text", "_all")
+
+    def __init__(self, old_lines: list[str], side: str, shared: dict[int, DiffLine]) -> None:
+        self._lines = old_lines
+        self.side = side
+        self._shared = shared
+        self._starts: list[int] = []  # 0-based row where each run begins
+        # a run: (old line, new line, count) of untouched lines, or the hunk's rows
+        self._runs: list[tuple[int, int, int] | tuple[DiffLine, ...]] = []
+        self._length = 0
+        self._text: str | None = None
+        self._all: tuple[DiffLine, ...] | None = None  # every row, once something walked them all
+
+    def add_gap(self, old_line: int, new_line: int, count: int) -> None:
+        self._starts.append(self._length)
+        self._runs.append((old_line, new_line, count))
+        self._length += count
+
+    def add_rows(self, rows: tuple[DiffLine, ...]) -> None:
+        if rows:
+            self._starts.append(self._length)
+            self._runs.append(rows)
+            self._length += len(rows)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        if self._all is not None:
+            return self._all[index]
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self._length)))
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("row index out of range")
+        at = bisect_right(self._starts, index) - 1
+        run = self._runs[at]
+        offset = index - self._starts[at]
+        if type(run[0]) is int:
+            return self._context(run[0] + offset, run[1] + offset)  # type: ignore[operator]
+        return run[offset]
+
+    def __iter__(self) -> Iterator[DiffLine]:
+        if self._all is None:
+            every: list[DiffLine] = []
+            for run in self._runs:
+                if type(run[0]) is int:
+                    old_line, new_line, count = run  # type: ignore[misc]
+                    every.extend(self._context(old_line + offset, new_line + offset) for offset in range(count))
+                else:
+                    every.extend(run)  # type: ignore[arg-type]
+            self._all = tuple(every)
+        return iter(self._all)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FileRows | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return tuple, (tuple(self),)  # pickled as the tuple it stands for
+
+    def _context(self, old_line: int, new_line: int) -> DiffLine:
+        line = self._shared.get(old_line)
+        if line is None:
+            text = self._lines[old_line - 1] if old_line <= len(self._lines) else ""  # past the end: blank
+            line = DiffLine(kind=" ", text=text, old_line=old_line, new_line=new_line)
+            self._shared[old_line] = line
+        return line
+
+    @property
+    def text(self) -> str:
+        """The side's text, one row a line (no final newline)."""
+        if self._text is None:
+            parts: list[str] = []
+            for run in self._runs:
+                if type(run[0]) is int:
+                    old_line, _, count = run  # type: ignore[misc]
+                    got = self._lines[old_line - 1: old_line - 1 + count]
+                    parts.extend(got)
+                    parts.extend([""] * (count - len(got)))  # a hunk placed past the end
+                else:
+                    parts.extend(row.text for row in run)  # type: ignore[union-attr]
+            self._text = "\n".join(parts)
+        return self._text
+
+    def hunk_rows(self) -> Iterator[tuple[int, DiffLine]]:
+        """(1-based row, row) of the rows that come from hunks, in order:
+        the only rows that are not untouched context."""
+        for start, run in zip(self._starts, self._runs):
+            if type(run[0]) is not int:
+                for offset, row in enumerate(run, start=start + 1):  # type: ignore[arg-type]
+                    yield offset, row  # type: ignore[misc]
+
+    def gaps(self) -> Iterator[tuple[int, int, int, int]]:
+        """(1-based first row, old line, new line, count) of each run of
+        untouched lines."""
+        for start, run in zip(self._starts, self._runs):
+            if type(run[0]) is int:
+                old_line, new_line, count = run  # type: ignore[misc]
+                yield start + 1, old_line, new_line, count
+
+    def other_side(self, first: int, last: int, side: str) -> Iterator[int]:
+        """The ``side`` lines (``old_line`` or ``new_line``) of the 1-based
+        rows ``first`` to ``last`` that have one."""
+        at = max(0, bisect_right(self._starts, first - 1) - 1)
+        for start, run in zip(self._starts[at:], self._runs[at:]):
+            if start >= last:
+                break
+            low, high = max(first, start + 1), min(last, start + len(run) if type(run[0]) is not int
+                                                   else start + run[2])  # type: ignore[misc]
+            if type(run[0]) is int:
+                base = run[0] if side == "old_line" else run[1]
+                yield from range(base + low - start - 1, base + high - start)  # type: ignore[operator]
+            else:
+                for row in run[low - start - 1: high - start]:  # type: ignore[misc]
+                    if (line := getattr(row, side)) is not None:
+                        yield line
+
+    def row_of_old(self, old_line: int) -> int | None:
+        """The 1-based row holding old line ``old_line`` (None: the side does
+        not have it, a deleted line on the new side)."""
+        for start, run in zip(self._starts, self._runs):
+            if type(run[0]) is int:
+                first, _, count = run  # type: ignore[misc]
+                if first <= old_line < first + count:
+                    return start + 1 + old_line - first
+            else:
+                for offset, row in enumerate(run, start=start + 1):  # type: ignore[arg-type]
+                    if row.old_line == old_line:  # type: ignore[union-attr]
+                        return offset
+        return None
 
 
 def _check_context(hunk: Hunk, old_lines: list[str], path: str) -> None:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from reviewbot.analysis.context import LANG_ASM, LANG_C, FileContext, file_context, statement_contexts
 from reviewbot.analysis.kernels import Era
-from reviewbot.analysis.views import View, file_view, full_views, hunk_views
+from reviewbot.analysis.views import FileRows, View, file_view, full_views, hunk_views
 from reviewbot.asm.ast import Comment, Instruction, MacroDef, Unread
 from reviewbot.asm.parser import edited, outline, parse, read_unread
 from reviewbot.config import Config
@@ -21,7 +21,7 @@ from reviewbot.match.comments import code_words, deleted_definitions, removed_co
 from reviewbot.match.patterns import Region
 from reviewbot.match.taint import spans_of
 from reviewbot.match.units import AsmUnit, TextUnit
-from reviewbot.model import FileChange
+from reviewbot.model import DiffLine, FileChange
 from reviewbot.records import field, record, replace
 
 
@@ -170,14 +170,14 @@ def _read(shape: tuple, wanted: list[tuple[int, int]]) -> tuple:
 _READ: list[tuple[tuple, tuple, tuple]] = []
 
 
-def _spans_near(shape: tuple, near: set[int]) -> tuple[list[tuple[int, int]], set[int]]:
+def _spans_near(shape: tuple, near: set[int]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """The spans of an outline (functions, macro bodies, runs between them:
     what a taint trace or a rule's relation stays in) whose lines (from its
     first statement to the end of its last) hold a ``near`` line, and the
     span after one whose comment is near (what a comment is about comes
     below it); and the lines they cover."""
     wanted: list[tuple[int, int]] = []
-    covered: set[int] = set()
+    covered: list[tuple[int, int]] = []
     lines = sorted(near)
     follow = False
     for (start, end), (first, last) in zip(spans_of(shape), _span_lines(shape)):
@@ -185,7 +185,7 @@ def _spans_near(shape: tuple, near: set[int]) -> tuple[list[tuple[int, int]], se
         hit = at < len(lines) and lines[at] <= last
         if hit or follow:
             wanted.append((start, end))
-            covered.update(range(first, last + 1))
+            covered.append((first, last))
         follow = hit and any(type(shape[i]) is Comment and _near(shape[i], near) for i in range(start, end))
     return wanted, covered
 
@@ -230,18 +230,30 @@ def read_pair(new: View, old: View, header: bool, lines: int,
     new_shape = _whole_file_outline(new_text, None if header or not spans else
                                     lambda: edited(old_shape, old_text, new_text, spans))
     near_new = {n for c in changed_rows(new) for n in range(c - lines, c + lines + 1)}
-    near_old = {n for c, row in enumerate(old.rows, start=1) if row.kind == "-"
-                for n in range(c - lines, c + lines + 1)}
-    old_of_new = {n: row.old_line for n, row in enumerate(new.rows, start=1) if row.old_line is not None}
-    new_of_old = {o: n for n, o in old_of_new.items()}
+    near_old = {n for c in changed_rows(old) for n in range(c - lines, c + lines + 1)}
     while True:
         new_spans, new_lines = _spans_near(new_shape, near_new)
-        near_old |= {old_of_new[n] for n in new_lines if n in old_of_new}
+        near_old |= _other_side(new.rows, new_lines, "old_line")
         old_spans, old_lines = _spans_near(old_shape, near_old)
-        back = {new_of_old[o] for o in old_lines if o in new_of_old}
+        back = _other_side(old.rows, old_lines, "new_line")
         if back <= near_new:  # grows each turn, within the file: it ends
             return new_spans, old_spans
         near_new |= back
+
+
+def _other_side(rows: Sequence[DiffLine], lines: list[tuple[int, int]], side: str) -> set[int]:
+    """The lines of the other side (``old_line`` or ``new_line``) that the
+    1-based rows ``first`` to ``last`` of each range hold, for the rows
+    both sides have."""
+    found: set[int] = set()
+    for first, last in lines:
+        if type(rows) is FileRows:
+            found.update(rows.other_side(first, last, side))
+            continue
+        for n in range(max(first, 1), min(last, len(rows)) + 1):
+            if (line := getattr(rows[n - 1], side)) is not None:
+                found.add(line)
+    return found
 
 
 _CONTEXTS: list[tuple[tuple, FileContext, Config, list]] = []
@@ -304,19 +316,23 @@ def _full_or_none(change: FileChange, old_text: str) -> tuple[View, View] | None
 def _pair(unit: AsmUnit, old_units: list[AsmUnit]) -> AsmUnit:
     """Attach the pre-image of the same region (a hunk shares its context
     lines between both sides; whole-file views pair one to one)."""
+    if unit.view.whole_file:
+        return next((replace(unit, old=old) for old in old_units if old.view.whole_file), unit)
     rows = {id(r) for r in unit.view.rows if r.kind == " "}
     for old in old_units:
-        if (unit.view.whole_file and old.view.whole_file) or any(id(r) in rows for r in old.view.rows):
+        if any(id(r) in rows for r in old.view.rows):
             return replace(unit, old=old)
     return unit
 
 
 def _pair_text(unit: TextUnit, old_units: list[TextUnit]) -> TextUnit:
     """The C region with its pre-image's view, as ``_pair`` does for assembly."""
+    if unit.view is not None and unit.view.whole_file:
+        return next((replace(unit, old_view=old.view) for old in old_units
+                     if old.view is not None and old.view.whole_file), unit)
     rows = {id(r) for r in unit.view.rows if r.kind == " "} if unit.view else set()
     for old in old_units:
-        if old.view is not None and unit.view is not None and (
-                (unit.view.whole_file and old.view.whole_file) or any(id(r) in rows for r in old.view.rows)):
+        if old.view is not None and unit.view is not None and any(id(r) in rows for r in old.view.rows):
             return replace(unit, old_view=old.view)
     return unit
 
@@ -337,11 +353,13 @@ def attach_removed_comments(units: list[FileUnits]) -> None:
     and the names whose definitions the patch deletes with no use left."""
     removed: dict[str, tuple] = {}
     deleted: set[str] = set()
-    still_used: set[str] = set()
     for file_units in units:
-        removed.update(removed_comments(file_units.change.old_path or file_units.change.path, file_units.old_asm))
-        for unit in file_units.old_asm:
+        cut = [unit for unit in file_units.old_asm if _deletes(unit.view)]  # what else has nothing to give
+        removed.update(removed_comments(file_units.change.old_path or file_units.change.path, cut))
+        for unit in cut:
             deleted |= deleted_definitions(unit)
+    still_used: set[str] = set()
+    for file_units in units if deleted else ():  # what still uses a deleted name
         for unit in file_units.new_asm:
             still_used |= code_words(unit)
         for text_unit in file_units.new_c:  # C text, comments included: only ever keeps a name
@@ -351,6 +369,13 @@ def attach_removed_comments(units: list[FileUnits]) -> None:
         for file_units in units:
             file_units.new_asm = [replace(unit, removed_comments=removed, removed_names=gone)
                                   for unit in file_units.new_asm]
+
+
+def _deletes(view: View) -> bool:
+    """Does the patch delete a line of this old-side view?"""
+    if type(view.rows) is FileRows:
+        return any(row.kind == "-" for _, row in view.rows.hunk_rows())
+    return any(row.kind == "-" for row in view.rows)
 
 
 def defined_macros(units: Iterable[FileUnits]) -> set[str]:

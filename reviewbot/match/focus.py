@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reviewbot.analysis.context import StatementContext
-from reviewbot.analysis.views import View
+from reviewbot.analysis.views import FileRows, View
 from reviewbot.asm.ast import Instruction, MacroEnd
 from reviewbot.match.patterns import Region
 from reviewbot.match.structural import FormulaMatcher
@@ -39,6 +39,8 @@ from reviewbot.match.units import AsmUnit, Hit
 
 def changed_rows(view: View) -> set[int]:
     """1-based view lines that the patch added, or right after a deletion."""
+    if type(view.rows) is FileRows:
+        return _changed_file_rows(view.rows, view.side)
     changed = set()
     previous_old = None
     for number, row in enumerate(view.rows, start=1):
@@ -52,6 +54,37 @@ def changed_rows(view: View) -> set[int]:
     return changed
 
 
+def _changed_file_rows(rows: FileRows, side: str) -> set[int]:
+    """``changed_rows`` of a whole file, from its hunks: between them old
+    lines follow one another, so only a run's first row can come right
+    after a deletion."""
+    changed = set()
+    previous_old: int | None = None
+    gaps = rows.gaps()
+    gap = next(gaps, None)
+
+    def run_first(first: int, old_line: int, count: int) -> int:
+        if side == "new" and previous_old is not None and old_line != previous_old + 1:
+            changed.add(first)
+        return old_line + count - 1
+
+    for number, row in rows.hunk_rows():
+        while gap is not None and gap[0] < number:
+            previous_old = run_first(gap[0], gap[1], gap[3])
+            gap = next(gaps, None)
+        if row.kind != " ":
+            changed.add(number)
+        elif side == "new" and previous_old is not None and row.old_line is not None \
+                and row.old_line != previous_old + 1:
+            changed.add(number)
+        if row.old_line is not None:
+            previous_old = row.old_line
+    while gap is not None:  # the runs after the last hunk's rows
+        previous_old = run_first(gap[0], gap[1], gap[3])
+        gap = next(gaps, None)
+    return changed
+
+
 def anchor_lines(mode: str, context: int, view: View | None) -> frozenset[int] | None:
     """The unit lines one of a hit's anchors must sit on for the hit to
     count (what ``engine._allowed`` asks), or None: anywhere."""
@@ -60,7 +93,9 @@ def anchor_lines(mode: str, context: int, view: View | None) -> frozenset[int] |
     key = (id(view), mode, context if mode == "context" else 0)
     if (known := _LINES.get(key)) is not None and known[0] is view:
         return known[1]
-    if mode == "added":
+    if mode == "added" and type(view.rows) is FileRows:
+        lines = frozenset(n for n, row in view.rows.hunk_rows() if row.kind == "+")
+    elif mode == "added":
         lines = frozenset(n for n, row in enumerate(view.rows, start=1) if row.kind == "+")
     else:
         lines = frozenset(line for c in changed_rows(view) for line in range(c - context, c + context + 1))
