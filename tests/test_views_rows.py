@@ -113,7 +113,7 @@ def test_lazy_rows_are_every_row(seed: int) -> None:
 
 
 def test_a_patch_that_does_not_apply_still_says_so() -> None:
-    old_text, _, change = _random_edit(random.Random(7))
+    _, _, change = _random_edit(random.Random(7))
     with pytest.raises(DiffParseError):
         full_views(change, "something else\n" * 3)
     assert post_image(change, "something else\n" * 3) is None

@@ -10,7 +10,6 @@ the whole new file is one region; lines the patch did not touch are context.
 
 from __future__ import annotations
 
-
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 
@@ -212,8 +211,7 @@ class FileRows(Sequence[DiffLine]):
         the only rows that are not untouched context."""
         for start, run in zip(self._starts, self._runs):
             if type(run[0]) is not int:
-                for offset, row in enumerate(run, start=start + 1):  # type: ignore[arg-type]
-                    yield offset, row  # type: ignore[misc]
+                yield from enumerate(run, start=start + 1)  # type: ignore[misc, arg-type]
 
     def gaps(self) -> Iterator[tuple[int, int, int, int]]:
         """(1-based first row, old line, new line, count) of each run of
