@@ -58,3 +58,16 @@ def test_a_preprocessor_line_may_start_with_a_form_feed_or_vertical_tab():
         (Preprocessor, "if", "X", 2, 2, 0),
         (Preprocessor, "endif", "", 3, 2, 0),
     ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines)
+def test_the_outliners_plain_line_path_outlines_as_the_general_one(texts):
+    """An outline takes a line that is one instruction alone by a shortcut
+    (``scanner._PLAIN``); without it every line goes the general way."""
+    from reviewbot.asm.scanner import Scanner
+
+    text = "\n".join(texts)
+    general = Scanner(asm._OUTLINER.parse_body)  # no ``plain``: the general path only
+    assert asm.outline(text) == tuple(general.scan(text))
+    assert asm.outline(text.replace("\n", "\r\n")) == tuple(general.scan(text.replace("\n", "\r\n")))

@@ -359,7 +359,7 @@ def _read_without_grammar(text: str, col0: int) -> tuple | None:
 
 
 _SCANNER = Scanner(_parse_body)
-_OUTLINER = Scanner(lambda body, line, col0: [Unread(body, line, col0 + 1)])
+_OUTLINER = Scanner(lambda body, line, col0: [Unread(body, line, col0 + 1)], Unread)
 
 
 def edited(old: tuple[Statement, ...], old_text: str, new_text: str,

@@ -57,16 +57,27 @@ _CMACRO_START = re.compile(r"[ \t]*[A-Za-z_][A-Za-z0-9_]*\(")
 _MAX_CALL_LINES = 20
 
 
+# A line that is one instruction and nothing else, as most lines of code
+# are: it starts with a letter (not a directive, preprocessor line or
+# comment) and has no ':' (label), '=' (assignment), '(' (C macro call),
+# comment, string, ';' or '.req', and does not go on over the next line.
+_PLAIN = re.compile(r"(?!.*\.req)([ \t]*)([A-Za-z_$](?:[^:=(/;\"'\n]*[^\s:=(/;\"'\\,])?)[ \t]*$",
+                    re.IGNORECASE)
+
+
 class Scanner:
     """Turns source text into statements; instructions go to ``parse_body``.
 
     ``parse_body(text, line, col0)`` parses one statement (no comment, no
     label) starting at 0-based column ``col0`` of ``line`` and returns its
-    statements.
+    statements.  ``plain(text, line, column)``, when given, makes the node
+    of a line that is one instruction alone (``_PLAIN``) without the steps
+    that look for everything else: the outliner's ``Unread``.
     """
 
-    def __init__(self, parse_body: ParseBody) -> None:
+    def __init__(self, parse_body: ParseBody, plain: Callable[[str, int, int], Statement] | None = None) -> None:
         self.parse_body = parse_body
+        self.plain = plain
 
     def scan(self, text: str, first_line: int = 1) -> list[Statement]:
         """All statements of ``text``, in source order."""
@@ -221,9 +232,22 @@ class _Scan:
     def lines(self, lines: list[str], first_line: int) -> None:
         """Scan source lines (without their newlines), the first numbered ``first_line``."""
         statements = self.scanner._statements
+        plain = self.scanner.plain
+        plain_line = _PLAIN.match
+        out = self.out
         for number, line in enumerate(lines, first_line):
             if line.endswith("\r"):
                 line = line[:-1]
+            if self.comment is not None and "*/" not in line:
+                self.comment.parts.append(line)  # a line inside a /* */ comment
+                continue
+            if plain is not None and self.comment is None and self.directive is None and self.continued is None:
+                if not line or line.isspace():
+                    continue
+                m = plain_line(line)
+                if m is not None:
+                    out.append(plain(m.group(2), number, m.end(1) + 1))
+                    continue
             pos = 0
             if self.comment is not None or (line.lstrip().startswith("*") and self.directive is None
                                             and self.continued is None):
