@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reviewbot.asm.ast import CMacroCall, Instruction, Label, MacroDef, MacroEnd, Symbol
+from reviewbot.asm.ast import Instruction, Label, MacroEnd, Symbol
 from reviewbot.analysis.kernels import Era
 from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.match.formulas import compile_formula
@@ -23,14 +23,13 @@ from reviewbot.match.mnemonic_gate import admits
 from reviewbot.match.patterns import Match, Node, Region, test, value_text
 from reviewbot.records import record
 from reviewbot.match.semantics import CALL_CLOBBERED, effects, reg_key
+from reviewbot.match.spans import spans_of
 
 #: Instructions whose result carries the taint of their register inputs.
 #: ``sub`` only with an immediate: subtracting a register (kimage_voffset,
 #: a hyp offset) moves the value to another address space.
 PROPAGATORS = frozenset({"mov", "add", "sub", "orr"})
 
-_FUNC_START = re.compile(r"^(SYM_FUNC_START\w*|SYM_CODE_START\w*|ENTRY|__HYP_FUNC)$")
-_FUNC_END = re.compile(r"^(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)$")
 
 
 @record
@@ -57,58 +56,6 @@ class Taint:
 
 
 State = Mapping[str, Taint]
-
-
-def spans_of(statements: tuple) -> list[tuple[int, int]]:
-    """Regions to analyse: each macro body and each function; the rest of
-    the unit as one region.  Remembered for the last few statement tuples
-    (a whole file's are asked for by reading, by every taint run and by
-    the pre-image comparison)."""
-    for known, spans in _SPANS:
-        if known is statements:
-            return spans
-    spans = _spans_of(statements)
-    _SPANS[:] = _SPANS[-7:] + [(statements, spans)]
-    return spans
-
-
-_SPANS: list[tuple[tuple, list[tuple[int, int]]]] = []
-
-
-def _spans_of(statements: tuple) -> list[tuple[int, int]]:
-    # One pass: a span closes where its end is met, and the uncovered
-    # statements before it (a run) are a region of their own.
-    spans: list[tuple[int, int]] = []
-    start = -1
-    kind = None
-    done = 0  # statements before this are in a span already
-    for i, stmt in enumerate(statements):
-        cls = type(stmt)
-        if cls is MacroDef:
-            start, kind = i, "macro"
-        elif cls is MacroEnd:
-            if kind == "macro":
-                done = _close(spans, done, start, i + 1)
-                kind = None
-        elif cls is CMacroCall:
-            if kind is None and _FUNC_START.match(stmt.name):
-                start, kind = i, "function"
-            elif kind == "function" and _FUNC_END.match(stmt.name):
-                done = _close(spans, done, start, i + 1)
-                kind = None
-    if kind is not None:
-        done = _close(spans, done, start, len(statements))
-    if done < len(statements):
-        spans.append((done, len(statements)))
-    return spans
-
-
-def _close(spans: list[tuple[int, int]], done: int, start: int, end: int) -> int:
-    """Add the run before ``start`` (if any) and the span; where the next begins."""
-    if start > done:
-        spans.append((done, start))
-    spans.append((start, end))
-    return end
 
 
 def _branch_successors(stmt: Instruction, flow: str, index: int, end: int,
@@ -169,8 +116,9 @@ class TaintMatcher:
         statements = unit.region.statements
         era = unit.file.era
         allowed = {i for i, s in enumerate(self.sources) if not s.kernel or era.satisfies(s.kernel) is True}
+        kinds = list(map(type, statements))
         for start, end in spans_of(statements) if spans is None else spans:
-            if not self._labels_something(unit.region, start, end, allowed):
+            if Instruction not in kinds[start:end] or not self._labels_something(unit.region, start, end, allowed):
                 continue  # no source: nothing is ever labelled, so nothing is found
             for hit in self._region(unit, start, end, allowed):
                 key = (hit.line, hash(hit.key))
@@ -182,11 +130,12 @@ class TaintMatcher:
         """Does a source of the era (indices ``allowed``) hold at an
         instruction of the span?  Without one every state stays empty."""
         statements = region.statements
+        table = _endpoint_table(self)
         for index in range(start, end):
             stmt = statements[index]
             if type(stmt) is not Instruction:
                 continue
-            for number, source in _endpoints_for(self, stmt.mnemonic)[2]:
+            for number, source in (table.get(stmt.mnemonic) or _endpoints_for(self, stmt.mnemonic))[2]:
                 if number in allowed and any(_defined(source, found.bindings)
                                              for found in test(source.formula, region, Match(index, {}))):
                     return True
@@ -208,6 +157,7 @@ class TaintMatcher:
         states: dict[int, dict[str, Taint]] = {i: {} for i in entries}
         worklist = sorted(set(entries), reverse=True)
         hits: dict[tuple[int, str], Hit] = {}
+        table = _endpoint_table(self)
         visits = 0
         while worklist and visits < 20 * (end - start) + 100:
             visits += 1
@@ -216,7 +166,11 @@ class TaintMatcher:
             stmt = statements[index]
             if type(stmt) is Instruction:
                 eff = effects(stmt)
-                out = self._transfer(stmt, eff, index, state, region, allowed, hits, unit)
+                endpoints = table.get(stmt.mnemonic) or _endpoints_for(self, stmt.mnemonic)
+                if state or endpoints[2]:
+                    out = self._transfer(stmt, eff, endpoints, index, state, region, allowed, hits, unit)
+                else:
+                    out = state  # nothing to use, clean, carry or kill, and no source
                 successors = _branch_successors(stmt, eff.flow, index, end, labels)
             else:
                 if type(stmt) is MacroEnd and state:
@@ -244,12 +198,13 @@ class TaintMatcher:
                     if reg.startswith("\\") and _requires(sink, taint):
                         self._hit(hits, stmt, reg, taint, "leaves the macro here", unit)
 
-    def _transfer(self, stmt: Instruction, eff: Any, index: int, state: dict[str, Taint], region: Region,
-                  allowed: set[int], hits: dict, unit: AsmUnit) -> dict[str, Taint]:
+    def _transfer(self, stmt: Instruction, eff: Any, endpoints: tuple, index: int, state: dict[str, Taint],
+                  region: Region, allowed: set[int], hits: dict, unit: AsmUnit) -> dict[str, Taint]:
         """The state after ``stmt`` (``state`` itself when it does not
-        change: it is never changed in place).  ``allowed``: the indices
-        of the sources of the unit's era."""
-        sinks, sanitizers, sources = _endpoints_for(self, stmt.mnemonic)
+        change: it is never changed in place).  ``endpoints``: those that
+        could hold at ``stmt`` (:func:`_endpoints_for`); ``allowed``: the
+        indices of the sources of the unit's era."""
+        sinks, sanitizers, sources = endpoints
         m = Match(index, {})
         if state:  # a sink finds nothing in an empty state
             for sink in sinks:
@@ -338,12 +293,7 @@ def _endpoints_for(matcher: TaintMatcher, mnemonic: str) -> tuple[tuple[Endpoint
     """The sinks (but macro exits), sanitizers and (numbered) sources of
     ``matcher`` that could hold at an instruction spelled ``mnemonic``
     (match/mnemonic_gate.py), remembered per matcher."""
-    known = _ENDPOINTS.get(id(matcher))
-    if known is None or known[0] is not matcher:
-        if len(_ENDPOINTS) >= 16:
-            _ENDPOINTS.clear()
-        known = _ENDPOINTS[id(matcher)] = (matcher, {})
-    by_mnemonic = known[1]
+    by_mnemonic = _endpoint_table(matcher)
     found = by_mnemonic.get(mnemonic)
     if found is None:
         if len(by_mnemonic) >= 4096:
@@ -354,6 +304,16 @@ def _endpoints_for(matcher: TaintMatcher, mnemonic: str) -> tuple[tuple[Endpoint
             tuple((i, s) for i, s in enumerate(matcher.sources) if admits(s.formula, mnemonic)),
         )
     return found
+
+
+def _endpoint_table(matcher: TaintMatcher) -> dict[str, tuple]:
+    """What :func:`_endpoints_for` found so far for ``matcher``, by mnemonic."""
+    known = _ENDPOINTS.get(id(matcher))
+    if known is None or known[0] is not matcher:
+        if len(_ENDPOINTS) >= 16:
+            _ENDPOINTS.clear()
+        known = _ENDPOINTS[id(matcher)] = (matcher, {})
+    return known[1]
 
 
 _ENDPOINTS: dict[int, tuple[TaintMatcher, dict[str, tuple]]] = {}
@@ -417,4 +377,4 @@ def compile_taint(spec: Any, path: str) -> TaintMatcher:
     )
 
 
-__all__ = ["TaintMatcher", "value_text"]
+__all__ = ["TaintMatcher", "spans_of", "value_text"]
