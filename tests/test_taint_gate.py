@@ -179,3 +179,46 @@ def test_a_loop_carries_a_label_back_and_a_macro_argument_leaves_its_macro():
     assert _hits(TAINT, loop) == [(3, "x3", "is used as an address here")]
     macro = ".macro get_va reg\n\tldr\t\\reg, =sym\n.endm\n"
     assert _hits(TAINT, macro) == [(3, "\\reg", "leaves the macro here")]
+
+
+def _reference_operands(pats: tuple, ops: tuple, bindings):
+    """match_operands as it was first written (every split after a ``...``)."""
+    from reviewbot.asm.ast import Ellipsis, Expression, MetaVar
+    from reviewbot.match.patterns import _bind, match_operand, value_text
+    if not pats:
+        return bindings if not ops else None
+    head, rest = pats[0], pats[1:]
+    if isinstance(head, Ellipsis) or (isinstance(head, MetaVar) and head.ellipsis):
+        for take in range(len(ops) + 1):
+            b = bindings
+            if isinstance(head, MetaVar):
+                b = _bind(bindings, head.name, Expression(text=", ".join(value_text(o) for o in ops[:take])))
+                if b is None:
+                    continue
+            found = _reference_operands(rest, ops[take:], b)
+            if found is not None:
+                return found
+        return None
+    if not ops:
+        return None
+    first = match_operand(head, ops[0], bindings)
+    return None if first is None else _reference_operands(rest, ops[1:], first)
+
+
+def test_operands_after_an_ellipsis_match_as_when_every_split_was_tried():
+    from reviewbot.asm.parser import parse_pattern
+    from reviewbot.match.patterns import match_operands
+    patterns = ["op ..., [$R, ...]", "op $...A, $B", "op $...A, $B, $C", "op ..., $B, ...", "op $...A",
+                "op $A, ..., #1", "op $...A, $...B", "op ..., x1", "op $A, $...B, [$R]", "op ..."]
+    statements = [s for s in parse(CODE + "\tstp\tx1, x2, [sp, #-16]!\n\tadd\tx1, x1, #1\n\tmov\tx1, x1\n")
+                  if type(s) is Instruction]
+    tried = matched = 0
+    for text in patterns:
+        pats = parse_pattern(text).operands
+        for stmt in statements:
+            for bound in ({}, {"B": stmt.operands[-1]} if stmt.operands else {}):
+                got = match_operands(pats, stmt.operands, bound)
+                assert got == _reference_operands(pats, stmt.operands, bound), (text, stmt.text, bound)
+                tried += 1
+                matched += got is not None
+    assert matched > 20 and tried - matched > 20
