@@ -176,8 +176,12 @@ def match_operands(pats: tuple, ops: tuple, bindings: Bindings) -> Bindings | No
     if not pats:
         return bindings if not ops else None
     head, rest = pats[0], pats[1:]
-    if isinstance(head, Ellipsis) or (isinstance(head, MetaVar) and head.ellipsis):
-        for take in range(len(ops) + 1):
+    if _variadic(head):
+        takes = range(len(ops) + 1)
+        if not any(_variadic(p) for p in rest):  # the rest takes one operand each: one split can match
+            fixed = len(ops) - len(rest)
+            takes = range(fixed, fixed + 1) if fixed >= 0 else range(0)
+        for take in takes:
             b = bindings
             if isinstance(head, MetaVar):
                 b = _bind(bindings, head.name, Expression(text=", ".join(value_text(o) for o in ops[:take])))
@@ -193,6 +197,11 @@ def match_operands(pats: tuple, ops: tuple, bindings: Bindings) -> Bindings | No
     if first is None:
         return None
     return match_operands(rest, ops[1:], first)
+
+
+def _variadic(pat: Any) -> bool:
+    """Does a pattern operand take any number of operands?"""
+    return isinstance(pat, Ellipsis) or (isinstance(pat, MetaVar) and pat.ellipsis)
 
 
 def match_instruction(pat: Instruction, stmt: Any, bindings: Bindings) -> Bindings | None:

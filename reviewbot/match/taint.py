@@ -15,21 +15,21 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from reviewbot.asm.ast import CMacroCall, Instruction, Label, MacroDef, MacroEnd, Symbol
+from reviewbot.asm.ast import Instruction, Label, MacroEnd, Symbol
 from reviewbot.analysis.kernels import Era
 from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.match.formulas import compile_formula
+from reviewbot.match.mnemonic_gate import admits
 from reviewbot.match.patterns import Match, Node, Region, test, value_text
 from reviewbot.records import record
 from reviewbot.match.semantics import CALL_CLOBBERED, effects, reg_key
+from reviewbot.match.spans import spans_of
 
 #: Instructions whose result carries the taint of their register inputs.
 #: ``sub`` only with an immediate: subtracting a register (kimage_voffset,
 #: a hyp offset) moves the value to another address space.
 PROPAGATORS = frozenset({"mov", "add", "sub", "orr"})
 
-_FUNC_START = re.compile(r"^(SYM_FUNC_START\w*|SYM_CODE_START\w*|ENTRY|__HYP_FUNC)$")
-_FUNC_END = re.compile(r"^(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)$")
 
 
 @record
@@ -58,65 +58,13 @@ class Taint:
 State = Mapping[str, Taint]
 
 
-def spans_of(statements: tuple) -> list[tuple[int, int]]:
-    """Regions to analyse: each macro body and each function; the rest of
-    the unit as one region.  Remembered for the last few statement tuples
-    (a whole file's are asked for by reading, by every taint run and by
-    the pre-image comparison)."""
-    for known, spans in _SPANS:
-        if known is statements:
-            return spans
-    spans = _spans_of(statements)
-    _SPANS[:] = _SPANS[-7:] + [(statements, spans)]
-    return spans
-
-
-_SPANS: list[tuple[tuple, list[tuple[int, int]]]] = []
-
-
-def _spans_of(statements: tuple) -> list[tuple[int, int]]:
-    spans = []
-    start = None
-    kind = None
-    covered = set()
-    for i, stmt in enumerate(statements):
-        if isinstance(stmt, MacroDef):
-            start, kind = i, "macro"
-        elif isinstance(stmt, MacroEnd) and kind == "macro" and start is not None:
-            spans.append((start, i + 1))
-            covered.update(range(start, i + 1))
-            start = kind = None
-        elif isinstance(stmt, CMacroCall) and _FUNC_START.match(stmt.name) and kind is None:
-            start, kind = i, "function"
-        elif isinstance(stmt, CMacroCall) and _FUNC_END.match(stmt.name) and kind == "function" and start is not None:
-            spans.append((start, i + 1))
-            covered.update(range(start, i + 1))
-            start = kind = None
-    if start is not None:
-        spans.append((start, len(statements)))
-        covered.update(range(start, len(statements)))
-    rest = [i for i in range(len(statements)) if i not in covered]
-    # the uncovered statements form runs; each run is a region of its own
-    run: list[int] = []
-    for i in rest:
-        if run and i != run[-1] + 1:
-            spans.append((run[0], run[-1] + 1))
-            run = []
-        run.append(i)
-    if run:
-        spans.append((run[0], run[-1] + 1))
-    return sorted(spans)
-
-
-def _successors(statements: tuple, index: int, end: int, labels: dict[str, list[int]]) -> list[int]:
-    stmt = statements[index]
+def _branch_successors(stmt: Instruction, flow: str, index: int, end: int,
+                        labels: dict[str, list[int]]) -> list[int]:
+    """Where control goes after an instruction (``flow``: its effects')."""
     nxt = [index + 1] if index + 1 < end else []
-    if not isinstance(stmt, Instruction):
-        return nxt
-    eff = effects(stmt)
-    if eff.flow == "return":
+    if flow == "return":
         return []
-    if eff.flow != "branch":
+    if flow != "branch":
         return nxt
     target = None
     for op in stmt.operands:
@@ -129,8 +77,11 @@ def _successors(statements: tuple, index: int, end: int, labels: dict[str, list[
     return succ
 
 
+_LOCAL_LABEL = re.compile(r"\d+[fb]")
+
+
 def _resolve(name: str, index: int, labels: dict[str, list[int]]) -> int | None:
-    if re.fullmatch(r"\d+[fb]", name):
+    if _LOCAL_LABEL.fullmatch(name):
         positions = labels.get(name[:-1], [])
         if name.endswith("f"):
             return next((p for p in positions if p > index), None)
@@ -163,100 +114,134 @@ class TaintMatcher:
         :meth:`segments`, in order, when given)."""
         seen: set[tuple[int, int]] = set()
         statements = unit.region.statements
+        era = unit.file.era
+        allowed = {i for i, s in enumerate(self.sources) if not s.kernel or era.satisfies(s.kernel) is True}
+        kinds = list(map(type, statements))
         for start, end in spans_of(statements) if spans is None else spans:
-            if not any(type(statements[i]) is Instruction for i in range(start, end)):
-                continue  # nothing to label or use (a span left unread, comments, data)
-            for hit in self._region(unit, start, end):
+            if Instruction not in kinds[start:end] or not self._labels_something(unit.region, start, end, allowed):
+                continue  # no source: nothing is ever labelled, so nothing is found
+            for hit in self._region(unit, start, end, allowed):
                 key = (hit.line, hash(hit.key))
                 if key not in seen:
                     seen.add(key)
                     yield hit
 
-    def _region(self, unit: AsmUnit, start: int, end: int) -> Iterator[Hit]:
+    def _labels_something(self, region: Region, start: int, end: int, allowed: set[int]) -> bool:
+        """Does a source of the era (indices ``allowed``) hold at an
+        instruction of the span?  Without one every state stays empty."""
+        statements = region.statements
+        table = _endpoint_table(self)
+        for index in range(start, end):
+            stmt = statements[index]
+            if type(stmt) is not Instruction:
+                continue
+            for number, source in (table.get(stmt.mnemonic) or _endpoints_for(self, stmt.mnemonic))[2]:
+                if number in allowed and any(_defined(source, found.bindings)
+                                             for found in test(source.formula, region, Match(index, {}))):
+                    return True
+        return False
+
+    def _region(self, unit: AsmUnit, start: int, end: int, allowed: set[int]) -> Iterator[Hit]:
+        """``allowed``: the indices of the sources of the unit's era."""
         statements = unit.region.statements
         region = unit.region
-        era = unit.file.era
-        sources = tuple(s for s in self.sources if not s.kernel or era.satisfies(s.kernel) is True)
         labels: dict[str, list[int]] = {}
         for i in range(start, end):
-            if isinstance(statements[i], Label):
+            if type(statements[i]) is Label:
                 labels.setdefault(statements[i].name, []).append(i)
         # Every label is an entry too: code after a ret/eret is reached by
         # branches from elsewhere, with nothing known about its registers.
         entries = [start] + [i for positions in labels.values() for i in positions]
+        # A state is never changed once stored (a statement that changes
+        # one makes a new dict), so successors share what passes unchanged.
         states: dict[int, dict[str, Taint]] = {i: {} for i in entries}
         worklist = sorted(set(entries), reverse=True)
         hits: dict[tuple[int, str], Hit] = {}
+        table = _endpoint_table(self)
         visits = 0
         while worklist and visits < 20 * (end - start) + 100:
             visits += 1
             index = worklist.pop()
-            state = dict(states.get(index, {}))
+            state = states[index]
             stmt = statements[index]
-            out = self._transfer(stmt, index, state, region, sources, hits, unit)
-            for succ in _successors(statements, index, end, labels):
-                merged = dict(states.get(succ, {}))
-                changed = succ not in states
-                for reg, taint in out.items():
-                    if reg not in merged:
-                        merged[reg] = taint
-                        changed = True
-                if changed:
+            if type(stmt) is Instruction:
+                eff = effects(stmt)
+                endpoints = table.get(stmt.mnemonic) or _endpoints_for(self, stmt.mnemonic)
+                if state or endpoints[2]:
+                    out = self._transfer(stmt, eff, endpoints, index, state, region, allowed, hits, unit)
+                else:
+                    out = state  # nothing to use, clean, carry or kill, and no source
+                successors = _branch_successors(stmt, eff.flow, index, end, labels)
+            else:
+                if type(stmt) is MacroEnd and state:
+                    self._macro_exit(stmt, state, hits, unit)
+                out = state
+                successors = [index + 1] if index + 1 < end else []
+            for succ in successors:
+                known = states.get(succ)
+                if known is None:
+                    states[succ] = out
+                    worklist.append(succ)
+                elif any(reg not in known for reg in out):
+                    merged = dict(known)
+                    for reg, taint in out.items():
+                        if reg not in merged:
+                            merged[reg] = taint
                     states[succ] = merged
                     worklist.append(succ)
         yield from hits.values()
 
-    def _transfer(self, stmt: Any, index: int, state: dict[str, Taint], region: Region,
-                  sources: tuple[Endpoint, ...], hits: dict, unit: AsmUnit) -> dict[str, Taint]:
-        """``sources``: those of the unit's era."""
-        if isinstance(stmt, MacroEnd):
-            for sink in self.sinks:
-                if sink.macro_exit:
-                    for reg, taint in state.items():
-                        if reg.startswith("\\") and _requires(sink, taint):
-                            self._hit(hits, stmt, reg, taint, "leaves the macro here", unit)
-            return state
-        if not isinstance(stmt, Instruction):
-            return state
-        m = Match(index, {})
+    def _macro_exit(self, stmt: MacroEnd, state: Mapping[str, Taint], hits: dict, unit: AsmUnit) -> None:
         for sink in self.sinks:
             if sink.macro_exit:
-                continue
-            for found in test(sink.formula, region, m):
-                reg = _focus_key(found.bindings, sink.focus)
-                if reg and reg in state and _requires(sink, state[reg]):
-                    self._hit(hits, stmt, reg, state[reg], "is used as an address here", unit)
-        for sanitizer in self.sanitizers:
+                for reg, taint in state.items():
+                    if reg.startswith("\\") and _requires(sink, taint):
+                        self._hit(hits, stmt, reg, taint, "leaves the macro here", unit)
+
+    def _transfer(self, stmt: Instruction, eff: Any, endpoints: tuple, index: int, state: dict[str, Taint],
+                  region: Region, allowed: set[int], hits: dict, unit: AsmUnit) -> dict[str, Taint]:
+        """The state after ``stmt`` (``state`` itself when it does not
+        change: it is never changed in place).  ``endpoints``: those that
+        could hold at ``stmt`` (:func:`_endpoints_for`); ``allowed``: the
+        indices of the sources of the unit's era."""
+        sinks, sanitizers, sources = endpoints
+        m = Match(index, {})
+        if state:  # a sink finds nothing in an empty state
+            for sink in sinks:
+                for found in test(sink.formula, region, m):
+                    reg = _focus_key(found.bindings, sink.focus)
+                    if reg and reg in state and _requires(sink, state[reg]):
+                        self._hit(hits, stmt, reg, state[reg], "is used as an address here", unit)
+        for sanitizer in sanitizers:
             for found in test(sanitizer.formula, region, m):
                 reg = _focus_key(found.bindings, sanitizer.focus)
                 if reg:
-                    state.pop(reg, None)
-                    return state
-        step = ("step", stmt.line, stmt.text)
-        eff = effects(stmt)
-        for source in sources:
+                    return _without(state, (reg,))
+        for number, source in sources:
+            if number not in allowed:
+                continue
             for found in test(source.formula, region, m):
-                regs = list(source.defines)
-                if source.focus and (reg := _focus_key(found.bindings, source.focus)):
-                    regs.append(reg)
-                for reg in regs:
-                    state[reg] = Taint(source.label, (("source", stmt.line, stmt.text),), source.kernel)
+                regs = _defined(source, found.bindings)
                 if regs:
+                    state = dict(state)
+                    for reg in regs:
+                        state[reg] = Taint(source.label, (("source", stmt.line, stmt.text),), source.kernel)
                     return state
         if eff.flow == "call" and self.calls_clobber:
-            for reg in CALL_CLOBBERED:
-                state.pop(reg, None)
+            return _without(state, CALL_CLOBBERED)
+        if not state:  # nothing to carry and nothing to kill
             return state
         incoming = [state[r] for r in eff.reads if r in state]
-        propagates = stmt.mnemonic in PROPAGATORS and not (
+        propagates = bool(incoming) and stmt.mnemonic in PROPAGATORS and not (
             stmt.mnemonic == "sub" and len(stmt.operands) >= 3 and reg_key(stmt.operands[2]) is not None)
-        for reg in eff.writes:
-            if incoming and propagates:
-                first = incoming[0]
-                state[reg] = Taint(first.label, first.steps + (step,), first.kernel)
-            else:
-                state.pop(reg, None)
-        return state
+        if propagates:
+            first = incoming[0]
+            carried = Taint(first.label, first.steps + (("step", stmt.line, stmt.text),), first.kernel)
+            state = dict(state)
+            for reg in eff.writes:
+                state[reg] = carried
+            return state
+        return _without(state, eff.writes)
 
     def _hit(self, hits: dict, stmt: Any, reg: str, taint: Taint, how: str, unit: AsmUnit) -> None:
         key = (stmt.line, reg)
@@ -286,6 +271,52 @@ def _focus_key(bindings: Mapping[str, Any], focus: str | None) -> str | None:
     if not focus or focus not in bindings:
         return None
     return reg_key(bindings[focus])
+
+
+def _defined(source: Endpoint, bindings: Mapping[str, Any]) -> list[str]:
+    """The registers a source labels where it holds with ``bindings``."""
+    regs = list(source.defines)
+    if source.focus and (reg := _focus_key(bindings, source.focus)):
+        regs.append(reg)
+    return regs
+
+
+def _without(state: dict[str, Taint], regs: Any) -> dict[str, Taint]:
+    """``state`` less ``regs``: ``state`` itself when it holds none of them."""
+    if not any(reg in state for reg in regs):
+        return state
+    return {reg: taint for reg, taint in state.items() if reg not in regs}
+
+
+def _endpoints_for(matcher: TaintMatcher, mnemonic: str) -> tuple[tuple[Endpoint, ...], tuple[Endpoint, ...],
+                                                                   tuple[tuple[int, Endpoint], ...]]:
+    """The sinks (but macro exits), sanitizers and (numbered) sources of
+    ``matcher`` that could hold at an instruction spelled ``mnemonic``
+    (match/mnemonic_gate.py), remembered per matcher."""
+    by_mnemonic = _endpoint_table(matcher)
+    found = by_mnemonic.get(mnemonic)
+    if found is None:
+        if len(by_mnemonic) >= 4096:
+            by_mnemonic.clear()
+        found = by_mnemonic[mnemonic] = (
+            tuple(s for s in matcher.sinks if not s.macro_exit and admits(s.formula, mnemonic)),
+            tuple(s for s in matcher.sanitizers if admits(s.formula, mnemonic)),
+            tuple((i, s) for i, s in enumerate(matcher.sources) if admits(s.formula, mnemonic)),
+        )
+    return found
+
+
+def _endpoint_table(matcher: TaintMatcher) -> dict[str, tuple]:
+    """What :func:`_endpoints_for` found so far for ``matcher``, by mnemonic."""
+    known = _ENDPOINTS.get(id(matcher))
+    if known is None or known[0] is not matcher:
+        if len(_ENDPOINTS) >= 16:
+            _ENDPOINTS.clear()
+        known = _ENDPOINTS[id(matcher)] = (matcher, {})
+    return known[1]
+
+
+_ENDPOINTS: dict[int, tuple[TaintMatcher, dict[str, tuple]]] = {}
 
 
 _ENDPOINT_KEYS = ("pattern", "all", "any", "where", "focus", "label", "defines", "kernel", "requires",
@@ -346,4 +377,4 @@ def compile_taint(spec: Any, path: str) -> TaintMatcher:
     )
 
 
-__all__ = ["TaintMatcher", "value_text"]
+__all__ = ["TaintMatcher", "spans_of", "value_text"]
