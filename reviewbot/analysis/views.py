@@ -11,7 +11,7 @@ the whole new file is one region; lines the patch did not touch are context.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from reviewbot.errors import DiffParseError
 from reviewbot.model import DiffLine, FileChange, Hunk
@@ -221,22 +221,24 @@ class FileRows(Sequence[DiffLine]):
                 old_line, new_line, count = run  # type: ignore[misc]
                 yield start + 1, old_line, new_line, count
 
-    def other_side(self, first: int, last: int, side: str) -> Iterator[int]:
+    def other_side(self, first: int, last: int, side: str) -> list[Iterable[int]]:
         """The ``side`` lines (``old_line`` or ``new_line``) of the 1-based
-        rows ``first`` to ``last`` that have one."""
+        rows ``first`` to ``last`` that have one, in pieces (ranges for the
+        untouched runs)."""
+        pieces: list[Iterable[int]] = []
         at = max(0, bisect_right(self._starts, first - 1) - 1)
         for start, run in zip(self._starts[at:], self._runs[at:]):
             if start >= last:
                 break
-            low, high = max(first, start + 1), min(last, start + len(run) if type(run[0]) is not int
-                                                   else start + run[2])  # type: ignore[misc]
-            if type(run[0]) is int:
+            gap = type(run[0]) is int
+            low, high = max(first, start + 1), min(last, start + (run[2] if gap else len(run)))  # type: ignore[misc]
+            if gap:
                 base = run[0] if side == "old_line" else run[1]
-                yield from range(base + low - start - 1, base + high - start)  # type: ignore[operator]
+                pieces.append(range(base + low - start - 1, base + high - start))  # type: ignore[operator]
             else:
-                for row in run[low - start - 1: high - start]:  # type: ignore[misc]
-                    if (line := getattr(row, side)) is not None:
-                        yield line
+                pieces.append([line for row in run[low - start - 1: high - start]  # type: ignore[misc]
+                               if (line := getattr(row, side)) is not None])
+        return pieces
 
     def row_of_old(self, old_line: int) -> int | None:
         """The 1-based row holding old line ``old_line`` (None: the side does

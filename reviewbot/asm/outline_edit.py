@@ -13,11 +13,15 @@ region that ends inside a comment or a continued line, or changes the
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from operator import attrgetter
 
 from reviewbot.asm.ast import Comment, Preprocessor, Statement, Unread
 from reviewbot.asm.scanner import Scanner
-from reviewbot.records import replace
+from reviewbot.records import fields
+
+_line = attrgetter("line")
 
 #: Line ends after which a line of code or a directive may go on over the next.
 _GOES_ON = ("\\", ",", "(")
@@ -38,23 +42,21 @@ def edited_outline(scanner: Scanner, old: tuple[Statement, ...], old_lines: Sequ
     old_directives: list[str] = []
     at = 0  # next statement of ``old``
     for first, last, before, after in regions:
-        while at < len(old) and old[at].line < first:
-            stmt = old[at]
-            out.append(_moved(stmt, before))
-            if isinstance(stmt, Preprocessor):
-                new_directives.append(stmt.directive)
-                old_directives.append(stmt.directive)
-            at += 1
+        upto = bisect_left(old, first, lo=at, key=_line)  # the statements before the region, kept
+        kept = old[at:upto]
+        out.extend(kept if not before else [_moved(stmt, before) for stmt in kept])
+        directives = [stmt.directive for stmt in kept if isinstance(stmt, Preprocessor)]
+        new_directives.extend(directives)
+        old_directives.extend(directives)
+        at = upto
         scanned = scanner.scan_region(list(new_lines[first + before - 1: last + after]), first + before,
                                       new_directives)
         if scanned is None:
             return None
         statements, depth = scanned
-        while at < len(old) and old[at].line <= last:
-            stmt = old[at]
-            if isinstance(stmt, Preprocessor):
-                old_directives.append(stmt.directive)
-            at += 1
+        upto = bisect_right(old, last, lo=at, key=_line)  # the region's old statements, dropped
+        old_directives.extend(stmt.directive for stmt in old[at:upto] if isinstance(stmt, Preprocessor))
+        at = upto
         if depth != _depth_after(scanner, old_directives):
             return None  # the #if nesting of what follows changed
         out.extend(statements)
@@ -116,8 +118,19 @@ def _moved(stmt: Statement, by: int) -> Statement:
     """``stmt`` ``by`` lines further down."""
     if not by:
         return stmt
-    if type(stmt) is Unread:
+    kind = type(stmt)
+    if kind is Unread:
         return Unread(stmt.text, stmt.line + by, stmt.column)
-    if type(stmt) is Comment:
+    if kind is Comment:
         return Comment(stmt.text, stmt.line + by, stmt.column, stmt.end_line + by, stmt.trailing)
-    return replace(stmt, line=stmt.line + by)
+    at = _LINE_AT.get(kind)
+    if at is None:
+        at = _LINE_AT[kind] = [f.name for f in fields(kind)].index("line")
+    values = list(stmt.__record_values__(stmt))  # type: ignore[attr-defined]
+    values[at] += by
+    return kind(*values)
+
+
+#: Where ``line`` is among each statement class's fields (in the order
+#: its constructor takes them).
+_LINE_AT: dict[type, int] = {}

@@ -196,10 +196,13 @@ def _span_lines(shape: tuple) -> list[tuple[int, int]]:
         if known is shape:
             return lines
     lines = []
+    # the only statements that end on a later line than they start: comments over several lines
+    long = [i for i, stmt in enumerate(shape) if type(stmt) is Comment and stmt.end_line > stmt.line]
+    ends = [shape[i].end_line for i in long]
     for start, end in spans_of(shape):
-        first = shape[start].line
-        last = max(getattr(shape[i], "end_line", shape[i].line) for i in range(start, end))
-        lines.append((first, last))
+        last = max(s.line for s in shape[start:end])
+        inside = ends[bisect_left(long, start):bisect_left(long, end)]
+        lines.append((shape[start].line, max(last, *inside) if inside else last))
     _SPAN_LINES[:] = _SPAN_LINES[-3:] + [(shape, lines)]
     return lines
 
@@ -248,7 +251,8 @@ def _other_side(rows: Sequence[DiffLine], lines: list[tuple[int, int]], side: st
     found: set[int] = set()
     for first, last in lines:
         if type(rows) is FileRows:
-            found.update(rows.other_side(first, last, side))
+            for piece in rows.other_side(first, last, side):
+                found.update(piece)
             continue
         for n in range(max(first, 1), min(last, len(rows)) + 1):
             if (line := getattr(rows[n - 1], side)) is not None:
@@ -387,9 +391,14 @@ def hyp_uses(units: Iterable[FileUnits]) -> set[str]:
     used: set[str] = set()
     for file_units in units:
         for unit in file_units.new_asm:
+            unread: set[str] = set()
             for stmt, ctx in zip(unit.region.statements, unit.region.contexts):
-                if isinstance(stmt, Instruction) and ctx.hyp:
+                if not ctx.hyp:
+                    continue
+                kind = type(stmt)
+                if kind is Unread:
+                    unread.add(stmt.text.split(None, 1)[0])
+                elif kind is Instruction:
                     used.add(stmt.mnemonic)
-                elif type(stmt) is Unread and ctx.hyp and (word := stmt.text.split(None, 1)[0].lower()):
-                    used.add(word)  # what reading would make its mnemonic
+            used.update(word.lower() for word in unread)  # what reading would make their mnemonics
     return used
