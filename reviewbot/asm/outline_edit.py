@@ -118,15 +118,15 @@ def _moved(stmt: Statement, by: int) -> Statement:
     """``stmt`` ``by`` lines further down."""
     if not by:
         return stmt
-    kind = type(stmt)
-    if kind is Unread:
+    if type(stmt) is Unread:
         return Unread(stmt.text, stmt.line + by, stmt.column)
-    if kind is Comment:
+    if type(stmt) is Comment:
         return Comment(stmt.text, stmt.line + by, stmt.column, stmt.end_line + by, stmt.trailing)
+    kind = type(stmt)
     at = _LINE_AT.get(kind)
     if at is None:
         at = _LINE_AT[kind] = [f.name for f in fields(kind)].index("line")
-    values = list(stmt.__record_values__(stmt))  # type: ignore[attr-defined]
+    values = list(stmt.__record_values__(stmt))  # type: ignore[union-attr]
     values[at] += by
     return kind(*values)
 
