@@ -30,6 +30,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from reviewbot.match.comment_blocks import rows_of_kind
 from reviewbot.match.units import AsmUnit, Hit, TextUnit
 from reviewbot.records import record
 
@@ -117,7 +118,7 @@ class CommentActionMatcher:
         if view is None or old_view is None or view.all_added:
             return
         rows, old_rows = view.rows, old_view.rows
-        deleted = [i for i, r in enumerate(old_rows) if r.kind == "-"]
+        deleted = [n - 1 for n in rows_of_kind(old_view, "-")]
         if not deleted:
             return  # no block lost a line
         old_at = {r.old_line: i for i, r in enumerate(old_rows) if r.old_line is not None}
