@@ -1,0 +1,150 @@
+"""The ``comment:`` matcher judges only the comments a change can concern
+(match/comment_blocks.py) and finds what judging every comment of a whole
+file finds: a comment above ``SYM_FUNC_START`` or just inside a ``.macro``
+describes the whole body, however far below, past labels and blank lines,
+the change is; a deletion with nothing added is a change."""
+
+from __future__ import annotations
+
+import difflib
+import random
+
+import pytest
+
+from reviewbot import engine
+from reviewbot.analysis.kernels import Era, KernelVersion
+from reviewbot.analysis.views import full_views, hunk_views
+from reviewbot.asm.ast import Comment
+from reviewbot.config import load_config
+from reviewbot.mail.diff import parse_patch
+from reviewbot.match import comments
+from reviewbot.match.comment_blocks import changed_lines
+from reviewbot.match.file_units import attach_removed_comments, build_units
+
+PATH = "arch/arm64/kvm/hyp/nvhe/blocks.S"
+
+BASE = """\
+#include <linux/linkage.h>
+
+.macro save_regs
+\t/* save_regs uses x1 and calls stash_one() */
+\tmov\tx0, x1
+
+1:\tstp\tx2, x3, [x0]
+
+\tbl\tstash_one
+\tstr\tx1, [x0, #16]
+.endm
+
+\t.text
+/*
+ * The host's context: x3 holds it, and hyp_panic() is called
+ * when it is not there.
+ */
+SYM_FUNC_START(__blocks_enter)
+\tmov\tx3, x0
+\tcbz\tx3, 2f
+
+\tsave_regs
+\tldr\tx4, [x3]
+1:
+\tadd\tx4, x4, #1
+
+\tstr\tx4, [x3]
+\tret
+2:
+\tbl\thyp_panic
+SYM_FUNC_END(__blocks_enter)
+
+\t// load 'ldr x5, =kvm_host_data' then use it
+\tmov\tx8, x9
+\tldr\tx5, =kvm_host_data
+\tldr\tx6, [x5]
+\tmov\tx7, x6
+"""
+
+
+def _units(old: str, new: str, near: int | None = engine.NEAR):
+    diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                        f"a/{PATH}", f"b/{PATH}", n=3))
+    (change,) = parse_patch(f"diff --git a/{PATH} b/{PATH}\n" + diff)
+    units = build_units(change, load_config(), Era(KernelVersion(5, 10)), old_text=old, near=near)
+    attach_removed_comments([units])
+    return units
+
+
+def _stale(units) -> list[tuple[int, str, str]]:
+    matcher = comments.compile_comment({"mentions": ["call", "quoted", "pool", "width"]}, "x")
+    return [(hit.line, hit.extra["HOW"], hit.bindings["STALE"]) for unit in units.new_asm for hit in matcher.run(unit)]
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return next(n for n, line in enumerate(text.split("\n"), start=1) if fragment in line)
+
+
+def test_a_comment_above_a_function_is_judged_on_a_change_far_down_its_body():
+    new = BASE.replace("\tbl\thyp_panic\n", "\tbrk\t#0\n")
+    assert _stale(_units(BASE, new)) == [(_line_of(new, "The host's context") - 1, "code changed", "hyp_panic()")]
+
+
+def test_a_macro_s_opening_comment_is_judged_on_a_change_past_its_labels_and_blank_lines():
+    new = BASE.replace("\tbl\tstash_one\n", "\tnop\n")
+    assert _stale(_units(BASE, new)) == [(_line_of(new, "save_regs uses"), "code changed", "stash_one()")]
+
+
+def test_a_deletion_alone_is_a_change_under_a_comment():
+    new = BASE.replace("\tldr\tx5, =kvm_host_data\n", "")
+    assert _stale(_units(BASE, new)) == [(_line_of(new, "load 'ldr x5"), "code changed", "'ldr x5, =kvm_host_data'")]
+
+
+def _edit(rng: random.Random, text: str) -> str:
+    lines = text.splitlines(True)
+    snippets = ["\tnop\n", "\n", "3:\n", "/* calls stash_one() */\n", "\tmov\tx1, x2\t// keeps 'ldr x5, =x'\n",
+                "SYM_FUNC_END(__blocks_enter)\n", ".endm\n", "\tbl\thyp_panic\n"]
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(lines))
+        if rng.random() < 0.5:
+            del lines[at:at + rng.randint(1, 3)]
+        else:
+            lines[at:at] = [rng.choice(snippets)]
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_comments_judged_give_what_judging_every_comment_gives(seed, monkeypatch):
+    new = _edit(random.Random(seed), BASE)
+    if new == BASE:
+        return
+    for near in (engine.NEAR, None):
+        units = _units(BASE, new, near)
+        found = _stale(units)
+        monkeypatch.setattr(comments, "concerned_comments", lambda statements, lines, contexts=(): [
+            i for i, stmt in enumerate(statements) if isinstance(stmt, Comment)])
+        assert _stale(units) == found
+        monkeypatch.undo()
+
+
+def _linear(view) -> tuple[int, ...]:
+    """changed_lines as a row-by-row walk says it."""
+    found, previous = [], None
+    for number, row in enumerate(view.rows, start=1):
+        if row.kind != " " or (row.old_line is not None and previous is not None and row.old_line != previous + 1):
+            found.append(number)
+        if row.old_line is not None:
+            previous = row.old_line
+    return tuple(found)
+
+
+@pytest.mark.parametrize("new", [
+    BASE.replace("\tmov\tx7, x6\n", ""),                                 # a deletion at the end
+    BASE.replace("\tldr\tx4, [x3]\n", "\tldr\tx9, [x3]\n"),              # as many lines added as deleted
+    BASE.replace("\tret\n", "").replace("#include", "#include\n"),       # a deletion after an addition
+    "\n" + BASE.replace("2:\n", "2:\n\tnop\n\tnop\n").replace(".endm\n", ""),
+])
+def test_changed_lines_are_the_added_and_deleted_rows_and_the_rows_after_a_deletion(new):
+    diff = "".join(difflib.unified_diff(BASE.splitlines(True), new.splitlines(True), f"a/{PATH}", f"b/{PATH}", n=2))
+    (change,) = parse_patch(f"diff --git a/{PATH} b/{PATH}\n" + diff)
+    views = [*full_views(change, BASE), *hunk_views(change, "new"), *hunk_views(change, "old")]
+    for view in views:
+        assert changed_lines(view) == _linear(view)
+    assert any(changed_lines(view) for view in views)
