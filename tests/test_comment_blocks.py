@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import random
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,30 @@ def test_changed_lines_are_the_added_and_deleted_rows_and_the_rows_after_a_delet
     for view in views:
         assert changed_lines(view) == _linear(view)
     assert any(changed_lines(view) for view in views)
+
+
+def _action_hits(old: str, new: str) -> list[tuple[int, str]]:
+    import yaml
+
+    from reviewbot.match.comment_action import compile_comment_action
+    from reviewbot.match.units import TextUnit
+
+    rule = Path(__file__).resolve().parent.parent / "rules/arm64-comment/arm64.comment.action-removed.yaml"
+    spec = yaml.safe_load(rule.read_text())["comment-action"]
+    diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), "a/x.S", "b/x.S", n=3))
+    (change,) = parse_patch("diff --git a/x.S b/x.S\n" + diff)
+    old_view, new_view = full_views(change, old)
+    unit = TextUnit("c", tuple(r.text for r in new_view.rows), new_view, None, old_view=old_view)
+    return [(hit.line, hit.bindings["COMMENT"]) for hit in compile_comment_action(spec, "x").run(unit)]
+
+
+@pytest.mark.parametrize("above, comment, said", [
+    ("", "/* Flush the\n/* dcache */\n", "Flush the dcache"),
+    ("\tnop\n/* other */\n", "/* Flush the\n/* dcache */\n", "Flush the dcache"),
+    ("\tnop\n", "// keep x */\n// Flush the dcache\n", "keep x Flush the dcache"),
+])
+def test_a_comment_s_action_is_judged_from_where_its_comment_starts(above, comment, said):
+    # a comment whose last line could be read as one of its own
+    old = above + comment + "foo:\n\tmov\tx0, x1\n\tdc\tcivac, x0\n\tnop\n"
+    new = old.replace("\tdc\tcivac, x0\n", "")
+    assert _action_hits(old, new) == [(len(above.splitlines()) + 1, said)]

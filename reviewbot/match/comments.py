@@ -273,9 +273,9 @@ def words(text: str) -> set[str]:
 
 def code_words(unit: AsmUnit) -> set[str]:
     """The identifiers the code of a region uses (comments left out)."""
-    # one scan of the code's text joined by line ends (no word spans one)
-    return set(_WORD.findall("\n".join([stmt.text for stmt in unit.region.statements
-                                         if not isinstance(stmt, Comment)])))
+    # one scan of the code's distinct texts joined by line ends (no word spans one)
+    return set(_WORD.findall("\n".join({stmt.text for stmt in unit.region.statements
+                                         if not isinstance(stmt, Comment)})))
 
 
 def deleted_definitions(unit: AsmUnit) -> set[str]:
