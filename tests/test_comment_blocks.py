@@ -176,3 +176,28 @@ def test_a_comment_s_action_is_judged_from_where_its_comment_starts(above, comme
     old = above + comment + "foo:\n\tmov\tx0, x1\n\tdc\tcivac, x0\n\tnop\n"
     new = old.replace("\tdc\tcivac, x0\n", "")
     assert _action_hits(old, new) == [(len(above.splitlines()) + 1, said)]
+
+
+def _c_hits(old: str, new: str) -> list[tuple[int, str]]:
+    from reviewbot.match.c_comment_facts import attach_c_facts
+    from reviewbot.match.c_comments import CCommentMatcher
+
+    path = "arch/arm64/kvm/blocks.c"
+    diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}", n=3))
+    (change,) = parse_patch(f"diff --git a/{path} b/{path}\n" + diff)
+    units = build_units(change, load_config(), Era(KernelVersion(5, 10)), old_text=old)
+    attach_c_facts([units])
+    matcher = CCommentMatcher(kinds=("removed-term",))
+    return [(hit.line, hit.bindings["COMMENT"]) for unit in units.new_c for hit in matcher.run(unit)]
+
+
+@pytest.mark.parametrize("above, judged", [
+    ("", True), ("\tx = 0; /* done */\n", True), ("\t// x */ y\n", True),
+    ("\tp = \"*/\";\n\t/* an open\n\t * one */\n", True),
+    ("\tx = 0; /* done */ /* and open\n", False),  # the comment starts there, after code: not judged
+])
+def test_a_c_comment_is_read_from_where_it_starts(above, judged):
+    # its last line reads as a comment of its own; what comes above must not end it early
+    old = "int f(int n)\n{\n" + above + "\t/* room for one extra\n\t/* page */\n\tsize = n + 1;\n\treturn size;\n}\n"
+    new = old.replace("n + 1", "n")
+    assert _c_hits(old, new) == ([(3 + len(above.splitlines()), "room for one extra page")] if judged else [])
