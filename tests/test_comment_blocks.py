@@ -201,3 +201,22 @@ def test_a_c_comment_is_read_from_where_it_starts(above, judged):
     old = "int f(int n)\n{\n" + above + "\t/* room for one extra\n\t/* page */\n\tsize = n + 1;\n\treturn size;\n}\n"
     new = old.replace("n + 1", "n")
     assert _c_hits(old, new) == ([(3 + len(above.splitlines()), "room for one extra page")] if judged else [])
+
+
+def _slot_hits(old: str, new: str) -> list[int]:
+    from reviewbot.match.comment_slots import CommentSlotsMatcher
+    from reviewbot.match.units import TextUnit
+
+    diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), "a/x.c", "b/x.c", n=3))
+    (change,) = parse_patch("diff --git a/x.c b/x.c\n" + diff)
+    view = full_views(change, old)[1]
+    unit = TextUnit("c", tuple(r.text for r in view.rows), view, None)
+    return [hit.line for hit in CommentSlotsMatcher().run(unit)]
+
+
+@pytest.mark.parametrize("under", ["", "case HVC_CALL:\n"])
+def test_a_slot_comment_is_judged_on_an_added_line_past_inner_blocks(under):
+    old = ("int g(void)\n{\n}\n/*\n * reg0 stores the high half;\n * reg1 holds the low half\n */\n" + under +
+           "\tregs[0] = a;\n\tif (b) {\n\t\tb--;\n\t}\n\n\tregs[1] = b;\n\treturn 0;\n}\n")
+    new = old.replace("\treturn 0;\n", "\tregs[2] = c;\n\treturn 0;\n")
+    assert _slot_hits(old, new) == [4]

@@ -33,8 +33,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reviewbot.asm.ast import CMacroCall, Comment, Label, Literal, MacroDef, MacroEnd
-from reviewbot.match.comment_blocks import FUNC_END as _FUNC_END, FUNC_START as _FUNC_START
-from reviewbot.match.comment_blocks import block_facts, changed_lines, concerned_comments, on_line, rows_of_kind
+from reviewbot.match.comment_blocks import FUNC_END as _FUNC_END
+from reviewbot.match.comment_blocks import (
+    block_facts,
+    changed_lines,
+    concerned_comments,
+    on_line,
+    rows_of_kind,
+)
 from reviewbot.match.comment_blocks import starts_function as _starts_function
 from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.records import record
