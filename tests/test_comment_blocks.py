@@ -220,3 +220,22 @@ def test_a_slot_comment_is_judged_on_an_added_line_past_inner_blocks(under):
            "\tregs[0] = a;\n\tif (b) {\n\t\tb--;\n\t}\n\n\tregs[1] = b;\n\treturn 0;\n}\n")
     new = old.replace("\treturn 0;\n", "\tregs[2] = c;\n\treturn 0;\n")
     assert _slot_hits(old, new) == [4]
+
+
+def test_an_added_line_inside_a_slot_comment_read_from_its_start():
+    from reviewbot.match.comment_slots import CommentSlotsMatcher
+    from reviewbot.match.units import TextUnit
+    from reviewbot.records import replace
+
+    old = "int f(void)\n{\n/*\n * reg0 stores a;\n */\n\tregs[0] = a;\n\treturn 0;\n}\n"
+    new = old.replace(" * reg0 stores a;\n", " * reg0 stores a;\n * reg1 stores b;\n/* reg2 stores c;\n * reg3 stores d;\n")
+    new = new.replace("\treturn 0;\n", "\tregs[3] = d;\n\treturn 0;\n")
+    diff = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True), "a/x.c", "b/x.c", n=3))
+    (change,) = parse_patch("diff --git a/x.c b/x.c\n" + diff)
+    view = full_views(change, old)[1]
+
+    def hits(view):
+        unit = TextUnit("c", tuple(r.text for r in view.rows), view, None)
+        return [(hit.line, hit.bindings["SAID"]) for hit in CommentSlotsMatcher().run(unit)]
+
+    assert hits(view) == hits(replace(view, whole_file=False)) == [(3, "reg0, reg1, reg2, reg3")]

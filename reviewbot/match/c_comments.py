@@ -152,17 +152,28 @@ class _Texts(Sequence[str]):
         return len(self._rows)
 
 
-def _over_changes(unit: Any, rows: Sequence[Any], c: bool) -> list[CComment]:
-    """The comments that end right above a change (blank lines between
-    allowed): the only ones the kinds that judge kept comments can judge."""
+def _over_changes(unit: Any, c: bool) -> list[CComment]:
+    """The comments of a whole file that end on a kept line right above a
+    change (blank lines between allowed): the only ones the kinds that
+    judge kept comments can judge; remembered for the unit's other rules."""
+    lines = unit.lines if c else unit.view.rows
+    for known_lines, known_view, comments in _OVER:
+        if known_lines is lines and known_view is unit.view:
+            return comments
+    rows = unit.view.rows
     lasts = set()
     for line in changed_lines(unit.view):
         at = line - 2
         while at >= 0 and not rows[at].text.strip():
             at -= 1
-        if at >= 0:
+        if at >= 0 and rows[at].kind == " ":
             lasts.add(at)
-    return _comments_ending(unit.lines if c else _Texts(rows), lasts)
+    comments = _comments_ending(unit.lines if c else _Texts(rows), lasts)
+    _OVER[:] = _OVER[-3:] + [(lines, unit.view, comments)]
+    return comments
+
+
+_OVER: list[tuple[Any, Any, list[CComment]]] = []
 
 
 def comment_words(text: str) -> str:
@@ -252,8 +263,8 @@ class CCommentMatcher:
             return  # a kept comment is judged against its hunk, and there is none
         rows = unit.view.rows
         position: dict[int, tuple[Hunk, int]] | None = None
-        every = "names-removed" in self.kinds and c and unit.removed_names
-        for comment in _scan(unit.lines) if every else _over_changes(unit, rows, c):
+        every = ("names-removed" in self.kinds and c and unit.removed_names) or not unit.view.whole_file
+        for comment in _scan(unit.lines if c else tuple(r.text for r in rows)) if every else _over_changes(unit, c):
             own = rows[comment.first: comment.last + 1]
             if "names-removed" in self.kinds and c and unit.removed_names:
                 hit = _names_removed(comment, own, comment_words(comment.text), unit.removed_names)

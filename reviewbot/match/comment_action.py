@@ -195,7 +195,9 @@ class CommentActionMatcher:
         if not deleted:
             return  # no block lost a line
         added_names: set[str] | None = None  # read only once a kept comment sits over removed lines
-        for first, last in _comments_ending(rows, _new_rows(rows, old_rows, _above_deletions(old_rows, deleted))):
+        comments = _comments_ending(rows, _new_rows(rows, old_rows, _above_deletions(old_rows, deleted))) \
+            if view.whole_file else _comments(rows)
+        for first, last in comments:
             if any(r.kind != " " for r in rows[first:last + 1]):
                 continue  # only comments the patch keeps, as they were
             end_old = _old_index(old_rows, rows[last].old_line)

@@ -61,14 +61,11 @@ def _comments_near(rows: tuple, added: list[int]) -> list[tuple[int, int]]:
     found: dict[int, int] = {}
     scanned = 0  # rows above were read, and no comment is open here
     for row in added:
-        at = row
-        while at > 0 and not (at < row and _ends_all(rows, at)):
+        at = max(row, scanned)
+        while at > scanned and not (at < row and _ends_all(rows, at)):
             at -= 1
-        if at < scanned:
-            at = scanned
-        else:
-            while at > scanned and "*/" not in rows[at - 1].text:
-                at -= 1
+        while at > scanned and "*/" not in rows[at - 1].text:
+            at -= 1
         while at <= row:  # as _comments reads on from there
             if rows[at].text.lstrip().startswith("/*"):
                 last = at
@@ -116,7 +113,8 @@ class CommentSlotsMatcher:
         if unit.view is None:
             return
         rows = unit.view.rows
-        for first, last in _comments_near(rows, [n - 1 for n in rows_of_kind(unit.view, "+")]):
+        near = _comments_near(rows, [n - 1 for n in rows_of_kind(unit.view, "+")]) if unit.view.whole_file else None
+        for first, last in _comments(rows) if near is None else near:
             slots = {}
             for row in rows[first:last + 1]:
                 match = _SLOT_LINE.match(row.text)
