@@ -31,10 +31,11 @@ deleted) are gathered once per patch by
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+from reviewbot.match.comment_blocks import changed_lines
 from reviewbot.match.units import Hit, TextUnit
 from reviewbot.model import DiffLine, Hunk
 from reviewbot.records import record
@@ -76,11 +77,18 @@ def _blank(match: re.Match[str]) -> str:
 
 def scan_comments(lines: list[str]) -> list[CComment]:
     """The comments in C lines (string literals left out)."""
+    return _scan_lines(lines, 0, len(lines))[0]
+
+
+def _scan_lines(lines: Sequence[str], start: int, stop: int) -> tuple[list[CComment], bool]:
+    """``scan_comments`` of ``lines[start:stop]`` (no comment open at
+    ``start``), and whether none is open at ``stop``."""
     found: list[CComment] = []
     open_at: tuple[int, int] | None = None
     parts: list[str] = []
-    for index, raw in enumerate(lines):
-        line = _STRING.sub(_blank, raw) if '"' in raw or "'" in raw else raw
+    for index in range(start, stop):
+        raw = lines[index]
+        line = _code_line(raw)
         pos = 0
         while pos <= len(line):
             if open_at is not None:
@@ -100,7 +108,72 @@ def scan_comments(lines: list[str]) -> list[CComment]:
             if block < 0:
                 break
             open_at, pos = (index, block), block + 2
-    return found
+    return found, open_at is None
+
+
+def _code_line(raw: str) -> str:
+    return _STRING.sub(_blank, raw) if '"' in raw or "'" in raw else raw
+
+
+def _closes(raw: str) -> bool:
+    """After this line no comment is open, whatever was open before it: it
+    holds a ``*/`` that no ``/*`` follows (one open there closes there, and
+    a ``//`` before it ends the line's comments)."""
+    line = _code_line(raw)
+    end = line.rfind("*/")
+    return end >= 0 and line.find("/*", max(end - 1, 0)) < 0
+
+
+def _comments_ending(lines: Sequence[str], lasts: set[int]) -> list[CComment]:
+    """What ``scan_comments(lines)`` gives that ends on one of ``lasts``,
+    read from a line where no comment is open above each."""
+    found: dict[tuple[int, int], CComment] = {}
+    floor = 0  # no comment is open at the start of this line
+    for last in sorted(lasts):
+        start = max(last, floor)
+        while start > floor and not _closes(lines[start - 1]):
+            start -= 1
+        comments, closed = _scan_lines(lines, start, last + 1)
+        found.update(((c.first, c.column), c) for c in comments if c.last in lasts)
+        floor = last + 1 if closed else start
+    return [found[key] for key in sorted(found)]
+
+
+class _Texts(Sequence[str]):
+    """The texts of view rows, read as asked."""
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._rows[index].text
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def _over_changes(unit: Any, c: bool) -> list[CComment]:
+    """The comments of a whole file that end on a kept line right above a
+    change (blank lines between allowed): the only ones the kinds that
+    judge kept comments can judge; remembered for the unit's other rules."""
+    lines = unit.lines if c else unit.view.rows
+    for known_lines, known_view, comments in _OVER:
+        if known_lines is lines and known_view is unit.view:
+            return comments
+    rows = unit.view.rows
+    lasts = set()
+    for line in changed_lines(unit.view):
+        at = line - 2
+        while at >= 0 and not rows[at].text.strip():
+            at -= 1
+        if at >= 0 and rows[at].kind == " ":
+            lasts.add(at)
+    comments = _comments_ending(unit.lines if c else _Texts(rows), lasts)
+    _OVER[:] = _OVER[-3:] + [(lines, unit.view, comments)]
+    return comments
+
+
+_OVER: list[tuple[Any, Any, list[CComment]]] = []
 
 
 def comment_words(text: str) -> str:
@@ -190,7 +263,8 @@ class CCommentMatcher:
             return  # a kept comment is judged against its hunk, and there is none
         rows = unit.view.rows
         position: dict[int, tuple[Hunk, int]] | None = None
-        for comment in _scan(unit.lines if c else tuple(r.text for r in rows)):
+        every = ("names-removed" in self.kinds and c and unit.removed_names) or not unit.view.whole_file
+        for comment in _scan(unit.lines if c else tuple(r.text for r in rows)) if every else _over_changes(unit, c):
             own = rows[comment.first: comment.last + 1]
             if "names-removed" in self.kinds and c and unit.removed_names:
                 hit = _names_removed(comment, own, comment_words(comment.text), unit.removed_names)

@@ -30,6 +30,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from reviewbot.match.comment_blocks import rows_of_kind
 from reviewbot.match.units import AsmUnit, Hit, TextUnit
 from reviewbot.records import record
 
@@ -66,21 +67,94 @@ def _comments(rows: tuple) -> Iterator[tuple[int, int]]:
     """(first, last) 0-based row indices of each comment that starts its line."""
     i = 0
     while i < len(rows):
-        text = rows[i].text
-        if text.lstrip().startswith("/*"):
-            j = i
-            while "*/" not in rows[j].text and j + 1 < len(rows):
-                j += 1
-            yield i, j
-            i = j + 1
-        elif text.lstrip().startswith("//"):
-            j = i
-            while j + 1 < len(rows) and rows[j + 1].text.lstrip().startswith("//"):
-                j += 1
-            yield i, j
-            i = j + 1
-        else:
+        j = _comment_from(rows, i)
+        if j is None:
             i += 1
+        else:
+            yield i, j
+            i = j + 1
+
+
+def _comment_from(rows: tuple, i: int) -> int | None:
+    """The last row of the comment that starts row ``i`` (no comment open
+    there), or None when the row does not start one."""
+    text = rows[i].text
+    j = i
+    if text.lstrip().startswith("/*"):
+        while "*/" not in rows[j].text and j + 1 < len(rows):
+            j += 1
+        return j
+    if text.lstrip().startswith("//"):
+        while j + 1 < len(rows) and rows[j + 1].text.lstrip().startswith("//"):
+            j += 1
+        return j
+    return None
+
+
+def _above_deletions(old_rows: tuple, deleted: list[int]) -> set[int]:
+    """The old rows (0-based) a comment may end on for its block to hold a
+    deleted row: from each deleted row up to the first row above that ends
+    a block (a label right under the comment does not)."""
+    found: set[int] = set()
+    for row in deleted:
+        at = row - 1
+        while at >= 0 and at not in found:
+            found.add(at)
+            text = old_rows[at].text
+            if (_BLOCK_END.match(text) or _COMMENT_START.match(text)) and not _LABEL_LINE.match(text):
+                break
+            at -= 1
+    return found
+
+
+def _new_rows(rows: tuple, old_rows: tuple, old: set[int]) -> set[int]:
+    """The rows (0-based) of the new side that are the kept rows ``old`` of the old side."""
+    found = set()
+    for at in old:
+        row = old_rows[at]
+        if row.kind == " " and row.new_line is not None:
+            guess = row.new_line - rows[0].new_line if rows and rows[0].new_line is not None else -1
+            if 0 <= guess < len(rows) and rows[guess].old_line == row.old_line:
+                found.add(guess)
+            else:  # not one run of new lines
+                found.update(i for i, r in enumerate(rows) if r.old_line is not None and r.old_line == row.old_line)
+    return found
+
+
+def _old_index(old_rows: tuple, old_line: int | None) -> int | None:
+    """The old side's row (0-based) of file line ``old_line`` (the last one)."""
+    if old_line is None or not old_rows:
+        return None
+    guess = old_line - old_rows[0].old_line if old_rows[0].old_line is not None else -1
+    if 0 <= guess < len(old_rows) and old_rows[guess].old_line == old_line \
+            and (guess + 1 == len(old_rows) or old_rows[guess + 1].old_line != old_line):
+        return guess
+    return next((i for i in range(len(old_rows) - 1, -1, -1) if old_rows[i].old_line == old_line), None)
+
+
+def _comments_ending(rows: tuple, ends: set[int]) -> list[tuple[int, int]]:
+    """What ``_comments(rows)`` gives that ends on one of ``ends``, read
+    from a row the scan starts afresh at above each (row 0, or one after a
+    row that holds ``*/`` and does not start with ``//``: a ``/*`` comment
+    open there closes there, and no ``//`` run goes on past it)."""
+    found: list[tuple[int, int]] = []
+    resume = 0  # a row the scan starts afresh at
+    for end in sorted(ends):
+        if end < resume:
+            continue
+        at = end
+        while at > resume and not ("*/" in rows[at - 1].text and not rows[at - 1].text.lstrip().startswith("//")):
+            at -= 1
+        while at <= end:  # as _comments reads on from there, up to the comment that holds ``end``
+            last = _comment_from(rows, at)
+            if last is not None and last in ends:
+                found.append((at, last))
+            at = at + 1 if last is None else last + 1
+        resume = at
+    return found
+
+
+_LABEL_LINE = re.compile(r"^\s*[A-Za-z_.]\w*:")
 
 
 def _block(rows: tuple, after: int) -> list:
@@ -117,15 +191,16 @@ class CommentActionMatcher:
         if view is None or old_view is None or view.all_added:
             return
         rows, old_rows = view.rows, old_view.rows
-        deleted = [i for i, r in enumerate(old_rows) if r.kind == "-"]
+        deleted = [n - 1 for n in rows_of_kind(old_view, "-")]
         if not deleted:
             return  # no block lost a line
-        old_at = {r.old_line: i for i, r in enumerate(old_rows) if r.old_line is not None}
         added_names: set[str] | None = None  # read only once a kept comment sits over removed lines
-        for first, last in _comments(rows):
+        comments = _comments_ending(rows, _new_rows(rows, old_rows, _above_deletions(old_rows, deleted))) \
+            if view.whole_file else _comments(rows)
+        for first, last in comments:
             if any(r.kind != " " for r in rows[first:last + 1]):
                 continue  # only comments the patch keeps, as they were
-            end_old = old_at.get(rows[last].old_line)
+            end_old = _old_index(old_rows, rows[last].old_line)
             if end_old is None:
                 continue
             if bisect_right(deleted, end_old) == len(deleted):
@@ -138,7 +213,7 @@ class CommentActionMatcher:
             if not new_block:
                 continue
             if added_names is None:
-                added_names = {n for r in rows if r.kind == "+" for n in _code_names(r.text)}
+                added_names = {n for i in rows_of_kind(view, "+") for n in _code_names(rows[i - 1].text)}
             hit = self._check(text, new_block, old_block, added_names, first + 1)
             if hit is not None:
                 yield hit

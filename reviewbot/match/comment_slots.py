@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from reviewbot.match.comment_blocks import rows_of_kind
 from reviewbot.match.units import Hit, TextUnit
 from reviewbot.records import record
 
@@ -48,6 +49,41 @@ def _comments(rows: tuple) -> Iterator[tuple[int, int]]:
             i = j + 1
         else:
             i += 1
+
+
+def _comments_near(rows: tuple, added: list[int]) -> list[tuple[int, int]]:
+    """What ``_comments(rows)`` gives that holds one of the ``added`` rows
+    (0-based, in order) or may have one in its block: every comment from
+    the ``}`` (or ``case``, ``default``) at column 0 above each, which ends
+    the block of any comment above it, read from a row where no comment is
+    open (row 0, or one after a row that holds ``*/``).  A hit needs an
+    added row in its comment or block."""
+    found: dict[int, int] = {}
+    scanned = 0  # rows above were read, and no comment is open here
+    for row in added:
+        at = max(row, scanned)
+        while at > scanned and not (at < row and _ends_all(rows, at)):
+            at -= 1
+        while at > scanned and "*/" not in rows[at - 1].text:
+            at -= 1
+        while at <= row:  # as _comments reads on from there
+            if rows[at].text.lstrip().startswith("/*"):
+                last = at
+                while "*/" not in rows[last].text and last + 1 < len(rows):
+                    last += 1
+                found[at] = last
+                at = last + 1
+            else:
+                at += 1
+        scanned = max(scanned, at)
+    return sorted(found.items())
+
+
+def _ends_all(rows: tuple, at: int) -> bool:
+    """Does row ``at`` end the block of every comment above it (but one
+    right above a ``case`` label, which it documents)?"""
+    match = _END.match(rows[at].text)
+    return match is not None and _indent(rows[at].text) == 0 and not _CASE.match(rows[at].text)
 
 
 def _block(rows: tuple, last: int, indent: int) -> list:
@@ -77,7 +113,8 @@ class CommentSlotsMatcher:
         if unit.view is None:
             return
         rows = unit.view.rows
-        for first, last in _comments(rows):
+        near = _comments_near(rows, [n - 1 for n in rows_of_kind(unit.view, "+")]) if unit.view.whole_file else None
+        for first, last in _comments(rows) if near is None else near:
             slots = {}
             for row in rows[first:last + 1]:
                 match = _SLOT_LINE.match(row.text)

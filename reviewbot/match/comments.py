@@ -33,6 +33,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reviewbot.asm.ast import CMacroCall, Comment, Label, Literal, MacroDef, MacroEnd
+from reviewbot.match.comment_blocks import FUNC_END as _FUNC_END
+from reviewbot.match.comment_blocks import (
+    block_facts,
+    changed_lines,
+    concerned_comments,
+    on_line,
+    rows_of_kind,
+)
+from reviewbot.match.comment_blocks import starts_function as _starts_function
 from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.records import record
 
@@ -62,13 +71,13 @@ class Mention:
             return _mrs_writing(block, self.text) is None
         if self.kind == "pool":
             return any(isinstance(op, Literal) for s in block for op in getattr(s, "operands", ()))
-        code = " ".join(s.text for s in block)
+        facts = block_facts(block)
         if self.kind == "quoted":
-            return _fold(self.text) in _fold(code)
+            return _fold(self.text) in facts.folded
         word = self.text.rstrip("()")
         if self.kind == "register":
-            return _mentions_register(block, word)
-        return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", code) is not None
+            return _canon(word) in facts.registers
+        return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", facts.code) is not None
 
 
 def _mrs_writing(block: list[Any], arg: str) -> Any:
@@ -84,14 +93,8 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-def _mentions_register(block: list[Any], name: str) -> bool:
-    canon = "x" + name[1:] if re.fullmatch(r"[xw]\d+", name) else name.lower()
-    for stmt in block:
-        for op in getattr(stmt, "operands", ()):
-            for part in (op, getattr(op, "base", None), getattr(op, "index", None)):
-                if part is not None and getattr(part, "canon", "").lower() == canon:
-                    return True
-    return False
+def _canon(name: str) -> str:
+    return "x" + name[1:] if re.fullmatch(r"[xw]\d+", name) else name.lower()
 
 
 def mentions(text: str, kinds: tuple[str, ...]) -> list[Mention]:
@@ -154,14 +157,6 @@ def annotated(statements: tuple, index: int) -> list[Any]:
     return block
 
 
-_FUNC_START = re.compile(r"^(SYM_(FUNC|CODE)_START\w*|ENTRY|SYM_TYPED_FUNC_START)$")
-_FUNC_END = re.compile(r"^(SYM_(FUNC|CODE)_END\w*|END|ENDPROC)$")
-
-
-def _starts_function(stmt: Any) -> bool:
-    return isinstance(stmt, CMacroCall) and bool(_FUNC_START.match(stmt.name))
-
-
 def _function_body(statements: tuple, index: int) -> list[Any]:
     """A comment above ``SYM_FUNC_START(x)`` describes the whole function."""
     body: list[Any] = []
@@ -195,8 +190,9 @@ class CommentMatcher:
             return  # nothing else to look for: the loop below would find nothing
         statements = unit.region.statements
         rows = unit.view.rows
-        old_comments = _old_comments(unit)
-        for index, stmt in enumerate(statements):
+        # only a comment on a changed line, or over one, can be reported (comment_blocks.py)
+        for index in concerned_comments(statements, changed_lines(unit.view), unit.region.contexts):
+            stmt = statements[index]
             if not isinstance(stmt, Comment) or not 0 < stmt.line <= len(rows):
                 continue
             block = annotated(statements, index)
@@ -222,7 +218,7 @@ class CommentMatcher:
                 if strong and sum(_WEIGHTS[m.kind] for m in stale) >= self.min_weight:
                     yield self._hit(stmt, stale, "added", (stmt.line,), block=block)
             elif any(r.kind == "+" for r in block_rows) or _deletion_inside(block_rows):
-                old = old_comments.get(comment_rows[0].old_line) if comment_rows else None
+                old = _old_comment(unit, comment_rows[0].old_line) if comment_rows else None
                 if old is None:
                     continue
                 old_block = annotated(old[0], old[1])
@@ -259,8 +255,9 @@ def _naming_removed(unit: AsmUnit) -> Iterator[Hit]:
     """Comments that name what the patch deleted everywhere."""
     if not unit.removed_names:
         return
+    removed = unit.removed_names
     for stmt in unit.region.statements:
-        if not isinstance(stmt, Comment):
+        if not isinstance(stmt, Comment) or not any(name in stmt.text for name in removed):
             continue
         named = sorted(set(_WORD.findall(stmt.text)) & unit.removed_names)
         if named:
@@ -282,7 +279,9 @@ def words(text: str) -> set[str]:
 
 def code_words(unit: AsmUnit) -> set[str]:
     """The identifiers the code of a region uses (comments left out)."""
-    return {w for stmt in unit.region.statements if not isinstance(stmt, Comment) for w in _WORD.findall(stmt.text)}
+    # one scan of the code's distinct texts joined by line ends (no word spans one)
+    return set(_WORD.findall("\n".join({stmt.text for stmt in unit.region.statements
+                                         if not isinstance(stmt, Comment)})))
 
 
 def deleted_definitions(unit: AsmUnit) -> set[str]:
@@ -290,15 +289,14 @@ def deleted_definitions(unit: AsmUnit) -> set[str]:
     functions (``SYM_FUNC_START(x)``, ``ENTRY(x)``) and global labels.
     Short names and names without an underscore are left out: in a
     comment they read as words."""
-    rows = unit.view.rows
+    statements = unit.region.statements
     found = set()
-    for stmt in unit.region.statements:
-        if not 0 < stmt.line <= len(rows) or rows[stmt.line - 1].kind != "-":
-            continue
-        if isinstance(stmt, MacroDef | Label):
-            found.add(stmt.name)
-        elif _starts_function(stmt) and stmt.args:
-            found.add(stmt.args[0].strip())
+    for line in rows_of_kind(unit.view, "-"):
+        for stmt in (statements[i] for i in on_line(statements, line)):
+            if isinstance(stmt, MacroDef | Label):
+                found.add(stmt.name)
+            elif _starts_function(stmt) and stmt.args:
+                found.add(stmt.args[0].strip())
     return {n for n in found if len(n) >= 6 and "_" in n and not n.startswith(".L") and _WORD.fullmatch(n)}
 
 
@@ -317,18 +315,23 @@ def _deletion_inside(block_rows: list) -> bool:
     return any(b[0] - a[0] > b[1] - a[1] for a, b in zip(kept, kept[1:]))
 
 
-def _old_comments(unit: AsmUnit) -> dict[int, tuple[tuple, int]]:
-    """Comments of the pre-image by old line: (statements, index)."""
+def _old_comment(unit: AsmUnit, old_line: int | None) -> tuple[tuple, int] | None:
+    """The comment of the pre-image on file line ``old_line`` (the last one
+    starting there): (statements, index)."""
     old = unit.old
-    if old is None:
-        return {}
-    result = {}
-    for index, stmt in enumerate(old.region.statements):
-        if isinstance(stmt, Comment) and 0 < stmt.line <= len(old.view.rows):
-            line = old.view.rows[stmt.line - 1].old_line
-            if line is not None:
-                result[line] = (old.region.statements, index)
-    return result
+    if old is None or old_line is None:
+        return None
+    rows = old.view.rows
+    line = old_line - rows[0].old_line + 1 if rows and rows[0].old_line is not None else 0
+    if not (0 < line <= len(rows) and rows[line - 1].old_line == old_line):  # not one run of old lines
+        line = next((n for n, row in enumerate(rows, start=1) if row.old_line == old_line), 0)
+        if not line:
+            return None
+    statements = old.region.statements
+    for index in reversed(on_line(statements, line)):
+        if isinstance(statements[index], Comment):
+            return statements, index
+    return None
 
 
 def removed_comments(path: str, old_units: list[Any]) -> dict[str, tuple]:
@@ -338,7 +341,8 @@ def removed_comments(path: str, old_units: list[Any]) -> dict[str, tuple]:
     for unit in old_units:
         rows = unit.view.rows
         statements = unit.region.statements
-        for index, stmt in enumerate(statements):
+        for index in (i for line in rows_of_kind(unit.view, "-") for i in on_line(statements, line)):
+            stmt = statements[index]
             if isinstance(stmt, Comment) and not stmt.trailing and 0 < stmt.line <= stmt.end_line <= len(rows) \
                     and all(r.kind == "-" for r in rows[stmt.line - 1: stmt.end_line]):
                 found.setdefault(_fold(stmt.text), (path, rows[stmt.line - 1].old_line, statements, index))

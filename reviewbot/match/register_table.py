@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reviewbot.asm.ast import CMacroCall, Comment, Instruction, Label
+from reviewbot.match.comment_blocks import rows_of_kind
 from reviewbot.match.semantics import effects
 from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.records import record
@@ -98,9 +99,8 @@ def rows(unit: AsmUnit) -> list[Row]:
     """The register-table rows in the unit's comments (kept or added)."""
     view_rows = unit.view.rows
     found = []
-    for stmt in unit.region.statements:
-        if not isinstance(stmt, Comment) or stmt.trailing:
-            continue
+    # a row names a function: "f()"
+    for stmt in [s for s in unit.region.statements if isinstance(s, Comment) and "()" in s.text and not s.trailing]:
         for line in range(stmt.line, min(stmt.end_line, len(view_rows)) + 1):
             match = _ROW.match(view_rows[line - 1].text)
             if match:
@@ -153,9 +153,9 @@ def _routines(statements: list[Any]) -> list[tuple[str, list[Any]]]:
     return spans
 
 
-def _use(unit: AsmUnit, name: str, body: list[Any], reg: str) -> Use:
+def _use(unit: AsmUnit, name: str, body: list[Any], reg: str, added: set[int]) -> Use:
+    """``added``: the unit's added lines."""
     view_rows = unit.view.rows
-    added = {i for i, r in enumerate(view_rows, start=1) if r.kind == "+"}
     first_line = next((view_rows[s.line - 1].new_line for s in body if 0 < s.line <= len(view_rows)), 0) or 0
     live_in: int | None = None
     decided = False
@@ -206,10 +206,11 @@ class RegisterTableMatcher:
         table = rows(unit)
         if not table:
             return
-        everything = [(u, name, body) for u in (unit.siblings or (unit,)) for name, body in functions(u)]
+        everything = [(u, name, body, added) for u in (unit.siblings or (unit,))
+                      for added in (set(rows_of_kind(u.view, "+")),) for name, body in functions(u)]
         for row in table:
             for reg in row.registers:
-                uses = [_use(u, name, body, reg) for u, name, body in everything]
+                uses = [_use(u, name, body, reg, added) for u, name, body, added in everything]
                 order = {_bare(use.function): use.position for use in uses}
                 for use in uses:
                     if use.live_in_added is None or use.added_write is None:
