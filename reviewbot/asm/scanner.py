@@ -9,6 +9,11 @@ regexps are those of the matching terminals of ``grammars/arm64.lark``
 (``LABEL``, ``DIRECTIVE``, ``ASSIGN_LHS``, ``REQ_LHS``, ``CMACRO_CALL``), so
 the grammar gives the same nodes for them; every other statement is handed to
 the grammar through the ``parse_body`` callback.
+
+Why this module is long: a scan is one state machine over lines (an open
+comment, a continued directive or line, the ``#if`` depth), and each step
+reads and changes that state; split across modules, the state would travel
+with every call.
 """
 
 from __future__ import annotations
