@@ -314,7 +314,7 @@ def _new_only(rule: Rule, units: FileUnits, hits: list) -> list:
 
 #: How near a change (lines) tree-aware review reads a function's
 #: instructions, at least: a rule's default ``context``.  A comment near a
-#: change has the code under it read too (``file_units.read_pair``).
+#: change has the code under it read too (``whole_file.read_pair``).
 NEAR = 3
 
 

@@ -11,7 +11,7 @@ from reviewbot.analysis.tree import GitTree
 from reviewbot.config import load_config
 from reviewbot.mail.parse import parse_input
 from reviewbot.mail.series import assemble_series
-from reviewbot.match import file_units
+from reviewbot.match import whole_file
 from reviewbot.rules.loader import load_rules
 from tests.test_tree import patches_of, two_patches
 
@@ -30,7 +30,7 @@ def test_a_chained_pre_image_is_parsed_once(tmp_path, isolated_git, monkeypatch)
     rules = load_rules(config)
     outlined: list[int] = []
     made: list[int] = []
-    real, real_edited = file_units.outline, file_units.edited
+    real, real_edited = whole_file.outline, whole_file.edited
 
     def counting(text, **kwargs):
         outlined.append(text.count("\n"))
@@ -40,16 +40,16 @@ def test_a_chained_pre_image_is_parsed_once(tmp_path, isolated_git, monkeypatch)
         made.append(new_text.count("\n"))
         return real_edited(old, old_text, new_text, hunks)
 
-    monkeypatch.setattr(file_units, "outline", counting)
-    monkeypatch.setattr(file_units, "edited", counting_edited)
-    file_units._OUTLINES.clear()
+    monkeypatch.setattr(whole_file, "outline", counting)
+    monkeypatch.setattr(whole_file, "edited", counting_edited)
+    whole_file._OUTLINES.clear()
     review = engine.review(series, rules, config, GitTree(upstream, config.context))
     # patch 1's old file is outlined; its new file, and patch 2's, are made
     # from the old one; patch 2's old file is patch 1's new one
     assert (len(outlined), len(made)) == (1, 2), (outlined, made)
-    file_units._OUTLINES.clear()
-    monkeypatch.setattr(file_units, "_whole_file_outline", lambda text, made=None: real(text))  # no sharing
-    monkeypatch.setattr(file_units, "_READ", [])
+    whole_file._OUTLINES.clear()
+    monkeypatch.setattr(whole_file, "whole_file_outline", lambda text, made=None: real(text))  # no sharing
+    monkeypatch.setattr(whole_file, "_READ", [])
     again = engine.review(series, rules, config, GitTree(upstream, config.context))
     assert [[f.fingerprint for f in p.findings] for p in review.patches] == \
         [[f.fingerprint for f in p.findings] for p in again.patches]

@@ -15,7 +15,7 @@ from reviewbot.analysis.tree import post_image
 from reviewbot.analysis.views import FileRows, View, full_views
 from reviewbot.errors import DiffParseError
 from reviewbot.mail.diff import parse_patch
-from reviewbot.match.file_units import _other_side
+from reviewbot.match.whole_file import other_side
 from reviewbot.match.focus import anchor_lines, changed_rows
 from reviewbot.model import DiffLine, FileChange
 
@@ -102,7 +102,7 @@ def test_lazy_rows_are_every_row(seed: int) -> None:
         assert anchor_lines("added", 0, view) == anchor_lines("added", 0, plain)
         spans = [(1, len(rows))] + [(a, a + 4) for a in range(1, len(rows) + 1, 7)]
         for side in ("old_line", "new_line"):
-            assert _other_side(lazy, spans, side) == _other_side(tuple(rows), spans, side)
+            assert other_side(lazy, spans, side) == other_side(tuple(rows), spans, side)
         assert list(lazy) == rows and lazy[1:5] == tuple(rows[1:5]) and lazy == tuple(rows)
         assert pickle.loads(pickle.dumps(lazy)) == tuple(rows)
     assert post_image(change, old_text) == new_text

@@ -1,0 +1,176 @@
+"""A whole file as tree-aware review reads it: outlined once per series
+(the post-image made from the pre-image's outline), and only the spans
+near a change read, on both sides alike, with the statement contexts of
+the whole file.  Pure; what it remembers is keyed by text or identity."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from reviewbot.analysis.context import FileContext, statement_contexts
+from reviewbot.analysis.views import FileRows, View
+from reviewbot.asm.ast import Comment, Unread
+from reviewbot.asm.parser import edited, outline, read_unread
+from reviewbot.config import Config
+from reviewbot.match.taint import spans_of
+from reviewbot.model import DiffLine
+
+
+def whole_file_outline(text: str, made: Callable[[], tuple] | None = None) -> tuple:
+    """``outline`` of a whole file (or what ``made`` gives for it),
+    remembered: in a series, a patch's pre-image is often the post-image
+    of an earlier patch (or the same base file).  It depends on the text
+    alone and its statements are immutable, so sharing is safe."""
+    shape = _OUTLINES.get(text)
+    if shape is None:
+        shape = made() if made is not None else outline(text)
+        while len(_OUTLINES) >= 4:  # a chain needs the last post-image; whole files are big
+            try:
+                _OUTLINES.pop(next(iter(_OUTLINES)), None)
+            except (RuntimeError, StopIteration):  # another thread changed it: it is small enough
+                break
+        _OUTLINES[text] = shape
+    return shape
+
+
+_OUTLINES: dict[str, tuple] = {}
+
+
+def read_whole_file(text: str, wanted: list[tuple[int, int]] | None, ctx: FileContext,
+                     config: Config) -> tuple[tuple, list]:
+    """A whole file's statements and contexts, the instructions read in
+    the ``wanted`` spans of its outline (all: None).  Contexts do not
+    depend on instructions: the outline's serve when reading gave one
+    node per statement."""
+    shape = whole_file_outline(text)
+    contexts = _whole_file_contexts(shape, ctx, config)
+    if wanted is None:
+        wanted = spans_of(shape)
+    if not any(type(shape[i]) is Unread for start, end in wanted for i in range(start, end)):
+        return shape, contexts
+    statements = _read(shape, wanted)
+    if len(statements) != len(shape):
+        contexts = statement_contexts(statements, ctx, config.context)
+    return statements, contexts
+
+
+def _read(shape: tuple, wanted: list[tuple[int, int]]) -> tuple:
+    """``read_unread``, remembered: a chain's pre-image is read as its
+    post-image was when the same spans are wanted (and every unit of one
+    text shares its statements)."""
+    key = (id(shape), tuple(wanted))
+    for known_key, known_shape, statements in _READ:
+        if known_key == key and known_shape is shape:
+            return statements
+    statements = read_unread(shape, wanted)
+    _READ[:] = _READ[-3:] + [(key, shape, statements)]
+    return statements
+
+
+_READ: list[tuple[tuple, tuple, tuple]] = []
+
+
+def _spans_near(shape: tuple, near: set[int]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The spans of an outline (functions, macro bodies, runs between them:
+    what a taint trace or a rule's relation stays in) whose lines (from its
+    first statement to the end of its last) hold a ``near`` line, and the
+    span after one whose comment is near (what a comment is about comes
+    below it); and the lines they cover."""
+    wanted: list[tuple[int, int]] = []
+    covered: list[tuple[int, int]] = []
+    lines = sorted(near)
+    follow = False
+    for (start, end), (first, last) in zip(spans_of(shape), _span_lines(shape)):
+        at = bisect_left(lines, first)
+        hit = at < len(lines) and lines[at] <= last
+        if hit or follow:
+            wanted.append((start, end))
+            covered.append((first, last))
+        follow = hit and any(type(shape[i]) is Comment and _near(shape[i], near) for i in range(start, end))
+    return wanted, covered
+
+
+def _span_lines(shape: tuple) -> list[tuple[int, int]]:
+    """The first and last line of every span of an outline, remembered."""
+    for known, lines in _SPAN_LINES:
+        if known is shape:
+            return lines
+    lines = []
+    # the only statements that end on a later line than they start: comments over several lines
+    long = [i for i, stmt in enumerate(shape) if type(stmt) is Comment and stmt.end_line > stmt.line]
+    ends = [shape[i].end_line for i in long]
+    for start, end in spans_of(shape):
+        last = max(s.line for s in shape[start:end])
+        inside = ends[bisect_left(long, start):bisect_left(long, end)]
+        lines.append((shape[start].line, max(last, *inside) if inside else last))
+    _SPAN_LINES[:] = _SPAN_LINES[-3:] + [(shape, lines)]
+    return lines
+
+
+_SPAN_LINES: list[tuple[tuple, list[tuple[int, int]]]] = []
+
+
+def _near(stmt: Any, near: set[int]) -> bool:
+    """Is a line of the statement (every line of a comment) near a change?"""
+    if type(stmt) is Comment and stmt.end_line > stmt.line:
+        return any(n in near for n in range(stmt.line, stmt.end_line + 1))
+    return stmt.line in near
+
+
+def read_pair(new: View, old: View, new_text: str, old_text: str, header: bool, lines: int,
+              hunks: Iterable[Any] = ()) -> tuple[list, list]:
+    """The spans to read of a whole-file pair (new, old): those within
+    ``lines`` of a change, and on each side the spans holding the other
+    side's read lines, until both sides read the same code (a span's
+    bounds can differ between the sides when the patch moves a marker)."""
+    from reviewbot.match.focus import changed_rows  # focus imports this package's units
+
+    # ``new_text``/``old_text``: the views' text (a header's assembly lines only)
+    old_shape = whole_file_outline(old_text)
+    spans = [(h.old_start, h.old_count, h.new_start, h.new_count) for h in hunks]
+    # the new side made from the old one, scanning only around the hunks (a
+    # header's assembly lines depend on #ifdefs anywhere: it is outlined)
+    new_shape = whole_file_outline(new_text, None if header or not spans else
+                                    lambda: edited(old_shape, old_text, new_text, spans))
+    near_new = {n for c in changed_rows(new) for n in range(c - lines, c + lines + 1)}
+    near_old = {n for c in changed_rows(old) for n in range(c - lines, c + lines + 1)}
+    while True:
+        new_spans, new_lines = _spans_near(new_shape, near_new)
+        near_old |= other_side(new.rows, new_lines, "old_line")
+        old_spans, old_lines = _spans_near(old_shape, near_old)
+        back = other_side(old.rows, old_lines, "new_line")
+        if back <= near_new:  # grows each turn, within the file: it ends
+            return new_spans, old_spans
+        near_new |= back
+
+
+def other_side(rows: Sequence[DiffLine], lines: list[tuple[int, int]], side: str) -> set[int]:
+    """The lines of the other side (``old_line`` or ``new_line``) that the
+    1-based rows ``first`` to ``last`` of each range hold, for the rows
+    both sides have."""
+    found: set[int] = set()
+    for first, last in lines:
+        if type(rows) is FileRows:
+            for piece in rows.other_side(first, last, side):
+                found.update(piece)
+            continue
+        for n in range(max(first, 1), min(last, len(rows)) + 1):
+            if (line := getattr(rows[n - 1], side)) is not None:
+                found.add(line)
+    return found
+
+
+_CONTEXTS: list[tuple[tuple, FileContext, Config, list]] = []
+
+
+def _whole_file_contexts(statements: tuple, ctx: FileContext, config: Config) -> list:
+    """``statement_contexts`` of a whole file's statements, remembered with
+    its parse: a chained pre-image has the contexts its post-image had."""
+    for known, known_ctx, known_config, contexts in _CONTEXTS:
+        if known is statements and known_config is config and known_ctx == ctx:
+            return contexts
+    contexts = statement_contexts(statements, ctx, config.context)
+    _CONTEXTS[:] = _CONTEXTS[-3:] + [(statements, ctx, config, contexts)]
+    return contexts
