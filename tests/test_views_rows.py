@@ -16,6 +16,7 @@ from reviewbot.analysis.views import FileRows, View, full_views
 from reviewbot.errors import DiffParseError
 from reviewbot.mail.diff import parse_patch
 from reviewbot.match.whole_file import other_side
+from reviewbot.match.comment_blocks import changed_lines
 from reviewbot.match.focus import anchor_lines, changed_rows
 from reviewbot.model import DiffLine, FileChange
 
@@ -98,6 +99,8 @@ def test_lazy_rows_are_every_row(seed: int) -> None:
         assert len(lazy) == len(rows)
         assert view.text == "\n".join(r.text for r in rows)
         assert changed_rows(view) == _changed_by_walk(rows, view.side)
+        plain_view = View(view.path, view.side, tuple(rows), whole_file=True)
+        assert changed_lines(view) == changed_lines(plain_view) == tuple(sorted(_changed_by_walk(rows, view.side)))
         plain = View(view.path, view.side, tuple(rows), whole_file=True)
         assert anchor_lines("added", 0, view) == anchor_lines("added", 0, plain)
         spans = [(1, len(rows))] + [(a, a + 4) for a in range(1, len(rows) + 1, 7)]

@@ -221,6 +221,35 @@ class FileRows(Sequence[DiffLine]):
                 old_line, new_line, count = run  # type: ignore[misc]
                 yield start + 1, old_line, new_line, count
 
+    def changed(self, side: str) -> set[int]:
+        """The 1-based rows the patch added or deleted, and on the new side
+        a kept row right after a deletion (its old line jumps): from the
+        hunks, since between them old lines follow one another and only a
+        run's first row can come right after a deletion."""
+        changed = set()
+        previous_old: int | None = None
+        gaps = self.gaps()
+        gap = next(gaps, None)
+
+        def run_first(first: int, old_line: int, count: int) -> int:
+            if side == "new" and previous_old is not None and old_line != previous_old + 1:
+                changed.add(first)
+            return old_line + count - 1
+
+        for number, row in self.hunk_rows():
+            while gap is not None and gap[0] < number:
+                previous_old = run_first(gap[0], gap[1], gap[3])
+                gap = next(gaps, None)
+            if row.kind != " " or (side == "new" and previous_old is not None and row.old_line is not None
+                                   and row.old_line != previous_old + 1):
+                changed.add(number)
+            if row.old_line is not None:
+                previous_old = row.old_line
+        while gap is not None:  # the runs after the last hunk's rows
+            previous_old = run_first(gap[0], gap[1], gap[3])
+            gap = next(gaps, None)
+        return changed
+
     def other_side(self, first: int, last: int, side: str) -> list[Iterable[int]]:
         """The ``side`` lines (``old_line`` or ``new_line``) of the 1-based
         rows ``first`` to ``last`` that have one, in pieces (ranges for the

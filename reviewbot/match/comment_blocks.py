@@ -24,6 +24,7 @@ from bisect import bisect_left, bisect_right
 from operator import attrgetter
 from typing import Any
 
+from reviewbot.analysis.views import FileRows
 from reviewbot.asm.ast import CMacroCall, Comment, Label, MacroDef, MacroEnd
 
 
@@ -35,6 +36,10 @@ def changed_lines(view: Any) -> tuple[int, ...]:
     if known is not None and known[0] is view:
         return known[1]
     rows = view.rows
+    if type(rows) is FileRows:  # a whole file: from its hunks
+        lines = tuple(sorted(rows.changed(view.side)))
+        _remember(_CHANGED, id(view), (view, lines))
+        return lines
     edited = [m.start() for m in _EDITED.finditer("".join(map(_KIND, rows)))]
     found = set(edited)
     start = 0

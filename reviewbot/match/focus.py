@@ -40,7 +40,7 @@ from reviewbot.match.units import AsmUnit, Hit
 def changed_rows(view: View) -> set[int]:
     """1-based view lines that the patch added, or right after a deletion."""
     if type(view.rows) is FileRows:
-        return _changed_file_rows(view.rows, view.side)
+        return view.rows.changed(view.side)
     changed = set()
     previous_old = None
     for number, row in enumerate(view.rows, start=1):
@@ -51,37 +51,6 @@ def changed_rows(view: View) -> set[int]:
             changed.add(number)
         if row.old_line is not None:
             previous_old = row.old_line
-    return changed
-
-
-def _changed_file_rows(rows: FileRows, side: str) -> set[int]:
-    """``changed_rows`` of a whole file, from its hunks: between them old
-    lines follow one another, so only a run's first row can come right
-    after a deletion."""
-    changed = set()
-    previous_old: int | None = None
-    gaps = rows.gaps()
-    gap = next(gaps, None)
-
-    def run_first(first: int, old_line: int, count: int) -> int:
-        if side == "new" and previous_old is not None and old_line != previous_old + 1:
-            changed.add(first)
-        return old_line + count - 1
-
-    for number, row in rows.hunk_rows():
-        while gap is not None and gap[0] < number:
-            previous_old = run_first(gap[0], gap[1], gap[3])
-            gap = next(gaps, None)
-        if row.kind != " ":
-            changed.add(number)
-        elif side == "new" and previous_old is not None and row.old_line is not None \
-                and row.old_line != previous_old + 1:
-            changed.add(number)
-        if row.old_line is not None:
-            previous_old = row.old_line
-    while gap is not None:  # the runs after the last hunk's rows
-        previous_old = run_first(gap[0], gap[1], gap[3])
-        gap = next(gaps, None)
     return changed
 
 
