@@ -42,6 +42,7 @@ from bench_check import (  # noqa: E402 - the sibling script, run as a script
 
 CHAIN = 20
 LONG = 200
+PYCACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "reviewbot-bench-pycache"
 
 
 def series_in_clone(tree: Path, workdir: Path, name: str, targets: list[Path]) -> Path:
@@ -78,6 +79,11 @@ def run(argv: list[str], cwd: Path, output: Path | None = None) -> tuple[float, 
     """(wall seconds, CPU seconds) of one process, its output kept when asked."""
     env = git_env()
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")
+    # bytecode cached (the warm-up writes it), as an installed wheel has it:
+    # without, every run compiles the modules it imports, and a checkout
+    # whose bytecode is stale pays for it in both modes
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     start = time.perf_counter()
     with open(output or os.devnull, "wb") as sink:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=sink, stderr=subprocess.DEVNULL)
