@@ -239,3 +239,21 @@ def test_the_top_level_help_lists_every_command_without_importing_them(capsys):
         assert f"\n    {command}" in out
     assert main(["chek"]) == 2
     assert "invalid choice: 'chek'" in capsys.readouterr().err
+
+
+def test_the_collector_thresholds_a_check_sets_are_put_back(capsys, monkeypatch):
+    """A check runs the cyclic collector less often (commands/check.py);
+    what called it in the same process gets its own thresholds back, after
+    a check that found something and after one that failed."""
+    import gc
+
+    from reviewbot.commands import check
+
+    seen = []
+    real = check._run
+    monkeypatch.setattr(check, "_run", lambda args: seen.append(gc.get_threshold()) or real(args))
+    before = gc.get_threshold()
+    assert main(["check", *SERIES]) == 1
+    assert gc.get_threshold() == before and seen == [(200_000, 30, 30)]
+    assert main(["check", "/nonexistent/patch"]) == 2
+    assert gc.get_threshold() == before
