@@ -4,7 +4,9 @@
 formulas, ``regex``, ``taint``: register dataflow, ``comment``: stale
 comments); ``units`` holds what they run on and what they find, and ``file_units``
 builds them for one changed file (parsed regions of assembly with their
-contexts, lines of C).
+contexts, lines of C); ``whole_file`` reads a whole file near its changes
+(tree-aware review), ``spans`` cuts statements into functions, macro
+bodies and runs, ``comment_blocks`` finds the comments a change concerns.
 ``patterns`` and ``formulas`` evaluate and compile the formula language;
 ``semantics`` says what an instruction reads and writes.
 """

@@ -20,7 +20,7 @@ mode and whole files checked as added take every hit: there the matcher
 runs whole, but in ``new`` mode on the pre-image only when it could give a
 hit with the key of one the post-image gave.  A taint run over a whole unit is remembered: in a series, a
 patch's pre-image is often the post-image of the patch before, parsed once
-(match/file_units.py), and its analysis need not be done twice either.
+(match/whole_file.py), and its analysis need not be done twice either.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ each macro body and each function (the kernel's ``SYM_FUNC_START`` ..
 
 The taint matcher analyses them one by one (a trace never leaves its
 span), and tree-aware review reads the instructions of those near a change
-(match/file_units.py), so a whole file's are asked for again and again.
+(match/whole_file.py), so a whole file's are asked for again and again.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ _FUNC_END = re.compile(r"^(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)$")
 
 def spans_of(statements: tuple) -> list[tuple[int, int]]:
     """Regions to analyse, sorted (start, end) index pairs: each macro body
-    and each function, and each run of the statements between them.  Remembered for the last few statement tuples
-    (a whole file's are asked for by reading, by every taint run and by
-    the pre-image comparison)."""
+    and each function, and each run of the statements between them.
+    Remembered for the last few statement tuples (a whole file's are asked
+    for by reading, by every taint run and by the pre-image comparison)."""
     for known, spans in _SPANS:
         if known is statements:
             return spans
