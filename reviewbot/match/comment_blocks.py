@@ -26,6 +26,7 @@ from typing import Any
 
 from reviewbot.analysis.views import FileRows
 from reviewbot.asm.ast import CMacroCall, Comment, Label, MacroDef, MacroEnd
+from reviewbot.match.memo import remember
 
 
 def changed_lines(view: Any) -> tuple[int, ...]:
@@ -38,7 +39,7 @@ def changed_lines(view: Any) -> tuple[int, ...]:
     rows = view.rows
     if type(rows) is FileRows:  # a whole file: from its hunks
         lines = tuple(sorted(rows.changed(view.side)))
-        _remember(_CHANGED, id(view), (view, lines))
+        remember(_CHANGED, id(view), (view, lines))
         return lines
     edited = [m.start() for m in _EDITED.finditer("".join(map(_KIND, rows)))]
     found = set(edited)
@@ -51,7 +52,7 @@ def changed_lines(view: Any) -> tuple[int, ...]:
             _kept_jumps(rows, start, stop - 1, rows[at].old_line if at >= 0 else None, found)
         start = stop + 1
     lines = tuple(i + 1 for i in sorted(found))
-    _remember(_CHANGED, id(view), (view, lines))
+    remember(_CHANGED, id(view), (view, lines))
     return lines
 
 
@@ -228,13 +229,3 @@ def block_facts(block: list[Any]) -> BlockFacts:
 
 
 _CHANGED: dict[int, tuple[Any, tuple[int, ...]]] = {}
-
-
-def _remember(memo: dict, key: Any, value: Any, size: int = 16) -> None:
-    """Keep ``value``, forgetting the oldest entries beyond ``size``."""
-    while len(memo) >= size:
-        try:
-            memo.pop(next(iter(memo)), None)
-        except (RuntimeError, StopIteration):  # another thread changed it: it is small enough
-            break
-    memo[key] = value

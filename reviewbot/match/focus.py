@@ -31,6 +31,7 @@ from typing import Any
 from reviewbot.analysis.context import StatementContext
 from reviewbot.analysis.views import FileRows, View
 from reviewbot.asm.ast import Instruction, MacroEnd
+from reviewbot.match.memo import remember
 from reviewbot.match.patterns import Region
 from reviewbot.match.structural import FormulaMatcher
 from reviewbot.match.taint import TaintMatcher
@@ -68,7 +69,7 @@ def anchor_lines(mode: str, context: int, view: View | None) -> frozenset[int] |
         lines = frozenset(n for n, row in enumerate(view.rows, start=1) if row.kind == "+")
     else:
         lines = frozenset(line for c in changed_rows(view) for line in range(c - context, c + context + 1))
-    _remember(_LINES, key, (view, lines))
+    remember(_LINES, key, (view, lines))
     return lines
 
 
@@ -130,7 +131,7 @@ def _indices_on(statements: tuple, lines: frozenset[int]) -> list[int]:
     if (known := _INDICES.get(key)) is not None and known[0] is statements and known[1] is lines:
         return known[2]
     found = [i for i, stmt in enumerate(statements) if stmt.line in lines]
-    _remember(_INDICES, key, (statements, lines, found))
+    remember(_INDICES, key, (statements, lines, found))
     return found
 
 
@@ -144,18 +145,8 @@ def context_at(region: Region, line: int) -> StatementContext | None:
         for stmt, ctx in zip(region.statements, region.contexts):
             by_line.setdefault(stmt.line, ctx)
         known = (region, by_line)
-        _remember(_CONTEXTS, id(region), known)
+        remember(_CONTEXTS, id(region), known)
     return known[1].get(line)
-
-
-def _remember(memo: dict, key: Any, value: Any, size: int = 16) -> None:
-    """Keep ``value``, forgetting the oldest entries beyond ``size``."""
-    while len(memo) >= size:
-        try:
-            memo.pop(next(iter(memo)), None)
-        except (RuntimeError, StopIteration):  # another thread changed it: it is small enough
-            break
-    memo[key] = value
 
 
 #: The last few whole-unit taint runs, by (matcher, statements): the
@@ -173,5 +164,5 @@ def _whole_taint(matcher: TaintMatcher, unit: AsmUnit) -> list[Hit]:
                 and seen.file.era == unit.file.era:
             return hits
     hits = list(matcher.run(unit))
-    _remember(_RECENT, key, (unit, hits), size=4)
+    remember(_RECENT, key, (unit, hits), size=4)
     return hits
