@@ -98,8 +98,8 @@ def full_views(change: FileChange, old_text: str) -> tuple[View, View]:
         old_side.add_gap(old_at, new_at, len(old_lines) - old_at + 1)
         new_side.add_gap(old_at, new_at, len(old_lines) - old_at + 1)
     old_path = change.old_path or change.path
-    return (View(old_path, "old", old_side, whole_file=True),  # type: ignore[arg-type]
-            View(change.path, "new", new_side, whole_file=True))  # type: ignore[arg-type]
+    return (View(old_path, "old", old_side, whole_file=True),
+            View(change.path, "new", new_side, whole_file=True))
 
 
 def apply_hunks(change: FileChange, old_text: str) -> str:
@@ -221,11 +221,12 @@ class FileRows(Sequence[DiffLine]):
                 old_line, new_line, count = run  # type: ignore[misc]
                 yield start + 1, old_line, new_line, count
 
-    def changed(self, side: str) -> set[int]:
+    def changed(self) -> set[int]:
         """The 1-based rows the patch added or deleted, and on the new side
         a kept row right after a deletion (its old line jumps): from the
         hunks, since between them old lines follow one another and only a
         run's first row can come right after a deletion."""
+        side = self.side
         changed = set()
         previous_old: int | None = None
         gaps = self.gaps()
@@ -268,20 +269,6 @@ class FileRows(Sequence[DiffLine]):
                 pieces.append([line for row in run[low - start - 1: high - start]  # type: ignore[misc]
                                if (line := getattr(row, side)) is not None])
         return pieces
-
-    def row_of_old(self, old_line: int) -> int | None:
-        """The 1-based row holding old line ``old_line`` (None: the side does
-        not have it, a deleted line on the new side)."""
-        for start, run in zip(self._starts, self._runs):
-            if type(run[0]) is int:
-                first, _, count = run  # type: ignore[misc]
-                if first <= old_line < first + count:
-                    return start + 1 + old_line - first
-            else:
-                for offset, row in enumerate(run, start=start + 1):  # type: ignore[arg-type]
-                    if row.old_line == old_line:  # type: ignore[union-attr]
-                        return offset
-        return None
 
 
 def _check_context(hunk: Hunk, old_lines: list[str], path: str) -> None:

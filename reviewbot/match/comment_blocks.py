@@ -38,7 +38,7 @@ def changed_lines(view: Any) -> tuple[int, ...]:
         return known[1]
     rows = view.rows
     if type(rows) is FileRows:  # a whole file: from its hunks
-        lines = tuple(sorted(rows.changed(view.side)))
+        lines = tuple(sorted(rows.changed()))
         remember(_CHANGED, id(view), (view, lines))
         return lines
     edited = [m.start() for m in _EDITED.finditer("".join(map(_KIND, rows)))]

@@ -41,7 +41,7 @@ from reviewbot.match.units import AsmUnit, Hit
 def changed_rows(view: View) -> set[int]:
     """1-based view lines that the patch added, or right after a deletion."""
     if type(view.rows) is FileRows:
-        return view.rows.changed(view.side)
+        return view.rows.changed()
     changed = set()
     previous_old = None
     for number, row in enumerate(view.rows, start=1):
