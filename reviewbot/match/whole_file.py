@@ -14,6 +14,7 @@ from reviewbot.analysis.views import FileRows, View
 from reviewbot.asm.ast import Comment, Unread
 from reviewbot.asm.parser import edited, outline, read_unread
 from reviewbot.config import Config
+from reviewbot.match.focus import changed_rows
 from reviewbot.match.taint import spans_of
 from reviewbot.model import DiffLine
 
@@ -124,10 +125,9 @@ def read_pair(new: View, old: View, new_text: str, old_text: str, header: bool, 
     """The spans to read of a whole-file pair (new, old): those within
     ``lines`` of a change, and on each side the spans holding the other
     side's read lines, until both sides read the same code (a span's
-    bounds can differ between the sides when the patch moves a marker)."""
-    from reviewbot.match.focus import changed_rows  # focus imports this package's units
-
-    # ``new_text``/``old_text``: the views' text (a header's assembly lines only)
+    bounds can differ between the sides when the patch moves a marker).
+    ``new_text`` and ``old_text`` are the views' text (of a header, its
+    assembly lines only)."""
     old_shape = whole_file_outline(old_text)
     spans = [(h.old_start, h.old_count, h.new_start, h.new_count) for h in hunks]
     # the new side made from the old one, scanning only around the hunks (a
