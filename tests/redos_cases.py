@@ -32,7 +32,7 @@ def _patch(line: str, notes: str = "", tail: str = "") -> str:
 
 
 def _cases() -> list[Case]:
-    from reviewbot.asm.parser import parse
+    from reviewbot.asm.parser import outline, parse
     from reviewbot.bot import reply
     from reviewbot.engine import patch_ignores
     from reviewbot.errors import MailParseError
@@ -102,6 +102,10 @@ def _cases() -> list[Case]:
              lambda n: "\tadd x0, x1, " + "1" * n + "b" + " + 0x" + "f" * n + " << " + "lsl " * n + "\n"
              + "\tmymacro " + "a=b, " * n + "\n" + "\tfoo " + "(x " * n + "\n",
              parse, lambda r, n: len(r) == 3),
+        Case("asm: the outliner's one-instruction lines", "scanner._PLAIN (a lookahead for .req, a tail class)",
+             lambda n: "a" + " \t" * n + ",\n" + "a" + "b " * n + ",\n" + " " * n + "(\n" + "a" + ".re" * n + ",\n"
+             + "mov x0, " + "x1 " * n + "\\\n" + "nop\n",
+             outline, lambda r, n: len(r) >= 5),
         Case("asm: objdump and preprocessor", "scanner._OBJDUMP_INSN, _OBJDUMP_FUNC, _PREPROCESSOR; parser._QUOTE",
              lambda n: "  " + "0" * n + ":\t" + "\t" * n + "x\n" + "0" * n + " <" + "a" * n + ">\n#" + " " * n + "if x\n"
              + "> " * n + "nop\n", parse, lambda r, n: len(r) >= 3),
