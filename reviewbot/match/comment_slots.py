@@ -38,9 +38,13 @@ def _indent(text: str) -> int:
     return len(text.expandtabs(8)) - len(text.expandtabs(8).lstrip())
 
 
-def _comments(rows: tuple) -> Iterator[tuple[int, int]]:
-    i = 0
-    while i < len(rows):
+def _comments(rows: tuple, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int]]:
+    """The ``/* */`` comments (first row, last row) that start on rows
+    ``start`` to ``stop`` (the last row: None), read on from ``start``,
+    where no comment is open."""
+    i = start
+    stop = len(rows) - 1 if stop is None else stop
+    while i <= stop:
         if rows[i].text.lstrip().startswith("/*"):
             j = i
             while "*/" not in rows[j].text and j + 1 < len(rows):
@@ -66,16 +70,11 @@ def _comments_near(rows: tuple, added: list[int]) -> list[tuple[int, int]]:
             at -= 1
         while at > scanned and "*/" not in rows[at - 1].text:
             at -= 1
-        while at <= row:  # as _comments reads on from there
-            if rows[at].text.lstrip().startswith("/*"):
-                last = at
-                while "*/" not in rows[last].text and last + 1 < len(rows):
-                    last += 1
-                found[at] = last
-                at = last + 1
-            else:
-                at += 1
-        scanned = max(scanned, at)
+        end = row + 1  # where the scan stops: past ``row``, or past a comment that holds it
+        for first, last in _comments(rows, at, row):
+            found[first] = last
+            end = max(end, last + 1)
+        scanned = max(scanned, end)
     return sorted(found.items())
 
 

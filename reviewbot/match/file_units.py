@@ -10,11 +10,12 @@ from collections.abc import Iterable
 
 from reviewbot.analysis.context import LANG_ASM, LANG_C, FileContext, file_context, statement_contexts
 from reviewbot.analysis.kernels import Era
-from reviewbot.analysis.views import FileRows, View, file_view, full_views, hunk_views
+from reviewbot.analysis.views import View, file_view, full_views, hunk_views
 from reviewbot.asm.ast import Instruction, MacroDef, Unread
 from reviewbot.asm.parser import parse
 from reviewbot.config import Config
 from reviewbot.errors import DiffParseError
+from reviewbot.match.comment_blocks import rows_of_kind
 from reviewbot.match.comments import code_words, deleted_definitions, removed_comments, words
 from reviewbot.match.patterns import Region
 from reviewbot.match.units import AsmUnit, TextUnit
@@ -199,7 +200,7 @@ def attach_removed_comments(units: list[FileUnits]) -> None:
     removed: dict[str, tuple] = {}
     deleted: set[str] = set()
     for file_units in units:
-        cut = [unit for unit in file_units.old_asm if _deletes(unit.view)]  # what else has nothing to give
+        cut = [unit for unit in file_units.old_asm if rows_of_kind(unit.view, "-")]  # what else has nothing to give
         removed.update(removed_comments(file_units.change.old_path or file_units.change.path, cut))
         for unit in cut:
             deleted |= deleted_definitions(unit)
@@ -214,13 +215,6 @@ def attach_removed_comments(units: list[FileUnits]) -> None:
         for file_units in units:
             file_units.new_asm = [replace(unit, removed_comments=removed, removed_names=gone)
                                   for unit in file_units.new_asm]
-
-
-def _deletes(view: View) -> bool:
-    """Does the patch delete a line of this old-side view?"""
-    if type(view.rows) is FileRows:
-        return any(row.kind == "-" for _, row in view.rows.hunk_rows())
-    return any(row.kind == "-" for row in view.rows)
 
 
 def defined_macros(units: Iterable[FileUnits]) -> set[str]:

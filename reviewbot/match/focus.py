@@ -31,6 +31,7 @@ from typing import Any
 from reviewbot.analysis.context import StatementContext
 from reviewbot.analysis.views import FileRows, View
 from reviewbot.asm.ast import Instruction, MacroEnd
+from reviewbot.match.comment_blocks import rows_of_kind
 from reviewbot.match.memo import remember
 from reviewbot.match.patterns import Region
 from reviewbot.match.structural import FormulaMatcher
@@ -63,10 +64,8 @@ def anchor_lines(mode: str, context: int, view: View | None) -> frozenset[int] |
     key = (id(view), mode, context if mode == "context" else 0)
     if (known := _LINES.get(key)) is not None and known[0] is view:
         return known[1]
-    if mode == "added" and type(view.rows) is FileRows:
-        lines = frozenset(n for n, row in view.rows.hunk_rows() if row.kind == "+")
-    elif mode == "added":
-        lines = frozenset(n for n, row in enumerate(view.rows, start=1) if row.kind == "+")
+    if mode == "added":
+        lines = frozenset(rows_of_kind(view, "+"))
     else:
         lines = frozenset(line for c in changed_rows(view) for line in range(c - context, c + context + 1))
     remember(_LINES, key, (view, lines))
