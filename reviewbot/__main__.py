@@ -1,5 +1,5 @@
 """``python -m reviewbot``."""
 
-from reviewbot.cli import main
+from reviewbot.cli import run
 
-raise SystemExit(main())
+run()

@@ -120,3 +120,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(__name__).debug("internal error", exc_info=True)
         return _fail(f"internal error: {type(exc).__name__}: {exc} (run with -vv for a traceback)",
                      EXIT_INTERNAL)
+
+
+#: Commands that leave nothing to finish once ``main`` returns (their
+#: output written, their git processes waited for): the console script
+#: ends the process at once instead of freeing every object one by one,
+#: which costs a tree-aware check of 40 patches a sixth of its time.  mypy
+#: ends its command line the same way.  Not the commands with worker
+#: processes, clusters, mail to send or threads to join.
+ENDS_AT_ONCE = frozenset({"check", "hook-check"})
+
+
+def run(argv: Sequence[str] | None = None) -> NoReturn:
+    """The console script and ``python -m reviewbot``: :func:`main`, then
+    the exit (see :data:`ENDS_AT_ONCE`)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    code = main(args)
+    if _command_word(args) in ENDS_AT_ONCE:
+        _end_now(code)
+    raise SystemExit(code)
+
+
+def _end_now(code: int) -> NoReturn:
+    """Flush what the process wrote, then end it without the interpreter's
+    teardown (no atexit handlers: the commands of ENDS_AT_ONCE register none)."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: main has answered for it already
+            pass
+    os._exit(code)
+

@@ -202,6 +202,27 @@ def test_python_dash_m_and_help():
     assert "--fail-on" in proc.stdout and "--format" in proc.stdout and "Exit status" in proc.stdout
 
 
+
+_AT_EXIT = ("import atexit, sys\n"
+            "atexit.register(lambda: print('teardown ran', file=sys.stderr))\n"
+            "from reviewbot.cli import run\n"
+            "run(sys.argv[1:])\n")
+
+
+def test_check_ends_at_once_with_all_its_output_written(capsys):
+    """The console script ends a check without the interpreter's teardown
+    (cli.ENDS_AT_ONCE): the output is the whole of it, flushed, with the
+    exit status; a command not in the set tears down as usual."""
+    in_process = main(["check", "--format", "json", *SERIES])
+    expected = capsys.readouterr().out
+    proc = subprocess.run([sys.executable, "-c", _AT_EXIT, "check", "--format", "json", *SERIES],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout) == (in_process, expected) and in_process == 1
+    assert "teardown ran" not in proc.stderr
+    proc = subprocess.run([sys.executable, "-c", _AT_EXIT, "rules", "list"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout and "teardown ran" in proc.stderr
+
 # --- what a one-patch check loads -------------------------------------------------------
 
 # Each of these costs a one-patch check milliseconds of start-up (see
