@@ -42,6 +42,7 @@ from reviewbot.match.comment_blocks import (
     rows_of_kind,
 )
 from reviewbot.match.comment_blocks import starts_function as _starts_function
+from reviewbot.match.comment_quotes import aside, looks_like_assembly
 from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.records import record
 
@@ -103,12 +104,14 @@ def mentions(text: str, kinds: tuple[str, ...]) -> list[Mention]:
     if "quoted" in kinds:
         for match in _QUOTED.finditer(text):
             fragment = match.group(1) or match.group(2)
-            if re.search(r"[=\[\\(]|\b(ldr|str|mov|adr|msr|mrs)\b", fragment):  # looks like code
+            if looks_like_assembly(fragment) and not aside(text, match.start()):
                 found.append(Mention("quoted", fragment))
     if "call" in kinds:
         found.extend(Mention("call", m.group(0)) for m in _CALL.finditer(text))
-    if "pool" in kinds and _POOL.search(text):
-        found.append(Mention("pool", _POOL.search(text).group(0)))  # type: ignore[union-attr]
+    if "pool" in kinds:
+        pool = next((m for m in _POOL.finditer(text) if not aside(text, m.start())), None)
+        if pool is not None:
+            found.append(Mention("pool", pool.group(0)))
     if "width" in kinds:
         found.extend(Mention("width", m.group("arg")) for m in _WIDTH.finditer(text))
     if "register" in kinds:

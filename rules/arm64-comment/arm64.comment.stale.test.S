@@ -73,3 +73,4 @@ SYM_CODE_END(___example_init)
 	adr_l	\dst, \sym
 	ldr	\dst, [\dst]
 	.endm
+
