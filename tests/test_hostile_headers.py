@@ -34,6 +34,7 @@ FORMS = [
     (b"Message-ID: <,x@y>", False, ""),
     (b"Message-ID: <a@b@c>", False, ""),
     (b"To: undisclosed-recipients:;", False, ""),
+    (b"To: unlisted-recipients:; (no To-header on input)", False, ""),  # sendmail's, without To:
     ("To: \uff1ca@b.c\uff1e".encode(), False, ""),  # fullwidth angle brackets
     ("Cc: Marc \uff1cmarc@example.org\uff1e".encode(), False, ""),
     (b"Message-ID: =?utf-8?q?<a=0D=0AX-Injected:_yes@example.org>?=", True, "line break or control character"),
@@ -147,3 +148,13 @@ def test_the_watcher_skips_the_message_and_the_next_poll_does_not_fail(rules, fo
         again = run_once(lore, store, rules, config, outbox, now=1_700_000_000.0 + later)
         assert not [o for o in again if o.action in ("failed", "error", "reviewed")]
     assert len(outbox.replies) == replies
+
+
+def test_an_empty_group_alone_names_no_address():
+    """sendmail's To: for mail sent without one; the header registry fails on it."""
+    from reviewbot.mail.parse import parse_message
+
+    raw = (b"From: Ada <ada@example.org>\nTo: unlisted-recipients:; (no To-header on input)\n"
+           b"Cc: Will <will@example.org>\nSubject: [PATCH] x\nMessage-ID: <1@example.org>\n\nbody\n")
+    message = parse_message(raw, source="m#1")
+    assert message.to == () and message.cc == ("Will <will@example.org>",)

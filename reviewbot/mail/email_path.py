@@ -154,7 +154,9 @@ def _addresses(msg: EmailMessage, name: str, source: str) -> tuple[str, ...]:
     try:
         pairs = _address_pairs(_fetched(msg, name))
     except Exception as exc:  # the header registry raises IndexError and more on broken lists
-        raise _bad_header(name, msg, source, exc) from exc
+        pairs = _without_empty_groups(msg, name)
+        if pairs is None:
+            raise _bad_header(name, msg, source, exc) from exc
     result = []
     for display, address in pairs:
         if not _USABLE_ADDRESS.fullmatch(address):
@@ -162,6 +164,23 @@ def _addresses(msg: EmailMessage, name: str, source: str) -> tuple[str, ...]:
         display = " ".join(_CONTROL.sub(" ", display).split())
         result.append(email.utils.formataddr((display, address)) if display else address)
     return tuple(result)
+
+
+# An empty group with a comment after it, as sendmail writes for a message
+# sent without To: ("unlisted-recipients:; (no To-header on input)"): it
+# names no address, but the header registry fails on it.
+_EMPTY_GROUP = re.compile(r"\s*[^:<>@\",;()]+:\s*;\s*(?:\([^()]*\)\s*)*")
+
+
+def _without_empty_groups(msg: EmailMessage, name: str) -> tuple[tuple[str, str], ...] | None:
+    """The address pairs of the ``name`` headers of ``msg`` that are not an
+    empty group; None when none is one, or the others cannot be read either."""
+    fields = [(k, v) for k, v in msg.raw_items() if k.lower() == name.lower()]
+    kept = tuple((k, v) for k, v in fields if not (type(v) is str and _EMPTY_GROUP.fullmatch(" ".join(v.split()))))
+    if len(kept) == len(fields):
+        return None
+    values, problem = _rendered(kept)
+    return None if problem is not None else _address_pairs(values)
 
 
 # The header registry's parsers are the slowest part of this path (~3 ms a
