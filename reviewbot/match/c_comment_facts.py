@@ -56,6 +56,19 @@ def deleted_definitions(hunks: Iterable[Hunk]) -> set[str]:
     return {n for n in found if len(n) >= 6 and "_" in n and n not in C_KEYWORDS}
 
 
+def deleted_guards(hunks: Iterable[Hunk]) -> set[str]:
+    """Include guards the removed lines define (``#ifndef X`` then
+    ``#define X``): a name of its own file only, though other headers
+    often guard themselves with the same one."""
+    found = set()
+    for hunk in hunks:
+        for above, row in zip(hunk.lines, hunk.lines[1:]):
+            if above.kind == row.kind == "-" and (m := _DEFINE.match(row.text)) is not None:
+                if above.text.split()[:2] in (["#ifndef", m.group(1)], ["#", "ifndef", m.group(1)]):
+                    found.add(m.group(1))
+    return found
+
+
 class _AddedComments(Mapping[str, list[set[str]]]):
     """:func:`added_comment_code` of a patch's hunks, read on first use:
     only a kept comment over changed code asks for it, and few do."""
@@ -90,6 +103,7 @@ def attach_c_facts(file_units: list[Any]) -> None:
     unit of the patch (the functions a C rule may look into)."""
     commented: list[Hunk] = []
     deleted: set[str] = set()
+    guards: dict[str, set[str]] = {}
     used: set[str] = set()
     for units in file_units:
         if not units.new_c and not units.new_asm:
@@ -98,6 +112,7 @@ def attach_c_facts(file_units: list[Any]) -> None:
         commented.extend(h for h in hunks if _adds_a_comment(h))
         if units.new_c or units.change.path.endswith((".c", ".h")):
             deleted |= deleted_definitions(hunks)
+            guards[units.change.path] = deleted_guards(hunks)
     if deleted:  # what the patch leaves uses, read only when it deleted a definition
         for units in file_units:
             for unit in units.new_c:
@@ -105,13 +120,20 @@ def attach_c_facts(file_units: list[Any]) -> None:
             for unit in units.new_asm:
                 used |= {w for s in unit.region.statements if type(s).__name__ != "Comment"
                          for w in WORD.findall(s.text)}
-    # a macro that became a variable of the same name in lower case (USB_CTRL -> usb_ctrl) names the same thing
+    # a macro that became a variable of the same name in lower case (USB_CTRL -> usb_ctrl) names the same thing;
+    # a name whose definition became arch_NAME still exists: the kernel's generic NAME is built on arch_NAME
     lower = {w.lower() for w in used}
-    gone = frozenset(n for n in deleted - used if n.lower() not in lower)
+    gone = frozenset(n for n in deleted - used if n.lower() not in lower and "arch_" + n not in used)
+    guarded = set().union(*guards.values()) & gone
+    # the old lines that name a gone name: a comment the patch adds is a copy of one, or the author's own words
+    naming = tuple(r.text for units in file_units for h in units.change.hunks for r in h.lines
+                   if r.kind in " -" and any(n in r.text for n in gone)) if gone else ()
     added: Mapping[str, list[set[str]]] = _AddedComments(commented) if commented else {}
     texts = tuple("\n".join(u.lines) for units in file_units for u in units.new_c)
     for units in file_units:
-        units.new_c = [replace(u, hunks=units.change.hunks, added_comments=added, removed_names=gone,
-                               patch_c=texts) for u in units.new_c]
+        # another header's deleted guard is not this file's
+        mine = gone - (guarded - guards.get(units.change.path, set())) if guarded else gone
+        units.new_c = [replace(u, hunks=units.change.hunks, added_comments=added, removed_names=mine,
+                               naming_removed=naming, patch_c=texts) for u in units.new_c]
         if commented:  # assembly comments are checked for copies left behind only
             units.new_asm = [replace(u, hunks=units.change.hunks, added_comments=added) for u in units.new_asm]

@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import Any
 
 from reviewbot.match.comment_blocks import changed_lines
+from reviewbot.match.fresh_mentions import written_fresh
 from reviewbot.match.units import Hit, TextUnit
 from reviewbot.model import DiffLine, Hunk
 from reviewbot.records import record
@@ -267,7 +268,8 @@ class CCommentMatcher:
         for comment in _scan(unit.lines if c else tuple(r.text for r in rows)) if every else _over_changes(unit, c):
             own = rows[comment.first: comment.last + 1]
             if "names-removed" in self.kinds and c and unit.removed_names:
-                hit = _names_removed(comment, own, comment_words(comment.text), unit.removed_names)
+                hit = _names_removed(comment, own, comment_words(comment.text), unit.removed_names,
+                                     unit.naming_removed)
                 if hit is not None:
                     yield hit
             if not comment.alone or not all(r.kind == " " for r in own) or not _changed_below(rows, comment.last):
@@ -379,8 +381,10 @@ def _changed_mention(comment: CComment, words: str, old: list[DiffLine], new: li
             f"(the new code does not use it anywhere in this hunk)")
 
 
-def _names_removed(comment: CComment, own: tuple, words: str, removed: frozenset[str]) -> Hit | None:
+def _names_removed(comment: CComment, own: tuple, words: str, removed: frozenset[str],
+                   old_lines: tuple[str, ...] = ()) -> Hit | None:
     named = sorted(set(WORD.findall(comment.text)) & removed)
+    named = [n for n in named if not written_fresh(n, own, old_lines)]
     if not named:
         return None
     if any(r.kind == "+" for r in own) and _HISTORY.search(words):

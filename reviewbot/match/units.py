@@ -47,6 +47,8 @@ class TextUnit:
     hunks: tuple = ()
     added_comments: Mapping[str, list] = field(default_factory=dict)
     removed_names: frozenset[str] = frozenset()
+    # the removed and kept lines of the patch (any file) that name one of them
+    naming_removed: tuple[str, ...] = ()
     # the text of every C unit of the patch (new side): definitions in sight
     patch_c: tuple[str, ...] = ()
 
