@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+from reviewbot.match.c_comment_lists import list_still_under
 from reviewbot.match.comment_blocks import changed_lines
 from reviewbot.match.fresh_mentions import written_fresh
 from reviewbot.match.units import Hit, TextUnit
@@ -323,7 +324,7 @@ def _left_behind(comment: CComment, words: str, old: list[DiffLine], new: list[D
     if len(words.split()) < 2 or _LICENCE.search(words):
         return None
     copies = unit.added_comments.get(fold(comment.text))
-    if not copies:
+    if not copies or list_still_under(old, new):
         return None
     removed = identifiers(r.text for r in old if r.kind == "-")
     kept = identifiers(r.text for r in new)

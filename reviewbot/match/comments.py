@@ -42,6 +42,7 @@ from reviewbot.match.comment_blocks import (
     rows_of_kind,
 )
 from reviewbot.match.comment_blocks import starts_function as _starts_function
+from reviewbot.match.comment_old_code import function_start_below, includes_code, kept_statements
 from reviewbot.match.comment_quotes import aside, looks_like_assembly
 from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.records import record
@@ -225,8 +226,13 @@ class CommentMatcher:
                 if old is None:
                     continue
                 old_block = annotated(old[0], old[1])
+                start = function_start_below(statements, index, old_block)  # the function it heads, moved down
+                block = block if start is None else _function_body(statements, start - 1)
+                if includes_code(block):
+                    continue  # what it names may be in the file the code includes
+                kept = kept_statements(unit, old_block)  # still in the file, if no longer right under it
                 stale = [m for m in mentions(stmt.text, self.changed_kinds)
-                         if m.found_in(old_block) and not m.found_in(block)]
+                         if m.found_in(old_block) and not m.found_in(block) and not m.found_in(kept)]
                 if stale:
                     anchors = tuple(s.line for s in block if rows[s.line - 1].kind == "+") or (stmt.line,)
                     yield self._hit(stmt, stale, "code changed", anchors)
