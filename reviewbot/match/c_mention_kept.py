@@ -97,7 +97,8 @@ def defined_with(name: str, helpers: Iterable[str], texts: Iterable[str]) -> boo
 
 def _extent(text: str, start: int) -> str:
     """The definition that starts at ``start``: a macro to its last
-    continued line, anything else to where its brackets close."""
+    continued line, anything else to where its brackets close (within 200
+    lines)."""
     lines = text[start:].split("\n")
     if lines[0].lstrip().startswith("#"):
         out = []
@@ -113,4 +114,4 @@ def _extent(text: str, start: int) -> str:
         opened = opened or depth > 0
         if opened and depth <= 0:
             return "\n".join(lines[: i + 1])
-    return "\n".join(lines[:200])
+    return lines[0]  # not closed in sight: what follows may be another hunk's code
