@@ -23,9 +23,8 @@ line, another comment or the end of the enclosing block.  Four kinds:
   identifier that was in the removed lines right under it and that the new
   side of the hunk no longer uses anywhere.
 
-Facts that span the patch (comments added in any file, definitions
-deleted) are gathered once per patch by
-:func:`reviewbot.match.c_comment_facts.attach_c_facts`.
+Facts that span the patch (comments added in any file, definitions deleted)
+are gathered once per patch by :func:`.c_comment_facts.attach_c_facts`.
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+from reviewbot.match import c_mention_kept as kept
 from reviewbot.match.c_comment_lists import list_still_under
 from reviewbot.match.comment_blocks import changed_lines
 from reviewbot.match.fresh_mentions import written_fresh
@@ -371,12 +371,15 @@ def _changed_mention(comment: CComment, words: str, old: list[DiffLine], new: li
              if "_" in m.group(1).strip("_") and len(m.group(1)) >= 5}
     if not named:
         return None
-    named = {n for n in named if not n.endswith("_t")}  # a type reads as prose ("a pgprot_t")
-    removed = identifiers(r.text for r in old if r.kind == "-")
+    removed_code = code_of(r.text for r in old if r.kind == "-")
+    named = {n for n in named if not n.endswith("_t")} - kept.type_tags(removed_code)  # a type reads as prose
+    removed = set(WORD.findall(removed_code))
     still = identifiers(r.text for r in hunk.lines if r.kind in " +")
+    helpers = identifiers(r.text for r in new if r.kind == "+") - removed
     # a name kept inside a new one (cpu_ops -> get_cpu_ops) still says what the code does
-    gone = sorted(n for n in (named & removed) - still if not any(n in w for w in still))
-    if not gone:
+    gone = sorted(n for n in (named & removed) - still if not any(n in w for w in still)
+                  and not kept.said_otherwise(n, still, helpers, unit))
+    if not gone or kept.cut_by_hunk_end(hunk.lines, old[0]):
         return None
     return (f"names {', '.join(gone)}, which the patch removed from the code under it "
             f"(the new code does not use it anywhere in this hunk)")
