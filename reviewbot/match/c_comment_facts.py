@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from reviewbot.match.c_comments import C_KEYWORDS, WORD, fold, hunk_side, identifiers, scan_comments
+from reviewbot.match.pasted_names import pasted_names
 from reviewbot.model import Hunk
 from reviewbot.records import replace
 
@@ -120,6 +121,8 @@ def attach_c_facts(file_units: list[Any]) -> None:
             for unit in units.new_asm:
                 used |= {w for s in unit.region.statements if type(s).__name__ != "Comment"
                          for w in WORD.findall(s.text)}
+        # a function folded into a token-pasting macro (DEFINE_X(name) -> x_name) is still defined
+        used |= pasted_names("\n".join(x for u in units.new_c for x in u.lines) for units in file_units)
     # a macro that became a variable of the same name in lower case (USB_CTRL -> usb_ctrl) names the same thing;
     # a name whose definition became arch_NAME still exists: the kernel's generic NAME is built on arch_NAME
     lower = {w.lower() for w in used}
