@@ -44,6 +44,7 @@ from reviewbot.match.comment_blocks import (
 from reviewbot.match.comment_blocks import starts_function as _starts_function
 from reviewbot.match.comment_old_code import function_start_below, includes_code, kept_statements
 from reviewbot.match.comment_quotes import aside, looks_like_assembly
+from reviewbot.match.register_aliases import alias_used, file_aliases
 from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.records import record
 
@@ -194,6 +195,8 @@ class CommentMatcher:
             return  # nothing else to look for: the loop below would find nothing
         statements = unit.region.statements
         rows = unit.view.rows
+        # "ctr .req x12" anywhere in the file: code saying ctr still has the x12 a comment names
+        aliases = file_aliases(unit)
         # only a comment on a changed line, or over one, can be reported (comment_blocks.py)
         for index in concerned_comments(statements, changed_lines(unit.view), unit.region.contexts):
             stmt = statements[index]
@@ -206,11 +209,13 @@ class CommentMatcher:
             block_rows = [rows[s.line - 1] for s in block if 0 < s.line <= len(rows)]
             if any(r.kind == "+" for r in comment_rows):
                 moved = unit.removed_comments.get(_fold(stmt.text))
-                if moved is not None:
-                    path, old_line, old_statements, old_index = moved
-                    old_block = annotated(old_statements, old_index)
+                if moved:
+                    path, old_line = moved[0][:2]
+                    # the same comment deleted in several places: gone only if every one of them had it
+                    old_blocks = [annotated(old_statements, old_index) for _, _, old_statements, old_index in moved]
                     gone = [m for m in mentions(stmt.text, self.changed_kinds)
-                            if m.found_in(old_block) and not m.found_in(block)]
+                            if all(m.found_in(b) for b in old_blocks) and not m.found_in(block)
+                            and not (m.kind == "register" and alias_used(m.text, aliases, block))]
                     if gone:
                         yield self._hit(stmt, gone, "moved", (stmt.line,), f"{path}:{old_line}")
                         continue
@@ -232,7 +237,8 @@ class CommentMatcher:
                     continue  # what it names may be in the file the code includes
                 kept = kept_statements(unit, old_block)  # still in the file, if no longer right under it
                 stale = [m for m in mentions(stmt.text, self.changed_kinds)
-                         if m.found_in(old_block) and not m.found_in(block) and not m.found_in(kept)]
+                         if m.found_in(old_block) and not m.found_in(block) and not m.found_in(kept)
+                         and not (m.kind == "register" and alias_used(m.text, aliases, block))]
                 if stale:
                     anchors = tuple(s.line for s in block if rows[s.line - 1].kind == "+") or (stmt.line,)
                     yield self._hit(stmt, stale, "code changed", anchors)
@@ -345,7 +351,8 @@ def _old_comment(unit: AsmUnit, old_line: int | None) -> tuple[tuple, int] | Non
 
 def removed_comments(path: str, old_units: list[Any]) -> dict[str, tuple]:
     """The comments a patch deletes from one file (every line of them a
-    removed line), by folded text: (path, old line, statements, index)."""
+    removed line), by folded text: every place it was deleted from, each
+    (path, old line, statements, index)."""
     found: dict[str, tuple] = {}
     for unit in old_units:
         rows = unit.view.rows
@@ -354,7 +361,10 @@ def removed_comments(path: str, old_units: list[Any]) -> dict[str, tuple]:
             stmt = statements[index]
             if isinstance(stmt, Comment) and not stmt.trailing and 0 < stmt.line <= stmt.end_line <= len(rows) \
                     and all(r.kind == "-" for r in rows[stmt.line - 1: stmt.end_line]):
-                found.setdefault(_fold(stmt.text), (path, rows[stmt.line - 1].old_line, statements, index))
+                place = (path, rows[stmt.line - 1].old_line, statements, index)
+                places = found.get(_fold(stmt.text), ())
+                if all(p[:2] != place[:2] for p in places):
+                    found[_fold(stmt.text)] = places + (place,)
     return found
 
 

@@ -201,7 +201,8 @@ def attach_removed_comments(units: list[FileUnits]) -> None:
     deleted: set[str] = set()
     for file_units in units:
         cut = [unit for unit in file_units.old_asm if rows_of_kind(unit.view, "-")]  # what else has nothing to give
-        removed.update(removed_comments(file_units.change.old_path or file_units.change.path, cut))
+        for text, places in removed_comments(file_units.change.old_path or file_units.change.path, cut).items():
+            removed[text] = removed.get(text, ()) + places  # deleted in several files: every place counts
         for unit in cut:
             deleted |= deleted_definitions(unit)
     still_used: set[str] = set()

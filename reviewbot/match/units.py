@@ -20,7 +20,7 @@ class AsmUnit:
     region: Region
     file: FileContext
     old: "AsmUnit | None" = None  # the same region before the patch, when there is one
-    # comments the patch deletes anywhere in it, by folded text: (path, old line, statements, index)
+    # comments the patch deletes anywhere in it, by folded text: every place, each (path, old line, statements, index)
     removed_comments: Mapping[str, tuple] = field(default_factory=dict)
     # macros, functions and labels the patch deletes and uses nowhere after it
     removed_names: frozenset[str] = frozenset()
