@@ -36,6 +36,7 @@ from typing import Any
 
 from reviewbot.match import c_mention_kept as kept
 from reviewbot.match.c_comment_lists import list_still_under
+from reviewbot.match.c_comment_terms import PLUS_TERM as _PLUS_TERM, TERM_CLAIM as _TERM_CLAIM, moved_below
 from reviewbot.match.comment_blocks import changed_lines
 from reviewbot.match.fresh_mentions import written_fresh
 from reviewbot.match.units import Hit, TextUnit
@@ -52,10 +53,6 @@ C_KEYWORDS = frozenset("""
     bool true false NULL u8 u16 u32 u64 s8 s16 s32 s64 define ifdef ifndef endif include elif undef defined
     unlikely likely val ret err res tmp idx flags data size addr reg len this that
 """.split())
-# a kept comment that claims a term: "plus a page", "one extra", "an additional", "+ 1"
-_TERM_CLAIM = re.compile(r"\b(plus|extra|additional|one more)\b|\+\s*\d+\b", re.IGNORECASE)
-# a binary plus and its right operand: "n + 1", "x + sizeof(y)" (not "++", "+=")
-_PLUS_TERM = re.compile(r"(?<=[\w)\]])\s*\+(?![+=])\s*([A-Za-z_]\w*(?:\([^()]*\))?|\d+\w*)")
 _LICENCE = re.compile(r"SPDX-License-Identifier|Copyright|\(C\)", re.IGNORECASE)
 # an added comment about the old name is history, not a claim about the code
 _HISTORY = re.compile(r"\b(used to|formerly|previously|no longer|replac\w*|renamed|instead of|old|was|were)\b",
@@ -356,8 +353,8 @@ def _removed_term(comment: CComment, words: str, old: list[DiffLine], new: list[
     if not any(r.kind == "+" for r in after):
         return None
     old_terms, new_terms = _terms(before), _terms(after)
-    if not old_terms or new_terms:
-        return None  # the new statement still adds something: the claim may hold
+    if not old_terms or new_terms or moved_below(old_terms, new[len(after):]):
+        return None  # the new statement (or one the term moved to right below) still adds something
     a, b = identifiers(r.text for r in before), identifiers(r.text for r in after)
     if not a or len(a & b) * 2 < len(a | b):
         return None  # another statement, not the same one changed
