@@ -375,7 +375,7 @@ def _changed_mention(comment: CComment, words: str, old: list[DiffLine], new: li
     helpers = identifiers(r.text for r in new if r.kind == "+") - removed
     # a name kept inside a new one (cpu_ops -> get_cpu_ops) still says what the code does
     gone = sorted(n for n in (named & removed) - still if not any(n in w for w in still)
-                  and not kept.said_otherwise(n, still, helpers, unit))
+                  and not kept.said_otherwise(n, still, helpers, unit, new))
     if not gone or kept.cut_by_hunk_end(hunk.lines, old[0]):
         return None
     return (f"names {', '.join(gone)}, which the patch removed from the code under it "

@@ -11,7 +11,16 @@ weighs before it speaks (:func:`reviewbot.match.c_comments._changed_mention`).
   ``X_SIZE``: the kernel's size, mask, shift and order macros of one
   quantity say the same thing);
 - the code now calls a helper (or uses a field group) whose definition, in
-  sight in the patch, uses the name: the mechanism moved one call down.
+  sight in the patch, uses the name: the mechanism moved one call down;
+- the name lives on in upper case inside a macro's (``rseq_cs`` in
+  ``RSEQ_CS_OFFSET``: the kernel names a field's macros after the field);
+- the code under the comment invokes a macro, defined in sight, that pastes
+  the name together (``DEFINE_FOO(suspend)`` with ``foo_##op``): the name
+  is still defined right there;
+- the name is a struct, union or enum the patch declares: a type reads as
+  prose;
+- the name ``X_Y`` became a member of ``X`` (``trip_temp`` read as
+  ``trip->temperature``): the same value, reached through the object.
 
 Pure; reads only the hunk and the texts handed in.
 """
@@ -55,15 +64,74 @@ def cut_by_hunk_end(lines: Sequence[DiffLine], first: DiffLine) -> bool:
     return started and depth > 0
 
 
-def said_otherwise(name: str, still: Iterable[str], helpers: Iterable[str], unit: Any) -> bool:
+def said_otherwise(name: str, still: Iterable[str], helpers: Iterable[str], unit: Any,
+                   code: Sequence[DiffLine] = ()) -> bool:
     """Does the code that no longer names ``name`` still say it another
-    way: a sibling of the same quantity, or a helper defined with it (in
-    the patch's C as read, or in the new side of this file's hunks as
-    written: a definition under an ``#else`` the reading left out counts)?"""
-    if same_quantity(name, still):
+    way: a sibling of the same quantity, the name in a macro's, a member
+    of the object it was named after, or a helper or pasting macro defined
+    with it (in the patch's C as read, or in the new side of this file's
+    hunks as written: a definition under an ``#else`` the reading left out
+    counts), or a type the patch declares? ``code`` is the new side under
+    the comment."""
+    still = set(still)
+    new_code = "\n".join(r.text for r in code if r.kind in " +")
+    if same_quantity(name, still) or in_macro_name(name, still) or became_member(name, new_code):
         return True
     raw = "\n".join(r.text for h in getattr(unit, "hunks", ()) for r in h.lines if r.kind in " +")
-    return defined_with(name, helpers, (*getattr(unit, "patch_c", ()), raw))
+    texts = (*getattr(unit, "patch_c", ()), raw)
+    return (defined_with(name, helpers, texts) or pasted_by(name, new_code, texts)
+            or declared_type(name, texts))
+
+
+def in_macro_name(name: str, still: Iterable[str]) -> bool:
+    """Is lower-case ``name`` (``rseq_cs``) a whole part of an upper-case
+    name the code uses (``RSEQ_CS_OFFSET``)?"""
+    if not name.islower():
+        return False
+    part = re.compile(rf"(?:^|_){re.escape(name.upper())}(?:_|$)")
+    return any(w.isupper() and part.search(w) for w in still)
+
+
+def became_member(name: str, code: str) -> bool:
+    """Is ``name`` (``trip_temp``) ``X_Y`` where the code now reads a
+    member of ``X`` named like ``Y`` (``trip->temperature``)?"""
+    base, _, rest = name.partition("_")
+    if not base or len(rest) < 3:
+        return False
+    for member in re.findall(rf"\b{re.escape(base)}\s*(?:->|\.)\s*([A-Za-z_]\w*)", code):
+        short, long = sorted((member, rest), key=len)
+        if len(short) >= 3 and long.startswith(short):
+            return True
+    return False
+
+
+def pasted_by(name: str, code: str, texts: Iterable[str]) -> bool:
+    """Does ``code`` invoke a macro, defined in ``texts`` with ``##``, whose
+    expansion with the invocation's arguments pastes ``name`` together?"""
+    calls = {m.group(1): m.group(2) for m in re.finditer(r"\b([A-Z_][A-Z0-9_]*)\s*\(([^()]*)\)", code)}
+    if not calls:
+        return False
+    for text in texts:
+        for m in _PASTING.finditer(text):
+            macro, params, body = m.group(1), m.group(2), m.group(3)
+            if macro not in calls or "##" not in body:
+                continue
+            args = [a.strip() for a in calls[macro].split(",")]
+            names = [p.strip() for p in params.split(",")]
+            for param, arg in zip(names, args):
+                body = re.sub(rf"\b{re.escape(param)}\b", arg, body)
+            if name in re.findall(r"[A-Za-z_]\w*", re.sub(r"\s*##\s*", "", body)):
+                return True
+    return False
+
+
+_PASTING = re.compile(r"^#\s*define\s+([A-Z_][A-Z0-9_]*)\(([^)]*)\)((?:.*\\\n)*.*)", re.MULTILINE)
+
+
+def declared_type(name: str, texts: Iterable[str]) -> bool:
+    """Is ``name`` a struct, union or enum declared in ``texts``?"""
+    decl = re.compile(rf"\b(?:struct|union|enum)\s+{re.escape(name)}\s*\{{")
+    return any(decl.search(text) for text in texts)
 
 
 def same_quantity(name: str, still: Iterable[str]) -> bool:
