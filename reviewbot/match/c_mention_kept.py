@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from reviewbot.match.pasted_names import pasted_names
 from reviewbot.model import DiffLine
 
 _TAG = re.compile(r"\b(?:struct|union|enum)\s+([A-Za-z_]\w*)")
@@ -108,24 +109,7 @@ def became_member(name: str, code: str) -> bool:
 def pasted_by(name: str, code: str, texts: Iterable[str]) -> bool:
     """Does ``code`` invoke a macro, defined in ``texts`` with ``##``, whose
     expansion with the invocation's arguments pastes ``name`` together?"""
-    calls = {m.group(1): m.group(2) for m in re.finditer(r"\b([A-Z_][A-Z0-9_]*)\s*\(([^()]*)\)", code)}
-    if not calls:
-        return False
-    for text in texts:
-        for m in _PASTING.finditer(text):
-            macro, params, body = m.group(1), m.group(2), m.group(3)
-            if macro not in calls or "##" not in body:
-                continue
-            args = [a.strip() for a in calls[macro].split(",")]
-            names = [p.strip() for p in params.split(",")]
-            for param, arg in zip(names, args):
-                body = re.sub(rf"\b{re.escape(param)}\b", arg, body)
-            if name in re.findall(r"[A-Za-z_]\w*", re.sub(r"\s*##\s*", "", body)):
-                return True
-    return False
-
-
-_PASTING = re.compile(r"^#\s*define\s+([A-Z_][A-Z0-9_]*)\(([^)]*)\)((?:.*\\\n)*.*)", re.MULTILINE)
+    return name in pasted_names(texts, calls_in=code)
 
 
 def declared_type(name: str, texts: Iterable[str]) -> bool:

@@ -44,7 +44,7 @@ from reviewbot.match.comment_blocks import (
 from reviewbot.match.comment_blocks import starts_function as _starts_function
 from reviewbot.match.comment_old_code import function_start_below, includes_code, kept_statements
 from reviewbot.match.comment_quotes import aside, looks_like_assembly
-from reviewbot.match.register_aliases import alias_used, file_aliases
+from reviewbot.match.register_aliases import alias_used, canonical_register, file_aliases
 from reviewbot.match.units import AsmUnit, Hit
 from reviewbot.records import record
 
@@ -79,7 +79,7 @@ class Mention:
             return _fold(self.text) in facts.folded
         word = self.text.rstrip("()")
         if self.kind == "register":
-            return _canon(word) in facts.registers
+            return canonical_register(word) in facts.registers
         return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", facts.code) is not None
 
 
@@ -94,10 +94,6 @@ def _mrs_writing(block: list[Any], arg: str) -> Any:
 
 def _fold(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
-
-
-def _canon(name: str) -> str:
-    return "x" + name[1:] if re.fullmatch(r"[xw]\d+", name) else name.lower()
 
 
 def mentions(text: str, kinds: tuple[str, ...]) -> list[Mention]:

@@ -34,15 +34,16 @@ def _calls(text: str, macro: str) -> Iterable[list[str]]:
         yield [a.strip() for a in m.group(1).split(",")]
 
 
-def pasted_names(texts: Iterable[str]) -> set[str]:
+def pasted_names(texts: Iterable[str], calls_in: str | None = None) -> set[str]:
     """Identifiers that the function-like macros defined in ``texts`` paste
-    together at their calls there (each text is one file's code)."""
+    together at their calls there (each text is one file's code), or, given
+    ``calls_in``, at their calls in that code only."""
     names: set[str] = set()
     for text in texts:
         if "##" not in text:
             continue
         for macro, (params, pastes) in _templates(text).items():
-            for args in _calls(text, macro):
+            for args in _calls(text if calls_in is None else calls_in, macro):
                 if len(args) != len(params):
                     continue
                 value = dict(zip(params, args))

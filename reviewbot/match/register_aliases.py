@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from reviewbot.asm.ast import Directive
+from reviewbot.asm.registers import REGISTERS
 
 
 _LAST: list[tuple[tuple, dict[str, frozenset[str]]]] = []
@@ -30,19 +31,21 @@ def req_aliases(statements: tuple) -> dict[str, frozenset[str]]:
     for stmt in statements:
         if isinstance(stmt, Directive) and stmt.name == ".req" and len(stmt.args) == 2:
             name, register = stmt.args
-            found.setdefault(_canon(register), set()).add(name)
+            found.setdefault(canonical_register(register), set()).add(name)
     return {reg: frozenset(names) for reg, names in found.items()}
 
 
 def alias_used(register: str, aliases: dict[str, frozenset[str]], block: list[Any]) -> bool:
     """Does ``block`` name ``register`` through one of its aliases?"""
-    names = aliases.get(_canon(register))
+    names = aliases.get(canonical_register(register))
     if not names:
         return False
     code = " ".join(s.text for s in block)
     return any(re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", code) for n in names)
 
 
-def _canon(name: str) -> str:
+def canonical_register(name: str) -> str:
+    """A register's canonical name as operands carry it (``w12`` -> ``x12``,
+    ``lr`` -> ``x30``); any other name lower-cased (a system register)."""
     name = name.strip().lower()
-    return "x" + name[1:] if re.fullmatch(r"[xw]\d+", name) else name
+    return REGISTERS.get(name, (name,))[0]
