@@ -11,7 +11,7 @@ reported as a problem of that patch; it never stops the review.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from reviewbot.asm.ast import UNCHECKED, Unparsed
@@ -353,7 +353,8 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
         except Exception as exc:  # noqa: BLE001 - one bad patch must not stop the others
             prepared.append((patch, era, None, crash(exc)))
     hyp_macros = frozenset(hyp_uses(u for _, _, us, _ in prepared if us for u in us))
-    if tree is not None:
+    if tree is not None and not _all_hyp(u for _, _, us, _ in prepared if us for u in us):
+        # a macro used from hyp code makes its body hyp, which a hyp file's code is anyway
         defined = frozenset(defined_macros(u for _, _, us, _ in prepared if us for u in us))
         hyp_macros |= tree.hyp_macro_uses(defined - hyp_macros) if defined - hyp_macros else frozenset()
     reviews = []
@@ -368,6 +369,11 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
         attach_c_facts(units)
         reviews.append(replace(_review_files(patch, units, rules, config), **said))
     return SeriesReview(series=series, patches=tuple(reviews))
+
+
+def _all_hyp(units: Iterable[FileUnits]) -> bool:
+    """Whether every assembly region, on both sides, is in a hyp file."""
+    return all(unit.file.hyp for fu in units for unit in (*fu.new_asm, *fu.old_asm))
 
 
 def series_base_commit(series: Series) -> str | None:

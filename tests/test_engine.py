@@ -65,6 +65,36 @@ def test_macro_in_a_header_is_hyp_when_hyp_code_of_the_series_uses_it():
     assert findings_of(header, rules) == []  # alone, nothing says the macro runs at EL2
 
 
+class AskedTree:
+    """A tree that knows no file and says hyp code uses every macro it is asked of."""
+
+    def __init__(self) -> None:
+        self.asked: list[frozenset[str]] = []
+
+    def old_file(self, change):
+        return None
+
+    def kernel_version(self):
+        return None
+
+    def hyp_macro_uses(self, names):
+        self.asked.append(names)
+        return names
+
+
+def test_the_tree_is_searched_for_macro_uses_only_when_that_can_make_code_hyp():
+    header = make_patch("arch/arm64/include/asm/kvm_asm.h", MACRO_HUNK, subject="a", msgid="a@x")
+    rules = only("arm64.hyp.missing-kern-hyp-va")
+    tree = AskedTree()
+    assert [f.path for f in findings_of(header, rules, tree=tree)] == ["arch/arm64/include/asm/kvm_asm.h"]
+    assert tree.asked == [frozenset({"get_ctxt"})]
+    # defined in a hyp file, the body is hyp whoever uses it: nothing to ask
+    in_hyp = make_patch("arch/arm64/kvm/hyp/entry.S", MACRO_HUNK, subject="b", msgid="b@x")
+    tree = AskedTree()
+    assert [f.path for f in findings_of(in_hyp, rules, tree=tree)] == ["arch/arm64/kvm/hyp/entry.S"]
+    assert tree.asked == []
+
+
 def test_era_from_mail_date_config_and_unknown():
     # issue 15: kernel-va-literal no longer matches ldr =sym; missing-kern-hyp-va
     # follows it to the use and carries the same <5.12 range on that source
