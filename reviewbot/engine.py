@@ -352,9 +352,10 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
             prepared.append((patch, era, units, None))
         except Exception as exc:  # noqa: BLE001 - one bad patch must not stop the others
             prepared.append((patch, era, None, crash(exc)))
-    hyp_macros = frozenset(hyp_uses(u for _, _, us, _ in prepared if us for u in us))
-    if tree is not None and not _all_hyp(u for _, _, us, _ in prepared if us for u in us):
-        # a macro used from hyp code makes its body hyp, which a hyp file's code is anyway
+    # a macro used from hyp code makes its body hyp, which a hyp file's code is anyway
+    all_hyp = _all_hyp(u for _, _, us, _ in prepared if us for u in us)
+    hyp_macros = frozenset() if all_hyp else frozenset(hyp_uses(u for _, _, us, _ in prepared if us for u in us))
+    if tree is not None and not all_hyp:
         defined = frozenset(defined_macros(u for _, _, us, _ in prepared if us for u in us))
         hyp_macros |= tree.hyp_macro_uses(defined - hyp_macros) if defined - hyp_macros else frozenset()
     reviews = []
@@ -363,7 +364,7 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
         if units is None:
             reviews.append(PatchReview(patch=patch, problems=(f"{patch.name}: {error}",), **said))
             continue
-        for u in units:
+        for u in units if hyp_macros else ():
             with_hyp_macros(u, hyp_macros, config)
         attach_removed_comments(units)
         attach_c_facts(units)
