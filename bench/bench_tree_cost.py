@@ -16,6 +16,15 @@ plus system of the process and its children: the machine may be shared) are
 reported with their ratio.  ``--save-output DIR`` keeps each tree-aware
 run's output (``NAME.txt``) so two revisions can be compared with ``diff``.
 
+``--bound`` adds, for each case, a third run: tree-aware, but with only
+the statements on the lines near a change read instead of the functions
+around them (``whole_file._spans_near`` replaced in the process).  Its
+findings are not the real ones (a trace through the rest of a function is
+lost); it is a bound: what tree-aware review would cost if reading whole
+functions were free, that is, the cost of the whole-file structures alone
+(outlines, spans, contexts, views) and of the rules over the lines a
+``--no-tree`` run reads too.
+
 ``--floor`` prints, for the 40-patch series, what tree-aware review cannot
 do without while its findings stay the same, measured in a fresh process:
 the first parse of every statement of the 40 post-images (the taint rule
@@ -93,6 +102,23 @@ def run(argv: list[str], cwd: Path, output: Path | None = None) -> tuple[float, 
     if code not in (0, 1):
         raise SystemExit(f"{' '.join(argv)} exited {code}")
     return wall, usage.ru_utime + usage.ru_stime
+
+
+# ``reviewbot check`` with only the statements on lines near a change read
+# (each a span of its own), for --bound
+LINES_ONLY = """
+import sys
+from reviewbot.match import whole_file
+
+def lines_only(shape, near):
+    picked = [(i, stmt.line) for i, stmt in enumerate(shape) if stmt.line in near]
+    return [(i, i + 1) for i, _ in picked], [(line, line) for _, line in picked]
+
+whole_file._spans_near = lines_only
+from reviewbot.cli import run
+sys.argv[0] = "reviewbot"
+run()
+"""
 
 
 def measure(argv: list[str], cwd: Path, runs: int, output: Path | None) -> dict:
@@ -173,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="how the tree's .S functions are marked (bench_check.py --markers)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--floor", action="store_true", help="print the floor of the 40-patch case and stop")
+    parser.add_argument("--bound", action="store_true",
+                        help="also time each case reading only the lines near a change (a bound, not real findings)")
     parser.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.markers != "kernel" and args.workdir == Path("/tmp/reviewbot-bench"):
@@ -203,10 +231,14 @@ def main(argv: list[str] | None = None) -> int:
         output = args.save_output / f"{name}.txt" if args.save_output else None
         tree_aware = measure([*REVIEWBOT, "check", str(patches)], tree, args.runs, output)
         no_tree = measure([*REVIEWBOT, "check", "--no-tree", str(patches)], tree, args.runs, None)
-        results.append({"case": name, "patches": len(list(patches.glob("*.patch"))),
-                        "tree": tree_aware, "no_tree": no_tree,
-                        "ratio_wall": tree_aware["wall"] / no_tree["wall"],
-                        "ratio_cpu": tree_aware["cpu"] / no_tree["cpu"]})
+        result = {"case": name, "patches": len(list(patches.glob("*.patch"))),
+                  "tree": tree_aware, "no_tree": no_tree,
+                  "ratio_wall": tree_aware["wall"] / no_tree["wall"],
+                  "ratio_cpu": tree_aware["cpu"] / no_tree["cpu"]}
+        if args.bound:
+            bound = measure([sys.executable, "-c", LINES_ONLY, "check", str(patches)], tree, args.runs, None)
+            result.update(lines_only=bound, ratio_cpu_lines_only=bound["cpu"] / no_tree["cpu"])
+        results.append(result)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -218,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['case']:12} {r['patches']:>7} {t['wall']:>12.2f} {t['wall_min']:>6.2f}-{t['wall_max']:<6.2f} "
               f"{t['cpu']:>11.2f} {n['wall']:>13.2f} {n['cpu']:>12.2f} {r['ratio_wall']:>10.2f}x "
               f"{r['ratio_cpu']:>9.2f}x")
+        if "lines_only" in r:
+            print(f"{'':12} {'':>7} reading only the lines near a change: CPU {r['lines_only']['cpu']:.2f} s, "
+                  f"{r['ratio_cpu_lines_only']:.2f}x --no-tree")
     return 0
 
 
