@@ -11,7 +11,7 @@ reported as a problem of that patch; it never stops the review.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 from reviewbot.asm.ast import UNCHECKED, Unparsed
@@ -30,7 +30,7 @@ from reviewbot.match.patterns import render_template
 from reviewbot.records import replace
 from reviewbot.rules.loader import Rule, RuleSet
 from reviewbot.match.file_units import (
-    FileUnits, attach_removed_comments, build_units, defined_macros, hyp_uses, with_hyp_macros,
+    FileUnits, all_hyp, attach_removed_comments, build_units, defined_macros, hyp_uses, with_hyp_macros,
 )
 from reviewbot.analysis.views import View
 from reviewbot.match.c_comment_facts import attach_c_facts
@@ -336,6 +336,7 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
     eras: dict[str | None, Era] = {}
     brought = None  # the newest kernel a patch so far brought in (hyp relocations, ...)
     near = read_near(rules)
+    store = getattr(tree, "files", None)  # outlines of the tree's files, kept across runs
     for patch in series.patches:
         if tree is not None and base not in eras:
             eras[base] = era_of(None, config, tree, base)
@@ -348,14 +349,14 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
             continue
         try:
             units = [build_units(change, config, era, old_text=tree.old_file(change) if tree else None,
-                                 near=near) for change in patch.files]
+                                 near=near, store=store) for change in patch.files]
             prepared.append((patch, era, units, None))
         except Exception as exc:  # noqa: BLE001 - one bad patch must not stop the others
             prepared.append((patch, era, None, crash(exc)))
     # a macro used from hyp code makes its body hyp, which a hyp file's code is anyway
-    all_hyp = _all_hyp(u for _, _, us, _ in prepared if us for u in us)
-    hyp_macros = frozenset() if all_hyp else frozenset(hyp_uses(u for _, _, us, _ in prepared if us for u in us))
-    if tree is not None and not all_hyp:
+    every_region_hyp = all_hyp(u for _, _, us, _ in prepared if us for u in us)
+    hyp_macros = frozenset() if every_region_hyp else frozenset(hyp_uses(u for _, _, us, _ in prepared if us for u in us))
+    if tree is not None and not every_region_hyp:
         defined = frozenset(defined_macros(u for _, _, us, _ in prepared if us for u in us))
         hyp_macros |= tree.hyp_macro_uses(defined - hyp_macros) if defined - hyp_macros else frozenset()
     reviews = []
@@ -370,11 +371,6 @@ def review(series: Series, rules: RuleSet, config: Config, tree: SourceTree | No
         attach_c_facts(units)
         reviews.append(replace(_review_files(patch, units, rules, config), **said))
     return SeriesReview(series=series, patches=tuple(reviews))
-
-
-def _all_hyp(units: Iterable[FileUnits]) -> bool:
-    """Whether every assembly region, on both sides, is in a hyp file."""
-    return all(unit.file.hyp for fu in units for unit in (*fu.new_asm, *fu.old_asm))
 
 
 def series_base_commit(series: Series) -> str | None:

@@ -149,6 +149,8 @@ def review_all(series_list: Sequence[Series], rules: Any, config: Any, tree: Any
         if progress is not None:
             progress("reviewing series", number, len(series_list))
         yield review_one(series, rules, config, tree)
+    if (flush := getattr(tree, "flush", None)) is not None:
+        flush()  # what the run learnt of the tree's files, for the next
 
 
 def review_one(series: Series, rules: Any, config: Any, tree: Any = None) -> Reviewed:

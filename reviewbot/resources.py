@@ -7,6 +7,9 @@ knows both.
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
+from hashlib import sha256
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -23,3 +26,26 @@ def data_path(name: str) -> Path:
 def grammar_path(name: str = "arm64.lark") -> Path:
     """Path of a grammar file under ``grammars/``."""
     return data_path("grammars") / name
+
+
+def cache_root() -> Path:
+    """``$XDG_CACHE_HOME/reviewbot`` (``~/.cache/reviewbot`` without it)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "reviewbot"
+
+
+@lru_cache(maxsize=1)
+def code_stamp() -> str:
+    """A name for this reviewbot code: its version, and the size and time of
+    every source file of the package and of the grammar (what a cache of
+    its results must not outlive)."""
+    from reviewbot import __version__
+
+    digest = sha256(__version__.encode())
+    for path in [*sorted(_PACKAGE.rglob("*.py")), grammar_path()]:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        digest.update(f"{path}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:20]

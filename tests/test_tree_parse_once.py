@@ -43,12 +43,14 @@ def test_a_chained_pre_image_is_parsed_once(tmp_path, isolated_git, monkeypatch)
     monkeypatch.setattr(whole_file, "outline", counting)
     monkeypatch.setattr(whole_file, "edited", counting_edited)
     whole_file._OUTLINES.clear()
+    whole_file._POST_IMAGES.clear()
     review = engine.review(series, rules, config, GitTree(upstream, config.context))
     # patch 1's old file is outlined; its new file, and patch 2's, are made
     # from the old one; patch 2's old file is patch 1's new one
     assert (len(outlined), len(made)) == (1, 2), (outlined, made)
     whole_file._OUTLINES.clear()
-    monkeypatch.setattr(whole_file, "whole_file_outline", lambda text, made=None: real(text))  # no sharing
+    whole_file._POST_IMAGES.clear()
+    monkeypatch.setattr(whole_file, "whole_file_outline", lambda text, made=None, store=None: real(text))  # no sharing
     monkeypatch.setattr(whole_file, "_READ", [])
     again = engine.review(series, rules, config, GitTree(upstream, config.context))
     assert [[f.fingerprint for f in p.findings] for p in review.patches] == \

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from reviewbot.config import ContextConfig
 from reviewbot.analysis.context import LANG_OTHER, language_of, path_matches
+from reviewbot.analysis.file_cache import FileCache
 from reviewbot.analysis.kernels import KernelVersion, version_from_makefile
 from reviewbot.errors import DiffParseError
 import logging
@@ -62,6 +63,8 @@ class GitTree:
         self._blobs: dict[str, str | None] = {}
         self._post: dict[str, tuple[FileChange, str]] = {}
         self._version: object = _UNSET
+        #: outlines of the tree's files, kept across runs (the engine reads it)
+        self.files = FileCache.default()
 
     def __repr__(self) -> str:
         return f"GitTree({str(self.top)!r}, use_git={self.use_git})"
@@ -97,13 +100,21 @@ class GitTree:
             if blob not in self._blobs:
                 self.prefetch([change])
             text = self._blobs.get(blob)
-            if text is None:
+            if text is not None:
+                self.files.from_tree(text)
+            else:
                 text = self._chained(blob)
         if text is None:
             text = self._work_tree_file(change)
+            if text is not None:
+                self.files.from_tree(text)
         if text is not None and change.new_blob and not _ZERO_BLOB.match(change.new_blob):
             self._post[change.new_blob] = (change, text)
         return text
+
+    def flush(self) -> None:
+        """Write what this run adds to the cache of the tree's files."""
+        self.files.flush()
 
     def _chained(self, blob: str) -> str | None:
         """The post-image of an earlier change of this run whose new blob is

@@ -41,7 +41,8 @@ from reviewbot.asm.splitting import operand_spans
 from reviewbot.errors import AsmSyntaxError
 from reviewbot.records import replace
 
-__all__ = ["parse", "outline", "read_unread", "parse_quoted", "parse_pattern", "read_statement", "unquote", "cache_file", "clear_caches"]
+__all__ = ["parse", "outline", "read_unread", "parse_quoted", "parse_pattern", "read_statement", "unquote", "cache_file",
+           "clear_caches", "statement_reads", "remember_reads"]
 
 _MEMO: dict[tuple[str, int], tuple[Statement, ...]] = {}
 _MEMO_LIMIT = 50_000  # entries per memo; a full memo is simply emptied
@@ -177,6 +178,25 @@ def parse_pattern(text: str) -> Instruction:
                              "a pattern must be one instruction (no label, directive or macro call)",
                              text)
     return nodes[0]
+
+
+def statement_reads(statements: tuple[Statement, ...]) -> dict[tuple[str, int], tuple[Statement, ...]]:
+    """What reading the :class:`Unread` ones of ``statements`` has given
+    so far in this process (for :func:`remember_reads` in another)."""
+    memo = _MEMO
+    found = {}
+    for stmt in statements:
+        if type(stmt) is Unread and (hit := memo.get(key := (stmt.text, stmt.column - 1))) is not None:
+            found[key] = hit
+    return found
+
+
+def remember_reads(reads: dict[tuple[str, int], tuple[Statement, ...]]) -> None:
+    """Take ``reads`` (of :func:`statement_reads`, made by this same code)
+    as if this process had read those statements."""
+    if len(_MEMO) + len(reads) >= _MEMO_LIMIT:
+        _MEMO.clear()
+    _MEMO.update(reads)
 
 
 def clear_caches() -> None:

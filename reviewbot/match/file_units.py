@@ -19,7 +19,7 @@ from reviewbot.match.comment_blocks import rows_of_kind
 from reviewbot.match.comments import code_words, deleted_definitions, removed_comments, words
 from reviewbot.match.patterns import Region
 from reviewbot.match.units import AsmUnit, TextUnit
-from reviewbot.match.whole_file import read_pair, read_whole_file
+from reviewbot.match.whole_file import OutlineStore, read_pair, read_whole_file
 from reviewbot.model import FileChange
 from reviewbot.records import field, record, replace
 
@@ -116,14 +116,18 @@ def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config, he
 
 
 def build_units(change: FileChange, config: Config, era: Era, *, old_text: str | None = None,
-                whole_file_text: str | None = None, near: int | None = None) -> FileUnits:
+                whole_file_text: str | None = None, near: int | None = None,
+                store: OutlineStore | None = None) -> FileUnits:
     """Parse the regions of one file change (or a whole file for ``check --file``).
 
     With ``old_text`` (tree-aware), the views are whole files; with
     ``near``, only the functions within that many lines of a change have
-    their instructions read (the rest of each file is outlined)."""
+    their instructions read (the rest of each file is outlined); ``store``
+    keeps the pre-image's outline across runs."""
     ctx = file_context(change.path, config.context, era)
     units = FileUnits(change, ctx)
+    if store is not None and (old_text is None or not store.covers(old_text)):
+        store = None
     if change.is_binary or ctx.language not in (LANG_ASM, LANG_C):
         return units
     header = change.path.endswith(".h")
@@ -136,7 +140,7 @@ def build_units(change: FileChange, config: Config, era: Era, *, old_text: str |
         new_views, old_views = [new_view], [old_view]
         if near is not None and (ctx.language == LANG_ASM or header):
             new_read, old_read = read_pair(new_view, old_view, _asm_text(new_view, header),
-                                           _asm_text(old_view, header), header, near, change.hunks)
+                                           _asm_text(old_view, header), header, near, change.hunks, store)
     else:
         new_views, old_views = hunk_views(change, "new"), hunk_views(change, "old")
     if change.new_path is not None:
@@ -221,6 +225,11 @@ def attach_removed_comments(units: list[FileUnits]) -> None:
 def defined_macros(units: Iterable[FileUnits]) -> set[str]:
     return {s.name for fu in units for unit in fu.new_asm for s in unit.region.statements
             if isinstance(s, MacroDef)}
+
+
+def all_hyp(units: Iterable[FileUnits]) -> bool:
+    """Whether every assembly region, on both sides, is in a hyp file."""
+    return all(unit.file.hyp for fu in units for unit in (*fu.new_asm, *fu.old_asm))
 
 
 def hyp_uses(units: Iterable[FileUnits]) -> set[str]:

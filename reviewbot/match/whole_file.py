@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from reviewbot.analysis.context import FileContext, statement_contexts
 from reviewbot.analysis.views import FileRows, View
@@ -19,24 +19,53 @@ from reviewbot.match.taint import spans_of
 from reviewbot.model import DiffLine
 
 
-def whole_file_outline(text: str, made: Callable[[], tuple] | None = None) -> tuple:
-    """``outline`` of a whole file (or what ``made`` gives for it),
-    remembered: in a series, a patch's pre-image is often the post-image
-    of an earlier patch (or the same base file).  It depends on the text
-    alone and its statements are immutable, so sharing is safe."""
-    shape = _OUTLINES.get(text)
+class OutlineStore(Protocol):
+    """Outlines kept beyond one run (:mod:`reviewbot.analysis.file_cache`)."""
+
+    def covers(self, text: str) -> bool:
+        """Whether it keeps the outlines of a file whose text is ``text``
+        (the tree's files, not a series' post-images)."""
+
+    def outline(self, text: str) -> tuple | None:
+        """The outline kept for ``text``, or None."""
+
+    def keep(self, text: str, shape: tuple) -> None:
+        """Hand over the outline just made of ``text``."""
+
+
+def whole_file_outline(text: str, made: Callable[[], tuple] | None = None,
+                       store: OutlineStore | None = None) -> tuple:
+    """``outline`` of a whole file (or what ``made`` gives for it, or the
+    ``store`` holds), remembered: in a series, a patch's pre-image is often
+    the post-image of an earlier patch (or the same base file).  It depends
+    on the text alone and its statements are immutable, so sharing is safe."""
+    shape = _OUTLINES.get(text) or _POST_IMAGES.get(text)
     if shape is None:
-        shape = made() if made is not None else outline(text)
-        while len(_OUTLINES) >= 4:  # a chain needs the last post-image; whole files are big
-            try:
-                _OUTLINES.pop(next(iter(_OUTLINES)), None)
-            except (RuntimeError, StopIteration):  # another thread changed it: it is small enough
-                break
-        _OUTLINES[text] = shape
+        if made is not None:
+            shape = made()
+            # a later patch of the series may change the file again: its
+            # pre-image is this post-image, however many patches later
+            _remember(_POST_IMAGES, text, shape, 256)
+            return shape
+        if store is None or (shape := store.outline(text)) is None:
+            shape = outline(text)
+            if store is not None:
+                store.keep(text, shape)
+        _remember(_OUTLINES, text, shape, 4)  # whole files are big
     return shape
 
 
+def _remember(memo: dict[str, tuple], text: str, shape: tuple, bound: int) -> None:
+    while len(memo) >= bound:
+        try:
+            memo.pop(next(iter(memo)), None)
+        except (RuntimeError, StopIteration):  # another thread changed it: it is small enough
+            break
+    memo[text] = shape
+
+
 _OUTLINES: dict[str, tuple] = {}
+_POST_IMAGES: dict[str, tuple] = {}  # the outlines made from a pre-image's
 
 
 def read_whole_file(text: str, wanted: list[tuple[int, int]] | None, ctx: FileContext,
@@ -121,14 +150,14 @@ def _near(stmt: Any, near: set[int]) -> bool:
 
 
 def read_pair(new: View, old: View, new_text: str, old_text: str, header: bool, lines: int,
-              hunks: Iterable[Any] = ()) -> tuple[list, list]:
+              hunks: Iterable[Any] = (), store: OutlineStore | None = None) -> tuple[list, list]:
     """The spans to read of a whole-file pair (new, old): those within
     ``lines`` of a change, and on each side the spans holding the other
     side's read lines, until both sides read the same code (a span's
     bounds can differ between the sides when the patch moves a marker).
     ``new_text`` and ``old_text`` are the views' text (of a header, its
-    assembly lines only)."""
-    old_shape = whole_file_outline(old_text)
+    assembly lines only); ``store`` keeps the pre-image's outline across runs."""
+    old_shape = whole_file_outline(old_text, store=store)
     spans = [(h.old_start, h.old_count, h.new_start, h.new_count) for h in hunks]
     # the new side made from the old one, scanning only around the hunks (a
     # header's assembly lines depend on #ifdefs anywhere: it is outlined)
