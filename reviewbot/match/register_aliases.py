@@ -12,6 +12,7 @@ from reviewbot.asm.registers import REGISTERS
 
 
 _LAST: list[tuple[tuple, dict[str, frozenset[str]]]] = []
+_REQ = re.compile(r"\.req", re.IGNORECASE)
 
 
 def file_aliases(unit: Any) -> dict[str, frozenset[str]]:
@@ -20,7 +21,9 @@ def file_aliases(unit: Any) -> dict[str, frozenset[str]]:
     regions = unit.siblings or (unit,)
     if _LAST and _LAST[0][0] is regions:
         return _LAST[0][1]
-    found = req_aliases(tuple(s for u in regions for s in u.region.statements))
+    # a .req line is in the text of its view: most files have none to look for
+    found = (req_aliases(tuple(s for u in regions for s in u.region.statements))
+             if any(_REQ.search(u.view.text) for u in regions) else {})
     _LAST[:] = [(regions, found)]  # holds the regions: their id is not reused while cached
     return found
 
