@@ -56,3 +56,29 @@ def test_a_chained_pre_image_is_parsed_once(tmp_path, isolated_git, monkeypatch)
     assert [[f.fingerprint for f in p.findings] for p in review.patches] == \
         [[f.fingerprint for f in p.findings] for p in again.patches]
     assert any(p.findings for p in review.patches)
+
+
+def test_a_file_changed_again_patches_later_is_not_outlined_again(tmp_path, isolated_git, monkeypatch) -> None:
+    from tests.gitrepo import commit, git, make_kernel_repo
+
+    names = [f"arch/arm64/kvm/hyp/f{n}.S" for n in range(4)]
+    files = {"Makefile": "VERSION = 5\nPATCHLEVEL = 10\n"}
+    files.update({name: "".join(f"\tnop\t// {name} {i}\n" for i in range(20)) for name in names})
+    repo = make_kernel_repo(tmp_path / "linux", files)
+    for number, name in enumerate([*names, names[0]]):  # the first file again, four patches later
+        path = repo / name
+        path.write_text(path.read_text().replace("\tnop\t// ", f"\tmsr\tx{number}, tpidr_el2\n\tnop\t// ", 1))
+        commit(repo, f"KVM: arm64: change {number}")
+    mbox = git(repo, "format-patch", "--stdout", "HEAD~5..").encode()
+    git(repo, "reset", "-q", "--hard", "HEAD~5")
+    messages, _ = parse_input(mbox, source="series.mbox")
+    (series,), _ = assemble_series(messages)
+    outlined: list[str] = []
+    real = whole_file.outline
+    monkeypatch.setattr(whole_file, "outline", lambda text, **kw: outlined.append(text) or real(text, **kw))
+    whole_file._OUTLINES.clear()
+    whole_file._POST_IMAGES.clear()
+    config = load_config()
+    review = engine.review(series, load_rules(config), config, GitTree(repo, config.context))
+    assert len(outlined) == 4  # each file once: the last patch's pre-image is the first one's post-image
+    assert [len(p.findings) for p in review.patches] == [1, 1, 1, 1, 1]

@@ -45,25 +45,31 @@ def whole_file_outline(text: str, made: Callable[[], tuple] | None = None,
             shape = made()
             # a later patch of the series may change the file again: its
             # pre-image is this post-image, however many patches later
-            _remember(_POST_IMAGES, text, shape, 256)
+            _remember(_POST_IMAGES, text, shape, POST_IMAGE_STATEMENTS, len)
             return shape
         if store is None or (shape := store.outline(text)) is None:
             shape = outline(text)
             if store is not None:
                 store.keep(text, shape)
-        _remember(_OUTLINES, text, shape, 4)  # whole files are big
+        _remember(_OUTLINES, text, shape, 4, lambda shape: 1)  # whole files are big
     return shape
 
 
-def _remember(memo: dict[str, tuple], text: str, shape: tuple, bound: int) -> None:
-    while len(memo) >= bound:
+def _remember(memo: dict[str, tuple], text: str, shape: tuple, bound: int,
+              size: Callable[[tuple], int]) -> None:
+    """Keep ``shape`` in ``memo``, the oldest going while the sizes pass ``bound``."""
+    total = size(shape) + sum(map(size, memo.values()))
+    while memo and total > bound:
         try:
-            memo.pop(next(iter(memo)), None)
-        except (RuntimeError, StopIteration):  # another thread changed it: it is small enough
+            total -= size(memo.pop(next(iter(memo))))
+        except (RuntimeError, StopIteration, KeyError):  # another thread changed it: it is small enough
             break
     memo[text] = shape
 
 
+#: How many statements the kept post-image outlines may hold together
+#: (a few hundred typical files; some 20 MB).
+POST_IMAGE_STATEMENTS = 200_000
 _OUTLINES: dict[str, tuple] = {}
 _POST_IMAGES: dict[str, tuple] = {}  # the outlines made from a pre-image's
 
