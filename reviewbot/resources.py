@@ -47,5 +47,6 @@ def code_stamp() -> str:
             st = path.stat()
         except OSError:
             continue
-        digest.update(f"{path}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        name = path.relative_to(_PACKAGE) if path.is_relative_to(_PACKAGE) else path.name
+        digest.update(f"{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:20]

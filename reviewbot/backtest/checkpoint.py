@@ -17,27 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.backtest.runner import SeriesResult
+from reviewbot.resources import cache_root, code_stamp
 
 log = logging.getLogger(__name__)
-
-_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def default_root() -> Path:
     """``$XDG_CACHE_HOME/reviewbot/backtest``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "reviewbot" / "backtest"
+    return cache_root() / "backtest"
 
 
 def run_key(parts: list[str]) -> str:
     """The name of a run's checkpoint directory: ``parts`` (rule pack
     versions, configuration, source identities) and the reviewbot code."""
-    from reviewbot import __version__
-
-    digest = sha256(__version__.encode())
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        st = path.stat()
-        digest.update(f"{path.relative_to(_PACKAGE)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    digest = sha256(code_stamp().encode())
     for part in parts:
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:24]

@@ -15,14 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reviewbot import __version__
 from hashlib import sha256
 import logging
-from reviewbot.resources import grammar_path
+from reviewbot.resources import cache_root, code_stamp
 
 log = logging.getLogger(__name__)
-
-_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def _stamp(path: Path) -> str:
@@ -37,14 +34,11 @@ def cache_path(files: list[Path]) -> Path | None:
     """Where the compiled form of these rule files is cached."""
     if os.environ.get("REVIEWBOT_NO_CACHE"):
         return None
-    parts = [__version__, _stamp(grammar_path())]
-    # Every source file of the package: a compiled rule holds classes from
-    # many of them, and a hand-kept list goes stale.
-    parts += [_stamp(path) for path in sorted(_PACKAGE.rglob("*.py"))]
-    parts += [_stamp(f) for f in files]
+    # Every source file of the package (code_stamp): a compiled rule holds
+    # classes from many of them, and a hand-kept list goes stale.
+    parts = [code_stamp(), *(_stamp(f) for f in files)]
     digest = sha256("\n".join(parts).encode()).hexdigest()[:20]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "reviewbot" / f"rules-{digest}.pickle"
+    return cache_root() / f"rules-{digest}.pickle"
 
 
 def cached(files: list[Path], build: Callable[[], list[Any]]) -> list[Any]:
