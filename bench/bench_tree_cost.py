@@ -16,6 +16,11 @@ plus system of the process and its children: the machine may be shared) are
 reported with their ratio.  ``--save-output DIR`` keeps each tree-aware
 run's output (``NAME.txt``) so two revisions can be compared with ``diff``.
 
+Tree-aware ``check`` keeps what it makes of the tree's files for the next
+check (analysis/file_cache.py), so the warm runs find them kept;
+``--first-check`` removes them before each tree-aware run, which then
+costs what a first check of those files does (and writes them again).
+
 ``--bound`` adds, for each case, a third run: tree-aware, but with only
 the statements on the lines near a change read instead of the functions
 around them (``whole_file._spans_near`` replaced in the process).  Its
@@ -49,6 +54,8 @@ from bench_check import (  # noqa: E402 - the sibling script, run as a script
     ADDED, DEFAULT_ASM, DEFAULT_BASE, REVIEWBOT, ROOT, SERIES, git_env, sh,
 )
 
+#: where check keeps what it made of the tree's files (resources.cache_root)
+FILES_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reviewbot" / "files"
 CHAIN = 20
 LONG = 200
 PYCACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "reviewbot-bench-pycache"
@@ -121,9 +128,15 @@ run()
 """
 
 
-def measure(argv: list[str], cwd: Path, runs: int, output: Path | None) -> dict:
+def measure(argv: list[str], cwd: Path, runs: int, output: Path | None, forget: bool = False) -> dict:
+    """``forget``: each run without the kept outlines of the tree's files
+    (analysis/file_cache.py), as the first check of those files meets it."""
     run(argv, cwd, output)  # warm-up (and the output kept)
-    samples = [run(argv, cwd) for _ in range(runs)]
+    samples = []
+    for _ in range(runs):
+        if forget:
+            shutil.rmtree(FILES_CACHE, ignore_errors=True)
+        samples.append(run(argv, cwd))
     walls, cpus = [s[0] for s in samples], [s[1] for s in samples]
     return {"wall": statistics.median(walls), "wall_min": min(walls), "wall_max": max(walls),
             "cpu": statistics.median(cpus)}
@@ -199,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="how the tree's .S functions are marked (bench_check.py --markers)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--floor", action="store_true", help="print the floor of the 40-patch case and stop")
+    parser.add_argument("--first-check", action="store_true",
+                        help="tree-aware runs without the outlines kept by earlier checks (a first check of the files)")
     parser.add_argument("--bound", action="store_true",
                         help="also time each case reading only the lines near a change (a bound, not real findings)")
     parser.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
@@ -229,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in wanted:
         patches = cases[name]
         output = args.save_output / f"{name}.txt" if args.save_output else None
-        tree_aware = measure([*REVIEWBOT, "check", str(patches)], tree, args.runs, output)
+        tree_aware = measure([*REVIEWBOT, "check", str(patches)], tree, args.runs, output, args.first_check)
         no_tree = measure([*REVIEWBOT, "check", "--no-tree", str(patches)], tree, args.runs, None)
         result = {"case": name, "patches": len(list(patches.glob("*.patch"))),
                   "tree": tree_aware, "no_tree": no_tree,
