@@ -5,7 +5,8 @@ the whole file.  Pure; what it remembers is keyed by text or identity."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
@@ -116,23 +117,35 @@ def _spans_near(shape: tuple, near: set[int]) -> tuple[list[tuple[int, int]], li
     below it); and the lines they cover."""
     wanted: list[tuple[int, int]] = []
     covered: list[tuple[int, int]] = []
+    if not near:
+        return wanted, covered
     lines = sorted(near)
+    spans = spans_of(shape)
+    span_lines, starts, reach = _span_lines(shape)
+    # no span before ``j`` reaches the first near line; none from ``stop``
+    # on starts before the last one
+    j = bisect_left(reach, lines[0])
+    stop = bisect_right(starts, lines[-1])
     follow = False
-    for (start, end), (first, last) in zip(spans_of(shape), _span_lines(shape)):
+    while j < len(spans) and (j < stop or follow):
+        (start, end), (first, last) = spans[j], span_lines[j]
         at = bisect_left(lines, first)
         hit = at < len(lines) and lines[at] <= last
         if hit or follow:
             wanted.append((start, end))
             covered.append((first, last))
         follow = hit and any(type(shape[i]) is Comment and _near(shape[i], near) for i in range(start, end))
+        j += 1
     return wanted, covered
 
 
-def _span_lines(shape: tuple) -> list[tuple[int, int]]:
-    """The first and last line of every span of an outline, remembered."""
-    for known, lines in _SPAN_LINES:
+def _span_lines(shape: tuple) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """The first and last line of every span of an outline, the nearest
+    line each span or one after it starts on, and the furthest line each
+    span or one before it reaches; remembered."""
+    for known, found in _SPAN_LINES:
         if known is shape:
-            return lines
+            return found
     lines = []
     # the only statements that end on a later line than they start: comments over several lines
     long = [i for i, stmt in enumerate(shape) if type(stmt) is Comment and stmt.end_line > stmt.line]
@@ -141,11 +154,15 @@ def _span_lines(shape: tuple) -> list[tuple[int, int]]:
         last = max(s.line for s in shape[start:end])
         inside = ends[bisect_left(long, start):bisect_left(long, end)]
         lines.append((shape[start].line, max(last, *inside) if inside else last))
-    _SPAN_LINES[:] = _SPAN_LINES[-3:] + [(shape, lines)]
-    return lines
+    # the nearest line each span or one after it starts on, the furthest
+    # each span or one before it reaches: both in order, whatever the spans
+    starts = list(accumulate((first for first, _ in reversed(lines)), min))[::-1]
+    found = (lines, starts, list(accumulate((last for _, last in lines), max)))
+    _SPAN_LINES[:] = _SPAN_LINES[-3:] + [(shape, found)]
+    return found
 
 
-_SPAN_LINES: list[tuple[tuple, list[tuple[int, int]]]] = []
+_SPAN_LINES: list[tuple[tuple, tuple[list, list, list]]] = []
 
 
 def _near(stmt: Any, near: set[int]) -> bool:
