@@ -145,3 +145,18 @@ def test_other_code_versions_entries_are_removed(tmp_path):
     again = FileCache(tmp_path / "files" / "this-code")
     again.from_tree(text)
     assert again.outline(text) == parser.outline(text)
+
+
+def test_beyond_the_limit_the_older_half_goes(tmp_path, monkeypatch):
+    from reviewbot.analysis import file_cache
+
+    monkeypatch.setattr(file_cache, "LIMIT", 4)
+    directory = tmp_path / "files" / "this-code"
+    for round_ in range(2):
+        cache = FileCache(directory)
+        for n in range(3):
+            text = f"\tnop\t// {round_} {n}\n"
+            cache.from_tree(text)
+            cache.keep(text, parser.outline(text))
+        cache.flush()
+    assert len(os.listdir(directory)) == 2

@@ -29,8 +29,8 @@ from reviewbot.resources import cache_root, code_stamp
 
 log = logging.getLogger(__name__)
 
-#: Texts kept per code version; beyond it the older half goes.
-LIMIT = 20_000
+#: Texts kept per code version (some 12 KB each); beyond it the older half goes.
+LIMIT = 4096
 
 
 class FileCache:
