@@ -6,6 +6,8 @@ local modes and a real Dask cluster on loopback give the same findings."""
 
 from __future__ import annotations
 
+from reviewbot import records
+
 import hashlib
 import json
 import re
@@ -151,6 +153,21 @@ def test_every_source_kind_gives_the_same_findings(archives: dict[str, Path],
     for kind in ("v1", "mbox", "maildir"):
         assert sorted(_keys(reports[kind])) == sorted(_keys(v2)), kind
         assert reports[kind]["summary"]["series"] == summary["series"], kind
+
+
+def test_mail_two_sources_hold_is_reviewed_once(archives: dict[str, Path], capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path) -> None:
+    # a patch sent to two lists is in both archives: the second copy is counted, not reviewed again
+    alone = backtest_json(capsys, str(archives["v1"]), "--jobs", "1")
+    both = backtest_json(capsys, str(archives["v1"]), str(archives["mbox"]), "--jobs", "1")
+    assert sorted(_keys(both)) == sorted(_keys(alone))
+    summary = both["summary"]
+    assert summary["duplicates"] == len(archive_messages()) - 1  # all but the one without a Message-ID
+    assert (summary["patches"], summary["series"]) == (alone["summary"]["patches"], alone["summary"]["series"])
+    out_file = tmp_path / "report.txt"
+    assert run_cli(capsys, "backtest", "--no-cache", str(archives["v1"]), str(archives["maildir"]),
+                   "-o", str(out_file))[0] == 0
+    assert f"{len(archive_messages()) - 1} also in an earlier source" in out_file.read_text()
 
 
 def test_local_workers_and_a_dask_cluster_agree(archives: dict[str, Path], capsys: pytest.CaptureFixture[str],
@@ -320,6 +337,11 @@ def test_an_interrupted_run_resumes_from_its_checkpoints(archives: dict[str, Pat
     assert json.loads(as_json(outcome))["findings"] == json.loads(as_json(fresh))["findings"]
     again: list[int] = []
     assert backtest(plan, quiet, on_shard=again.append).resumed == 3 and again == []
+    # settings the findings do not depend on keep the checkpoints; those they do, not
+    elsewhere = load_config(overrides=["bot.name=Another Bot", "smtp.port=2525", "lore.read-timeout=5"])
+    assert backtest(records.replace(plan, config=elsewhere), quiet).resumed == 3
+    narrower = load_config(overrides=["context.hyp-paths=[arch/arm64/kvm/hyp/**]"])
+    assert backtest(records.replace(plan, config=narrower), quiet).resumed == 0
 
 
 def test_since_and_until_keep_mail_by_date(archives: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:

@@ -85,6 +85,7 @@ class Index:
     other: int = 0
     patches: int = 0
     outside: int = 0  # messages outside --since/--until
+    duplicates: int = 0  # messages an earlier source holds too (by Message-ID): a list's cross-posts
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (name, problem)
     entries: list[Entry] = field(default_factory=list)
     threaded: bool = False
@@ -206,13 +207,17 @@ CHUNK = 4000
 def build_index(sources: list[Source], relevant: Callable[[str], bool], *,
                 since: int | None = None, until: int | None = None,
                 progress: Callable[[int], None] | None = None, pool: Executor | None = None) -> Index:
-    """Read every message of ``sources`` and assemble the series.
+    """Read every message of ``sources`` and assemble the series; a
+    message whose Message-ID an earlier source holds is counted once (a
+    patch sent to two lists is in both archives).
     ``relevant(path)`` says whether a file at ``path`` can have findings;
     ``since``/``until`` (seconds, until exclusive) keep messages by their
     date (the mail's ``Date:``, else the commit's).  With a ``pool``, git
     sources are read in chunks in parallel."""
     index = Index()
+    earlier: set[str] = set()  # the Message-IDs of the sources read so far
     for origin, source in enumerate(sources):
+        here: set[str] = set()
         if pool is not None and source.kind == "git":
             listed = git_messages(source.path)
             chunks = [listed[i:i + CHUNK] for i in range(0, len(listed), CHUNK)]
@@ -224,7 +229,13 @@ def build_index(sources: list[Source], relevant: Callable[[str], bool], *,
                 index.messages += 1
                 if progress is not None and index.messages % 500 == 0:
                     progress(index.messages)
+                if seen.head is not None and seen.head.msgid:
+                    if seen.head.msgid in earlier:
+                        index.duplicates += 1
+                        continue
+                    here.add(seen.head.msgid)
                 _add(index, origin, seen, relevant, since, until)
+        earlier |= here
     if progress is not None:
         progress(index.messages)
     index.series = assemble(index.entries, index.threaded)

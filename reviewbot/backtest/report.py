@@ -81,7 +81,8 @@ def summary(outcome: Outcome) -> dict[str, Any]:
     data: dict[str, Any] = {
         "sources": outcome.sources,
         "messages": index.messages, "replies": index.replies, "cover_letters": index.covers,
-        "other_messages": index.other, "outside_range": index.outside, "malformed": len(outcome.malformed),
+        "other_messages": index.other, "outside_range": index.outside, "duplicates": index.duplicates,
+        "malformed": len(outcome.malformed),
         "patches": index.patches, "series": len(index.series), "series_reviewed": len(outcome.results),
         "series_skipped": outcome.skipped_series,
         "patches_with_findings": len({f.msgid or f.source for f in found}),
@@ -137,7 +138,8 @@ def as_text(outcome: Outcome) -> str:
     out = [f"sources: {', '.join(outcome.sources)}",
            f"messages: {data['messages']} ({data['replies']} replies, {data['cover_letters']} cover letters, "
            f"{data['other_messages']} other, {data['malformed']} malformed"
-           + (f", {data['outside_range']} outside --since/--until" if data["outside_range"] else "") + ")",
+           + (f", {data['outside_range']} outside --since/--until" if data["outside_range"] else "")
+           + (f", {data['duplicates']} also in an earlier source" if data["duplicates"] else "") + ")",
            f"patches: {data['patches']} in {data['series']} series; {data['series_reviewed']} series reviewed, "
            f"{data['series_skipped']} touch no file a rule applies to",
            f"shards: {data['shards']} ({data['shards_from_checkpoints']} from checkpoints); "

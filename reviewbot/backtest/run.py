@@ -88,9 +88,11 @@ def _backtest(plan: Plan, progress: Progress, on_shard: Callable[[int], None] | 
 
 
 def _run_parts(plan: Plan, sources: list[Source]) -> list[str]:
-    """What a run's results depend on besides the code and the shard's messages."""
+    """What a run's results depend on besides the code and the shard's
+    messages: the rule packs and the configuration they read (not the
+    bot's, the outbox's, the mail server's or the watcher's)."""
     return [plan.rules.version, plan.against.version if plan.against is not None else "-",
-            repr(plan.config), *(identity(s) for s in sources if s.kind != "git")]
+            repr(plan.config.rules), repr(plan.config.context), *(identity(s) for s in sources if s.kind != "git")]
 
 
 # --- --against -----------------------------------------------------------------------------
