@@ -240,6 +240,30 @@ def test_against_a_git_ref_of_this_repository(archives: dict[str, Path], capsys:
     assert code == 2 and "no-such-ref-x" in err
 
 
+def test_against_from_an_installed_reviewbot_and_odd_directories(archives: dict[str, Path], tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", "HEAD:rules"], capture_output=True).returncode:
+        pytest.skip("not a git checkout with rules/ at HEAD")
+    from reviewbot import resources
+
+    # installed (pip install .): the packaged rules are in no repository; the checkout is where one runs it
+    installed = tmp_path / "site-packages" / "reviewbot" / "_data"
+    real = resources.data_path
+    monkeypatch.setattr(resources, "data_path", lambda name: installed / name if name == "rules" else real(name))
+    monkeypatch.chdir(ROOT)
+    assert backtest_json(capsys, str(archives["v2"]), "--against", "HEAD")["summary"]["findings"] == 8
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "backtest", "--no-cache", str(archives["v2"]), "--against", "HEAD")
+    assert code == 2 and "neither a directory nor a git ref" in err and "current directory" in err
+    # a checkout's top is taken for its rules/; a directory without a rule file is refused
+    assert backtest_json(capsys, str(archives["v2"]), "--against", str(ROOT))["added"] == []
+    empty = tmp_path / "no-rules"
+    empty.mkdir()
+    code, _, err = run_cli(capsys, "backtest", "--no-cache", str(archives["v2"]), "--against", str(empty))
+    assert code == 2 and err.strip().endswith("no rule file (*.yaml) in this directory")
+
+
 def test_labels_round_trip(archives: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import yaml
 

@@ -101,24 +101,40 @@ def _run_parts(plan: Plan, sources: list[Source]) -> list[str]:
 def against_directory(spec: str, scratch: Path) -> Path:
     """The rule directory of ``--against``: ``spec`` itself when it is a
     directory, else the ``rules/`` of git ref ``spec`` of the reviewbot
-    repository (``git archive``, extracted under ``scratch``)."""
+    repository this reviewbot runs from, or (an installed reviewbot) of the
+    current directory's (``git archive``, extracted under ``scratch``)."""
     path = Path(spec)
     if path.is_dir():
-        return path
+        return against_rules(path)
     from reviewbot.resources import data_path
 
-    repo = data_path("rules").parent
-    proc = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", spec, "rules/"],
-                          capture_output=True)
-    if proc.returncode != 0:
-        problem = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise UsageError(f"--against {spec}: neither a directory nor a git ref with rules/ in {repo}"
-                         + (f" ({problem[-1]})" if problem else ""))
+    problems = []
+    for repo in dict.fromkeys([data_path("rules").parent, Path.cwd()]):
+        proc = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", spec, "rules/"],
+                              capture_output=True)
+        if proc.returncode == 0:
+            break
+        said = proc.stderr.decode(errors="replace").strip().splitlines()
+        problems.append(f"{repo}" + (f": {said[-1]}" if said else ""))
+    else:
+        raise UsageError(f"--against {spec}: neither a directory nor a git ref with rules/ in the repository "
+                         f"reviewbot runs from or the current directory ({'; '.join(problems)})")
     tar_path = scratch / "rules.tar"
     tar_path.write_bytes(proc.stdout)
     with tarfile.open(tar_path) as archive:
         archive.extractall(scratch, filter="data")
     return scratch / "rules"
+
+
+def against_rules(path: Path) -> Path:
+    """``path`` as a rule directory for ``--against``: its ``rules/`` when
+    it has one (a checkout of reviewbot), else itself; one without a rule
+    file is refused (an empty pack would show every finding as added)."""
+    if (path / "rules").is_dir():
+        path = path / "rules"
+    if not any(path.rglob("*.yaml")):
+        raise UsageError(f"--against {path}: no rule file (*.yaml) in this directory")
+    return path
 
 
 def scratch_directory() -> tempfile.TemporaryDirectory:
