@@ -399,6 +399,33 @@ def test_text_report_and_usage_errors(archives: dict[str, Path], tmp_path: Path,
     assert code == 2 and "neither a public-inbox archive" in err
 
 
+def test_what_is_no_archive_and_ranges_and_outputs_that_cannot_be(archives: dict[str, Path], tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("just some notes\nnot mail at all\n")
+    code, _, err = run_cli(capsys, "backtest", "--no-cache", str(text))
+    assert code == 2 and err.strip() == f"reviewbot: error: {text}: no readable message in it (1 malformed): not an mbox?"
+    env = git_env(tmp_path / "home")
+    empty_repo, code_repo = tmp_path / "empty.git", tmp_path / "code"
+    subprocess.run(["git", "init", "-q", "--bare", str(empty_repo)], check=True, env=env)
+    subprocess.run(["git", "init", "-q", str(code_repo)], check=True, env=env)
+    (code_repo / "README").write_text("a project, not an archive\n")
+    subprocess.run(["git", "-C", str(code_repo), "add", "README"], check=True, env=env)
+    subprocess.run(["git", "-C", str(code_repo), "commit", "-q", "-m", "x"], check=True, env=env)
+    code, _, err = run_cli(capsys, "backtest", "--no-cache", str(empty_repo))
+    assert code == 2 and err.strip().endswith("a git repository without a commit: not a public-inbox archive")
+    code, _, err = run_cli(capsys, "backtest", "--no-cache", str(code_repo))
+    assert code == 2 and err.strip().endswith("no message in it: not a public-inbox archive, mbox or maildir")
+    # an output that cannot be written fails before the run, not after it
+    code, _, err = run_cli(capsys, "backtest", "--no-cache", str(archives["mbox"]), "-o", str(tmp_path / "no" / "x"))
+    assert code == 2 and "no directory" in err
+    code, _, err = run_cli(capsys, "backtest", str(archives["mbox"]), "--since", "2021-01-01", "--until", "2020-01-01")
+    assert code == 2 and "is not before --until" in err
+    code, out, err = run_cli(capsys, "backtest", "--no-cache", str(archives["mbox"]), "--since", "2030-01-01")
+    assert code == 0 and re.search(r"no message is dated between --since and --until; the sources hold mail "
+                                   r"from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d", err)
+
+
 def test_the_index_agrees_with_a_full_parse(archives: dict[str, Path]) -> None:
     """The first pass reads headers only; every field it keeps equals what
     parse_message gives (the benchmark checks this over real archives)."""

@@ -19,7 +19,7 @@ from concurrent.futures import Executor
 from email.utils import parsedate_tz, mktime_tz
 
 from reviewbot.backtest.sources import Raw, Source, cat_file, git_messages, read_all
-from reviewbot.errors import MailParseError
+from reviewbot.errors import InputError, MailParseError
 from reviewbot.mail.parse import split_head
 from reviewbot.mail.series import group_series, is_reply, is_reply_subject, parse_subject, raw_has_diff
 from reviewbot.mail.email_path import text_body, thread_headers
@@ -86,6 +86,8 @@ class Index:
     patches: int = 0
     outside: int = 0  # messages outside --since/--until
     duplicates: int = 0  # messages an earlier source holds too (by Message-ID): a list's cross-posts
+    first: int | None = None  # the earliest and latest date of the messages, when a range is asked for
+    last: int | None = None
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (name, problem)
     entries: list[Entry] = field(default_factory=list)
     threaded: bool = False
@@ -216,8 +218,10 @@ def build_index(sources: list[Source], relevant: Callable[[str], bool], *,
     sources are read in chunks in parallel."""
     index = Index()
     earlier: set[str] = set()  # the Message-IDs of the sources read so far
+    readable = [0] * len(sources)
     for origin, source in enumerate(sources):
         here: set[str] = set()
+        before = index.messages
         if pool is not None and source.kind == "git":
             listed = git_messages(source.path)
             chunks = [listed[i:i + CHUNK] for i in range(0, len(listed), CHUNK)]
@@ -229,6 +233,7 @@ def build_index(sources: list[Source], relevant: Callable[[str], bool], *,
                 index.messages += 1
                 if progress is not None and index.messages % 500 == 0:
                     progress(index.messages)
+                readable[origin] += seen.head is not None
                 if seen.head is not None and seen.head.msgid:
                     if seen.head.msgid in earlier:
                         index.duplicates += 1
@@ -236,10 +241,24 @@ def build_index(sources: list[Source], relevant: Callable[[str], bool], *,
                     here.add(seen.head.msgid)
                 _add(index, origin, seen, relevant, since, until)
         earlier |= here
+        _check_mail(source, index.messages - before, readable[origin])
     if progress is not None:
         progress(index.messages)
     index.series = assemble(index.entries, index.threaded)
     return index
+
+
+_EPOCH = re.compile(r"/git/\d+\.git$")
+
+
+def _check_mail(source: Source, read: int, readable: int) -> None:
+    """InputError for a source in which no message could be read: it is no
+    archive, mbox or maildir (an epoch of a v2 inbox may be empty)."""
+    if readable or _EPOCH.search(source.name):
+        return
+    if read:
+        raise InputError(source.name, f"no readable message in it ({read} malformed): not an mbox?")
+    raise InputError(source.name, "no message in it: not a public-inbox archive, mbox or maildir")
 
 
 def _add(index: Index, origin: int, seen: Seen, relevant: Callable, since: int | None,
@@ -250,6 +269,9 @@ def _add(index: Index, origin: int, seen: Seen, relevant: Callable, since: int |
         return
     if since is not None or until is not None:
         when = mail_time(head.date) or seen.time
+        if when is not None:
+            index.first = when if index.first is None else min(index.first, when)
+            index.last = when if index.last is None else max(index.last, when)
         if when is None or (since is not None and when < since) or (until is not None and when >= until):
             index.outside += 1
             return

@@ -158,7 +158,8 @@ def as_text(outcome: Outcome) -> str:
 
 
 def _findings_text(outcome: Outcome, data: dict[str, Any]) -> list[str]:
-    out = [f"findings: {data['findings']} on {data['patches_with_findings']} patches"
+    with_findings = data["patches_with_findings"]
+    out = [f"findings: {data['findings']} on {with_findings} {'patch' if with_findings == 1 else 'patches'}"
            + (f" ({data['suppressed']} suppressed)" if data["suppressed"] else "")]
     rules = data["rules"]
     width = max([len(r) for r in rules] + [4])

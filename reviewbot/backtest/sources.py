@@ -134,7 +134,10 @@ def git_messages(repo: str) -> list[tuple[str, int]]:
                     deleted.add(old)
     problem = proc.stderr.read().decode(errors="replace").strip()
     if proc.wait() != 0:
-        raise InputError(repo, f"cannot read the git history: {problem}")
+        if "ambiguous argument 'HEAD'" in problem or "does not have any commits" in problem:
+            raise InputError(repo, "a git repository without a commit: not a public-inbox archive")
+        said = problem.splitlines()
+        raise InputError(repo, f"cannot read the git history: {said[0] if said else 'git log failed'}")
     return [m for m in messages if m[0] not in deleted] if deleted else messages
 
 

@@ -49,7 +49,7 @@ examples:
   reviewbot backtest kvmarm/git/0.git --since 2020-01-01 --until 2020-12-31
   reviewbot backtest kvmarm --against HEAD          # what the rule edits change
   reviewbot backtest kvmarm --against ../old-rules --format json -o diff.json
-  reviewbot backtest kvmarm --labels rules/labels.yaml --write-labels
+  reviewbot backtest kvmarm --labels bench/labels.yaml --write-labels
   reviewbot backtest kvmarm --scheduler tcp://scheduler:8786   # a Dask cluster
 
 --against REF|DIR runs a second rule pack (a directory of rules, or the
@@ -57,7 +57,11 @@ rules/ of a git ref of the reviewbot repository) on the same series, in
 place of the packaged pack (--rules directories apply to both), and reports
 only the difference per rule: findings added (the current pack has them,
 REF|DIR does not), gone, and changed (same fingerprint, other message,
-severity or line).
+severity or line). With --format json the report then holds, besides the
+summary, "against", "difference" (the counts per rule) and the records
+"added", "gone" and "changed" (each {"before", "after"}) in place of
+"findings". A message that an earlier SOURCE holds too (the same
+Message-ID: a patch sent to two lists) is reviewed once.
 
 --labels FILE is a YAML (or .json) mapping fingerprint -> {verdict: right |
 wrong | unjudged, note, by, rule, link, path, line}, kept in the repository.
@@ -137,6 +141,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--jobs {args.jobs}: give at least 1")
     since = parse_date(args.since, "--since") if args.since else None
     until = parse_date(args.until, "--until", end_of_day=True) if args.until else None
+    if since is not None and until is not None and since >= until:
+        raise UsageError(f"--since {args.since} is not before --until {args.until}: no mail is in between")
+    if args.output:
+        _writable(Path(args.output))
     config = build_config(args)
     rules = load_rules(config, select=args.select, ignore=args.ignore)
     labels = None
@@ -156,7 +164,17 @@ def run(args: argparse.Namespace) -> int:
         cache = None if args.no_cache else Path(args.cache_dir) if args.cache_dir else default_root()
         plan = Plan(tuple(args.sources), config, rules, against, against_name, since, until,
                     args.jobs or os.cpu_count() or 1, args.scheduler, cache)
-        outcome = backtest(plan, progress)
+        try:
+            outcome = backtest(plan, progress)
+        except KeyboardInterrupt:
+            if cache is not None:
+                print(f"reviewbot: note: the shards finished so far are kept under {cache}; "
+                      "the same command goes on from them", file=sys.stderr)
+            raise
+    index = outcome.index
+    if index.outside and index.outside + index.duplicates + len(index.unreadable) >= index.messages:
+        print(f"reviewbot: note: no message is dated between --since and --until; {_span(index)}",
+              file=sys.stderr)
     if labels is not None:
         if args.write_labels:
             labels = labels_file.add_unjudged(labels, outcome.findings)
@@ -164,7 +182,33 @@ def run(args: argparse.Namespace) -> int:
         outcome.labels = labels
     text = as_json(outcome) if args.report_format == "json" else as_text(outcome)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            sys.stdout.write(text)  # the run is not lost
+            raise UsageError(f"--output {args.output}: cannot write it ({exc.strerror or exc}); "
+                             "the report went to standard output") from None
     else:
         sys.stdout.write(text)
     return EXIT_INTERNAL if outcome.problems else EXIT_OK
+
+
+def _writable(path: Path) -> None:
+    """Fail before a long run when ``--output`` cannot be written."""
+    from reviewbot.errors import UsageError
+
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"--output {path}: is a directory")
+    if not parent.is_dir():
+        raise UsageError(f"--output {path}: no directory {parent}")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"--output {path}: not writable")
+
+
+def _span(index) -> str:
+    """When the sources' mail is dated, for a range that holds none of it."""
+    if index.first is None or index.last is None:
+        return "the sources' mail has no readable date"
+    day = lambda when: datetime.fromtimestamp(when, timezone.utc).date().isoformat()  # noqa: E731
+    return f"the sources hold mail from {day(index.first)} to {day(index.last)}"

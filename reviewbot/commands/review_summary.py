@@ -105,7 +105,8 @@ def format_summary(summary: Summary) -> str:
     out.append(f"series: {len(summary.series)}" + (f" ({version_text})" if version_text else ""))
     for entry in summary.series[:20]:
         total = f"{entry['patches']}/{entry['total']}" if entry["total"] else str(entry["patches"])
-        out.append(f"  v{entry['version']} {total} patches: {entry['title']}")
+        noun = "patch" if (entry["total"] or entry["patches"]) == 1 else "patches"
+        out.append(f"  v{entry['version']} {total} {noun}: {entry['title']}")
     if len(summary.series) > 20:
         out.append(f"  ... and {len(summary.series) - 20} more")
     broken = f", {summary.broken_patches} malformed" if summary.broken_patches else ""
