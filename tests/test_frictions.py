@@ -7,6 +7,8 @@ run the real rule pack.
 
 from __future__ import annotations
 
+import io
+
 import json
 import mailbox
 import re
@@ -98,6 +100,21 @@ def test_3_an_era_from_the_mail_date_is_said(tmp_path: Path, capsys, monkeypatch
     assert json.loads(out)["runs"][0]["properties"]["kernel"][0]["origin"] == "mail date"
     code, out, err = run_cli(capsys, "check", "-c", "context.kernel=5.4", _backport(tmp_path))
     assert "c.hyp.this-cpu-ptr" in out and "assumed" not in err  # a warning: exit 0
+
+
+def test_3_a_diff_without_a_date_says_which_sources_did_not_run(tmp_path: Path, capsys, monkeypatch) -> None:
+    # a plain diff on stdin: no mail date, no tree; the taint rule runs, but not its
+    # kernel-VA sources (they hold before 5.12 only), and the note says so by name
+    diff = ("--- a/arch/arm64/kvm/hyp/entry.S\n+++ b/arch/arm64/kvm/hyp/entry.S\n@@ -1,2 +1,4 @@\n foo:\n"
+            "+\tldr\tx1, =kvm_host_cpu_state\n+\tldr\tx2, [x1, #8]\n \tret\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(diff.encode())))
+    code, out, err = run_cli(capsys, "check", "--no-tree", "-")
+    assert code == 0 and out == ""
+    assert "note: the target kernel of <stdin> is unknown (no kernel tree here)" in err
+    assert "arm64.hyp.missing-kern-hyp-va's sources for <5.12" in err
+    code, out, _ = run_cli(capsys, "check", "--no-tree", "-c", "context.kernel=5.4", str(write(tmp_path / "d.diff", diff)))
+    assert code == 1 and "missing-kern-hyp-va" in out
 
 
 # --- 4. a malformed patch is not "reviewed" ---------------------------------------------------

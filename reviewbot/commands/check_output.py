@@ -40,17 +40,18 @@ def era_notes(reviews: list, rules) -> list[str]:
     from reviewbot.analysis.eras import MAIL_DATE
     from reviewbot.analysis.kernels import Era, KernelVersion
 
-    ranged = [r for r in rules if r.scope.kernel]
+    ranged = [(r, _kernel_ranges(r)) for r in rules]
+    ranged = [(r, ranges) for r, ranges in ranged if ranges]
     off: dict[str | None, tuple[list[str], set[str]]] = {}
     for review in reviews:
-        if not ranged or not review.patch.message.subject:  # whole files: no mail, no guess
+        if not ranged or not any(c.hunks for c in review.patch.files):  # whole files (--file): no guess
             continue
         if not (review.kernel_origin == MAIL_DATE or review.kernel is None):
             continue
         era = Era(KernelVersion.parse(review.kernel) if review.kernel else None)
         paths = [c.path for c in review.patch.files if c.path]
-        turned_off = {f"{r.id} ({r.scope.kernel})" for r in ranged
-                      if era.satisfies(r.scope.kernel) is not True
+        turned_off = {_what_is_off(r, [k for k in ranges if era.satisfies(k) is not True]) for r, ranges in ranged
+                      if any(era.satisfies(k) is not True for k in ranges)
                       and any(_reads(r, p) and path_matches(p, r.scope.include or ("**",))
                               and not (r.scope.exclude and path_matches(p, r.scope.exclude)) for p in paths)}
         if turned_off:
@@ -59,13 +60,26 @@ def era_notes(reviews: list, rules) -> list[str]:
             ids.update(turned_off)
     notes = []
     for version, (sources, ids) in off.items():
-        what = (f"kernel {version} assumed from the mail date" if version is not None
-                else "the target kernel is unknown")
         where = sources[0] if len(sources) == 1 else f"{sources[0]} and {len(sources) - 1} more"
-        notes.append(f"{what} of {where} (no kernel tree here), so {', '.join(sorted(ids))} did not "
+        what = (f"kernel {version} assumed from the mail date of {where}" if version is not None
+                else f"the target kernel of {where} is unknown")
+        notes.append(f"{what} (no kernel tree here), so {', '.join(sorted(ids))} did not "
                      f"run; say the kernel the patches are for with -c context.kernel=VERSION "
                      f"(e.g. 5.10), or check inside the kernel tree")
     return notes
+
+
+def _kernel_ranges(rule) -> list[str]:
+    """The kernel ranges a rule, or part of it (a taint source), holds on."""
+    sources = getattr(rule.matcher, "sources", ())
+    return ([rule.scope.kernel] if rule.scope.kernel else []) + [
+        s.kernel for s in sources if getattr(s, "kernel", None)]
+
+
+def _what_is_off(rule, ranges: list[str]) -> str:
+    if rule.scope.kernel in ranges:
+        return f"{rule.id} ({rule.scope.kernel})"
+    return f"{rule.id}'s sources for {', '.join(sorted(set(ranges)))}"
 
 
 def _reads(rule, path: str) -> bool:
