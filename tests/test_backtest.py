@@ -288,6 +288,11 @@ def test_labels_round_trip(archives: dict[str, Path], tmp_path: Path, capsys: py
     assert yaml.safe_load(labels.read_text()) == written  # reading does not rewrite the file
     code, text, _ = run_cli(capsys, "backtest", "--no-cache", str(archives["v2"]), "--labels", str(labels))
     assert code == 0 and "to judge: 2" in text and "100%" in text
+    # each finding to judge is shown at the mail --write-labels links (the first revision)
+    todo = text.split("to judge: 2\n")[1]
+    for fingerprint, entry in written.items():
+        if entry["verdict"] == "unjudged":
+            assert f"{fingerprint} {entry['rule']} {entry['link']}" in todo
     # --write-labels keeps the judgements and adds nothing new
     backtest_json(capsys, str(archives["v2"]), "--labels", str(labels), "--write-labels")
     assert yaml.safe_load(labels.read_text())[swap]["verdict"] == "right"

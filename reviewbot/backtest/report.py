@@ -179,8 +179,10 @@ def _findings_text(outcome: Outcome, data: dict[str, Any]) -> list[str]:
     for f in outcome.findings:
         out.append(_finding_line(f, labels))
     if labels is not None:
-        todo = {f.fingerprint: f for f in outcome.findings
-                if labels.get(f.fingerprint, Label("unjudged")).verdict == "unjudged"}
+        todo: dict[str, Found] = {}
+        for f in outcome.findings:  # the first finding of a fingerprint, as --write-labels writes it
+            if labels.get(f.fingerprint, Label("unjudged")).verdict == "unjudged":
+                todo.setdefault(f.fingerprint, f)
         out.append(f"to judge: {len(todo)}")
         for f in todo.values():
             out += [f"  {f.fingerprint} {f.rule} {lore_link(f.msgid)}", f"    {f.subject}",
