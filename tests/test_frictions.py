@@ -346,6 +346,10 @@ def test_9_diff_prints_the_fixes_and_touches_nothing(tmp_path: Path, capsys, mon
     applied = subprocess.run(["git", "apply", "--check", "-"], input=out, text=True, cwd=repo,
                              capture_output=True)
     assert applied.returncode == 0, applied.stderr
+    # nothing safe to fix: the patch is empty, and a note says why
+    subprocess.run(["git", "apply", "-"], input=out, text=True, cwd=repo, check=True, capture_output=True)
+    code, out, err = run_cli(capsys, "check", "--diff")
+    assert (code, out) == (0, "") and "1 finding, none with a fix marked safe" in err
 
 
 def test_9_a_file_that_differs_from_what_was_checked_is_not_touched(tmp_path: Path, capsys,

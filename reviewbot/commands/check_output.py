@@ -106,7 +106,11 @@ def fixes(args: argparse.Namespace, reviews: list, source: "Source") -> tuple[li
     for finding, why in result.skipped:
         print(f"reviewbot: not fixed {finding.location} [{finding.rule_id}]: {why}", file=sys.stderr)
     if args.diff:
-        return reviews, as_patch(texts, result.texts)
+        patch = as_patch(texts, result.texts)
+        if not patch and findings:  # say why the patch is empty
+            print(f"reviewbot: note: {plural(len(findings), 'finding')}, none with a fix marked safe: "
+                  "no patch (check without --diff lists them)", file=sys.stderr)
+        return reviews, patch
     for path, text in result.texts.items():
         try:
             (root / path).write_bytes(text.encode("utf-8"))
