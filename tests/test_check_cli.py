@@ -40,6 +40,21 @@ def test_directory_of_format_patch_output(capsys):
     assert from_dir == from_files
 
 
+def test_a_maildir_is_checked_as_its_messages(capsys, tmp_path):
+    maildir = tmp_path / "mail"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    for number, patch in enumerate(SERIES):
+        (maildir / ("cur" if number % 2 else "new") / f"{number:04d}.host:2,S").write_bytes(Path(patch).read_bytes())
+    _, from_files, _ = run_cli(capsys, "check", "-q", *SERIES)
+    code, from_maildir, _ = run_cli(capsys, "check", "-q", str(maildir))
+    assert code == 1 and sorted(from_maildir.splitlines()) == sorted(from_files.splitlines())
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run_cli(capsys, "check", str(empty))
+    assert code == 2 and "no .patch, .eml, .mbox or .diff file, and is no maildir" in err
+
+
 def test_each_patch_of_an_mbox_is_checked_on_its_own(capsys, tmp_path):
     first = make_patch(HYP, SWAP_HUNK, subject="[PATCH 1/2] a", msgid="a@x")
     second = make_patch("arch/arm64/kvm/hyp/entry.S", SWAP_HUNK, subject="[PATCH 2/2] b", msgid="b@x")

@@ -125,14 +125,22 @@ def read_input(name: str) -> bytes:
 
 
 def expand_inputs(names: list[str]) -> list[str]:
-    """Directories of ``git format-patch`` output become their patch files."""
+    """Directories of ``git format-patch`` output become their patch
+    files, and a maildir its messages (``cur/`` and ``new/``)."""
     result = []
     for name in names:
         path = Path(name)
-        if name != "-" and path.is_dir():
+        if name != "-" and path.is_dir() and ((path / "cur").is_dir() or (path / "new").is_dir()):
+            found = sorted(str(p) for sub in ("cur", "new") if (path / sub).is_dir()
+                           for p in (path / sub).iterdir() if p.is_file() and not p.name.startswith("."))
+            if not found:
+                raise InputError(name, "a maildir without a message in cur/ or new/")
+            result.extend(found)
+        elif name != "-" and path.is_dir():
             found = sorted(str(p) for p in path.iterdir() if p.suffix in (".patch", ".eml", ".mbox", ".diff"))
             if not found:
-                raise InputError(name, "the directory holds no .patch, .eml, .mbox or .diff file")
+                raise InputError(name, "the directory holds no .patch, .eml, .mbox or .diff file, "
+                                       "and is no maildir (no cur/ or new/)")
             result.extend(found)
         else:
             result.append(name)
