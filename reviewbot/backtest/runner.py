@@ -22,7 +22,6 @@ from typing import Any
 
 from reviewbot.backtest.index import SeriesSpec
 from reviewbot.backtest.sources import Source, first_line, read_some
-from reviewbot.errors import UsageError
 from reviewbot.records import record
 
 log = logging.getLogger(__name__)
@@ -293,16 +292,12 @@ def _bound_memory() -> None:
 
 
 def _run_dask(tasks: list[Task], packs: Packs, address: str) -> Iterator[tuple[Task, list[SeriesResult]]]:
+    from reviewbot.backtest.cluster import connect_client
+
+    client = connect_client(address)  # a UsageError naming the address if it cannot be had
     try:
-        from distributed import Client
         from distributed import as_completed as finished
-    except ImportError:
-        raise UsageError("--scheduler needs Dask's distributed package: pip install 'reviewbot[cluster]'") from None
-    try:
-        client = Client(address, timeout=30, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise UsageError(f"--scheduler {address}: cannot reach the Dask scheduler: {exc}") from None
-    try:
+
         # the packs go to every worker once, not with every task
         [packs_future] = client.scatter([packs], broadcast=True, hash=False)
         futures = {client.submit(review_shard, task, packs_future, key=f"reviewbot-backtest-{task.shard.key}",
