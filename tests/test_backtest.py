@@ -14,6 +14,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import socketserver
 import subprocess
 import sys
@@ -526,3 +527,59 @@ def test_archive_readers_bound_git_pack_memory(archives: dict[str, Path],
         settings = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "-c"]
         assert "core.packedGitWindowSize=4m" in settings and "core.packedGitLimit=64m" in settings
 
+
+@pytest.fixture(scope="module")
+def big_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A v1 repository of 2,000 copies of the seed series (their own
+    Message-IDs and subjects): seconds of review for two workers."""
+    root = tmp_path_factory.mktemp("big")
+    messages = []
+    for copy in range(2000):
+        for raw in _seed_messages():
+            text = raw.decode().replace(".git.ada@example.org>", f".{copy}.git.ada@example.org>")
+            text = re.sub(r"^(Subject: .*)$", rf"\1 (copy {copy})", text, count=1, flags=re.MULTILINE)
+            messages.append(text.split("\n", 1)[1].encode() if text.startswith("From ") else text.encode())
+    _fast_import(root / "v1.git", [[("M", "m", raw)] for raw in messages], git_env(root / "home"))
+    return root / "v1.git"
+
+
+def _interrupt_midway(*argv: str) -> tuple[int, str, float]:
+    """``reviewbot backtest ARGV`` stopped by Ctrl-C once it has reviewed
+    some series: SIGINT to its process group, as a terminal sends it.
+    (exit status, stderr, seconds from the interrupt to the exit)"""
+    proc = subprocess.Popen([sys.executable, "-m", "reviewbot", "backtest", "--no-cache", "--progress", "always",
+                             *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stderr is not None
+    try:
+        seen = b""
+        while not re.search(rb"reviewed [1-9][0-9]*/", seen):
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            assert chunk, f"the run ended before it was interrupted: {seen.decode(errors='replace')}"
+            seen += chunk
+        os.killpg(proc.pid, signal.SIGINT)
+        interrupted = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # hung: no process of it outlives the test
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert out == b""  # no report: the run did not finish
+    return proc.returncode, (seen + err).decode(errors="replace"), time.monotonic() - interrupted
+
+
+@pytest.mark.parametrize("where", ["local", "dask"])
+def test_ctrl_c_is_reported_once_not_by_every_worker(big_archive: Path, where: str) -> None:
+    """The local pool's workers leave the interrupt to the main process
+    (with --scheduler they did the index pass and are idle): no worker
+    prints a KeyboardInterrupt traceback, and the run stops at once."""
+    if where == "local":
+        code, err, took = _interrupt_midway(str(big_archive), "--jobs", "2")
+    else:
+        distributed = pytest.importorskip("distributed")
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                      dashboard_address=None) as cluster:
+            code, err, took = _interrupt_midway(str(big_archive), "--jobs", "2",
+                                                "--scheduler", cluster.scheduler_address)
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert took < 20

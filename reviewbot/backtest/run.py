@@ -49,9 +49,14 @@ def backtest(plan: Plan, progress: Progress,
     relevant = relevance([r for r in (plan.rules, plan.against) if r is not None])
     if plan.scheduler is not None:  # a wrong address fails now, not after the index pass
         check_scheduler(plan.scheduler)
+    # with --scheduler too: the index pass reads git sources in these workers
     pool = local_pool(plan.jobs) if plan.jobs > 0 else None
     try:
         return _backtest(plan, progress, on_shard, sources, packs, relevant, pool, started)
+    except KeyboardInterrupt:
+        if pool is not None:
+            pool.stop_workers()  # they ignore the interrupt: their shards are not waited for
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager, suppress
 from hashlib import sha256
 from typing import Any
 
@@ -265,10 +267,50 @@ def run_tasks(tasks: list[Task], packs: Packs, *, pool: Executor | None = None, 
                 future.cancel()
 
 
-def local_pool(jobs: int) -> ProcessPoolExecutor:
+def local_pool(jobs: int) -> LocalPool:
     """The worker processes of the local mode (``--jobs 1`` too: the
     reviewing never grows the main process, which holds the index)."""
-    return ProcessPoolExecutor(max_workers=jobs)
+    return LocalPool(max_workers=jobs, initializer=_ignore_interrupts)
+
+
+class LocalPool(ProcessPoolExecutor):
+    """Worker processes that leave Ctrl-C to the main process: the terminal
+    interrupts the whole process group, and each worker interrupted in the
+    middle of a shard or waiting for one would print its own traceback.
+    The main process stops them (:meth:`stop_workers`) and reports the
+    interrupt once."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # workers are started here: SIGINT stays blocked in them from the
+        # fork to _ignore_interrupts, so not even an early one reaches them
+        with _interrupts_blocked():
+            return super().submit(fn, *args, **kwargs)
+
+    def stop_workers(self) -> None:
+        """End the workers now (after an interrupt: their shards are not
+        waited for); ``shutdown`` then finds them gone."""
+        for process in list((getattr(self, "_processes", None) or {}).values()):
+            with suppress(OSError, ValueError):
+                process.terminate()
+
+
+@contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: the initializer alone
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _ignore_interrupts() -> None:
+    """The initializer of every worker of :class:`LocalPool`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 #: A worker whose resident memory passes this forgets the parser's memos
