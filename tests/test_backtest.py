@@ -6,19 +6,29 @@ local modes and a real Dask cluster on loopback give the same findings."""
 
 from __future__ import annotations
 
-from reviewbot import records
-
+import asyncio
 import hashlib
+import http.server
 import json
+import os
+import queue
 import re
 import shutil
+import signal
+import socketserver
 import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from conftest import EXAMPLES, ROOT, make_patch, run_cli
 from gitrepo import git_env
+from reviewbot import records
 
 SEED = (EXAMPLES / "seed-series.mbox").read_bytes()
 V1_DATE = "Wed, 29 Nov 2017 18:20:5{} +0000"
@@ -183,20 +193,117 @@ def test_local_workers_and_a_dask_cluster_agree(archives: dict[str, Path], capsy
                                   dashboard_address=None) as cluster:
         on_dask = backtest_json(capsys, str(archives["v2"]), str(archives["mbox"]),
                                 "--scheduler", cluster.scheduler_address)
+        worker = next(iter(cluster.scheduler_info["workers"]))
+        code, _, err = run_cli(capsys, "backtest", "--no-cache", str(archives["mbox"]), "--scheduler", worker)
+        assert code == 2 and f"--scheduler {worker}: a Dask Worker, not the scheduler" in err
     assert _keys(one) and _keys(one) == _keys(two) == _keys(on_dask)
     strip = ("seconds",)
     assert ({k: v for k, v in one["summary"].items() if k not in strip}
             == {k: v for k, v in on_dask["summary"].items() if k not in strip})
 
 
-def test_an_unreachable_scheduler_is_a_usage_error(archives: dict[str, Path],
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("distributed")
+class _Stranger(socketserver.BaseRequestHandler):
+    """A TCP service on loopback that is not Dask: writes ``greeting``
+    (if any) on accept, then keeps the connection until the peer goes."""
+
+    greeting = b""
+
+    def handle(self) -> None:
+        if self.greeting:
+            self.request.sendall(self.greeting)
+        while self.request.recv(4096):
+            pass
+
+
+class _SshLike(_Stranger):
+    greeting = b"SSH-2.0-OpenSSH_9.2\r\n"
+
+
+class _Silent(http.server.BaseHTTPRequestHandler):
+    """An HTTP server: it waits for a request line that Dask never sends."""
+
+
+@contextmanager
+def _serving(handler: type[socketserver.BaseRequestHandler]) -> Iterator[str]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def _not_quite_a_scheduler() -> Iterator[str]:
+    """A Dask server that says it is a scheduler but does not register the
+    client: the check passes, the Client fails to start (not with an
+    OSError, so Dask does not close it) and must be closed at once."""
+    from distributed.core import Server
+
+    async def register(comm: object, **kwargs: object) -> None:
+        await comm.write([{"op": "not-stream-start"}])  # type: ignore[attr-defined]
+
+    ready: queue.Queue[str] = queue.Queue()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        server = Server({"identity": lambda **kwargs: {"type": "Scheduler"}, "register-client": register})
+        await server.listen("tcp://127.0.0.1:0")
+        ready.put(server.address)
+        while not stop.is_set():
+            await asyncio.sleep(0.05)
+        await server.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        yield ready.get(timeout=30)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def _closed_port() -> Iterator[str]:
     from public_inbox import free_port
 
-    code, _, err = run_cli(capsys, "backtest", "--no-cache", str(archives["mbox"]),
-                           "--scheduler", f"tcp://127.0.0.1:{free_port()}")
-    assert code == 2 and "cannot reach the Dask scheduler" in err
+    yield f"tcp://127.0.0.1:{free_port()}"
+
+
+def _bad_scheme() -> Iterator[str]:
+    yield "bogus://x"
+
+
+@pytest.mark.parametrize("server, deadline, problem", [
+    (contextmanager(_closed_port), None, "no scheduler listening (connection refused)"),
+    (contextmanager(_bad_scheme), None, "unknown address scheme 'bogus', expected tcp:// or tls://"),
+    (lambda: _serving(_SshLike), None, "not a Dask scheduler (it answered something other than Dask's protocol)"),
+    (_not_quite_a_scheduler, None, "the Dask client did not start (AssertionError)"),
+    (lambda: _serving(_Stranger), "2s", "not a Dask scheduler (no answer to Dask's handshake within 2 s)"),
+    (lambda: _serving(_Silent), "2s", "not a Dask scheduler (no answer to Dask's handshake within 2 s)"),
+], ids=["closed-port", "bad-scheme", "ssh-banner", "client-fails", "silent", "http"])
+def test_a_scheduler_address_that_is_no_dask_scheduler(archives: dict[str, Path], server: Callable,
+                                                       deadline: str | None, problem: str) -> None:
+    """One line naming the address and what is wrong, exit 2, in seconds
+    (a peer that says nothing: Dask's connect timeout, here 2 s), and no
+    traceback from a Dask Client at exit."""
+    pytest.importorskip("distributed")
+    env = dict(os.environ)
+    env.pop("DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT", None)  # Dask's 30 s
+    if deadline is not None:
+        env["DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT"] = deadline
+    with server() as address:
+        started = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "reviewbot", "backtest", "--no-cache", "--jobs", "1",
+                               str(archives["mbox"]), "--scheduler", address],
+                              check=False, capture_output=True, text=True, env=env, timeout=40)
+        took = time.monotonic() - started
+    assert proc.returncode == 2, proc.stderr
+    [line] = proc.stderr.splitlines()  # nothing else: no traceback, no 'Exception ignored'
+    assert line.startswith(f"reviewbot: error: --scheduler {address}: {problem}")
+    assert took < (20 if deadline is None else 40)  # well within Dask's 30 s when nothing need be waited for
 
 
 def test_against_reports_exactly_what_a_rule_change_does(archives: dict[str, Path], tmp_path: Path,
@@ -496,3 +603,60 @@ def test_archive_readers_bound_git_pack_memory(archives: dict[str, Path],
     for cmd in seen:
         settings = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "-c"]
         assert "core.packedGitWindowSize=4m" in settings and "core.packedGitLimit=64m" in settings
+
+
+@pytest.fixture(scope="module")
+def big_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A v1 repository of 2,000 copies of the seed series (their own
+    Message-IDs and subjects): seconds of review for two workers."""
+    root = tmp_path_factory.mktemp("big")
+    messages = []
+    for copy in range(2000):
+        for raw in _seed_messages():
+            text = raw.decode().replace(".git.ada@example.org>", f".{copy}.git.ada@example.org>")
+            text = re.sub(r"^(Subject: .*)$", rf"\1 (copy {copy})", text, count=1, flags=re.MULTILINE)
+            messages.append(text.split("\n", 1)[1].encode() if text.startswith("From ") else text.encode())
+    _fast_import(root / "v1.git", [[("M", "m", raw)] for raw in messages], git_env(root / "home"))
+    return root / "v1.git"
+
+
+def _interrupt_midway(*argv: str) -> tuple[int, str, float]:
+    """``reviewbot backtest ARGV`` stopped by Ctrl-C once it has reviewed
+    some series: SIGINT to its process group, as a terminal sends it.
+    (exit status, stderr, seconds from the interrupt to the exit)"""
+    proc = subprocess.Popen([sys.executable, "-m", "reviewbot", "backtest", "--no-cache", "--progress", "always",
+                             *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    assert proc.stderr is not None
+    try:
+        seen = b""
+        while not re.search(rb"reviewed [1-9][0-9]*/", seen):
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            assert chunk, f"the run ended before it was interrupted: {seen.decode(errors='replace')}"
+            seen += chunk
+        os.killpg(proc.pid, signal.SIGINT)
+        interrupted = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # hung: no process of it outlives the test
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert out == b""  # no report: the run did not finish
+    return proc.returncode, (seen + err).decode(errors="replace"), time.monotonic() - interrupted
+
+
+@pytest.mark.parametrize("where", ["local", "dask"])
+def test_ctrl_c_is_reported_once_not_by_every_worker(big_archive: Path, where: str) -> None:
+    """The local pool's workers leave the interrupt to the main process
+    (with --scheduler they did the index pass and are idle): no worker
+    prints a KeyboardInterrupt traceback, and the run stops at once."""
+    if where == "local":
+        code, err, took = _interrupt_midway(str(big_archive), "--jobs", "2")
+    else:
+        distributed = pytest.importorskip("distributed")
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                      dashboard_address=None) as cluster:
+            code, err, took = _interrupt_midway(str(big_archive), "--jobs", "2",
+                                                "--scheduler", cluster.scheduler_address)
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert took < 20

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.backtest.checkpoint import Checkpoints, run_key
+from reviewbot.backtest.cluster import check_scheduler
 from reviewbot.backtest.index import build_index, relevance
 from reviewbot.backtest.progress import Progress
 from reviewbot.backtest.report import Outcome
@@ -46,10 +47,13 @@ def backtest(plan: Plan, progress: Progress,
     sources = open_sources(plan.sources)
     packs = Packs(plan.config, plan.rules, plan.against)
     relevant = relevance([r for r in (plan.rules, plan.against) if r is not None])
+    if plan.scheduler is not None:  # a wrong address fails now, not after the index pass
+        check_scheduler(plan.scheduler)
+    # with --scheduler too: the index pass reads git sources in these workers
     pool = local_pool(plan.jobs) if plan.jobs > 0 else None
     try:
         return _backtest(plan, progress, on_shard, sources, packs, relevant, pool, started)
-    finally:
+    finally:  # on an interrupt too: the workers ignore it, finish their shard and end
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from hashlib import sha256
 from typing import Any
 
 from reviewbot.backtest.index import SeriesSpec
 from reviewbot.backtest.sources import Source, first_line, read_some
-from reviewbot.errors import UsageError
 from reviewbot.records import record
 
 log = logging.getLogger(__name__)
@@ -266,10 +267,44 @@ def run_tasks(tasks: list[Task], packs: Packs, *, pool: Executor | None = None, 
                 future.cancel()
 
 
-def local_pool(jobs: int) -> ProcessPoolExecutor:
+def local_pool(jobs: int) -> LocalPool:
     """The worker processes of the local mode (``--jobs 1`` too: the
     reviewing never grows the main process, which holds the index)."""
-    return ProcessPoolExecutor(max_workers=jobs)
+    return LocalPool(max_workers=jobs, initializer=_ignore_interrupts)
+
+
+class LocalPool(ProcessPoolExecutor):
+    """Worker processes that leave Ctrl-C to the main process: the terminal
+    interrupts the whole process group, and each worker interrupted in the
+    middle of a shard or waiting for one would print its own traceback
+    (and one killed while it sends a result leaves the pool waiting for
+    the rest of it).  The main process shuts the pool down: each worker
+    finishes its shard and ends, and the interrupt is reported once."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # workers are started here: SIGINT stays blocked in them from the
+        # fork to _ignore_interrupts, so not even an early one reaches them
+        with _interrupts_blocked():
+            return super().submit(fn, *args, **kwargs)
+
+
+@contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: the initializer alone
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _ignore_interrupts() -> None:
+    """The initializer of every worker of :class:`LocalPool`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 #: A worker whose resident memory passes this forgets the parser's memos
@@ -293,16 +328,12 @@ def _bound_memory() -> None:
 
 
 def _run_dask(tasks: list[Task], packs: Packs, address: str) -> Iterator[tuple[Task, list[SeriesResult]]]:
+    from reviewbot.backtest.cluster import connect_client
+
+    client = connect_client(address)  # a UsageError naming the address if it cannot be had
     try:
-        from distributed import Client
         from distributed import as_completed as finished
-    except ImportError:
-        raise UsageError("--scheduler needs Dask's distributed package: pip install 'reviewbot[cluster]'") from None
-    try:
-        client = Client(address, timeout=30, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise UsageError(f"--scheduler {address}: cannot reach the Dask scheduler: {exc}") from None
-    try:
+
         # the packs go to every worker once, not with every task
         [packs_future] = client.scatter([packs], broadcast=True, hash=False)
         futures = {client.submit(review_shard, task, packs_future, key=f"reviewbot-backtest-{task.shard.key}",

@@ -77,7 +77,10 @@ reviews only the shards it had not finished.
 
 --scheduler needs 'pip install reviewbot[cluster]' (Dask distributed); the
 workers must reach the SOURCE paths (a shared file system or the same
-mirror at the same path) and run the same reviewbot.
+mirror at the same path) and run the same reviewbot. The address is checked
+before the archive is read: a scheduler that does not answer Dask's
+handshake within Dask's connect timeout (distributed.comm.timeouts.connect,
+30 s; DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s shortens it) is refused.
 
 Exit status: 0 done; 2 a bad option, source, configuration or labels file;
 3 a rule or series crashed (the rest is reviewed and reported).""",
