@@ -37,12 +37,12 @@ def cache_root() -> Path:
 @lru_cache(maxsize=1)
 def code_stamp() -> str:
     """A name for this reviewbot code: its version, and the size and time of
-    every source file of the package and of the grammar (what a cache of
-    its results must not outlive)."""
+    every source and data file of the package and of the grammar (what a
+    cache of its results must not outlive)."""
     from reviewbot import __version__
 
     digest = sha256(__version__.encode())
-    for path in [*sorted(_PACKAGE.rglob("*.py")), grammar_path()]:
+    for path in [*sorted(_PACKAGE.rglob("*.py")), *sorted(_PACKAGE.rglob("*.json")), grammar_path()]:
         try:
             st = path.stat()
         except OSError:

@@ -106,7 +106,6 @@ class FileCache:
         name = blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
         return self.directory / f"{name}.pickle"
 
-
     def _make_directory(self) -> bool:
         assert self.directory is not None
         try:
