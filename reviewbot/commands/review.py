@@ -47,7 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "as a careful human reviewer would, to the outbox (an mbox file or a maildir) "
                     "and its database. Series are assembled from subject tags and threading and "
                     "reviewed as a whole; cover letters and replies are not reviewed; v2, v3 of a "
-                    "series are told apart. Nothing is sent without --send.",
+                    "series are told apart. Nothing is sent without --send. It reads the mail "
+                    "alone, not a kernel tree (as a bot on the list does): to check your own "
+                    "series with the whole files as context, run 'reviewbot check' inside the tree.",
         epilog="Exit status: 0 done; 1 with --send, a reply could not be delivered (the server "
                "refused it or was unreachable: it stays pending for the next --send; or the "
                "connection broke after the hand-off: it is marked failed, never resent by itself, and "
