@@ -16,7 +16,7 @@ from reviewbot.asm import parser
 from reviewbot.match import whole_file
 from reviewbot.resources import cache_root, code_stamp
 from tests.conftest import run_cli
-from tests.gitrepo import STUB_LITERAL, commit, edit, git, make_series
+from tests.gitrepo import commit, edit, git, make_series
 
 STUB = "arch/arm64/kernel/hyp-stub.S"
 #: patch 3 changes patch 2's file again: its pre-image is patch 2's post-image
