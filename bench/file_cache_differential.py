@@ -37,9 +37,7 @@ from reviewbot.rules.loader import load_rules  # noqa: E402
 def forget() -> None:
     """What a new process does not know."""
     parser.clear_caches()
-    whole_file._OUTLINES.clear()
-    whole_file._POST_IMAGES.clear()
-    whole_file._READ.clear()
+    whole_file.clear_caches()
 
 
 class Counted(FileCache):

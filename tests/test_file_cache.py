@@ -26,9 +26,7 @@ AGAIN = ("\tldr\tx2, [x1]\n", "\tldr\tx2, [x1]\n\tldr\tx3, [x1, #8]\n")
 def _forget() -> None:
     """This process forgets what it read, as a new ``reviewbot check`` would."""
     parser.clear_caches()
-    whole_file._OUTLINES.clear()
-    whole_file._POST_IMAGES.clear()
-    whole_file._READ.clear()
+    whole_file.clear_caches()
 
 
 @pytest.fixture

@@ -42,14 +42,12 @@ def test_a_chained_pre_image_is_parsed_once(tmp_path, isolated_git, monkeypatch)
 
     monkeypatch.setattr(whole_file, "outline", counting)
     monkeypatch.setattr(whole_file, "edited", counting_edited)
-    whole_file._OUTLINES.clear()
-    whole_file._POST_IMAGES.clear()
+    whole_file.clear_caches()
     review = engine.review(series, rules, config, GitTree(upstream, config.context))
     # patch 1's old file is outlined; its new file, and patch 2's, are made
     # from the old one; patch 2's old file is patch 1's new one
     assert (len(outlined), len(made)) == (1, 2), (outlined, made)
-    whole_file._OUTLINES.clear()
-    whole_file._POST_IMAGES.clear()
+    whole_file.clear_caches()
     monkeypatch.setattr(whole_file, "whole_file_outline", lambda text, made=None, store=None: real(text))  # no sharing
     monkeypatch.setattr(whole_file, "_READ", [])
     again = engine.review(series, rules, config, GitTree(upstream, config.context))
@@ -76,8 +74,7 @@ def test_a_file_changed_again_patches_later_is_not_outlined_again(tmp_path, isol
     outlined: list[str] = []
     real = whole_file.outline
     monkeypatch.setattr(whole_file, "outline", lambda text, **kw: outlined.append(text) or real(text, **kw))
-    whole_file._OUTLINES.clear()
-    whole_file._POST_IMAGES.clear()
+    whole_file.clear_caches()
     config = load_config()
     review = engine.review(series, load_rules(config), config, GitTree(repo, config.context))
     assert len(outlined) == 4  # each file once: the last patch's pre-image is the first one's post-image

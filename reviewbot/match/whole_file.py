@@ -75,6 +75,13 @@ _OUTLINES: dict[str, tuple] = {}
 _POST_IMAGES: dict[str, tuple] = {}  # the outlines made from a pre-image's
 
 
+def clear_caches() -> None:
+    """Forget the outlines, reads, spans and contexts remembered (what a
+    new process does not know; for tests and benchmarks)."""
+    for memo in (_OUTLINES, _POST_IMAGES, _READ, _SPAN_LINES, _CONTEXTS):
+        memo.clear()
+
+
 def read_whole_file(text: str, wanted: list[tuple[int, int]] | None, ctx: FileContext,
                      config: Config) -> tuple[tuple, list]:
     """A whole file's statements and contexts, the instructions read in
