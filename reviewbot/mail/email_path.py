@@ -230,18 +230,40 @@ def _bad_header(name: str, msg: EmailMessage, source: str, exc: Exception) -> Ma
                                   f"{' '.join(raw.split())[:80]!r}")
 
 
+#: The text parts a patch may come in besides the body: ``git send-email
+#: --attach`` and ``--inline`` put the diff in a part of its own.
+_PATCH_PARTS = ("text/plain", "text/x-patch", "text/x-diff", "text/x-patch-file", "application/x-patch")
+
+
 def _text_body(msg: EmailMessage, source: str) -> str:
-    """The text/plain body, decoded whatever the transfer encoding and charset."""
+    """The text/plain body, decoded whatever the transfer encoding and
+    charset; when it carries no diff, followed by the first other text
+    part that does (a patch attached, or inline in a part of its own)."""
     try:
         part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
         if part is None:
             raise MailParseError(source, "the message has no text/plain part")
-        payload = part.get_payload(decode=True)
-        if payload is None:
-            payload = _safe_str(part.get_payload()).encode("utf-8", "surrogateescape")
-        charset = part.get_content_charset() or "utf-8"
+        body = _part_text(part)
+        if msg.is_multipart() and not _DIFF_START.search(body):
+            for other in msg.walk():
+                if other is part or other.is_multipart() or other.get_content_type() not in _PATCH_PARTS:
+                    continue
+                text = _part_text(other)
+                if _DIFF_START.search(text):
+                    return body.rstrip("\n") + "\n" + text
     except MailParseError:
         raise
     except Exception as exc:  # a MIME structure the email package cannot walk
         raise MailParseError(source, f"its body cannot be read: {type(exc).__name__}: {exc}") from exc
-    return decode_body(payload, charset)
+    return body
+
+
+def _part_text(part: Any) -> str:
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        payload = _safe_str(part.get_payload()).encode("utf-8", "surrogateescape")
+    return decode_body(payload, part.get_content_charset() or "utf-8")
+
+
+# what starts a diff (as mail.series reads one)
+_DIFF_START = re.compile(r"^(diff --git |--- (a/|/dev/null)|Index: )", re.MULTILINE)
