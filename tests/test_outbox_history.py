@@ -5,9 +5,13 @@ decides on an ambiguous reply with --status, --requeue and --dismiss."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import re
 import shutil
 import sqlite3
+import threading
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -169,3 +173,56 @@ def test_send_pending_reports_what_waits_for_a_person(tmp_path: Path, smtp_serve
         report = send_pending(outbox, smtp_config(smtp_server), env={}, clock=Clock())
         assert not report.swept and len(report.ambiguous) == 2 and not report.ok
     assert smtp_server.received == []
+
+
+class _Archive(http.server.BaseHTTPRequestHandler):
+    """An archive on loopback holding the messages of ``KNOWN`` at ``/all/<id>/raw``."""
+
+    known: set[str] = set()
+
+    def do_GET(self) -> None:  # noqa: N802 - the handler's name
+        parts = urllib.parse.unquote(self.path).strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "all" and parts[2] == "raw" and parts[1] in self.known:
+            body = b"From: x@example.org\n\nhere\n"
+            self.send_response(200)
+        else:
+            body = b"Not Found\n"
+            self.send_response(404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def archive_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Archive)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_requeue_asks_the_archive_only_of_a_failed_reply_and_only_trusts_one_that_has_the_patch(
+        tmp_path: Path, smtp_server: SmtpServer, monkeypatch, capsys, archive_server) -> None:
+    database, (first, second) = _ambiguous(tmp_path, smtp_server, monkeypatch)
+    base = f"http://127.0.0.1:{archive_server.server_address[1]}"
+    where = ["--config", _config(tmp_path, smtp_server), "--db", str(database), "-c", f"lore.base-url={base}"]
+    run_cli(capsys, "review", "--send", *where)  # both 'failed' now
+    with Outbox(database, None) as outbox:
+        answered = {r.reply_msgid: re.search(rb"^In-Reply-To: <([^>]+)>", r.message, re.M | re.I).group(1).decode()
+                    for r in outbox.replies()}
+    # an archive without the patch either (an inbox with no /all/ index) cannot say: refused
+    _Archive.known = set()
+    code, _, err = run_cli(capsys, "review", "--requeue", first, *where)
+    assert code == 2 and f"does not have the patch {answered[first]} either" in err
+    # one that has the patch but not the reply says it did not arrive
+    _Archive.known = {answered[first]}
+    assert run_cli(capsys, "review", "--requeue", first, *where)[0] == 0
+    # a reply that is not ambiguous is refused before the archive is asked
+    archive_server.shutdown()
+    code, _, err = run_cli(capsys, "review", "--requeue", first, *where)
+    assert code == 2 and "is pending: only an ambiguous ('failed') reply can be re-queued" in err

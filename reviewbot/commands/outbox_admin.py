@@ -14,6 +14,7 @@ skips the question, e.g. for a list that lore does not archive.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from typing import Any
@@ -61,8 +62,11 @@ def run(args: argparse.Namespace, config: Any) -> int:
             outbox.dismiss(stored.key, time.time())
             print(f"reviewbot: dismissed {stored.reply_msgid}: it will not be sent")
             return EXIT_OK
+        if stored.state != "failed":  # before asking the archive anything
+            raise UsageError(f"{stored.reply_msgid} is {stored.state}: only an ambiguous ('failed') reply "
+                             "can be re-queued")
         if not args.no_archive_check:
-            _refuse_if_archived(stored.reply_msgid, config)
+            _refuse_if_archived(stored, config)
         outbox.requeue(stored.key, time.time())
         print(f"reviewbot: {stored.reply_msgid} is pending again: the next 'reviewbot review "
               f"--send' sends it")
@@ -75,18 +79,37 @@ def archive_url(msgid: str, config: Any) -> str:
     return f"{config.lore.base_url.rstrip('/')}/all/{quote_msgid(msgid)}/"
 
 
-def _refuse_if_archived(msgid: str, config: Any) -> None:
+def _refuse_if_archived(stored: Any, config: Any) -> None:
+    """UsageError unless the archive says the reply did not arrive: it has
+    not the reply, but has the patch the reply answers (an archive without
+    that patch, such as an inbox with no ``/all/`` index, cannot say)."""
     from reviewbot.bot.lore import LoreClient
 
+    msgid = stored.reply_msgid
     url = archive_url(msgid, config)
+    answered = _in_reply_to(stored.message)
+    client = LoreClient(config.lore, retries=1)
     try:
-        found = LoreClient(config.lore, retries=1).raw_message("all", msgid)
+        found = client.raw_message("all", msgid)
+        patch_known = found is not None or answered is None or client.raw_message("all", answered) is not None
     except ReviewbotError as exc:
         raise UsageError(f"cannot ask the archive whether {msgid} arrived ({exc}); look at {url} "
                          f"yourself, then use --requeue with --no-archive-check, or --dismiss") from None
     if found is not None:
         raise UsageError(f"{msgid} is in the list archive ({url}): it was delivered; "
                          f"close it with --dismiss")
+    if not patch_known:
+        raise UsageError(f"the archive does not have the patch {answered} either, so it cannot tell whether "
+                         f"{msgid} arrived ({config.lore.base_url.rstrip('/')}/all/ is no index of the list?); "
+                         "look in the list's archive yourself, then use --requeue with --no-archive-check, "
+                         "or --dismiss")
+
+
+def _in_reply_to(message: bytes) -> str | None:
+    """The Message-ID a stored reply answers (its ``In-Reply-To:``)."""
+    head = message.split(b"\n\n", 1)[0].replace(b"\r\n", b"\n")
+    found = re.search(rb"^in-reply-to:[ \t]*<([^>\s]+)>", head, re.IGNORECASE | re.MULTILINE)
+    return found.group(1).decode("ascii", "replace") if found else None
 
 
 def status_text(outbox: Any, config: Any) -> str:
