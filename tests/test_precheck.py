@@ -10,7 +10,7 @@ import pytest
 
 from reviewbot.analysis import git as precheck
 from reviewbot.errors import InputError
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.gitrepo import CLEAN, SWAP, commit, edit, git, make_series, write
 
 ENTRY = "arch/arm64/kvm/hyp/entry.S"
@@ -113,9 +113,30 @@ def test_no_arguments_in_a_checkout_checks_staged_and_unstaged_changes(capsys, i
     assert run_cli(capsys, "check", "--git") == (code, out, err)
 
 
-def test_a_clean_checkout_has_nothing_to_check(capsys, in_repo):
+def test_a_clean_checkout_has_nothing_to_check(capsys, in_repo, monkeypatch):
+    from reviewbot.commands import check_inputs
+
+    monkeypatch.setattr(check_inputs, "_stdin_carries_data", lambda: False)  # whatever runs the tests
     assert run_cli(capsys, "check") == (
-        0, "", f"reviewbot: note: no staged or unstaged changes to check in {in_repo}\n")
+        0, "", f"reviewbot: note: no staged or unstaged changes to check in {in_repo} "
+               "(a new file counts once it is added, or 'git add -N')\n")
+
+
+def test_a_pipe_into_check_without_dash_is_pointed_at(in_repo, tmp_path):
+    # `git show | reviewbot check` in a checkout checks the uncommitted changes, and says
+    # that what is piped in needs '-'
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    piped = tmp_path / "show.txt"
+    piped.write_bytes(b"diff --git a/x b/x\n")
+    with piped.open("rb") as stdin:  # a file, not a pipe: nothing races the check
+        proc = subprocess.run([sys.executable, "-m", "reviewbot", "check"], stdin=stdin,
+                              cwd=in_repo, env=env, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    assert b"standard input is not read without '-'" in proc.stderr
 
 
 def test_a_branch_without_commits(capsys, monkeypatch, tmp_path, isolated_git):

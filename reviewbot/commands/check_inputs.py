@@ -55,11 +55,39 @@ class Source:
             messages, problems = _range_messages(data)
             return messages, problems, data.count(b"\n")
         data = precheck.work_tree_diff(self.repo)
+        if _stdin_carries_data():
+            notes.append("standard input is not read without '-' (here: the uncommitted changes of "
+                         f"{self.repo}); 'reviewbot check -' checks what is piped in")
         if not data.strip():
-            notes.append(f"no staged or unstaged changes to check in {self.repo}")
+            notes.append(f"no staged or unstaged changes to check in {self.repo} "
+                         "(a new file counts once it is added, or 'git add -N')")
             return [], [], 0
         messages, malformed = split_read(read_messages(data, "git diff HEAD"))
         return messages, [str(m) for m in malformed], data.count(b"\n")
+
+
+def _stdin_carries_data() -> bool:
+    """Whether something is piped or redirected in: a file that is not
+    empty, or a pipe with bytes waiting (not a terminal, /dev/null or an
+    empty pipe, as a CI runner may give)."""
+    import os
+    import stat
+
+    try:
+        mode = os.fstat(0).st_mode
+        if stat.S_ISREG(mode):
+            return os.fstat(0).st_size > 0
+        if not stat.S_ISFIFO(mode):
+            return False
+        import array
+        import fcntl
+        import termios
+
+        waiting = array.array("i", [0])
+        fcntl.ioctl(0, termios.FIONREAD, waiting)
+        return waiting[0] > 0
+    except (OSError, ValueError, ImportError):
+        return False
 
 
 def _repository(args: argparse.Namespace) -> Path:

@@ -117,8 +117,11 @@ def format_summary(summary: Summary) -> str:
     width = max((len(rule) for rule in summary.findings), default=0)
     for rule, count in sorted(summary.findings.items()):
         out.append(f"  {rule.ljust(width)}  {count}")
+    duplicates = summary.replies.get("duplicate", 0)
     out.append(f"replies: {summary.replies.get('written', 0)} written to {summary.outbox}, "
-               f"{summary.replies.get('duplicate', 0)} already recorded")
+               f"{duplicates} already recorded" + (f" in {summary.database} (a reply is written once per "
+                                                   "database, whatever the outbox: --db names another)"
+                                                   if duplicates and summary.database else ""))
     if no_msgid := summary.replies.get("no_msgid", 0):
         out.append(f"  {plural(no_msgid, 'patch', 'patches')} with findings {'has' if no_msgid == 1 else 'have'} "
                    f"no Message-ID to reply to: git format-patch output without --thread? Reply to "
