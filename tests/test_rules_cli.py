@@ -41,5 +41,16 @@ def test_validate_reports_file_line_key_and_choices(capsys, tmp_path):
     assert f"{bad}:6: description:" in out
 
 
+def test_validate_names_a_misspelt_key_in_a_formula_and_keeps_the_file_order(capsys, tmp_path):
+    bad = tmp_path / "my.rule.yaml"
+    bad.write_text("id: my.rule\nseverity: warning\nlanguages: [arm64-asm]\nmessage: x\n"
+                   "match:\n  pattren: 'msr $R, tpidr_el2'\n")
+    assert main(["rules", "validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}:6: match.pattren: unknown key, not allowed here (valid keys: pattern, " in out
+    lines = [int(line.split(":")[1]) for line in out.splitlines() if line.startswith(str(bad))]
+    assert lines == sorted(lines) and len(lines) >= 3
+
+
 def test_validate_the_pack(capsys):
     assert main(["rules", "validate"]) == 0

@@ -44,6 +44,7 @@ def validate_rule_file(path: Path) -> list[str]:
     problems = []
     validator = jsonschema.Draft202012Validator(rule_schema(), format_checker=_regex_format())
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        error = _closest(error)
         line, key = _line_of(data, list(error.absolute_path))
         message = error.message
         if error.validator == "format" and error.validator_value == "regex":
@@ -60,6 +61,7 @@ def validate_rule_file(path: Path) -> list[str]:
             continue
         where = f"{path}:{line}" if line else str(path)
         problems.append(f"{where}: {key or 'top level'}: {message}")
+    problems.sort(key=lambda problem: _line_number(problem, path))  # in the file's order
     if not problems:
         try:
             build_rule(data, str(path))
@@ -68,6 +70,25 @@ def validate_rule_file(path: Path) -> list[str]:
     elif (matcher := _matcher_problem(data, path, problems)) is not None:
         problems.append(matcher)
     return problems
+
+
+def _line_number(problem: str, path: Path) -> int:
+    rest = problem[len(str(path)):]
+    digits = rest[1:].split(":", 1)[0] if rest.startswith(":") else ""
+    return int(digits) if digits.isdigit() else 0
+
+
+def _closest(error: Any) -> Any:
+    """Of an error under ``anyOf``/``oneOf`` (a formula that fits none of its
+    forms), the one sub-error that says what is wrong (an unknown key, say),
+    when one form fails only for it."""
+    from jsonschema.exceptions import best_match
+
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return error
+    unknown = [e for e in error.context if e.validator == "additionalProperties"
+               and list(e.absolute_path) == list(error.absolute_path)]
+    return unknown[0] if unknown else best_match(error.context) or error
 
 
 def _regex_format() -> Any:
