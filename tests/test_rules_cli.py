@@ -54,3 +54,20 @@ def test_validate_names_a_misspelt_key_in_a_formula_and_keeps_the_file_order(cap
 
 def test_validate_the_pack(capsys):
     assert main(["rules", "validate"]) == 0
+
+
+def test_the_smallest_rule_of_the_docs_validates_and_finds(capsys, tmp_path):
+    import re
+
+    from tests.conftest import ROOT, make_patch, run_cli
+
+    docs = (ROOT / "docs" / "rules.md").read_text()
+    block = re.search(r"```yaml\n(id: (\S+)\n.*?)```", docs, re.S)
+    assert block, "docs/rules.md shows no complete rule"
+    (tmp_path / f"{block.group(2)}.yaml").write_text(block.group(1))
+    assert main(["rules", "validate", str(tmp_path)]) == 0
+    capsys.readouterr()
+    patch = tmp_path / "p.patch"
+    patch.write_text(make_patch("arch/arm64/kvm/hyp/a.S", "@@ -1,2 +1,3 @@\n foo:\n+\tmsr\ttpidr_el2, x3\n \tret\n"))
+    code, out, _ = run_cli(capsys, "check", "--no-tree", "--rules", str(tmp_path), "--select", block.group(2), str(patch))
+    assert f"[{block.group(2)}]" in out
