@@ -31,22 +31,24 @@ def test_rules_test_ends_with_the_plain_summary_line(capsys):
     assert lines[-1] == "29 passed, 0 failed"
 
 
-def test_validate_reports_file_line_key_and_choices(capsys, tmp_path):
+def _validate_one(capsys, tmp_path, text: str):
+    """``rules validate`` of one rule file holding ``text``, which it refuses: (the file, the output)."""
     bad = tmp_path / "my.rule.yaml"
-    bad.write_text("id: my.rule\ntitle: a title\nseverity: fatal\nmessage: m\nmatch: nop\n"
-                   "description: x\nreferences: [r]\n")
+    bad.write_text(text)
     assert main(["rules", "validate", str(tmp_path)]) == 1
-    out = capsys.readouterr().out
+    return bad, capsys.readouterr().out
+
+
+def test_validate_reports_file_line_key_and_choices(capsys, tmp_path):
+    bad, out = _validate_one(capsys, tmp_path, "id: my.rule\ntitle: a title\nseverity: fatal\nmessage: m\n"
+                             "match: nop\ndescription: x\nreferences: [r]\n")
     assert f"{bad}:3: severity: 'fatal' is not one of: error, warning, info" in out
     assert f"{bad}:6: description:" in out
 
 
 def test_validate_names_a_misspelt_key_in_a_formula_and_keeps_the_file_order(capsys, tmp_path):
-    bad = tmp_path / "my.rule.yaml"
-    bad.write_text("id: my.rule\nseverity: warning\nlanguages: [arm64-asm]\nmessage: x\n"
-                   "match:\n  pattren: 'msr $R, tpidr_el2'\n")
-    assert main(["rules", "validate", str(tmp_path)]) == 1
-    out = capsys.readouterr().out
+    bad, out = _validate_one(capsys, tmp_path, "id: my.rule\nseverity: warning\nlanguages: [arm64-asm]\n"
+                             "message: x\nmatch:\n  pattren: 'msr $R, tpidr_el2'\n")
     assert f"{bad}:6: match.pattren: unknown key, not allowed here (valid keys: pattern, " in out
     lines = [int(line.split(":")[1]) for line in out.splitlines() if line.startswith(str(bad))]
     assert lines == sorted(lines) and len(lines) >= 3
