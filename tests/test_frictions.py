@@ -102,6 +102,14 @@ def test_3_an_era_from_the_mail_date_is_said(tmp_path: Path, capsys, monkeypatch
     assert "c.hyp.this-cpu-ptr" in out and "assumed" not in err  # a warning: exit 0
 
 
+def test_3_review_says_so_too(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    code, out, err = run_cli(capsys, "review", _backport(tmp_path))
+    assert code == 0 and "c.hyp.this-cpu-ptr" not in out
+    assert re.search(r"note: .*kernel 6\.\d+ assumed from the mail date.*c\.hyp\.this-cpu-ptr.* -c context\.kernel=", err)
+
+
 def test_3_a_diff_without_a_date_says_which_sources_did_not_run(tmp_path: Path, capsys, monkeypatch) -> None:
     # a plain diff on stdin: no mail date, no tree; the taint rule runs, but not its
     # kernel-VA sources (they hold before 5.12 only), and the note says so by name

@@ -88,7 +88,12 @@ def fake_review(series_, rules, config, tree=None):
 
 
 class FakeRules:
+    """A rule set of no rule (what a RuleSet is to the commands: iterable, versioned)."""
+
     version = "fake-rules-1"
+
+    def __iter__(self):
+        return iter(())
 
 
 @pytest.fixture

@@ -36,13 +36,22 @@ def era_notes(reviews: list, rules) -> list[str]:
     """Where the target kernel was only guessed (from the mail date) or is
     unknown and that turned off a rule for a file the patch changes: what
     was assumed, which rules, and how to say the kernel."""
+    return notes_of_eras(eras_off(reviews, rules))
+
+
+#: Per guessed kernel (None: unknown), the inputs it was guessed for and the rules it turned off.
+ErasOff = dict[str | None, tuple[list[str], set[str]]]
+
+
+def eras_off(reviews: list, rules, off: ErasOff | None = None) -> ErasOff:
+    """What :func:`era_notes` says, gathered (into ``off``, series after series)."""
     from reviewbot.analysis.context import path_matches
     from reviewbot.analysis.eras import MAIL_DATE
     from reviewbot.analysis.kernels import Era, KernelVersion
 
     ranged = [(r, _kernel_ranges(r)) for r in rules]
     ranged = [(r, ranges) for r, ranges in ranged if ranges]
-    off: dict[str | None, tuple[list[str], set[str]]] = {}
+    off = {} if off is None else off
     for review in reviews:
         if not ranged or not any(c.hunks for c in review.patch.files):  # whole files (--file): no guess
             continue
@@ -58,6 +67,11 @@ def era_notes(reviews: list, rules) -> list[str]:
             sources, ids = off.setdefault(review.kernel, ([], set()))
             sources.append(review.patch.message.source)
             ids.update(turned_off)
+    return off
+
+
+def notes_of_eras(off: ErasOff) -> list[str]:
+    """The notes of :func:`era_notes`."""
     notes = []
     for version, (sources, ids) in off.items():
         where = sources[0] if len(sources) == 1 else f"{sources[0]} and {len(sources) - 1} more"

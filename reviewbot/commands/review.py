@@ -161,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
     progress.done()
     summary.seconds = time.monotonic() - started
     _report_malformed(summary)
+    from reviewbot.commands.check_output import notes_of_eras
+
+    for note in notes_of_eras(summary.eras_off):
+        print(f"reviewbot: note: {note}", file=sys.stderr)
     if args.summary_format == "json":
         sys.stdout.write(json.dumps(summary.as_json(), indent=2) + "\n")
     else:
@@ -227,8 +231,12 @@ def _review_series(series_list: list, rules: Any, config: Any, queue: Any, summa
                    progress: Progress) -> None:
     from reviewbot.bot.outbox import NO_MSGID
 
+    from reviewbot.commands.check_output import eras_off
+
     for done in review_all(series_list, rules, config, progress=progress.update):
         series = done.series
+        if done.result is not None:
+            eras_off(done.result.patches, rules, summary.eras_off)
         summary.patches += sum(not p.error for p in series.patches)
         entry = {"title": series.title, "version": series.version, "patches": len(series.patches),
                  "total": series.total,

@@ -66,6 +66,8 @@ class Summary:
     send: dict[str, Any] | None = None
     outbox: str = ""
     database: str = ""
+    # kernels guessed from mail dates, and the rules that turned off (commands.check_output.eras_off)
+    eras_off: dict = field(default_factory=dict)
     outbox_states: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
