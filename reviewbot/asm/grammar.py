@@ -53,12 +53,12 @@ def cache_file(grammar: str | None = None) -> Path | None:
     """Where the compiled grammar is cached, or None when no cache directory
     can be created."""
     from hashlib import sha256
-    from pathlib import Path
+
+    from reviewbot.resources import cache_root
 
     if grammar is None:
         grammar = _grammar_text()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = Path(base) / "reviewbot"
+    directory = cache_root()
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.errors import MailParseError
-from reviewbot.mail.plain import decode_body, first_msgid, msgids
+from reviewbot.mail.plain import DIFF_START, decode_body, first_msgid, msgids
 from reviewbot.model import Message
 
 if TYPE_CHECKING:
@@ -244,12 +244,12 @@ def _text_body(msg: EmailMessage, source: str) -> str:
         if part is None:
             raise MailParseError(source, "the message has no text/plain part")
         body = _part_text(part)
-        if msg.is_multipart() and not _DIFF_START.search(body):
+        if msg.is_multipart() and not DIFF_START.search(body):
             for other in msg.walk():
                 if other is part or other.is_multipart() or other.get_content_type() not in _PATCH_PARTS:
                     continue
                 text = _part_text(other)
-                if _DIFF_START.search(text):
+                if DIFF_START.search(text):
                     return body.rstrip("\n") + "\n" + text
     except MailParseError:
         raise
@@ -264,6 +264,3 @@ def _part_text(part: Any) -> str:
         payload = _safe_str(part.get_payload()).encode("utf-8", "surrogateescape")
     return decode_body(payload, part.get_content_charset() or "utf-8")
 
-
-# what starts a diff (as mail.series reads one)
-_DIFF_START = re.compile(r"^(diff --git |--- (a/|/dev/null)|Index: )", re.MULTILINE)

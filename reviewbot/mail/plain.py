@@ -18,6 +18,9 @@ from datetime import date
 
 from reviewbot.model import Message
 
+#: Where a diff starts in a message body: what makes a message a patch.
+DIFF_START = re.compile(r"^(diff --git |--- (a/|/dev/null)|Index: )", re.MULTILINE)
+
 # One header line as the email package's feed parser accepts it; the
 # fast reader also refuses any byte outside printable ASCII and tabs.
 _HEADER = re.compile(r"([\x21-\x39\x3b-\x7e]+):[ \t]*")

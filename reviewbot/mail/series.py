@@ -10,13 +10,13 @@ from typing import Any
 
 from reviewbot.errors import DiffParseError
 from reviewbot.mail.diff import parse_patch
+from reviewbot.mail.plain import DIFF_START
 from reviewbot.model import Message, Patch, Series, SubjectTags
 
 _SUBJECT_TAGS = re.compile(r"^\s*\[([^\]]*)\]\s*")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|fwd?)\s*:", re.IGNORECASE)
 _VERSION = re.compile(r"^v(\d+)$", re.IGNORECASE)
 _COUNTER = re.compile(r"^(\d+)/(\d+)$")
-_DIFF_START = re.compile(r"^(diff --git |--- (a/|/dev/null)|Index: )", re.MULTILINE)
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,40})\s*$", re.MULTILINE)
 
 # --- subjects -------------------------------------------------------------------
@@ -49,10 +49,10 @@ def parse_subject(subject: str) -> SubjectTags:
 
 def has_diff(message: Message) -> bool:
     """True when the message's body carries a diff (a patch, not a note)."""
-    return _DIFF_START.search(message.body) is not None
+    return DIFF_START.search(message.body) is not None
 
 
-_DIFF_START_RAW = re.compile(_DIFF_START.pattern.encode(), re.MULTILINE)
+_DIFF_START_RAW = re.compile(DIFF_START.pattern.encode(), re.MULTILINE)
 
 
 def raw_has_diff(body: bytes) -> bool:
@@ -79,7 +79,7 @@ def to_patch(message: Message) -> Patch | None:
     cannot be read gives a Patch with ``error`` set, never an exception."""
     tags = parse_subject(message.subject)
     body = message.body
-    start = _DIFF_START.search(body)
+    start = DIFF_START.search(body)
     if start is None:
         return None
     head = body[: start.start()]
