@@ -1,7 +1,8 @@
 """``whole_file._spans_near`` looks only at the spans that can hold a near
 line (bisected), with the answer of trying every span: checked against that
 plain loop on made-up files with functions, macros, comments over several
-lines, statements after a function's end on its line, and random near lines."""
+lines, statements after a function's end on its line, and random near lines
+(and lines near a change among them, whose comments have the code below read)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ PIECES = [
 ]
 
 
-def _every_span(shape: tuple, near: set[int]) -> tuple[list, list]:
+def _every_span(shape: tuple, near: set[int], notes: set[int]) -> tuple[list, list]:
     """The plain loop: every span tried."""
     wanted, covered = [], []
     lines = sorted(near)
@@ -35,7 +36,7 @@ def _every_span(shape: tuple, near: set[int]) -> tuple[list, list]:
         if hit or follow:
             wanted.append((start, end))
             covered.append((first, last))
-        follow = hit and any(type(shape[i]) is Comment and whole_file._near(shape[i], near)
+        follow = hit and any(type(shape[i]) is Comment and whole_file._near(shape[i], notes)
                              for i in range(start, end))
     return wanted, covered
 
@@ -53,7 +54,10 @@ def test_the_spans_near_a_change_are_those_of_trying_every_span() -> None:
                 at = rnd.randint(-3, top + 3)
                 near |= set(range(at - 3, at + 4))
             got = whole_file._spans_near(shape, near)
-            assert got == _every_span(shape, near), (text, sorted(near))
+            assert got == _every_span(shape, near, near), (text, sorted(near))
+            # the comments whose code below is read: those near a change only
+            notes = {n for n in near if rnd.random() < 0.5}
+            assert whole_file._spans_near(shape, near, notes) == _every_span(shape, near, notes)
             tried += 1
             found += bool(got[0])
     assert tried == 2400 and found > 1000

@@ -265,3 +265,23 @@ def test_the_pre_image_is_analysed_only_when_it_could_repeat_a_new_key() -> None
     assert not could_repeat(rule.matcher, [unit], {"ldr x1, =kvm_host_data -> ldr x7, [x6]"})  # a source, no sink
     assert not could_repeat(rule.matcher, [unit], set())
     assert could_repeat(object(), [unit], {"anything"})  # other matchers: always run
+
+
+def test_the_code_the_other_side_reads_does_not_pull_in_the_functions_below() -> None:
+    # every function has a comment: once a side reads a whole function, its
+    # comments are on lines the other side reads, but not near the change,
+    # and the code below them is not read for them (it was, a span a turn,
+    # down to the end of the file)
+    functions = "".join(f"SYM_FUNC_START(f{n})\n\t// what f{n} does\n"
+                        + "".join(f"\tadd\tx{n}, x{n}, #{k}\n" for k in range(6))
+                        + f"\tret\nSYM_FUNC_END(f{n})\n" for n in range(12))
+    after = functions.replace("\tadd\tx3, x3, #2\n", "\tadd\tx3, x3, #2\n\tnop\n")
+    diff = "".join(difflib.unified_diff(functions.splitlines(True), after.splitlines(True), n=1))
+    messages, _ = parse_input(make_patch(PATH, diff.split("\n", 2)[2], subject="[PATCH] KVM: arm64: f3").encode(),
+                              source="f3.mbox")
+    (series,), _ = assemble_series(messages)
+    units = build_units(series.patches[0].files[0], load_config(), Era(KernelVersion(5, 10)),
+                        old_text=functions, near=engine.NEAR)
+    for unit in (*units.new_asm, *units.old_asm):
+        read = {stmt.text for stmt in unit.region.statements if type(stmt) is Instruction}
+        assert read == {f"add\tx3, x3, #{k}" for k in range(6)} | {"ret"} | ({"nop"} if unit.view.side == "new" else set())

@@ -12,7 +12,7 @@ import fnmatch
 import re
 from functools import lru_cache
 
-from reviewbot.asm.ast import CMacroCall, Comment, Directive, Instruction, Label, MacroDef, MacroEnd, Preprocessor, Unread
+from reviewbot.asm.ast import CMacroCall, Directive, MacroDef, MacroEnd, Preprocessor
 from reviewbot.analysis.kernels import Era
 from reviewbot.config import ContextConfig
 from reviewbot.records import field, record
@@ -116,41 +116,55 @@ def statement_contexts(statements: tuple, file: FileContext, config: ContextConf
                        hyp_macros: frozenset[str] = frozenset()) -> list[StatementContext]:
     """The context of every statement, walking the region in order.
     ``hyp_macros`` are macros used from hyp code elsewhere (series or tree)."""
-    contexts = []
+    contexts: list[StatementContext] = []
     macro: str | None = None
     function: str | None = None
     sections: list[str | None] = [None]
     guards: list[str] = []
-    current: StatementContext | None = None  # shared while nothing it depends on changes
-    for stmt in statements:
+
+    def made() -> StatementContext:
+        section = sections[-1]
+        hyp = (file.hyp
+               or (section is not None and any(section.startswith(s) for s in config.hyp_sections))
+               or any(d in g for g in guards for d in config.nvhe_defines + config.vhe_defines)
+               or (macro is not None and macro in hyp_macros))
+        vhe = file.vhe or any(d in g for g in guards for d in config.vhe_defines)
+        return StatementContext(hyp=hyp, vhe=vhe, macro=macro, function=function,
+                                section=section, guards=tuple(guards))
+
+    # Only a few kinds of statement change the context; the runs between
+    # them share one (a whole file is thousands of statements, a few dozen
+    # of them directives and markers).
+    current: StatementContext | None = None
+    done = 0  # the statements before this have their context
+    for i in [i for i, kind in enumerate(map(type, statements)) if kind in _CHANGERS]:
+        if i > done:
+            contexts.extend([current or (current := made())] * (i - done))
+        stmt = statements[i]
         kind = type(stmt)
-        if kind is Unread or kind is Instruction or kind is Comment or kind is Label:
-            pass  # the common statements: they change nothing
-        elif isinstance(stmt, MacroDef):
+        if kind is MacroDef:
             macro, current = stmt.name, None
-        elif isinstance(stmt, Preprocessor):
+        elif kind is Preprocessor:
             _track_guard(stmt, guards)
             current = None
-        elif isinstance(stmt, Directive):
+        elif kind is Directive:
             _track_section(stmt, sections)
             current = None
-        elif isinstance(stmt, CMacroCall) and _FUNC_START.match(stmt.name) and stmt.args:
+        elif kind is CMacroCall and _FUNC_START.match(stmt.name) and stmt.args:
             function, current = stmt.args[0], None
-        if current is None:
-            section = sections[-1]
-            hyp = (file.hyp
-                   or (section is not None and any(section.startswith(s) for s in config.hyp_sections))
-                   or any(d in g for g in guards for d in config.nvhe_defines + config.vhe_defines)
-                   or (macro is not None and macro in hyp_macros))
-            vhe = file.vhe or any(d in g for g in guards for d in config.vhe_defines)
-            current = StatementContext(hyp=hyp, vhe=vhe, macro=macro, function=function,
-                                       section=section, guards=tuple(guards))
-        contexts.append(current)
-        if isinstance(stmt, MacroEnd):
+        contexts.append(current or (current := made()))
+        if kind is MacroEnd:
             macro, current = None, None
-        elif isinstance(stmt, CMacroCall) and _FUNC_END.match(stmt.name):
+        elif kind is CMacroCall and _FUNC_END.match(stmt.name):
             function, current = None, None
+        done = i + 1
+    if done < len(statements):
+        contexts.extend([current or made()] * (len(statements) - done))
     return contexts
+
+
+#: The statements that can change the context of those after them.
+_CHANGERS = frozenset((MacroDef, MacroEnd, Preprocessor, Directive, CMacroCall))
 
 
 def _track_guard(stmt: Preprocessor, guards: list[str]) -> None:

@@ -113,7 +113,20 @@ def _writeback_bases(operands: tuple) -> list[str]:
 
 def effects(ins: Instruction) -> Effects:
     """The register effects of one instruction or kernel macro."""
-    return _effects(ins.mnemonic, ins.operands)
+    # by the operands' identity first: the parser shares one operand tuple
+    # among the statements of one text, and hashing a tuple of records
+    # (what the lru_cache does) walks every operand
+    key = (id(ins.operands), ins.mnemonic)
+    if (known := _BY_OPERANDS.get(key)) is not None and known[0] is ins.operands:
+        return known[1]
+    found = _effects(ins.mnemonic, ins.operands)
+    if len(_BY_OPERANDS) >= 8192:
+        _BY_OPERANDS.clear()
+    _BY_OPERANDS[key] = (ins.operands, found)  # the tuple kept, so its id stays its own
+    return found
+
+
+_BY_OPERANDS: dict[tuple[int, str], tuple[tuple, Effects]] = {}
 
 
 @lru_cache(maxsize=8192)  # on what it reads alone: a statement's line does not matter

@@ -116,12 +116,16 @@ def _read(shape: tuple, wanted: list[tuple[int, int]]) -> tuple:
 _READ: list[tuple[tuple, tuple, tuple]] = []
 
 
-def _spans_near(shape: tuple, near: set[int]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def _spans_near(shape: tuple, near: set[int], notes: set[int] | None = None
+                ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """The spans of an outline (functions, macro bodies, runs between them:
     what a taint trace or a rule's relation stays in) whose lines (from its
     first statement to the end of its last) hold a ``near`` line, and the
-    span after one whose comment is near (what a comment is about comes
-    below it); and the lines they cover."""
+    span after one with a comment on a ``notes`` line (what a comment is
+    about comes below it; ``notes``: the lines near a change, by default
+    ``near``); and the lines they cover."""
+    if notes is None:
+        notes = near
     wanted: list[tuple[int, int]] = []
     covered: list[tuple[int, int]] = []
     if not near:
@@ -141,7 +145,7 @@ def _spans_near(shape: tuple, near: set[int]) -> tuple[list[tuple[int, int]], li
         if hit or follow:
             wanted.append((start, end))
             covered.append((first, last))
-        follow = hit and any(type(shape[i]) is Comment and _near(shape[i], near) for i in range(start, end))
+        follow = hit and any(type(shape[i]) is Comment and _near(shape[i], notes) for i in range(start, end))
         j += 1
     return wanted, covered
 
@@ -158,7 +162,7 @@ def _span_lines(shape: tuple) -> tuple[list[tuple[int, int]], list[int], list[in
     long = [i for i, stmt in enumerate(shape) if type(stmt) is Comment and stmt.end_line > stmt.line]
     ends = [shape[i].end_line for i in long]
     for start, end in spans_of(shape):
-        last = max(s.line for s in shape[start:end])
+        last = shape[end - 1].line  # an outline is in line order
         inside = ends[bisect_left(long, start):bisect_left(long, end)]
         lines.append((shape[start].line, max(last, *inside) if inside else last))
     # the nearest line each span or one after it starts on, the furthest
@@ -195,10 +199,22 @@ def read_pair(new: View, old: View, new_text: str, old_text: str, header: bool, 
                                     lambda: edited(old_shape, old_text, new_text, spans))
     near_new = {n for c in changed_rows(new) for n in range(c - lines, c + lines + 1)}
     near_old = {n for c in changed_rows(old) for n in range(c - lines, c + lines + 1)}
+    # only a comment near the change has the code below it read: the lines
+    # the other side reads are not near a change, and following their
+    # comments went down the file a span a turn
+    notes_new, notes_old = set(near_new), set(near_old)
+    old_spans: list[tuple[int, int]] = []
+    read: list[tuple[int, int]] | None = None
     while True:
-        new_spans, new_lines = _spans_near(new_shape, near_new)
+        new_spans, new_lines = _spans_near(new_shape, near_new, notes_new)
+        if new_spans == read:
+            # the same spans as the last turn: the old side would grow by
+            # nothing, read the same spans and give back the same lines,
+            # all of which ``near_new`` now holds
+            return new_spans, old_spans
+        read = new_spans
         near_old |= other_side(new.rows, new_lines, "old_line")
-        old_spans, old_lines = _spans_near(old_shape, near_old)
+        old_spans, old_lines = _spans_near(old_shape, near_old, notes_old)
         back = other_side(old.rows, old_lines, "new_line")
         if back <= near_new:  # grows each turn, within the file: it ends
             return new_spans, old_spans
