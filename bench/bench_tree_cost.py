@@ -117,7 +117,7 @@ LINES_ONLY = """
 import sys
 from reviewbot.match import whole_file
 
-def lines_only(shape, near):
+def lines_only(shape, near, notes=None):
     picked = [(i, stmt.line) for i, stmt in enumerate(shape) if stmt.line in near]
     return [(i, i + 1) for i, _ in picked], [(line, line) for _, line in picked]
 

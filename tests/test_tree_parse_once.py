@@ -36,9 +36,9 @@ def test_a_chained_pre_image_is_parsed_once(tmp_path, isolated_git, monkeypatch)
         outlined.append(text.count("\n"))
         return real(text, **kwargs)
 
-    def counting_edited(old, old_text, new_text, hunks):
+    def counting_edited(old, old_text, new_text, hunks, lines=None):
         made.append(new_text.count("\n"))
-        return real_edited(old, old_text, new_text, hunks)
+        return real_edited(old, old_text, new_text, hunks, lines)
 
     monkeypatch.setattr(whole_file, "outline", counting)
     monkeypatch.setattr(whole_file, "edited", counting_edited)

@@ -98,6 +98,7 @@ def test_lazy_rows_are_every_row(seed: int) -> None:
         assert [lazy[i] for i in order] == [rows[i] for i in order]
         assert len(lazy) == len(rows)
         assert view.text == "\n".join(r.text for r in rows)
+        assert lazy.lines() == view.text.split("\n")
         assert changed_rows(view) == _changed_by_walk(rows, view.side)
         plain_view = View(view.path, view.side, tuple(rows), whole_file=True)
         assert changed_lines(view) == changed_lines(plain_view) == tuple(sorted(_changed_by_walk(rows, view.side)))

@@ -122,15 +122,21 @@ def statement_contexts(statements: tuple, file: FileContext, config: ContextConf
     sections: list[str | None] = [None]
     guards: list[str] = []
 
+    known: dict[tuple, StatementContext] = {}  # one object for a state met again
+
     def made() -> StatementContext:
         section = sections[-1]
+        key = (macro, function, section, *guards)
+        if (found := known.get(key)) is not None:
+            return found
         hyp = (file.hyp
                or (section is not None and any(section.startswith(s) for s in config.hyp_sections))
                or any(d in g for g in guards for d in config.nvhe_defines + config.vhe_defines)
                or (macro is not None and macro in hyp_macros))
         vhe = file.vhe or any(d in g for g in guards for d in config.vhe_defines)
-        return StatementContext(hyp=hyp, vhe=vhe, macro=macro, function=function,
-                                section=section, guards=tuple(guards))
+        found = known[key] = StatementContext(hyp=hyp, vhe=vhe, macro=macro, function=function,
+                                              section=section, guards=tuple(guards))
+        return found
 
     # Only a few kinds of statement change the context; the runs between
     # them share one (a whole file is thousands of statements, a few dozen

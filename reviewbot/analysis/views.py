@@ -116,7 +116,7 @@ class FileRows(Sequence[DiffLine]):
     stands for, and it answers what the engine asks of every row (changed
     lines, line maps) from the hunks alone."""
 
-    __slots__ = ("_lines", "side", "_shared", "_starts", "_runs", "_length", "_text", "_all")
+    __slots__ = ("_lines", "side", "_shared", "_starts", "_runs", "_length", "_text", "_line_texts", "_all")
 
     def __init__(self, old_lines: list[str], side: str, shared: dict[int, DiffLine]) -> None:
         self._lines = old_lines
@@ -127,6 +127,7 @@ class FileRows(Sequence[DiffLine]):
         self._runs: list[tuple[int, int, int] | tuple[DiffLine, ...]] = []
         self._length = 0
         self._text: str | None = None
+        self._line_texts: list[str] | None = None
         self._all: tuple[DiffLine, ...] | None = None  # every row, once something walked them all
 
     def add_gap(self, old_line: int, new_line: int, count: int) -> None:
@@ -194,6 +195,12 @@ class FileRows(Sequence[DiffLine]):
     def text(self) -> str:
         """The side's text, one row a line (no final newline)."""
         if self._text is None:
+            self._text = "\n".join(self.lines())
+        return self._text
+
+    def lines(self) -> list[str]:
+        """``text.split("\\n")``, without the text (not to be changed)."""
+        if self._line_texts is None:
             parts: list[str] = []
             for run in self._runs:
                 if type(run[0]) is int:
@@ -203,8 +210,8 @@ class FileRows(Sequence[DiffLine]):
                     parts.extend([""] * (count - len(got)))  # a hunk placed past the end
                 else:
                     parts.extend(row.text for row in run)  # type: ignore[union-attr]
-            self._text = "\n".join(parts)
-        return self._text
+            self._line_texts = parts or [""]  # as ``text.split("\n")`` gives it
+        return self._line_texts
 
     def hunk_rows(self) -> Iterator[tuple[int, DiffLine]]:
         """(1-based row, row) of the rows that come from hunks, in order:

@@ -383,11 +383,14 @@ _OUTLINER = Scanner(lambda body, line, col0: [Unread(body, line, col0 + 1)], Unr
 
 
 def edited(old: tuple[Statement, ...], old_text: str, new_text: str,
-           hunks: list[tuple[int, int, int, int]]) -> tuple[Statement, ...]:
+           hunks: list[tuple[int, int, int, int]], lines: tuple[list[str], list[str]] | None = None
+           ) -> tuple[Statement, ...]:
     """``outline(new_text)``, made from ``old`` (the outline of
     ``old_text``) and the patch's ``hunks`` between them where that can
-    be done exactly (:mod:`reviewbot.asm.outline_edit`), else outlined."""
+    be done exactly (:mod:`reviewbot.asm.outline_edit`), else outlined.
+    ``lines``: the two texts split at newlines, when the caller has them."""
     from reviewbot.asm.outline_edit import edited_outline
 
-    made = edited_outline(_OUTLINER, old, old_text.split("\n"), new_text.split("\n"), hunks)
+    old_lines, new_lines = lines or (old_text.split("\n"), new_text.split("\n"))
+    made = edited_outline(_OUTLINER, old, old_lines, new_lines, hunks)
     return made if made is not None else outline(new_text)

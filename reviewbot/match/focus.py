@@ -25,7 +25,9 @@ patch's pre-image is often the post-image of the patch before, parsed once
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import Any
 
 from reviewbot.analysis.context import StatementContext
@@ -134,18 +136,17 @@ def _indices_on(statements: tuple, lines: frozenset[int]) -> list[int]:
     return found
 
 
-_CONTEXTS: dict[int, tuple[Region, dict[int, StatementContext]]] = {}
-
-
 def context_at(region: Region, line: int) -> StatementContext | None:
-    """The context of the first statement of the region on this line."""
-    if (known := _CONTEXTS.get(id(region))) is None or known[0] is not region:
-        by_line: dict[int, StatementContext] = {}
-        for stmt, ctx in zip(region.statements, region.contexts):
-            by_line.setdefault(stmt.line, ctx)
-        known = (region, by_line)
-        remember(_CONTEXTS, id(region), known)
-    return known[1].get(line)
+    """The context of the first statement of the region on this line (a
+    region's statements are in line order, as the scanner meets them)."""
+    statements = region.statements
+    i = bisect_left(statements, line, key=_line)
+    if i < len(region.contexts) and statements[i].line == line:
+        return region.contexts[i]
+    return None
+
+
+_line = attrgetter("line")
 
 
 #: The last few whole-unit taint runs, by (matcher, statements): the

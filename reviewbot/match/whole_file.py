@@ -196,7 +196,7 @@ def read_pair(new: View, old: View, new_text: str, old_text: str, header: bool, 
     # the new side made from the old one, scanning only around the hunks (a
     # header's assembly lines depend on #ifdefs anywhere: it is outlined)
     new_shape = whole_file_outline(new_text, None if header or not spans else
-                                    lambda: edited(old_shape, old_text, new_text, spans))
+                                    lambda: edited(old_shape, old_text, new_text, spans, _lines_of(old, new)))
     near_new = {n for c in changed_rows(new) for n in range(c - lines, c + lines + 1)}
     near_old = {n for c in changed_rows(old) for n in range(c - lines, c + lines + 1)}
     # only a comment near the change has the code below it read: the lines
@@ -219,6 +219,13 @@ def read_pair(new: View, old: View, new_text: str, old_text: str, header: bool, 
         if back <= near_new:  # grows each turn, within the file: it ends
             return new_spans, old_spans
         near_new |= back
+
+
+def _lines_of(old: View, new: View) -> tuple[list[str], list[str]] | None:
+    """The lines of the two sides' text, when their rows have them split already."""
+    if type(old.rows) is FileRows and type(new.rows) is FileRows:
+        return old.rows.lines(), new.rows.lines()
+    return None
 
 
 def other_side(rows: Sequence[DiffLine], lines: list[tuple[int, int]], side: str) -> set[int]:
