@@ -95,6 +95,9 @@ class MailIndex:
             for item in read_messages(_bytes(data), source):  # one message or a diff: small
                 if isinstance(item, Malformed):
                     yield item
+                elif item.msgid is None and not (item.subject or item.sender) and not has_diff(item):
+                    # no header block and no diff: text that is neither mail nor a patch
+                    yield Malformed(item.source, None, "not a mail message (no header block) and no patch in it")
                 else:
                     self._keep(item, (0, 0, 0), -1, kept=item)
             return

@@ -238,6 +238,25 @@ def test_unreadable_input_is_exit_2(work: Path, fake_engine, capsys) -> None:
     assert "no readable message" in capsys.readouterr().err
 
 
+def test_text_that_is_neither_mail_nor_a_patch_is_exit_2(work: Path, fake_engine, capsys, caplog) -> None:
+    notes = write(work / "notes.txt", "hello\nthis is not mail\n")
+    assert review(notes) == 2
+    assert "notes.txt: no readable message in the input" in capsys.readouterr().err
+    assert "notes.txt (no Message-ID): not a mail message (no header block) and no patch in it" in caplog.text
+    # a bare diff, headers or none, is still a patch to review
+    bare = write(work / "bare.diff", patch_body(["\tmsr\tx4, tpidr_el2"]))
+    assert review(bare, "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["patches"] == 1
+
+
+def test_an_empty_maildir_is_nothing_to_do(work: Path, fake_engine, capsys) -> None:
+    mailbox.Maildir(str(work / "in"), create=True)  # what a delivery that brought nothing leaves
+    assert review(str(work / "in")) == 0
+    captured = capsys.readouterr()
+    assert "in: no message in it; nothing to review" in captured.err
+    assert "messages: 0" in captured.out
+
+
 def test_an_internal_failure_mails_nothing_for_that_series(work: Path, fake_engine, capsys, caplog,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     import reviewbot.engine

@@ -18,7 +18,7 @@ from tests.test_review_cli import message, patch_body, series
 from tests.test_suggestions import SEED_MISTAKE, reply
 
 
-def _old_review_inputs(names, rules, config, queue, summary, progress) -> bool:
+def _old_review_inputs(names, rules, config, queue, summary, progress) -> tuple[bool, int]:
     """The one-pass reading ``review`` had before: every message parsed and
     kept until the series were assembled (kept here as the reference)."""
     from reviewbot.commands.common import read_input
@@ -29,8 +29,10 @@ def _old_review_inputs(names, rules, config, queue, summary, progress) -> bool:
 
     messages = []
     readable = False
+    files = 0
     for name in names:
         for source, path in input_files(name):
+            files += 1
             try:
                 data = read_input("-") if path is None else read_input(str(path))
             except (InputError, UsageError) as exc:
@@ -60,7 +62,7 @@ def _old_review_inputs(names, rules, config, queue, summary, progress) -> bool:
     summary.broken_patches = len(broken)
     _review_series(series_list, rules, config, queue, summary, progress)
     _queue_replies(replies, queue, summary)
-    return readable
+    return readable, files
 
 
 def _archive(tmp_path: Path) -> Path:

@@ -11,7 +11,7 @@ Exit status: 0 done (and, with ``--send``, nothing failed); 1 with
 ``--send``, a reply could not be delivered (refused or unreachable: it
 stays pending; delivery unknown after a broken hand-off: failed, never
 resent by itself, and exit 1 on every ``--send`` until a person re-queues
-or dismisses it, see ``--status``), or with ``--fail-on``, findings at or above that severity; 2 no readable input (or one that changed while it was read), a bad option or configuration; 3 an
+or dismisses it, see ``--status``), or with ``--fail-on``, findings at or above that severity; 2 no readable input (text that is neither mail nor a patch, or one that changed while it was read), a bad option or configuration; an empty maildir is nothing to do (0); 3 an
 internal failure (a series or rule that crashed; the rest is still done,
 and nothing is mailed because of it).
 """
@@ -55,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                "connection broke after the hand-off: it is marked failed, never resent by itself, and "
                "every --send exits 1 until --requeue or --dismiss decides; --status lists it), or "
                "findings at or above --fail-on; 2 no readable "
-               "input (or one that changed while it was read), bad option or configuration; 3 an internal failure (the rest is still "
+               "input (text that is neither mail nor a patch, or one that changed while it was read), "
+               "bad option or configuration (an empty maildir is nothing to do: 0); 3 an internal failure (the rest is still "
                "reviewed; nothing is mailed because of it). A reply with the same key (patch "
                "Message-ID and findings) is never written or sent twice, across runs and across "
                "revisions whose findings did not change.",
@@ -143,11 +144,14 @@ def run(args: argparse.Namespace) -> int:
             assert rules is not None
             queue = ReplyQueue(outbox, config.bot, rules_version=rules.version)
             try:
-                readable = _review_inputs(names, rules, config, queue, summary, progress)
+                readable, files = _review_inputs(names, rules, config, queue, summary, progress)
             except InputError:  # an input that changed while it was read
                 progress.done()
                 raise
-            if not readable:
+            if not readable and files == 0:
+                # an empty maildir, as a bot's delivery often leaves it: nothing to do
+                print(f"reviewbot: note: {', '.join(names)}: no message in it; nothing to review", file=sys.stderr)
+            elif not readable:
                 progress.done()
                 _report_malformed(summary)
                 raise InputError(", ".join(names), "no readable message in the input")
@@ -173,8 +177,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summary: Summary,
-                   progress: Progress) -> bool:
-    """Read, assemble, review and queue; False when nothing could be read.
+                   progress: Progress) -> tuple[bool, int]:
+    """Read, assemble, review and queue; whether anything could be read,
+    and how many inputs (files, stdin) there were to read.
     Two passes (:mod:`reviewbot.review_stream`): every message is read and
     indexed, then each series is parsed again, reviewed and dropped, so
     memory follows the largest series, not the input."""
@@ -182,8 +187,10 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
     from reviewbot.review_stream import MailIndex
 
     index = MailIndex()
+    files = 0
     for name in names:
         for source, path in input_files(name):
+            files += 1
             try:
                 data = read_input("-") if path is None else open_input(str(path))
             except (InputError, UsageError) as exc:
@@ -211,7 +218,7 @@ def _review_inputs(names: list[str], rules: Any, config: Any, queue: Any, summar
                if r.findings or r.problems]
     index.check()  # a read a reply's review swallowed: nothing of it is queued
     _queue_replies(replies, queue, summary)
-    return bool(index.slots)
+    return bool(index.slots), files
 
 
 def _queue_replies(replies: list, queue: Any, summary: Summary) -> None:
