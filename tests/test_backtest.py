@@ -624,8 +624,11 @@ def _interrupt_midway(*argv: str) -> tuple[int, str, float]:
     """``reviewbot backtest ARGV`` stopped by Ctrl-C once it has reviewed
     some series: SIGINT to its process group, as a terminal sends it.
     (exit status, stderr, seconds from the interrupt to the exit)"""
+    # a shell's background job ignores SIGINT, and so would the run, which
+    # would then finish: the interrupt is given back its default here
     proc = subprocess.Popen([sys.executable, "-m", "reviewbot", "backtest", "--no-cache", "--progress", "always",
-                             *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                             *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stderr is not None
     try:
         seen = b""
@@ -640,7 +643,8 @@ def _interrupt_midway(*argv: str) -> tuple[int, str, float]:
         if proc.poll() is None:  # hung: no process of it outlives the test
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-    assert out == b""  # no report: the run did not finish
+    assert out == b"", ("no report was expected: the run finished before the interrupt reached it; "
+                        f"its progress then: {seen[-200:]!r}")
     return proc.returncode, (seen + err).decode(errors="replace"), time.monotonic() - interrupted
 
 
