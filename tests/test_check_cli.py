@@ -173,6 +173,22 @@ def test_bad_inputs(capsys, tmp_path, content, problem):
     assert err.startswith(f"reviewbot: error: {path}") and problem in err
 
 
+@pytest.mark.parametrize("name, text, says", [
+    # a whole source file named as if it were a patch: it was read as a
+    # reply and only the reply rules ran (clean, exit 0, a real bug missed)
+    ("entry.S", "\tldr\tx1, =kvm_host_cpu_state\n\tldr\tx2, [x1]\n",
+     "a source file, not a patch: to check the whole file, name it with --file"),
+    ("notes.md", "Run `reviewbot check` and then\n\n    mov x0, x1\n",
+     "no patch found (no diff in it, and no mail header block)"),
+])
+def test_text_with_no_diff_and_no_headers_is_not_a_patch(capsys, tmp_path, name, text, says):
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = run_cli(capsys, "check", str(path))
+    assert (code, out) == (2, "")
+    assert err == f"reviewbot: error: {path}: {says}" + (f" {path}\n" if name.endswith(".S") else "\n")
+
+
 def test_missing_file(capsys, tmp_path):
     code, _, err = run_cli(capsys, "check", str(tmp_path / "nope.patch"))
     assert code == 2 and err == f"reviewbot: error: {tmp_path / 'nope.patch'}: no such file\n"

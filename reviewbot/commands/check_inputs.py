@@ -126,12 +126,22 @@ def _read_messages(names: list[str], *, quiet_no_patch: bool) -> tuple[list, lis
         if found and not quiet_no_patch and not any(has_diff(m) for m in found):
             if all(is_reply(m) or _is_cover(m) for m in found) and len(found) > 1:
                 pass  # a thread without patches is not an error of one input
+            elif all(m.msgid is None and not (m.subject or m.sender) for m in found):
+                problems.append(_not_a_patch(found[0].source))  # no header block: not a reply either
             elif any(is_reply(m) or _suggests_code(m) for m in found):
                 pass  # a reply: the code it suggests is checked
             elif not any(_is_cover(m) for m in found):
                 problems.append(f"{found[0].source}: no patch found (no diff in the message)")
         messages.extend(found)
     return messages, problems, lines
+
+
+def _not_a_patch(source: str) -> str:
+    """Why text with no diff and no header block is refused, and what was meant."""
+    if source.endswith((".S", ".s", ".c", ".h")):
+        return (f"{source}: a source file, not a patch: to check the whole file, "
+                f"name it with --file {source}")
+    return f"{source}: no patch found (no diff in it, and no mail header block)"
 
 
 def _range_messages(data: bytes) -> tuple[list, list[str]]:
