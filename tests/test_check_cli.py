@@ -134,6 +134,18 @@ def test_fail_on_decides_the_exit_status(capsys, tmp_path):
     assert run_cli(capsys, "check", str(path), "--ignore", "arm64.sysreg")[0] == 0
 
 
+@pytest.mark.parametrize("select", [["--select", "arm64.sysreg"], ["-c", 'rules.select=["arm64.sysreg"]']])
+def test_a_rule_both_selected_and_ignored_as_specifically_does_not_run(capsys, tmp_path, select):
+    path = tmp_path / "p.patch"
+    path.write_text(make_patch(HYP, SWAP_HUNK))
+    assert run_cli(capsys, "check", str(path), *select)[0] == 1
+    code, out, _ = run_cli(capsys, "check", str(path), *select, "--ignore", "arm64.sysreg")
+    assert code == 0 and "arm64.sysreg" not in out
+    # the more specific still wins either way
+    code, out, _ = run_cli(capsys, "check", str(path), *select, "--ignore", "arm64")
+    assert code == 1 and "arm64.sysreg.msr-mrs-operand-order" in out
+
+
 def test_check_whole_files_with_as(capsys, tmp_path):
     src = tmp_path / "entry.S"
     src.write_text("foo:\n\tmsr\tx0, tpidr_el2\n\tmsr\tmidr_el1, x1\n\tret\n")

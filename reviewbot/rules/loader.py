@@ -79,10 +79,11 @@ def _selects(name: str, rule_id: str) -> bool:
 
 
 def _decide(rule_id: str, selected: tuple[str, ...], ignored: tuple[str, ...]) -> bool:
-    """The most specific of select/ignore wins (flake8's decision engine)."""
+    """The most specific of select/ignore wins (flake8's decision engine); as
+    specific as each other, ignore wins: ``--ignore RULE`` does not run it."""
     best_select = max((len(s) for s in selected if _selects(s, rule_id)), default=-1 if selected else 0)
     best_ignore = max((len(s) for s in ignored if _selects(s, rule_id)), default=-1)
-    return best_select >= 0 and best_select >= best_ignore
+    return best_select >= 0 and best_select > best_ignore  # a tie: ignored, as flake8 decides
 
 
 def _override_severity(rule: Rule, name: str) -> Rule:
