@@ -16,6 +16,7 @@ import pytest
 
 from reviewbot.cli import main
 from reviewbot.analysis.git import HOOK_MARKER
+from tests.conftest import run_cli
 from tests.gitrepo import CLEAN, SWAP, commit, edit, git, make_series
 
 pytestmark = pytest.mark.integration
@@ -187,6 +188,25 @@ def test_a_message_without_a_readable_patch_passes_with_a_note(capsys, repo, tmp
     proc = send(repo, isolated_git, cover, patch)
     assert proc.returncode == 0, proc.stderr
     assert f"reviewbot: note: {patch.name} has no patch reviewbot can read" in proc.stderr
+
+
+def test_what_is_no_message_at_all_is_refused(capsys, repo, tmp_path, isolated_git):
+    # the help promises exit 2 for input reviewbot cannot read as a message:
+    # a missing, empty or binary file is not a message without a patch
+    assert install(capsys)[0] == 0
+    binary = tmp_path / "a.out"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)))
+    empty = tmp_path / "empty.eml"
+    empty.write_bytes(b"")
+    for path in (tmp_path / "missing.eml", binary, empty):
+        code, out, err = run_cli(capsys, "hook-check", str(path))
+        assert (code, out) == (2, ""), err
+        assert err.startswith(f"reviewbot: error: {path}: ") and "nothing was sent" in err
+    # the hook passes a file without a diff line at once (nothing to check),
+    # but one it cannot read goes on to reviewbot, which refuses it
+    hook = subprocess.run(["sh", str(repo / HOOK), str(tmp_path / "missing.eml")], cwd=repo, env=isolated_git,
+                          capture_output=True, text=True, timeout=120)
+    assert hook.returncode == 1 and "missing.eml: no such file" in hook.stderr, hook.stderr
 
 
 def test_reviewbot_gone_blocks_the_send(capsys, repo, tmp_path, isolated_git):

@@ -188,8 +188,10 @@ if [ -x "$chained" ]; then
 	"$chained" "$@" || exit $?
 fi
 
-# A message without a diff (the cover letter) has nothing to check.
-grep -q '^diff --git ' "$1" 2>/dev/null || exit 0
+# A message without a diff (the cover letter) has nothing to check; one
+# that cannot be read goes on to reviewbot, which refuses it.
+grep -q '^diff --git ' "$1" 2>/dev/null
+[ $? -eq 1 ] && exit 0
 
 python={q(python)}
 if [ -x "$python" ]; then

@@ -8,7 +8,8 @@ checking (a configuration error, a rule file that does not load, a crash)
 refuses the send: exit 2 (3 for a crash) with one line saying what is
 wrong.  Only a message reviewbot cannot check, because it holds no patch it
 can read (a cover letter, a note, a diff that does not parse), passes, with
-a note.
+a note; a file that is no message at all (missing, empty, binary) is
+refused, as the help says.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Check the message; returns the exit status."""
     from reviewbot.cli import build_parser
 
+    _readable_message(args.message)
     argv = ["check", "--fail-on", args.fail_on, "--format", "text", args.message]
     check_args = build_parser(argv).parse_args(argv)
     try:
@@ -64,3 +66,19 @@ def run(args: argparse.Namespace) -> int:
               "(see above); not blocking the send", file=sys.stderr)
         return 0
     return status
+
+
+def _readable_message(name: str) -> None:
+    """NotChecked for a file that cannot be read, or read as mail at all
+    (missing, empty, binary): what passes is a message without a patch,
+    not something that is no message."""
+    from reviewbot.commands.common import read_input
+    from reviewbot.errors import InputError
+    from reviewbot.mail.parse import parse_input
+
+    try:
+        parse_input(read_input(name), source=name)
+    except InputError as exc:
+        raise NotChecked(f"{exc}: not a message git send-email would send (nothing was sent: fix this, "
+                         "or send with 'git send-email --no-validate')") from exc
+
