@@ -185,16 +185,28 @@ def _sarif_rule(rule: Rule) -> dict:
     return entry
 
 
+def _artifact(path: str, in_tree: bool = True) -> dict:
+    """A SARIF artifactLocation: a URI reference, percent-encoded (a space
+    or ``#`` in a name would not be one), relative to the tree's top, or a
+    ``file:`` URI for an absolute path."""
+    from pathlib import PurePosixPath
+    from urllib.parse import quote
+
+    if PurePosixPath(path).is_absolute():
+        return {"uri": PurePosixPath(path).as_uri()}
+    return {"uri": quote(path), "uriBaseId": "SRCROOT"} if in_tree else {"uri": quote(path)}
+
+
 def _sarif_location(f: Finding) -> dict:
     if f.path is None:
         region = {"startLine": f.mail_line} if f.mail_line else {}
-        physical = {"artifactLocation": {"uri": f.source or "patch"}}
+        physical = {"artifactLocation": _artifact(f.source or "patch", in_tree=False)}
     else:
         line = f.line if f.line is not None else f.old_line
         region = {"startLine": line} if line else {}
         if line and f.column:
             region["startColumn"] = f.column
-        physical = {"artifactLocation": {"uri": f.path, "uriBaseId": "SRCROOT"}}
+        physical = {"artifactLocation": _artifact(f.path)}
     if region:
         physical["region"] = region
     return {"physicalLocation": physical}
@@ -212,7 +224,7 @@ def _sarif_result(f: Finding, index: dict[str, int]) -> dict:
         result["ruleIndex"] = index[f.rule_id]
     if f.trace and f.path:
         steps = [{"location": {"physicalLocation": {
-                     "artifactLocation": {"uri": f.path, "uriBaseId": "SRCROOT"},
+                     "artifactLocation": _artifact(f.path),
                      **({"region": {"startLine": t.line}} if t.line else {})},
                   "message": {"text": f"{t.role}: {t.text}"}}} for t in f.trace]
         result["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
@@ -239,6 +251,13 @@ def format_sarif(report: Report) -> str:
             }},
             "originalUriBaseIds": {"SRCROOT": {"description": {"text": "the top of the kernel tree"}}},
             "properties": {"kernel": [{"source": r.patch.message.source, **_kernel(r)} for r in report.reviews]},
+            # what could not be checked (an input not read, a rule that failed):
+            # a run that reads only this file must not take it for a clean one
+            "invocations": [{
+                "executionSuccessful": not _all_problems(report),
+                "toolExecutionNotifications": [{"level": "error", "message": {"text": problem}}
+                                               for problem in _all_problems(report)],
+            }],
             "results": results,
         }],
     }

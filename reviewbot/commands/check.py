@@ -179,7 +179,7 @@ def _run(args: argparse.Namespace) -> int:
         report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines, problems=tuple(problems))
     else:
         report = Report(reviews=tuple(reviews), rules=rules, lines_checked=lines, quiet=args.quiet,
-                        color=colour(args.color, sys.stdout))
+                        color=colour(args.color, sys.stdout), problems=tuple(problems))
     sys.stdout.write(FORMATTERS[config.output.format](report))
     sys.stdout.flush()
     all_problems = problems + [p for r in reviews for p in r.problems]
