@@ -30,6 +30,10 @@ def fixable(finding: Finding) -> bool:
     return finding.fix_safety == "safe" and bool(finding.fix) and not finding.suppressed
 
 
+#: Why a fix was not applied when its file was not there to read.
+UNREADABLE = "the file cannot be read"
+
+
 def apply_fixes(findings: Iterable[Finding], texts: Mapping[str, str | None]) -> FixResult:
     """Apply the safe fixes of ``findings`` to ``texts`` (path -> the file's
     text, None when it cannot be read)."""
@@ -47,7 +51,7 @@ def apply_fixes(findings: Iterable[Finding], texts: Mapping[str, str | None]) ->
     for path, group in by_path.items():
         text = texts.get(path)
         if text is None:
-            skipped.extend((f, "the file cannot be read") for f in group)
+            skipped.extend((f, UNREADABLE) for f in group)
             continue
         lines = text.split("\n")
         taken: dict[int, list[tuple[int, int]]] = {}

@@ -374,6 +374,32 @@ def test_9_a_file_that_differs_from_what_was_checked_is_not_touched(tmp_path: Pa
     assert f"not fixed {C_FILE}:4" in err and "differs from what was checked" in err
 
 
+def test_9_a_patch_checked_outside_the_tree_says_where_its_file_was_looked_for(tmp_path: Path, capsys,
+                                                                               monkeypatch) -> None:
+    repo = _checkout(tmp_path)
+    diff = _git(repo, "diff", "HEAD", "--", C_FILE)
+    name = write(tmp_path / "0001.patch", make_patch(C_FILE, diff[diff.index("@@"):]))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out, err = run_cli(capsys, "check", "--no-tree", "--diff", name)
+    assert (code, out) == (0, "")
+    assert f"not fixed {C_FILE}:4 [c.sysreg.write-sysreg-swapped-args]: {elsewhere / C_FILE} cannot be read" in err
+    assert "run inside the kernel tree, or name it with --tree" in err
+    # it had said "none with a fix marked safe", of a finding whose fix is safe
+    assert "1 finding, 1 safe fix could not be applied (see above): no patch" in err
+    code, out, err = run_cli(capsys, "check", "--diff", "--tree", str(repo), name)
+    assert code == 1 and "+\twrite_sysreg_s(val, SYS_ICC_SRE_EL2);\n" in out
+
+
+def test_9_fix_with_file_and_as_fixes_the_file_named(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.c").write_text(C_AFTER)
+    code, out, err = run_cli(capsys, "check", "--fix", "--file", "t.c", "--as", C_FILE)
+    assert (tmp_path / "t.c").read_text() == C_FIXED, err  # not a file at the --as path
+    assert f"fixed {C_FILE}:4 [c.sysreg.write-sysreg-swapped-args]" in err and code == 0
+
+
 # --- 10. watch --status after --maildir; per-path-ignores with a typo ---------------------------
 
 

@@ -107,29 +107,38 @@ def _reads(rule, path: str) -> bool:
 
 def fixes(args: argparse.Namespace, reviews: list, source: "Source") -> tuple[list, str]:
     """--fix: apply the safe fixes to the work tree and drop their findings;
-    --diff: the patch that would.  Files are found from the top of the checkout."""
+    --diff: the patch that would.  Files are found from the top of the
+    checkout, and a file checked with --file is that file (whatever --as calls it)."""
     from reviewbot.commands.common import plural
-    from reviewbot.fixes import apply_fixes, as_patch, fixable
+    from reviewbot.fixes import UNREADABLE, apply_fixes, as_patch, fixable
     from reviewbot.records import replace
 
     root = (source.repo or (git_top(Path(args.tree)) if args.tree else None) or git_top(Path.cwd())
             or Path.cwd()).resolve()
     findings = [f for r in reviews for f in r.findings]
-    texts = {path: _read_source(root, path) for path in {f.path for f in findings if fixable(f) and f.path}}
+    targets = _fix_targets(args, root, {f.path for f in findings if fixable(f) and f.path})
+    texts = {path: _read_source(target) for path, target in targets.items()}
     result = apply_fixes(findings, texts)
     for finding, why in result.skipped:
+        if why == UNREADABLE:
+            where = targets.get(finding.path or "") or root / (finding.path or "")
+            why = (f"{where} cannot be read (fixes go to the files of the checkout: run inside "
+                   "the kernel tree, or name it with --tree)")
         print(f"reviewbot: not fixed {finding.location} [{finding.rule_id}]: {why}", file=sys.stderr)
     if args.diff:
         patch = as_patch(texts, result.texts)
         if not patch and findings:  # say why the patch is empty
-            print(f"reviewbot: note: {plural(len(findings), 'finding')}, none with a fix marked safe: "
+            why = (f"{plural(len(result.skipped), 'safe fix', 'safe fixes')} could not be applied (see above)"
+                   if result.skipped else "none with a fix marked safe")
+            print(f"reviewbot: note: {plural(len(findings), 'finding')}, {why}: "
                   "no patch (check without --diff lists them)", file=sys.stderr)
         return reviews, patch
     for path, text in result.texts.items():
+        target = targets[path] or root / path
         try:
-            (root / path).write_bytes(text.encode("utf-8"))
+            target.write_bytes(text.encode("utf-8"))
         except OSError as exc:
-            raise InputError(str(root / path), f"cannot write the fix: {exc.strerror or exc}") from None
+            raise InputError(str(target), f"cannot write the fix: {exc.strerror or exc}") from None
     for finding in result.applied:
         print(f"reviewbot: fixed {finding.location} [{finding.rule_id}]", file=sys.stderr)
     shown = sum(1 for f in findings if f.fix and not f.suppressed and f.fix_safety != "safe")
@@ -140,10 +149,24 @@ def fixes(args: argparse.Namespace, reviews: list, source: "Source") -> tuple[li
     return [replace(r, findings=tuple(f for f in r.findings if id(f) not in done)) for r in reviews], ""
 
 
-def _read_source(root: Path, path: str) -> str | None:
-    """A work tree file's text, or None (outside the checkout, unreadable, not UTF-8)."""
-    target = (root / path).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
+def _fix_targets(args: argparse.Namespace, root: Path, paths: set[str]) -> dict[str, Path | None]:
+    """The file each path's fixes go to: a file named with --file is itself
+    (its findings carry its --as path), else the file at that path in the
+    checkout (None: it would be outside it)."""
+    from reviewbot.commands.check_inputs import tree_path
+
+    named = {(args.as_path or tree_path(Path(name))): Path(name).resolve()
+             for name in (args.files or ()) if name != "-"}
+    targets: dict[str, Path | None] = {}
+    for path in paths:
+        target = named.get(path) or (root / path).resolve()
+        targets[path] = target if path in named or target.is_relative_to(root) else None
+    return targets
+
+
+def _read_source(target: Path | None) -> str | None:
+    """A file's text, or None (outside the checkout, unreadable, not UTF-8)."""
+    if target is None or not target.is_file():
         return None
     try:
         return target.read_bytes().decode("utf-8")
