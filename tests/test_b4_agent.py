@@ -265,3 +265,14 @@ def test_clean_or_unreadable_patches():
     text = b4_agent.patch_file(PatchReview(patch=patch, problems=(f"{patch.name}: {patch.error}",)), broken)
     assert text.startswith("reviewbot could not review all of this patch\n\nNot reviewed: patch 1/1")
     assert [line[2:] for line in text.split("\n") if line.startswith("> ")] == broken.diff.rstrip("\n").split("\n")
+
+
+def test_the_disclosure_names_reviewbot_whatever_the_bot_is_called():
+    from reviewbot import __version__
+    from reviewbot.analysis.kernels import Era
+
+    plain = b4_agent.series_file([], [], Era(None), rules_version="r1")
+    assert f"Written by reviewbot {__version__}, rules r1: a rules-based checker, not a language model." in plain
+    named = b4_agent.series_file([], [], Era(None), rules_version="r1", tool_name="KVMbot")
+    # the version is reviewbot's: it was written as KVMbot's
+    assert f"Written by KVMbot (reviewbot {__version__}), rules r1: a rules-based checker" in " ".join(named.split())

@@ -225,8 +225,9 @@ def series_file(reviews: Sequence[PatchReview], skipped: Sequence[int], era: Era
         body += _wrap("Kernel version unknown: rules limited to some kernels did not run "
                       "(set it with -c context.kernel=X.Y in the agent command).")
     body.append("")
-    body += _wrap(f"Written by {tool_name} {__version__} (rules {rules_version}), a rules-based "
-                  "checker, not a language model.")
+    # the version is reviewbot's, whatever the bot is called (bot.name)
+    who = f"reviewbot {__version__}" if tool_name == "reviewbot" else f"{tool_name} (reviewbot {__version__})"
+    body += _wrap(f"Written by {who}, rules {rules_version}: a rules-based checker, not a language model.")
     return "\n".join([summary, "", *body]).rstrip("\n") + "\n"
 
 
