@@ -272,7 +272,8 @@ def test_the_disclosure_names_reviewbot_whatever_the_bot_is_called():
     from reviewbot.analysis.kernels import Era
 
     plain = b4_agent.series_file([], [], Era(None), rules_version="r1")
-    assert f"Written by reviewbot {__version__}, rules r1: a rules-based checker, not a language model." in plain
+    assert f"Written by reviewbot {__version__}, rules r1: a rules-based checker, not a language model." \
+        in " ".join(plain.split())
     named = b4_agent.series_file([], [], Era(None), rules_version="r1", tool_name="KVMbot")
     # the version is reviewbot's: it was written as KVMbot's
     assert f"Written by KVMbot (reviewbot {__version__}), rules r1: a rules-based checker" in " ".join(named.split())
