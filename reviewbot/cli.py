@@ -90,6 +90,14 @@ def _verbose_too(parser: argparse.ArgumentParser) -> None:
                 _verbose_too(child)
 
 
+def _command_parser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser:
+    """The parser of ``command`` (the top level's without one)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser
+
+
 def _command_word(argv: Sequence[str]) -> str | None:
     """The subcommand: the first argument that is not an option (the
     top-level options take no values)."""
@@ -100,7 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``reviewbot`` command; returns the exit status."""
     parser = build_parser(argv)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # the command's usage, not the top level's
+            _command_parser(parser, getattr(args, "command", None)).error(
+                f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:
         return int(exc.code or 0)
     logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2), format="reviewbot: %(message)s",

@@ -355,3 +355,11 @@ def test_the_collector_thresholds_a_check_sets_are_put_back(capsys, monkeypatch)
     assert gc.get_threshold() == before and seen == [(200_000, 30, 30)]
     assert main(["check", "/nonexistent/patch"]) == 2
     assert gc.get_threshold() == before
+
+
+def test_an_argument_too_many_gets_the_commands_usage(capsys):
+    code, out, err = run_cli(capsys, "sysreg", "daif", "extra")
+    assert (code, out) == (2, "")
+    assert err.startswith("usage: reviewbot sysreg ") and err.endswith("reviewbot: error: unrecognized arguments: extra\n")
+    code, _, err = run_cli(capsys, "--bogus")
+    assert code == 2 and err.startswith("usage: reviewbot [-h]")

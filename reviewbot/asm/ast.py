@@ -280,11 +280,11 @@ class Unread:
 
 #: The ``error`` of an :class:`Unparsed` line nested too deeply to read
 #: (the readers recurse per bracket); reported, unlike other unparsed lines.
-TOO_DEEP = "nested too deeply to check"
+TOO_DEEP = "nested too deeply"
 #: Statements longer than this are not read (the readers slow down on
 #: absurd lines; kernel assembly stays far below it).
 MAX_STATEMENT = 4096
-TOO_LONG = f"longer than {MAX_STATEMENT:,} characters, not checked"
+TOO_LONG = f"longer than {MAX_STATEMENT:,} characters"
 #: The errors of lines the engine reports as not checked.
 UNCHECKED = frozenset({TOO_DEEP, TOO_LONG})
 

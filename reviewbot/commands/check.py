@@ -256,6 +256,9 @@ def _check_files(files: list[str], as_path: str | None, rules, config, tree) -> 
         era = Era(version, "tree")
     reviews, problems, lines = [], [], 0
     for name in files:
+        if name != "-" and Path(name).is_dir():
+            problems.append(f"{name}: is a directory (name the source files in it)")
+            continue
         try:
             data = read_input(name)
         except InputError as exc:
