@@ -125,6 +125,24 @@ def test_3_a_diff_without_a_date_says_which_sources_did_not_run(tmp_path: Path, 
     assert code == 1 and "missing-kern-hyp-va" in out
 
 
+def test_3_a_tree_named_says_its_makefile_gave_no_version(tmp_path: Path, capsys, monkeypatch) -> None:
+    diff = ("--- a/arch/arm64/kvm/hyp/entry.S\n+++ b/arch/arm64/kvm/hyp/entry.S\n@@ -1,2 +1,4 @@\n foo:\n"
+            "+\tldr\tx1, =kvm_host_cpu_state\n+\tldr\tx2, [x1, #8]\n \tret\n")
+    tree = tmp_path / "tree"
+    (tree / "arch").mkdir(parents=True)
+    _git(tmp_path, "init", "-q", str(tree))  # a checkout, but no Makefile to read a version from
+    name = str(write(tmp_path / "d.diff", diff))
+    code, out, err = run_cli(capsys, "check", "--tree", str(tree), name)
+    assert "is unknown (the tree's Makefile gives no kernel version)" in err
+    assert "-c context.kernel=VERSION (e.g. 5.10)\n" in err  # not "check inside the kernel tree"
+    # a directory that is neither a kernel tree nor a checkout is refused, not taken for one
+    code, out, err = run_cli(capsys, "check", "--tree", str(tmp_path / "tree" / "arch"), name)
+    assert code == 0  # inside the checkout: fine
+    (tmp_path / "plain").mkdir()
+    code, out, err = run_cli(capsys, "check", "--tree", str(tmp_path / "plain"), name)
+    assert code == 2 and "--tree " in err and "not a kernel tree (no Makefile and arch/ at its top) nor in a git checkout" in err
+
+
 # --- 4. a malformed patch is not "reviewed" ---------------------------------------------------
 
 

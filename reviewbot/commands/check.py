@@ -169,7 +169,7 @@ def _run(args: argparse.Namespace) -> int:
         reviews.extend(_review_replies(messages, rules, config, problems))
     reviews, notes_from_suppressions = _suppress(args, reviews, rules, config)
     notes.extend(notes_from_suppressions)
-    notes.extend(era_notes(reviews, rules))
+    notes.extend(era_notes(reviews, rules, tree))
     if args.fix or args.diff:
         reviews, patch = fixes(args, reviews, source)
         if args.diff:

@@ -170,6 +170,11 @@ def tree_of(args: argparse.Namespace, config, source: Source):
     from reviewbot.analysis.tree import GitTree, is_kernel_tree
     if args.tree is not None:
         path = Path(args.tree).resolve()
+        if not path.is_dir():
+            raise UsageError(f"--tree {args.tree}: no such directory")
+        if not is_kernel_tree(path) and git_top(path) is None:
+            raise UsageError(f"--tree {args.tree}: not a kernel tree (no Makefile and arch/ at its top) "
+                             "nor in a git checkout")
         top = path if is_kernel_tree(path) or (path / ".git").exists() else (git_top(path) or path)
         return GitTree(top, config.context, use_git=git_top(top) is not None, isolate_env=True)
     if source.repo is not None:

@@ -32,11 +32,12 @@ def colour(choice: str, stream) -> bool:
     return not os.environ.get("NO_COLOR") and _is_terminal(stream)
 
 
-def era_notes(reviews: list, rules) -> list[str]:
+def era_notes(reviews: list, rules, tree: object | None = None) -> list[str]:
     """Where the target kernel was only guessed (from the mail date) or is
     unknown and that turned off a rule for a file the patch changes: what
-    was assumed, which rules, and how to say the kernel."""
-    return notes_of_eras(eras_off(reviews, rules))
+    was assumed, which rules, and how to say the kernel (``tree``: the one
+    checked against, whose Makefile gave no version)."""
+    return notes_of_eras(eras_off(reviews, rules), tree)
 
 
 #: Per guessed kernel (None: unknown), the inputs it was guessed for and the rules it turned off.
@@ -70,16 +71,17 @@ def eras_off(reviews: list, rules, off: ErasOff | None = None) -> ErasOff:
     return off
 
 
-def notes_of_eras(off: ErasOff) -> list[str]:
+def notes_of_eras(off: ErasOff, tree: object | None = None) -> list[str]:
     """The notes of :func:`era_notes`."""
+    why = "no kernel tree here" if tree is None else "the tree's Makefile gives no kernel version"
     notes = []
     for version, (sources, ids) in off.items():
         where = sources[0] if len(sources) == 1 else f"{sources[0]} and {len(sources) - 1} more"
         what = (f"kernel {version} assumed from the mail date of {where}" if version is not None
                 else f"the target kernel of {where} is unknown")
-        notes.append(f"{what} (no kernel tree here), so {', '.join(sorted(ids))} did not "
+        notes.append(f"{what} ({why}), so {', '.join(sorted(ids))} did not "
                      f"run; say the kernel the patches are for with -c context.kernel=VERSION "
-                     f"(e.g. 5.10), or check inside the kernel tree")
+                     f"(e.g. 5.10)" + (", or check inside the kernel tree" if tree is None else ""))
     return notes
 
 
