@@ -112,9 +112,12 @@ def format_text(report: Report) -> str:
 
 @formatter("checkpatch")
 def format_checkpatch(report: Report) -> str:
-    """checkpatch.pl ``--terse --showfile`` lines, then its ``total:`` line."""
+    """checkpatch.pl ``--terse --showfile`` lines, then its ``total:`` line
+    (which checkpatch's ``--quiet`` leaves out when there is nothing)."""
     lines = [f"{f.location}: {_CHECKPATCH_LEVEL[f.severity]}:{checkpatch_type(f.rule_id)}: {f.message}"
              for f in report.findings]
+    if report.quiet and not lines:
+        return ""
     counts = {level: sum(1 for f in report.findings if f.severity == level) for level in Severity}
     lines.append(f"total: {counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
                  f"{counts[Severity.INFO]} checks, {report.lines_checked} lines checked")

@@ -101,6 +101,11 @@ def test_checkpatch_format(capsys, tmp_path):
     assert lines[0].startswith(f"{HYP}:2: ERROR:ARM64_SYSREG_MSR_MRS_OPERAND_ORDER: operands of 'msr'")
     assert lines[1].startswith("total: 1 errors, 0 warnings, 0 checks, ")
     assert lines[1].endswith(" lines checked")
+    # as checkpatch --quiet: the total only when there is something
+    assert run_cli(capsys, "check", "-q", "--format", "checkpatch", str(path))[1].splitlines()[1].startswith("total:")
+    path.write_text(make_patch(HYP, SWAP_HUNK.replace("msr\tx0, tpidr_el2", "mrs\tx0, tpidr_el2")))
+    assert run_cli(capsys, "check", "-q", "--format", "checkpatch", str(path))[:2] == (0, "")
+    assert run_cli(capsys, "check", "--format", "checkpatch", str(path))[1].startswith("total: 0 errors")
 
 
 def test_json_format_is_versioned(capsys, tmp_path):
