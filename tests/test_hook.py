@@ -146,6 +146,14 @@ def test_an_existing_hook_is_kept_and_called_first(capsys, repo, tmp_path, isola
     assert not hook.with_name("sendemail-validate.pre-reviewbot").exists()
 
 
+def test_a_kept_hook_that_is_not_executable_is_not_said_to_run(capsys, repo):
+    hook = repo / HOOK
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o644)  # git does not run it, and neither does ours
+    code, out, _ = install(capsys)
+    assert code == 0 and "it is not executable, so it does not run" in out and "runs first" not in out
+
+
 def test_core_hooks_path_is_honoured(capsys, repo, tmp_path, isolated_git):
     shared = tmp_path / "shared-hooks"
     git(repo, "config", "core.hooksPath", str(shared))

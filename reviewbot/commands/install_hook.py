@@ -76,8 +76,11 @@ def _install(hook: Path, kept: Path, fail_on: str) -> int:
             raise UsageError(f"{hook} is not reviewbot's and {kept} exists too; "
                              "not touching either (move one of them away first)")
         else:
+            runs = os.access(hook, os.X_OK)  # git runs only an executable hook, and so does ours
             os.rename(hook, kept)
-            action = f"installed (the hook that was there is kept as {kept.name} and runs first)"
+            action = (f"installed (the hook that was there is kept as {kept.name} and runs first)" if runs else
+                      f"installed (the hook that was there is kept as {kept.name}; it is not executable, "
+                      "so it does not run, as git did not run it either)")
     python, pythonpath = _interpreter()
     script = precheck.hook_script(python, pythonpath, fail_on)
     temporary = hook.with_name(f".{hook.name}.reviewbot-{os.getpid()}")
