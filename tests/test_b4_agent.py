@@ -190,6 +190,15 @@ def test_not_a_review_branch_is_a_clear_error(kernel_repo, isolated_git):
     assert not (kernel_repo / ".git" / "b4-review").exists()
 
 
+def test_a_repository_without_a_commit_says_so(tmp_path, isolated_git):
+    repo = tmp_path / "new"
+    subprocess.run(["git", "init", "-q", str(repo)], env=isolated_git, check=True)
+    for argv in (["b4-agent"], ["check", "--git", "-1"]):
+        proc = subprocess.run([*reviewbot_cmd(), *argv], cwd=repo, env=isolated_git, capture_output=True, text=True)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert proc.stderr.endswith(": the repository has no commit yet (HEAD names none)\n"), proc.stderr
+
+
 # --- the pure part, with strings ------------------------------------------------------------
 
 DIFF = """\

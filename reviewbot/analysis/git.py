@@ -43,8 +43,24 @@ def git(top: Path | None, args: Sequence[str], *, what: str, stdin: bytes | None
     except FileNotFoundError:
         raise UsageError(f"{what}: git is not installed (or not on PATH)") from None
     if proc.returncode not in ok:
+        if _no_commit_yet(top, args, env):
+            raise InputError(what, "the repository has no commit yet (HEAD names none)")
         raise InputError(what, f"git: {first_line(proc.stderr) or f'exit status {proc.returncode}'}")
     return proc
+
+
+def _no_commit_yet(top: Path | None, args: Sequence[str], env: Mapping[str, str] | None) -> bool:
+    """Did a command about HEAD fail because the repository has no commit?
+    (git says "Needed a single revision" or "bad revision 'HEAD'".)"""
+    if top is None or not any("HEAD" in arg for arg in args):
+        return False
+    probe = subprocess.run(["git", "-C", str(top), "rev-parse", "--git-dir"], capture_output=True,
+                           stdin=subprocess.DEVNULL, env=env)
+    if probe.returncode != 0:
+        return False  # not a repository: git's own words say so
+    head = subprocess.run(["git", "-C", str(top), "rev-parse", "--verify", "-q", "HEAD"], capture_output=True,
+                          stdin=subprocess.DEVNULL, env=env)
+    return head.returncode != 0
 
 
 def first_line(data: bytes) -> str:
