@@ -126,3 +126,10 @@ def test_rules_new_into_a_place_that_is_no_directory_is_a_usage_error(capsys, tm
     code, _, err = run_cli(capsys, "rules", "new", "arm64.hyp.a", "--dir", str(tmp_path))
     assert code == 2 and f"{tmp_path / 'arm64-hyp'} is not a directory" in err
 
+
+def test_precision_write_names_the_path_it_cannot_write(capsys, tmp_path):
+    from tests.conftest import run_cli
+
+    target = tmp_path / "nodir" / "p.md"
+    code, _, err = run_cli(capsys, "rules", "precision", "--write", str(target))
+    assert code == 2 and f"--write {target}: cannot write the table: No such file or directory" in err

@@ -218,7 +218,10 @@ def _precision(args: argparse.Namespace) -> int:
     pack = {rule.id: rule.severity.label for rule in _load(args)}
     text = markdown(precision_by_rule(labels, pack), pack, args.labels or LABELS)
     if args.write:
-        Path(args.write).write_text(text, encoding="utf-8")
+        try:
+            Path(args.write).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--write {args.write}: cannot write the table: {exc.strerror or exc}") from None
         print(f"wrote {args.write} from {file}", file=sys.stderr)
     else:
         print(text, end="")
