@@ -133,3 +133,52 @@ def test_precision_write_names_the_path_it_cannot_write(capsys, tmp_path):
     target = tmp_path / "nodir" / "p.md"
     code, _, err = run_cli(capsys, "rules", "precision", "--write", str(target))
     assert code == 2 and f"--write {target}: cannot write the table: No such file or directory" in err
+
+
+# --- rules test: ids a case names, id prefixes ---------------------------------------------------
+
+
+def test_rules_test_fails_a_case_that_names_no_rule(capsys, tmp_path):
+    from tests.conftest import run_cli
+
+    assert run_cli(capsys, "rules", "new", "arm64.hyp.t3", "--dir", str(tmp_path))[0] == 0
+    case = tmp_path / "arm64-hyp" / "arm64.hyp.t3.test.S"
+    lines = case.read_text().count("\n")
+    with case.open("a") as handle:
+        handle.write("\t// ruleid: arm64.hyp.t33\n\tmsr\tvbar_el2, x0\n")
+    code, out, _ = run_cli(capsys, "rules", "test", "--rules", str(tmp_path), "arm64.hyp.t3")
+    assert code == 1
+    assert f"{case}:{lines + 1}: no rule is called 'arm64.hyp.t33' (did you mean 'arm64.hyp.t3'?)" in out
+    assert out.splitlines()[-1].endswith(", 1 failed")
+
+
+def test_rules_test_fails_an_expect_header_that_names_no_rule(tmp_path):
+    import shutil
+
+    from reviewbot.config import load_config
+    from reviewbot.resources import data_path
+    from reviewbot.rules.harness import run_rule_tests
+    from reviewbot.rules.loader import load_rule_file
+
+    name = "arm64.hyp.missing-kern-hyp-va"
+    pack = data_path("rules") / "arm64-hyp"
+    shutil.copy(pack / f"{name}.yaml", tmp_path)
+    shutil.copytree(pack / f"{name}.test.tree", tmp_path / f"{name}.test.tree")
+    mbox = (pack / f"{name}.test.mbox").read_text()
+    (tmp_path / f"{name}.test.mbox").write_text(
+        mbox.replace("X-Reviewbot-Expect: none", "X-Reviewbot-Expect: none; arm64.hyp.missing-kern-hyp-vaa", 1))
+    rule = load_rule_file(tmp_path / f"{name}.yaml")
+    [result] = run_rule_tests(rule, load_config(), known_ids={name})
+    assert not result.ok and len(result.errors) == 1
+    assert result.errors[0].endswith(
+        f"X-Reviewbot-Expect: no rule is called '{name}a' (did you mean '{name}'?)")
+
+
+def test_rules_test_takes_an_id_prefix_as_show_does(capsys):
+    from tests.conftest import run_cli
+
+    code, out, _ = run_cli(capsys, "rules", "test", "arm64.sysreg")
+    tested = {line.split()[1].rstrip(":") for line in out.splitlines() if line.startswith("ok")}
+    assert code == 0 and len(tested) > 1 and all(rule_id.startswith("arm64.sysreg.") for rule_id in tested)
+    code, _, err = run_cli(capsys, "rules", "test", "arm64.sys")
+    assert code == 2 and "no rule is called 'arm64.sys', and no rule id starts with 'arm64.sys.'" in err

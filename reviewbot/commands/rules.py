@@ -30,8 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = rules_sub.add_parser("test", help="run the annotated cases beside each rule",
                              description="Run each rule on its own test files (<id>.test.S, "
-                                         "<id>.test.mbox) and report missing and noisy findings.")
-    p.add_argument("ids", nargs="*", metavar="ID", help="only these rules (default: all)")
+                                         "<id>.test.mbox) and report missing and noisy findings, and a case that "
+                                         "names no loaded rule's id.")
+    p.add_argument("ids", nargs="*", metavar="ID",
+                   help="only these rules, each an id or an id prefix as --select takes it "
+                        "(default: all)")
     _rule_set_options(p)
     p.set_defaults(func=_test)
 
@@ -229,21 +232,27 @@ def _precision(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    from reviewbot import records
     from reviewbot.rules.harness import run_rule_tests, case_files
+    from reviewbot.rules.loader import _selects, load_rules
 
     config = build_config(args)
     ruleset = _load(args)
-    rules = [r for r in ruleset if not args.ids or r.id in args.ids]
-    unknown = set(args.ids) - {r.id for r in ruleset}
-    if unknown:
-        raise UsageError(f"no rule is called {sorted(unknown)[0]!r}")
+    rules = [r for r in ruleset if not args.ids or any(_selects(i, r.id) for i in args.ids)]
+    for name in args.ids:  # an id or an id prefix, as 'rules show' and --select take it
+        if not any(_selects(name, r.id) for r in ruleset):
+            raise UsageError(f"no rule is called {name!r}, and no rule id starts with "
+                             f"'{name.rstrip('.')}.' (see 'reviewbot rules list')")
+    # the ids a case may name: every loaded rule's, whatever the configuration selects
+    unselected = records.replace(config, rules=records.replace(config.rules, select=(), ignore=()))
+    known_ids = {r.id for r in load_rules(unselected)}
     passed = failed = 0
     for rule in rules:
         if not case_files(rule):
             print(f"FAIL {rule.id}: no test file beside {rule.path}")
             failed += 1
             continue
-        for result in run_rule_tests(rule, config):
+        for result in run_rule_tests(rule, config, known_ids):
             passed += result.passed
             problems = result.missing + result.noisy + result.errors
             failed += len(problems)
