@@ -3,7 +3,9 @@
 Without ``--stats`` it prints one statement per line,
 ``file:line:col: ClassName field=value ...``; with ``--stats`` it prints, per
 file, how many code statements the grammar read, a total, and every line it
-could not read.  Unparsed lines are not an error: the exit status is 0.
+could not read.  Unparsed lines are not an error: the exit status is 0; a
+FILE that cannot be read is reported (``reviewbot: error:``), the others
+are still parsed, and the exit status is then 2.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ def register(subparsers) -> None:
             "examples:\n"
             "  reviewbot parse arch/arm64/kvm/hyp/entry.S\n"
             "  reviewbot parse --stats arch/arm64/kernel/*.S\n"
-            "  git diff | reviewbot parse --quoted -"),
+            "  git diff | reviewbot parse --quoted -\n\n"
+            "exit status: 0, whatever the grammar could not read; 2 when a FILE cannot be "
+            "read\n(it is named on stderr; the other files are still parsed)"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", metavar="FILE",
@@ -135,11 +139,19 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.asm import parser as asm
     from reviewbot.asm.ast import CODE_NODES, Unparsed
 
+    from reviewbot.errors import InputError
+
     write = sys.stdout.write
-    total_ok = total = 0
+    total_ok = total = unread = 0
     for path in args.files:
         name = "<stdin>" if path == "-" else path
-        text = _read(path)
+        try:
+            text = _read(path)
+        except InputError as exc:  # named, and the other files still parsed (as check does)
+            sys.stdout.flush()
+            print(f"reviewbot: error: {exc}", file=sys.stderr)
+            unread += 1
+            continue
         nodes = (asm.parse_quoted if args.quoted else asm.parse)(text, source=name)
         if not args.stats:
             for node in nodes:
@@ -154,8 +166,9 @@ def run(args: argparse.Namespace) -> int:
         for node in unparsed:
             write(f"{name}:{node.line}: {node.text}\n")
     if args.stats:
-        write(f"total: {total_ok}/{total} statements parsed ({_percent(total_ok, total)})\n")
-    return 0
+        not_read = f"; {unread} file{'s' if unread != 1 else ''} not read" if unread else ""
+        write(f"total: {total_ok}/{total} statements parsed ({_percent(total_ok, total)}){not_read}\n")
+    return 2 if unread else 0
 
 
 def _percent(ok: int, count: int) -> str:
