@@ -26,3 +26,14 @@ def test_an_unreadable_file_is_named_and_the_rest_still_parsed(capsys, tmp_path)
 def test_the_help_says_the_exit_status(capsys):
     code, out, _ = run_cli(capsys, "parse", "--help")
     assert code == 0 and "2 when a FILE cannot be read" in out
+
+
+def test_stats_say_how_many_instructions_have_no_a64_mnemonic(capsys, tmp_path):
+    # any 'word operands' line parses as an Instruction: a kernel macro, or prose
+    src = tmp_path / "a.S"
+    src.write_text("\tadr_l\tx0, sym\n\tmov\tx0, x1\n\tb.eq\t1f\nThe parser reads this.\n")
+    code, out, _ = run_cli(capsys, "parse", "--stats", str(src))
+    assert code == 0
+    suffix = "; 2 of 4 instructions with a non-A64 mnemonic (macros, or not assembly)"
+    assert out.splitlines() == [f"{src}: 4/4 statements parsed (100.00%){suffix}",
+                                f"total: 4/4 statements parsed (100.00%){suffix}"]
