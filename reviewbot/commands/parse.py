@@ -2,8 +2,11 @@
 
 Without ``--stats`` it prints one statement per line,
 ``file:line:col: ClassName field=value ...``; with ``--stats`` it prints, per
-file, how many code statements the grammar read, a total, and every line it
-could not read.  Unparsed lines are not an error: the exit status is 0.
+file, how many code statements the grammar read (and, when some are, how many
+of the instructions have no A64 mnemonic: any ``word operands`` line reads as
+an instruction), a total, and every line it could not read.  Unparsed lines are not an error: the exit status is 0; a
+FILE that cannot be read is reported (``reviewbot: error:``), the others
+are still parsed, and the exit status is then 2.
 """
 
 from __future__ import annotations
@@ -27,14 +30,18 @@ def register(subparsers) -> None:
             "examples:\n"
             "  reviewbot parse arch/arm64/kvm/hyp/entry.S\n"
             "  reviewbot parse --stats arch/arm64/kernel/*.S\n"
-            "  git diff | reviewbot parse --quoted -"),
+            "  git diff | reviewbot parse --quoted -\n\n"
+            "exit status: 0, whatever the grammar could not read; 2 when a FILE cannot be "
+            "read\n(it is named on stderr; the other files are still parsed)"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", metavar="FILE",
                         help="assembly file to parse; '-' reads standard input")
     parser.add_argument("--stats", action="store_true",
-                        help="print per-file 'N/M statements parsed (P%%)', a total, "
-                             "and each unparsed line as 'file:line: text'")
+                        help="print per-file 'N/M statements parsed (P%%)' (and how many "
+                             "of its instructions have a mnemonic that is no A64 one: a "
+                             "macro used as one, or not assembly), a total, and each "
+                             "unparsed line as 'file:line: text'")
     parser.add_argument("--quoted", action="store_true",
                         help="strip mail quote markers ('> ', '>> ') and diff markers "
                              "('+', '-') from every line first")
@@ -133,29 +140,58 @@ def _operand(op) -> str:
 def run(args: argparse.Namespace) -> int:
     """Parse each file; print the AST or, with ``--stats``, the coverage."""
     from reviewbot.asm import parser as asm
-    from reviewbot.asm.ast import CODE_NODES, Unparsed
+    from reviewbot.asm.ast import Unparsed
+    from reviewbot.errors import InputError
 
     write = sys.stdout.write
-    total_ok = total = 0
+    totals = [0, 0, 0, 0]
+    unread = 0
     for path in args.files:
         name = "<stdin>" if path == "-" else path
-        text = _read(path)
+        try:
+            text = _read(path)
+        except InputError as exc:  # named, and the other files still parsed (as check does)
+            sys.stdout.flush()
+            print(f"reviewbot: error: {exc}", file=sys.stderr)
+            unread += 1
+            continue
         nodes = (asm.parse_quoted if args.quoted else asm.parse)(text, source=name)
         if not args.stats:
             for node in nodes:
                 write(f"{name}:{node.line}:{node.column}: {format_node(node)}\n")
             continue
-        unparsed = [n for n in nodes if type(n) is Unparsed]
-        ok = sum(1 for n in nodes if isinstance(n, CODE_NODES))
-        count = ok + len(unparsed)
-        total_ok += ok
-        total += count
-        write(f"{name}: {ok}/{count} statements parsed ({_percent(ok, count)})\n")
-        for node in unparsed:
-            write(f"{name}:{node.line}: {node.text}\n")
+        counts = _coverage(nodes)
+        totals = [a + b for a, b in zip(totals, counts)]
+        write(f"{name}: {_stats_line(*counts)}\n")
+        for node in nodes:
+            if type(node) is Unparsed:
+                write(f"{name}:{node.line}: {node.text}\n")
     if args.stats:
-        write(f"total: {total_ok}/{total} statements parsed ({_percent(total_ok, total)})\n")
-    return 0
+        not_read = f"; {unread} file{'s' if unread != 1 else ''} not read" if unread else ""
+        write(f"total: {_stats_line(*totals)}{not_read}\n")
+    return 2 if unread else 0
+
+
+def _coverage(nodes) -> list[int]:
+    """[statements parsed, code statements, instructions, instructions whose
+    mnemonic the A64 table does not know]: the grammar reads any ``word
+    operands`` line as an Instruction, kernel macros (``adr_l``) and prose too."""
+    from reviewbot.asm.ast import CODE_NODES, Instruction, Unparsed
+    from reviewbot.asm.mnemonics import is_instruction
+
+    parsed = sum(1 for n in nodes if isinstance(n, CODE_NODES))
+    instructions = [n.mnemonic for n in nodes if isinstance(n, Instruction)]
+    return [parsed, parsed + sum(1 for n in nodes if type(n) is Unparsed),
+            len(instructions), sum(1 for m in instructions if not is_instruction(m))]
+
+
+def _stats_line(parsed: int, count: int, instructions: int, not_a64: int) -> str:
+    """``N/M statements parsed (P%)``, and how many of the instructions are
+    not A64 ones, when any is not."""
+    line = f"{parsed}/{count} statements parsed ({_percent(parsed, count)})"
+    if not_a64:
+        line += f"; {not_a64} of {instructions} instructions with a non-A64 mnemonic (macros, or not assembly)"
+    return line
 
 
 def _percent(ok: int, count: int) -> str:

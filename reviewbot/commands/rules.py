@@ -30,8 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = rules_sub.add_parser("test", help="run the annotated cases beside each rule",
                              description="Run each rule on its own test files (<id>.test.S, "
-                                         "<id>.test.mbox) and report missing and noisy findings.")
-    p.add_argument("ids", nargs="*", metavar="ID", help="only these rules (default: all)")
+                                         "<id>.test.mbox) and report missing and noisy findings, and a case that "
+                                         "names no loaded rule's id.")
+    p.add_argument("ids", nargs="*", metavar="ID",
+                   help="only these rules, each an id or an id prefix as --select takes it "
+                        "(default: all)")
     _rule_set_options(p)
     p.set_defaults(func=_test)
 
@@ -44,14 +47,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = rules_sub.add_parser("new", help="write a new rule and its test file from a template",
                              description="Write <DIR>/<area>/<ID>.yaml and <ID>.test.S (or .test.c) "
-                                         "from a template that validates and whose test passes; "
-                                         "edit both, then 'reviewbot rules test --rules DIR ID'.")
+                                         "from a template that validates and whose test passes (an id the pack, "
+                                         "the configured rule directories or DIR has already is "
+                                         "refused); edit both, then 'reviewbot rules test --rules DIR ID'.")
     p.add_argument("new_id", metavar="ID", help="the rule id, dotted lower case (arm64.hyp.my-check)")
     p.add_argument("--dir", metavar="DIR", default="rules",
                    help="the rule directory to write into (default: ./rules); the file goes to "
                         "DIR/<first two parts of the id, joined by ->/")
     p.add_argument("--language", choices=("arm64-asm", "c"), default="arm64-asm",
                    help="what the rule reads (default: arm64-asm)")
+    add_config_options(p)  # its rule directories: a new id must be none of theirs
     p.set_defaults(func=_new)
 
     p = rules_sub.add_parser("precision", help="per-rule precision on real mail, from the labels file",
@@ -216,7 +221,10 @@ def _precision(args: argparse.Namespace) -> int:
     pack = {rule.id: rule.severity.label for rule in _load(args)}
     text = markdown(precision_by_rule(labels, pack), pack, args.labels or LABELS)
     if args.write:
-        Path(args.write).write_text(text, encoding="utf-8")
+        try:
+            Path(args.write).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--write {args.write}: cannot write the table: {exc.strerror or exc}") from None
         print(f"wrote {args.write} from {file}", file=sys.stderr)
     else:
         print(text, end="")
@@ -224,21 +232,27 @@ def _precision(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    from reviewbot import records
     from reviewbot.rules.harness import run_rule_tests, case_files
+    from reviewbot.rules.loader import _selects, load_rules
 
     config = build_config(args)
     ruleset = _load(args)
-    rules = [r for r in ruleset if not args.ids or r.id in args.ids]
-    unknown = set(args.ids) - {r.id for r in ruleset}
-    if unknown:
-        raise UsageError(f"no rule is called {sorted(unknown)[0]!r}")
+    rules = [r for r in ruleset if not args.ids or any(_selects(i, r.id) for i in args.ids)]
+    for name in args.ids:  # an id or an id prefix, as 'rules show' and --select take it
+        if not any(_selects(name, r.id) for r in ruleset):
+            raise UsageError(f"no rule is called {name!r}, and no rule id starts with "
+                             f"'{name.rstrip('.')}.' (see 'reviewbot rules list')")
+    # the ids a case may name: every loaded rule's, whatever the configuration selects
+    unselected = records.replace(config, rules=records.replace(config.rules, select=(), ignore=()))
+    known_ids = {r.id for r in load_rules(unselected)}
     passed = failed = 0
     for rule in rules:
         if not case_files(rule):
             print(f"FAIL {rule.id}: no test file beside {rule.path}")
             failed += 1
             continue
-        for result in run_rule_tests(rule, config):
+        for result in run_rule_tests(rule, config, known_ids):
             passed += result.passed
             problems = result.missing + result.noisy + result.errors
             failed += len(problems)
@@ -257,7 +271,7 @@ def _test(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from reviewbot.rules.loader import rule_directories, rule_files
-    from reviewbot.rules.validate import validate_rule_file
+    from reviewbot.rules.validate import duplicate_ids, validate_rule_file
 
     config = build_config(args)
     paths = [Path(p) for p in args.paths] if args.paths else rule_directories(config)
@@ -267,6 +281,9 @@ def _validate(args: argparse.Namespace) -> int:
         for problem in validate_rule_file(path):
             print(problem)
             errors += 1
+    for problem in duplicate_ids(files):
+        print(problem)
+        errors += 1
     print(f"{len(files)} rule file{'s' if len(files) != 1 else ''}, "
           f"{errors} problem{'s' if errors != 1 else ''}", file=sys.stderr)
     return 0 if errors == 0 else 1
@@ -287,15 +304,35 @@ def _new(args: argparse.Namespace) -> int:
     for path in (rule_file, case_file):
         if path.exists():
             raise UsageError(f"{path} exists; pick another id or edit it")
+    for place in (Path(args.dir), folder):
+        if place.exists() and not place.is_dir():
+            raise UsageError(f"--dir {args.dir}: {place} is not a directory")
+    _refuse_a_known_id(rule_id, args)
     rule_text, case_text = new_rule(rule_id, args.language)
-    folder.mkdir(parents=True, exist_ok=True)
-    rule_file.write_text(rule_text, encoding="utf-8")
-    case_file.write_text(case_text, encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        rule_file.write_text(rule_text, encoding="utf-8")
+        case_file.write_text(case_text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the rule into --dir {args.dir}: "
+                         f"{exc.filename or folder}: {exc.strerror or exc}") from None
     print(rule_file)
     print(case_file)
     print(f"next: edit both, then 'reviewbot rules validate {rule_file}' and "
           f"'reviewbot rules test --rules {args.dir} {rule_id}'", file=sys.stderr)
     return 0
+
+
+def _refuse_a_known_id(rule_id: str, args: argparse.Namespace) -> None:
+    """A new rule must not take the id of one the pack, the configured rule
+    directories or ``--dir`` already have: every later load would refuse both."""
+    from reviewbot.rules.loader import rule_directories, rule_files
+    from reviewbot.rules.validate import rule_ids
+
+    directories = [d for d in [*rule_directories(build_config(args)), Path(args.dir)] if d.is_dir()]
+    for known, path, _ in rule_ids(rule_files(directories)):
+        if known == rule_id:
+            raise UsageError(f"a rule is called {rule_id!r} already ({path}); pick another id")
 
 
 __all__ = ["register", "RuleError"]

@@ -16,12 +16,15 @@ Two kinds of cases sit beside each rule, one scheme per kind:
   patch-level finding), or ``none``; ``X-Reviewbot-Todo:`` a known gap.
 
 A case fails as *missing* (expected, not found) or *noisy* (found, not
-expected).
+expected).  Given the ids of the loaded rules, an annotation or header naming
+none of them is an error (a misspelt id would otherwise expect nothing).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from difflib import get_close_matches
 from pathlib import Path
 
 from reviewbot import records
@@ -59,22 +62,32 @@ def case_files(rule: Rule) -> list[Path]:
     return sorted(p for p in base.parent.glob(stem + ".test.*") if p.suffix in (".S", ".c", ".h", ".mbox"))
 
 
-def run_rule_tests(rule: Rule, config: Config) -> list[CaseResult]:
-    """Run every case file of one rule with only that rule enabled."""
+def run_rule_tests(rule: Rule, config: Config, known_ids: Collection[str] | None = None) -> list[CaseResult]:
+    """Run every case file of one rule with only that rule enabled; with
+    ``known_ids`` (the loaded rules'), a case naming another id is an error."""
     results = []
     for path in case_files(rule):
         if path.suffix == ".mbox":
-            results.append(_run_mbox(rule, path, config))
+            result = _run_mbox(rule, path, config, known_ids)
         else:
-            results.append(_run_source(rule, path, config))
+            result = _run_source(rule, path, config, known_ids)
+        results.append(result)
     return results
+
+
+def _unknown_id(rule_id: str, known_ids: Collection[str] | None) -> str | None:
+    """``no rule is called X (did you mean Y?)``, or None for a known id."""
+    if known_ids is None or rule_id in known_ids:
+        return None
+    close = get_close_matches(rule_id, sorted(known_ids), n=1)
+    return f"no rule is called {rule_id!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
 
 
 def _single(rule: Rule) -> RuleSet:
     return RuleSet((rule,))
 
 
-def _run_source(rule: Rule, path: Path, config: Config) -> CaseResult:
+def _run_source(rule: Rule, path: Path, config: Config, known_ids: Collection[str] | None) -> CaseResult:
     from reviewbot.analysis.kernels import Era, KernelVersion
     from reviewbot.engine import review_file
 
@@ -93,6 +106,8 @@ def _run_source(rule: Rule, path: Path, config: Config) -> CaseResult:
         if not match:
             continue
         kind, ids = match.group(1), [i.strip() for i in match.group(2).split(",")]
+        result.errors.extend(f"{path}:{number}: {problem}" for i in ids
+                             if (problem := _unknown_id(i, known_ids)) is not None)
         if rule.id not in ids:
             continue
         target = _next_code_line(lines, number)
@@ -144,7 +159,7 @@ def _test_config(config: Config) -> Config:
                                                                  per_path_ignores=()))
 
 
-def _run_mbox(rule: Rule, path: Path, config: Config) -> CaseResult:
+def _run_mbox(rule: Rule, path: Path, config: Config, known_ids: Collection[str] | None) -> CaseResult:
     from reviewbot.engine import review
     from reviewbot.mail.parse import parse_input
     from reviewbot.mail.series import assemble_series
@@ -175,6 +190,8 @@ def _run_mbox(rule: Rule, path: Path, config: Config) -> CaseResult:
                     result.errors.append(f"{message.source}: bad X-Reviewbot-Expect {item!r}")
                     continue
                 if match.group(1) != rule.id:
+                    if (problem := _unknown_id(match.group(1), known_ids)) is not None:
+                        result.errors.append(f"{message.source}: X-Reviewbot-Expect: {problem}")
                     continue
                 has_positive = True
                 wanted.add((match.group(2), match.group(3), int(match.group(4))) if match.group(2) else (None, None, None))

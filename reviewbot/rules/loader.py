@@ -20,21 +20,29 @@ from reviewbot.rules.rule_file import (  # noqa: F401 - the loader's public name
 )
 
 def rule_files(directories: Iterable[Path]) -> list[Path]:
-    """Every ``*.yaml`` rule file below the directories (tests excluded), sorted."""
-    files = []
+    """Every ``*.yaml`` rule file below the directories (tests excluded), sorted;
+    a file reached twice (``rules`` and ``./rules`` of a checkout, a directory
+    and a file in it) once, by the name it was first reached by."""
+    files: dict[Path, Path] = {}
     for directory in directories:
         if directory.is_file():
-            files.append(directory)
+            files.setdefault(directory.resolve(), directory)
             continue
         if not directory.is_dir():
             raise RuleError(str(directory), None, None, "no such rule directory")
-        files.extend(p for p in directory.rglob("*.yaml") if not p.name.endswith(".test.yaml"))
-    return sorted(files)
+        for path in directory.rglob("*.yaml"):
+            if not path.name.endswith(".test.yaml"):
+                files.setdefault(path.resolve(), path)
+    return sorted(files.values())
 
 
 def rule_directories(config: Config) -> list[Path]:
-    """The packaged pack, then the configured extra directories."""
-    return [data_path("rules")] + [Path(p) for p in config.rules.paths]
+    """The packaged pack, then the configured extra directories, each once
+    (in a checkout ``--rules rules`` names the packaged pack again)."""
+    directories: dict[Path, Path] = {}
+    for directory in [data_path("rules"), *(Path(p) for p in config.rules.paths)]:
+        directories.setdefault(directory.resolve(), directory)
+    return list(directories.values())
 
 
 def load_rules(config: Config, *, select: Iterable[str] = (), ignore: Iterable[str] = (),

@@ -130,3 +130,31 @@ def _matcher_problem(data: Any, path: Path, problems: list[str]) -> str | None:
         line = data.lines.get(kind)
         return f"{path}:{line}: {kind}: {exc}" if line else f"{path}: {kind}: {exc}"
     return None
+
+
+def rule_ids(files: list[Path]) -> list[tuple[str, Path, int | None]]:
+    """(id, file, line of its ``id:`` key) of each file whose id can be
+    read; a file without one is :func:`validate_rule_file`'s to report."""
+    found = []
+    for path in files:
+        try:
+            data = read_yaml(path)
+        except RuleError:
+            continue
+        if isinstance(data, LineDict) and isinstance(data.get("id"), str):
+            found.append((data["id"], path, data.lines.get("id")))
+    return found
+
+
+def duplicate_ids(files: list[Path]) -> list[str]:
+    """``file:line: id: duplicate rule id ...`` for each file whose id an
+    earlier one of ``files`` has already (the loader refuses such a pack)."""
+    first: dict[str, Path] = {}
+    problems = []
+    for rule_id, path, line in rule_ids(files):
+        if rule_id in first:
+            where = f"{path}:{line}" if line else str(path)
+            problems.append(f"{where}: id: duplicate rule id {rule_id!r} (also in {first[rule_id]})")
+        else:
+            first[rule_id] = path
+    return problems
