@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reviewbot.cli import main
 
 
@@ -52,6 +54,14 @@ def test_validate_names_a_misspelt_key_in_a_formula_and_keeps_the_file_order(cap
     assert f"{bad}:6: match.pattren: unknown key, not allowed here (valid keys: pattern, " in out
     lines = [int(line.split(":")[1]) for line in out.splitlines() if line.startswith(str(bad))]
     assert lines == sorted(lines) and len(lines) >= 3
+
+
+@pytest.mark.parametrize("text, says", [("", "the file is empty"), ("- a\n- b\n", "the file is a list, not a mapping")])
+def test_validate_says_plainly_a_file_is_no_mapping(capsys, tmp_path, text, says):
+    bad, out = _validate_one(capsys, tmp_path, text)
+    # one line, not the schema's "None is valid under each of {...}"
+    assert out.splitlines()[0] == f"{bad}: top level: {says}: a rule is a mapping (id, title, severity, ...)"
+    assert "valid under each of" not in out
 
 
 def test_validate_the_pack(capsys):

@@ -41,6 +41,9 @@ def validate_rule_file(path: Path) -> list[str]:
         data = read_yaml(path)
     except RuleError as exc:
         return [str(exc)]
+    if not isinstance(data, dict):  # the schema's other complaints about it say nothing more
+        what = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+        return [f"{path}: top level: the file is {what}: a rule is a mapping (id, title, severity, ...)"]
     problems = []
     validator = jsonschema.Draft202012Validator(rule_schema(), format_checker=_regex_format())
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
