@@ -84,3 +84,15 @@ no_suffix:
 	msr	x0, some_symbol
 	ret
 
+zero:
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	msr	xzr, tpidr_el2
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	mrs	tpidr_el2, xzr
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	msr	wzr, cntv_ctl_el0
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	tpidr_el2, xzr
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	mrs	xzr, cntvct_el0
+	ret
