@@ -99,6 +99,37 @@ def test_system_registers(line, index, canon):
     assert op.canon == canon
 
 
+# The other operand of msr/mrs: a name the system-register table knows is a
+# system register there too (the swapped 'msr x0, daif'), without the _elN shape.
+@pytest.mark.parametrize("line, index, canon", [
+    ("msr x0, daif", 1, "daif"),
+    ("mrs daif, x0", 0, "daif"),
+    ("msr x1, currentel", 1, "currentel"),
+    ("mrs NZCV, x0", 0, "nzcv"),
+    *((f"msr x0, {name}", 1, name) for name in
+      ("spsel", "pan", "uao", "dit", "ssbs", "tco", "fpcr", "fpsr", "sp_el0")),
+    *((f"mrs {name}, x0", 0, name) for name in ("spsel", "pan", "fpcr", "fpsr")),
+    ("msr_s x0, fpcr", 1, "fpcr"),
+    ("mrs_s daif, x0", 0, "daif"),
+    ("mrrs pan, x0, x1", 0, "pan"),
+])
+def test_known_system_register_in_the_other_operand(line, index, canon):
+    op = ops(line)[index]
+    assert type(op) is SysReg
+    assert op.canon == canon
+
+
+@pytest.mark.parametrize("line, index", [
+    ("msr x0, some_symbol", 1),   # not in the table
+    ("mrs daifset, x0", 0),       # a PSTATE field, no register
+    ("mov x0, daif", 1),          # not a system-register instruction
+    ("adr x0, pan", 1),
+    ("ldr x0, fpcr", 1),
+])
+def test_other_names_stay_symbols(line, index):
+    assert type(ops(line)[index]) is Symbol
+
+
 def test_el_shaped_symbol_in_a_branch_is_a_symbol():
     (op,) = ops("bl handle_el2")
     assert type(op) is Symbol and op.name == "handle_el2"

@@ -4,6 +4,7 @@ name <-> encoding over the whole table, provenance, and ``reviewbot sysreg``."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -87,6 +88,45 @@ def test_exception_level(name, el):
     entry = reg(name)
     assert entry.el == el
     assert entry.els == tuple(range(el, 4))
+
+
+# SP_ELn is ELn's stack pointer, but msr/mrs reach it only from the level
+# above (op1 0, 4, 6): the name's suffix is not its access level.
+@pytest.mark.parametrize("name,el", [("sp_el0", 1), ("sp_el1", 2), ("sp_el2", 3)])
+def test_stack_pointer_exception_level_is_op1s(name, el):
+    entry = reg(name)
+    assert entry.el == el
+    assert entry.els == tuple(range(el, 4))
+
+
+def test_cli_says_sp_el0_is_reached_from_el1(capsys):
+    code, out, _ = run_cli(capsys, "sysreg", "sp_el0")
+    assert code == 0 and "exception level: EL1 and above" in out
+
+
+def test_exception_level_is_op1s_wherever_the_name_has_a_suffix():
+    """The table's el is op1's for every register (the architecture's rule);
+    the suffix only agrees, or the entry says el_from 'op1'."""
+    op1_el = {0: 1, 1: 1, 2: 1, 3: 0, 4: 2, 5: 2, 6: 3, 7: 1}
+    data = json.loads((ROOT / "reviewbot/analysis/sysregs.json").read_text())
+    wrong = {name: (e["el"], op1_el[e["encoding"][1]]) for name, e in data["registers"].items()
+             if e["el"] != op1_el[e["encoding"][1]]}
+    assert wrong == {}
+    assert {n for n, e in data["registers"].items() if e["el_from"] == "op1" and re.search(r"_el\d+$", n)} \
+        == {"sp_el0", "sp_el1", "sp_el2"}
+
+
+def test_generator_exception_level():
+    spec = importlib.util.spec_from_file_location("sysregs_generate", ROOT / "tools/sysregs/generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    assert generate.exception_level("sp_el0", (3, 0, 4, 1, 0)) == (1, "op1")
+    assert generate.exception_level("sp_el1", (3, 4, 4, 1, 0)) == (2, "op1")
+    assert generate.exception_level("sp_el2", (3, 6, 4, 1, 0)) == (3, "op1")
+    assert generate.exception_level("tpidr_el0", (3, 3, 13, 0, 2)) == (0, "suffix")
+    assert generate.exception_level("sctlr_el12", (3, 5, 1, 0, 0)) == (2, "suffix")
+    assert generate.exception_level("currentel", (3, 0, 4, 2, 2)) == (1, "op1")
+    assert generate.exception_level("nzcv", (3, 3, 4, 2, 0)) == (0, "op1")
 
 
 def test_el2_register_not_accessible_at_el1():

@@ -10,8 +10,11 @@ Operand classification, in one place:
   -> ``v0``, ``z0.d`` -> ``z0``, ``p0/z`` -> ``p0``, ``za0h.s[w12, 0]``);
 * system registers by shape (``*_elN``, ``s3_4_c13_c0_2``, ``SYS_*``), and any
   other name in the system-register slot of ``msr``/``mrs``/``msr_s``/
-  ``mrs_s``/``msrr``/``mrrs`` (``daifset``, ``nzcv``, ``currentel``).  The
-  ``*_elN`` shape is not applied to branch and address operands
+  ``mrs_s``/``msrr``/``mrrs`` (``daifset``, ``nzcv``, ``currentel``).  In
+  the other operands of those, a name the system-register table
+  (:mod:`reviewbot.analysis.sysregs`, any case) knows is a system register
+  too: ``msr x0, daif`` has its operands swapped, and ``daif`` there is no
+  symbol.  The ``*_elN`` shape is not applied to branch and address operands
   (``bl handle_el2`` names a function);
 * condition codes, barrier/prefetch/TLBI/DC/AT/IC/BTI options and ``sys``'s
   ``cN`` operands are :class:`Expression` (they are neither registers nor
@@ -55,6 +58,15 @@ from reviewbot.asm.splitting import split_args
 from reviewbot.asm.values import char_value, const_value, number
 
 _MACRO_NAME = re.compile(r"\\([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _known_sysreg(name: str) -> bool:
+    """Whether the system-register table knows ``name`` (lower case).  The
+    table loads on the first question, so a parse that never asks one (no
+    unclassified name beside ``msr``/``mrs``) never reads it."""
+    from reviewbot.analysis.sysregs import lookup
+
+    return lookup(name) is not None
 
 
 class AstBuilder:
@@ -265,7 +277,8 @@ class AstBuilder:
                 return Register(text, f"za{m.group(1)}", "za", col)
         if text.startswith("SYS_"):
             return SysReg(text, text, col)
-        if SYSREG_SLOT.get(mnemonic) == index:
+        slot = SYSREG_SLOT.get(mnemonic)
+        if slot == index:
             return SysReg(text, lower, col)
         if SYSREG_SHAPE.match(lower) and mnemonic not in ADDRESS_MNEMONICS:
             return SysReg(text, lower, col)
@@ -277,6 +290,9 @@ class AstBuilder:
             return Expression(text, col)
         if mnemonic in SYS_MNEMONICS and CREG.match(lower):
             return Expression(text, col)
+        # Last, as it loads the table: only a name nothing above classified.
+        if slot is not None and index >= 0 and _known_sysreg(lower):
+            return SysReg(text, lower, col)
         return Symbol(text, text, None, col)
 
     def _literal(self, part: Part[Part[Children]]) -> Literal:

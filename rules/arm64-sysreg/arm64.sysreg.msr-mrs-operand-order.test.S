@@ -43,3 +43,56 @@ write_it:
 	// ok: arm64.sysreg.msr-mrs-operand-order
 	msr	spsel, #1
 	ret
+
+no_suffix:
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	msr	x0, daif
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	mrs	daif, x0
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	msr	x1, currentel
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	mrs	NZCV, x2
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	msr	x3, fpcr
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	mrs	sp_el0, x4
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	msr	\tmp, spsel
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	mrs	x0, daif
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	daif, x0
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	mrs	x0, nzcv
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	fpsr, x1
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	daifclr, #0xf
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	pan, #1
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	uao, #0
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	dit, #1
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	ssbs, #0
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	tco, #1
+	// not a system register the table knows: a symbol, left alone
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	x0, some_symbol
+	ret
+
+zero:
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	msr	xzr, tpidr_el2
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	mrs	tpidr_el2, xzr
+	// ruleid: arm64.sysreg.msr-mrs-operand-order
+	msr	wzr, cntv_ctl_el0
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	msr	tpidr_el2, xzr
+	// ok: arm64.sysreg.msr-mrs-operand-order
+	mrs	xzr, cntvct_el0
+	ret

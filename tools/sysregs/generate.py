@@ -483,10 +483,18 @@ def raw_name(enc) -> str:
 
 
 def exception_level(name: str, enc) -> tuple[int, str]:
+    """The lowest exception level that can access the register with mrs/msr,
+    and where that was read: op1's (the architecture encodes it there).  The
+    _ELn suffix agrees for every register but the stack pointers: SP_ELn is
+    ELn's stack pointer and is reached from the level above it (SP_EL0 from
+    EL1, op1=0; SP_EL1 from EL2, op1=4; SP_EL2 from EL3, op1=6).  el_from is
+    "suffix" where the name says the same as op1, "op1" where op1 alone does
+    (no suffix, or one that is not the access level)."""
+    el = OP1_EL[enc[1]]
     m = SUFFIX_RE.search(name)
-    if m:
-        return (2 if m[1] in ("12", "02") else int(m[1])), "suffix"
-    return OP1_EL[enc[1]], "op1"
+    if m and (2 if m[1] in ("12", "02") else int(m[1])) == el:
+        return el, "suffix"
+    return el, "op1"
 
 
 def llvm_features(requires):
@@ -647,8 +655,9 @@ def build(paths: dict[str, Path], pins: dict[str, dict]) -> dict:
                                            "F_REG_WRITE = write-only, else both); null where they disagree",
                       "encoding": "binutils where both agree or disagree (disagreements listed); "
                                   "the single source otherwise",
-                      "el": "the _ELn suffix (_EL12/_EL02: 2); without one, op1: 0-2 EL1, 3 EL0, "
-                            "4-5 EL2, 6 EL3, 7 EL1 (Secure); el_from says which",
+                      "el": "op1: 0-2 EL1, 3 EL0, 4-5 EL2, 6 EL3, 7 EL1 (Secure); el_from is "
+                            "'suffix' where the _ELn suffix (_EL12/_EL02: 2) says the same, 'op1' "
+                            "where it does not (SP_EL0-2) or there is none",
                       "features": "union of both sources mapped to FEAT_* names; architecture "
                                   "versions (binutils V8_xA) go to arch",
                       "kernel_names": "SYS_* of arch/arm64/tools/sysreg (generated) and of "
