@@ -41,7 +41,7 @@ def validate_rule_file(path: Path) -> list[str]:
         data = read_yaml(path)
     except RuleError as exc:
         return [str(exc)]
-    if not isinstance(data, dict):  # the schema's other complaints about it say nothing more
+    if not isinstance(data, LineDict):  # the schema's other complaints about it say nothing more
         what = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
         return [f"{path}: top level: the file is {what}: a rule is a mapping (id, title, severity, ...)"]
     problems = []
