@@ -30,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from git_objects import commits, stream  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from reviewbot.config import load_config  # noqa: E402
-from reviewbot.mail.parse import has_diff, is_reply, parse_message  # noqa: E402
+from reviewbot.mail.parse import parse_message  # noqa: E402
+from reviewbot.mail.series import has_diff, is_reply  # noqa: E402
 from reviewbot.model import Message  # noqa: E402
 from reviewbot.records import replace  # noqa: E402
 from reviewbot.rules.loader import load_rules  # noqa: E402

@@ -16,7 +16,8 @@ Nothing is sent anywhere and nothing of the archive is written outside
     python bench/bench_watch.py --month 2020-04
     python bench/bench_watch.py --month 2020-04 --json results.json
 
-Needs Debian's public-inbox package and the mirrors (``--lak``/``--kvmarm``).
+Needs Debian's public-inbox package and the mirrors: set ``REVIEWBOT_MIRRORS``
+to the directory holding ``<owner>+<name>/repo`` (see ``MIRRORS`` below).
 """
 
 from __future__ import annotations
@@ -58,13 +59,13 @@ from reviewbot.bot.outbox import Outbox, ReplyQueue
 from reviewbot.rules.loader import load_rules
 from reviewbot.bot.state import StateStore
 from reviewbot.bot.watcher import run_once
-out, cfg = sys.argv[1], sys.argv[2]
+out, cfg, now = sys.argv[1], sys.argv[2], float(sys.argv[3])
 config = load_config([cfg])
 rules = load_rules(config)
 client = LoreClient(config.lore)
 with StateStore(config.watch.state) as store, Outbox(config.outbox.database, config.outbox.path) as outbox:
     queue = ReplyQueue(outbox, config.bot, rules_version=rules.version)
-    outcomes = run_once(client, store, rules, config, queue)
+    outcomes = run_once(client, store, rules, config, queue, now=now)
     status = store.status()
     replies = outbox.counts()
 counts = {}
@@ -200,13 +201,15 @@ def main(argv: list[str] | None = None) -> int:
         cfg.write_text(json.dumps({
             "lore": {"base-url": f"http://127.0.0.1:{port}"},
             "watch": {"queries": queries, "state": str(work / "watch.sqlite"),
-                      "initial-lookback": int(time.time() - start) + 3600},
+                      # the watcher's clock is the month's end: its first poll
+                      # reads the month (watch.initial-lookback is at most a year)
+                      "initial-lookback": int(end - start) + 3600},
             "outbox": {"path": str(work / "outbox.mbox"), "database": str(work / "outbox.sqlite")},
         }))
         figures["queries"] = queries
-        for run in ("catch_up", "next_poll"):
+        for run, clock in (("catch_up", end), ("next_poll", end + 300)):
             out = work / f"{run}.json"
-            proc = subprocess.run([sys.executable, "-c", CHILD, str(out), str(cfg)], cwd=ROOT,
+            proc = subprocess.run([sys.executable, "-c", CHILD, str(out), str(cfg), str(clock)], cwd=ROOT,
                                   env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
             if proc.returncode != 0:
                 raise SystemExit(f"the watcher failed:\n{proc.stderr}")

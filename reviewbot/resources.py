@@ -28,6 +28,12 @@ def grammar_path(name: str = "arm64.lark") -> Path:
     return data_path("grammars") / name
 
 
+def caching() -> bool:
+    """Whether results may be kept across runs (``REVIEWBOT_NO_CACHE`` unset):
+    compiled rules and grammar, the tree's files."""
+    return not os.environ.get("REVIEWBOT_NO_CACHE")
+
+
 def cache_root() -> Path:
     """``$XDG_CACHE_HOME/reviewbot`` (``~/.cache/reviewbot`` without it)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

@@ -15,7 +15,7 @@ from reviewbot.analysis.file_cache import FileCache
 from reviewbot.asm import parser
 from reviewbot.match import whole_file
 from reviewbot.resources import cache_root, code_stamp
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.gitrepo import commit, edit, git, make_series
 
 STUB = "arch/arm64/kernel/hyp-stub.S"
@@ -125,6 +125,21 @@ def test_no_cache_when_turned_off_or_unwritable(capsys, series_dir, monkeypatch,
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
     _forget()
     assert run_cli(capsys, "check", str(series_dir)) == first
+
+
+def test_no_cache_at_all_in_a_fresh_process(tmp_path):
+    # the grammar's compiled form was still written (a fresh process loads it)
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "REVIEWBOT_NO_CACHE": "1"}
+    code = ("from reviewbot.asm.grammar import cache_file, get_parser\n"
+            "assert cache_file() is None\n"
+            "get_parser()\n")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "reviewbot", "check", "-q", str(ROOT / "examples" / "seed-series.mbox")],
+                   env=env, capture_output=True, timeout=120)
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*"))
 
 
 def test_other_code_versions_entries_are_removed(tmp_path):

@@ -73,6 +73,21 @@ def test_removing_the_marker_is_the_way_to_start_afresh(recorded: Path) -> None:
     assert marker_path(recorded).exists()
 
 
+def test_the_way_to_start_afresh_is_said_whole(recorded: Path, tmp_path: Path) -> None:
+    # beside an outbox that holds replies, removing the marker alone led to a
+    # second refusal: the first says both steps
+    outbox = tmp_path / "outbox.mbox"
+    recorded.unlink()
+    with pytest.raises(LostHistory) as info:
+        Outbox(recorded, outbox)
+    assert str(info.value).endswith(f"remove {marker_path(recorded)} and move {outbox} away (a new database "
+                                    "beside its replies would send them again)")
+    marker_path(recorded).unlink()
+    outbox.rename(tmp_path / "old-outbox.mbox")
+    with Outbox(recorded, outbox) as fresh:
+        assert fresh.counts()["pending"] == 0
+
+
 def test_a_database_from_before_ids_is_adopted(tmp_path: Path) -> None:
     database = tmp_path / "old.sqlite"
     with Outbox(database, None) as outbox:

@@ -25,7 +25,7 @@ from hashlib import blake2b
 from pathlib import Path
 
 from reviewbot.asm.parser import remember_reads, statement_reads
-from reviewbot.resources import cache_root, code_stamp
+from reviewbot.resources import cache_root, caching, code_stamp
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class FileCache:
     @classmethod
     def default(cls) -> FileCache:
         """The cache under the user's cache directory (off with ``REVIEWBOT_NO_CACHE``)."""
-        if os.environ.get("REVIEWBOT_NO_CACHE"):
+        if not caching():
             return cls(None)
         return cls(cache_root() / "files" / code_stamp())
 

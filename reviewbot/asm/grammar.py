@@ -51,11 +51,13 @@ def get_parser() -> Any:
 
 def cache_file(grammar: str | None = None) -> Path | None:
     """Where the compiled grammar is cached, or None when no cache directory
-    can be created."""
+    can be created (or ``REVIEWBOT_NO_CACHE`` says not to)."""
     from hashlib import sha256
 
-    from reviewbot.resources import cache_root
+    from reviewbot.resources import cache_root, caching
 
+    if not caching():
+        return None
     if grammar is None:
         grammar = _grammar_text()
     directory = cache_root()

@@ -40,10 +40,12 @@ def check_before_open(database: Path, outbox: Path | None) -> bool:
     new = not database.exists() or database.stat().st_size == 0
     if new and marker.exists():
         state = "missing" if not database.exists() else "empty (0 bytes)"
+        also = (f" and move {outbox} away (a new database beside its replies would send them again)"
+                if outbox is not None and _holds_replies(outbox) else "")
         raise LostHistory(
             f"{database}: the outbox database is {state}, but {marker} says it held the record "
             f"of the replies of this outbox: recreated, it would send every reply again. "
-            f"Restore it from a backup; or, to start afresh knowing that, remove {marker}")
+            f"Restore it from a backup; or, to start afresh knowing that, remove {marker}{also}")
     if new and outbox is not None and _holds_replies(outbox):
         raise LostHistory(
             f"{database}: the outbox database is new, but the outbox {outbox} already holds "

@@ -143,8 +143,8 @@ def _split_references(description: str) -> tuple[str, str]:
 
 def _safety_words(safety: str) -> str:
     return {"safe": "safe: 'reviewbot check --fix' applies it",
-            "unsafe": "unsafe: shown in each finding, never applied by --fix",
-            "display-only": "a hint, shown in each finding"}.get(safety, safety)
+            "unsafe": "unsafe: shown in replies and the JSON, never applied by --fix",
+            "display-only": "a hint, shown in replies and the JSON"}.get(safety, safety)
 
 
 def _fix_forms(rule) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from hashlib import sha256
 import logging
-from reviewbot.resources import cache_root, code_stamp
+from reviewbot.resources import cache_root, caching, code_stamp
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def _stamp(path: Path) -> str:
 
 def cache_path(files: list[Path]) -> Path | None:
     """Where the compiled form of these rule files is cached."""
-    if os.environ.get("REVIEWBOT_NO_CACHE"):
+    if not caching():
         return None
     # Every source file of the package (code_stamp): a compiled rule holds
     # classes from many of them, and a hand-kept list goes stale.
