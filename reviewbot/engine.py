@@ -396,4 +396,5 @@ def review_file(path: str, text: str, rules: RuleSet, config: Config,
     with_hyp_macros(units, hyp_macros, config)
     patch = Patch(message=Message(msgid=None, subject="", sender="", source=path),
                   tags=SubjectTags(title=""), commit_message="", files=(change,))
-    return _review_files(patch, [units], rules, config)
+    return replace(_review_files(patch, [units], rules, config),
+                   kernel=str(era.version) if era.version is not None else None, kernel_origin=era.origin)

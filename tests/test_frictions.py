@@ -143,6 +143,23 @@ def test_3_a_tree_named_says_its_makefile_gave_no_version(tmp_path: Path, capsys
     assert code == 2 and "--tree " in err and "not a kernel tree (no Makefile and arch/ at its top) nor in a git checkout" in err
 
 
+def test_3_a_whole_file_whose_kernel_is_unknown_says_which_rules_did_not_run(tmp_path: Path, capsys,
+                                                                            monkeypatch) -> None:
+    # --file outside a tree: the kernel-VA rules' sources need a kernel, and
+    # were skipped without a word
+    monkeypatch.chdir(tmp_path)
+    src = write(tmp_path / "entry.S", "foo:\n\tldr\tx1, =kvm_host_cpu_state\n\tldr\tx2, [x1]\n\tret\n")
+    code, out, err = run_cli(capsys, "check", "--file", src, "--as", "arch/arm64/kvm/hyp/entry.S")
+    assert (code, out) == (0, "")
+    assert "note: the target kernel of arch/arm64/kvm/hyp/entry.S is unknown (no kernel tree here)" in err
+    assert "arm64.hyp.missing-kern-hyp-va's sources for <5.12" in err
+    code, out, err = run_cli(capsys, "check", "-c", "context.kernel=5.4", "--file", src, "--as",
+                             "arch/arm64/kvm/hyp/entry.S")
+    assert code == 1 and "missing-kern-hyp-va" in out and "note:" not in err
+    _, out, _ = run_cli(capsys, "check", "--format", "json", "-c", "context.kernel=5.4", "--file", src)
+    assert json.loads(out)["inputs"][0]["kernel"] == {"version": "5.4", "origin": "config"}
+
+
 # --- 4. a malformed patch is not "reviewed" ---------------------------------------------------
 
 

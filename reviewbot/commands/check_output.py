@@ -54,7 +54,7 @@ def eras_off(reviews: list, rules, off: ErasOff | None = None) -> ErasOff:
     ranged = [(r, ranges) for r, ranges in ranged if ranges]
     off = {} if off is None else off
     for review in reviews:
-        if not ranged or not any(c.hunks for c in review.patch.files):  # whole files (--file): no guess
+        if not ranged:
             continue
         if not (review.kernel_origin == MAIL_DATE or review.kernel is None):
             continue
