@@ -163,7 +163,9 @@ def test_a_second_run_writes_nothing_new(work: Path, fake_engine, capsys) -> Non
     review(mbox)
     capsys.readouterr()
     assert review(mbox) == 0
-    assert f"replies: 0 written to {work}/state/reviewbot/outbox, 1 already recorded" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"replies: 0 written to {work}/state/reviewbot/outbox, 1 already recorded" in out
+    assert "(the same patch and findings, or a revision's unchanged ones, are replied to once per database" in out
     assert len(mailbox.Maildir(str(work / "state/reviewbot/outbox"), create=False)) == 1
 
 

@@ -121,8 +121,9 @@ def format_summary(summary: Summary) -> str:
         out.append(f"  {rule.ljust(width)}  {count}")
     duplicates = summary.replies.get("duplicate", 0)
     out.append(f"replies: {summary.replies.get('written', 0)} written to {summary.outbox}, "
-               f"{duplicates} already recorded" + (f" in {summary.database} (a reply is written once per "
-                                                   "database, whatever the outbox: --db names another)"
+               f"{duplicates} already recorded" + (f" in {summary.database} (the same patch and findings, "
+                                                   "or a revision's unchanged ones, are replied to once per "
+                                                   "database, whatever the outbox)"
                                                    if duplicates and summary.database else ""))
     if no_msgid := summary.replies.get("no_msgid", 0):
         out.append(f"  {plural(no_msgid, 'patch', 'patches')} with findings {'has' if no_msgid == 1 else 'have'} "
