@@ -254,8 +254,11 @@ def _override_tree(override: str) -> dict[str, Any]:
         parsed = load_bounded(value)
     except yaml.YAMLError as exc:
         raise ConfigError(f"-c {_clip(override)}: the value is not valid YAML: {exc}") from exc
-    if _is_text_key(parts) and parsed is not None and not isinstance(parsed, (str, list, dict)):
+    text = _text_key(parts)
+    if text and parsed is not None and not isinstance(parsed, (str, list, dict)):
         parsed = value.strip()  # -c context.kernel=5.10 means the text "5.10", not 5.1
+    elif text == "required" and parsed is None and not value.strip():
+        parsed = ""  # -c bot.reports-to= empties a text that cannot be unset
     tree: dict[str, Any] = {}
     node = tree
     for part in parts[:-1]:
@@ -264,19 +267,21 @@ def _override_tree(override: str) -> dict[str, Any]:
     return tree
 
 
-def _is_text_key(parts: list[str]) -> bool:
-    """Is ``section.key`` a string-valued key of :class:`Config`?"""
+def _text_key(parts: list[str]) -> str | None:
+    """Is ``section.key`` a string-valued key of :class:`Config`: ``required``
+    (a ``str``), ``optional`` (``str | None``), or not (None)?"""
     hint: Any = Config
     for part in parts:
         if not records.is_record(hint):
-            return False
+            return None
         hints = typing.get_type_hints(hint)
         name = part.replace("-", "_")
         if name not in hints:
-            return False
+            return None
         hint = hints[name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    return hint is str or args == [str]
+    if hint is str:
+        return "required"
+    return "optional" if [a for a in typing.get_args(hint) if a is not type(None)] == [str] else None
 
 
 def _read_yaml(path: Path) -> Mapping[str, Any]:

@@ -41,6 +41,14 @@ def test_bad_files_name_the_file_and_key(tmp_path, text, message):
     assert str(info.value).startswith(str(path)) and message in str(info.value)
 
 
+def test_an_empty_override_empties_a_text_and_unsets_an_optional_one():
+    # "" is bot.reports-to's documented default: -c bot.reports-to= was "expected a string, got None"
+    assert load_config(overrides=["bot.reports-to=https://example.org/x"]).bot.reports_to == "https://example.org/x"
+    assert load_config(overrides=["bot.reports-to="]).bot.reports_to == ""
+    assert load_config(overrides=["context.kernel=5.10"]).context.kernel == "5.10"
+    assert load_config(overrides=["context.kernel="]).context.kernel is None
+
+
 def test_bad_override():
     with pytest.raises(ConfigError, match="expected section.key=value"):
         load_config(overrides=["fail-on"])
