@@ -237,9 +237,8 @@ def _unchecked_lines(patch: Patch, file_units: list[FileUnits]) -> list[str]:
             for stmt in unit.region.statements:
                 if type(stmt) is Unparsed and stmt.error in UNCHECKED:
                     line = _file_line(unit.view, stmt.line) or stmt.line
-                    where = f"{unit.view.path}:{line}"  # a whole file checked: its name once
-                    problems.append(f"{where if patch.name == unit.view.path else f'{patch.name}: {where}'}: "
-                                    f"not checked: {stmt.error}")
+                    prefix = "" if patch.name == unit.view.path else f"{patch.name}: "  # a whole file: its path once
+                    problems.append(f"{prefix}{unit.view.path}:{line}: not checked: {stmt.error}")
     return problems
 
 

@@ -87,9 +87,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from reviewbot.rules.loader import _selects
+    from reviewbot.rules.loader import selects
 
-    rules = [r for r in _load(args) if _selects(args.rule_id, r.id)]
+    rules = [r for r in _load(args) if selects(args.rule_id, r.id)]
     if not rules:
         raise UsageError(f"no rule is called {args.rule_id!r}, and no rule id starts with "
                          f"'{args.rule_id.rstrip('.')}.' (see 'reviewbot rules list')")
@@ -234,13 +234,13 @@ def _precision(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     from reviewbot import records
     from reviewbot.rules.harness import run_rule_tests, case_files
-    from reviewbot.rules.loader import _selects, load_rules
+    from reviewbot.rules.loader import selects, load_rules
 
     config = build_config(args)
     ruleset = _load(args)
-    rules = [r for r in ruleset if not args.ids or any(_selects(i, r.id) for i in args.ids)]
+    rules = [r for r in ruleset if not args.ids or any(selects(i, r.id) for i in args.ids)]
     for name in args.ids:  # an id or an id prefix, as 'rules show' and --select take it
-        if not any(_selects(name, r.id) for r in ruleset):
+        if not any(selects(name, r.id) for r in ruleset):
             raise UsageError(f"no rule is called {name!r}, and no rule id starts with "
                              f"'{name.rstrip('.')}.' (see 'reviewbot rules list')")
     # the ids a case may name: every loaded rule's, whatever the configuration selects

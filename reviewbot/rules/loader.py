@@ -62,12 +62,12 @@ def load_rules(config: Config, *, select: Iterable[str] = (), ignore: Iterable[s
     ignored = tuple(config.rules.ignore) + tuple(ignore)
     known = set(seen)
     for name in (*selected, *ignored):
-        if not any(_selects(name, rid) for rid in known):
+        if not any(selects(name, rid) for rid in known):
             raise RuleError("--select/--ignore", None, None,
                             f"no rule is called {name!r} (see 'reviewbot rules list')")
     for glob, names in config.rules.per_path_ignores:  # a typo here must not silently ignore nothing
         for name in names:
-            if not any(_selects(name, rid) for rid in known):
+            if not any(selects(name, rid) for rid in known):
                 raise RuleError("configuration", None, f"rules.per-path-ignores.{glob}",
                                 f"no rule is called {name!r} (see 'reviewbot rules list')")
     overrides = dict(config.rules.severity_overrides)
@@ -80,7 +80,7 @@ def load_rules(config: Config, *, select: Iterable[str] = (), ignore: Iterable[s
     return RuleSet(tuple(sorted(chosen, key=lambda r: r.id)))
 
 
-def _selects(name: str, rule_id: str) -> bool:
+def selects(name: str, rule_id: str) -> bool:
     """``name`` is the rule's id or a prefix of it that ends at a dot:
     ``arm64.sysreg`` selects ``arm64.sysreg.*``, ``arm64.sys`` selects nothing."""
     return rule_id == name or rule_id.startswith(name.rstrip(".") + ".")
@@ -89,8 +89,8 @@ def _selects(name: str, rule_id: str) -> bool:
 def _decide(rule_id: str, selected: tuple[str, ...], ignored: tuple[str, ...]) -> bool:
     """The most specific of select/ignore wins (flake8's decision engine); as
     specific as each other, ignore wins: ``--ignore RULE`` does not run it."""
-    best_select = max((len(s) for s in selected if _selects(s, rule_id)), default=-1 if selected else 0)
-    best_ignore = max((len(s) for s in ignored if _selects(s, rule_id)), default=-1)
+    best_select = max((len(s) for s in selected if selects(s, rule_id)), default=-1 if selected else 0)
+    best_ignore = max((len(s) for s in ignored if selects(s, rule_id)), default=-1)
     return best_select >= 0 and best_select > best_ignore  # a tie: ignored, as flake8 decides
 
 
