@@ -104,6 +104,16 @@ def test_cli_says_sp_el0_is_reached_from_el1(capsys):
     assert code == 0 and "exception level: EL1 and above" in out
 
 
+def test_cli_shows_both_registers_of_a_shared_encoding(capsys):
+    # one encoding, read as DBGDTRRX_EL0 and written as DBGDTRTX_EL0 (docs/rules.md): the
+    # CLI said "writable: no" of the encoding, naming the other only as an alias
+    code, out, _ = run_cli(capsys, "sysreg", "s2_3_c0_c5_0")
+    assert code == 0 and "  readable (mrs): yes   writable (msr): no\n" in out
+    assert "  dbgdtrtx_el0, at the same encoding: readable (mrs): no   writable (msr): yes\n" in out
+    code, out, _ = run_cli(capsys, "sysreg", "sctlr_el1")
+    assert "at the same encoding" not in out  # its alias (sctlr_el12) is another encoding
+
+
 def test_exception_level_is_op1s_wherever_the_name_has_a_suffix():
     """The table's el is op1's for every register (the architecture's rule);
     the suffix only agrees, or the entry says el_from 'op1'."""

@@ -69,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"  alias of: {reg.alias_of} ({what})")
     if reg.aliases:
         lines.append(f"  aliases: {', '.join(reg.aliases)}")
+        for alias in filter(None, map(sysregs.lookup, reg.aliases)):
+            if alias.encoding == reg.encoding and (alias.readable, alias.writable) != (reg.readable, reg.writable):
+                # one encoding, two registers (DBGDTRRX_EL0 read, DBGDTRTX_EL0 written)
+                lines.append(f"  {alias.name}, at the same encoding: readable (mrs): {_tri(alias.readable)}   "
+                             f"writable (msr): {_tri(alias.writable)}")
     if reg.features or reg.arch:
         lines.append(f"  features: {', '.join(reg.features + ((reg.arch,) if reg.arch else ()))}")
     if reg.kernel_names:
