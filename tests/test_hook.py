@@ -196,6 +196,8 @@ def test_a_message_without_a_readable_patch_passes_with_a_note(capsys, repo, tmp
     proc = send(repo, isolated_git, cover, patch)
     assert proc.returncode == 0, proc.stderr
     assert f"reviewbot: note: {patch.name} has no patch reviewbot can read" in proc.stderr
+    # what did not block the send is not called an error
+    assert "reviewbot: error:" not in proc.stderr and "shorter than its header" in proc.stderr
 
 
 def test_what_is_no_message_at_all_is_refused(capsys, repo, tmp_path, isolated_git):

@@ -185,7 +185,9 @@ def _run(args: argparse.Namespace) -> int:
     all_problems = problems + [p for r in reviews for p in r.problems]
     if not b4_mode:  # b4 reads every stderr line as a failure
         for problem in all_problems:
-            print(f"reviewbot: error: {problem}", file=sys.stderr)
+            # for the send-email hook an input problem does not block: not an error there
+            label = "note" if getattr(args, "problems_do_not_block", False) else "error"
+            print(f"reviewbot: {label}: {problem}", file=sys.stderr)
         for note in [] if args.quiet else notes:
             print(f"reviewbot: note: {note}", file=sys.stderr)
     # Blocking findings win over input problems: a hook must refuse a series

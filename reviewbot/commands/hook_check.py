@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     _readable_message(args.message)
     argv = ["check", "--fail-on", args.fail_on, "--format", "text", args.message]
     check_args = build_parser(argv).parse_args(argv)
+    check_args.problems_do_not_block = True  # the message is sent all the same: said as notes
     try:
         status = int(check_args.func(check_args))
     except ReviewbotError as exc:
