@@ -240,6 +240,11 @@ def test_text_with_no_diff_and_no_headers_is_not_a_patch(capsys, tmp_path, name,
     assert err == f"reviewbot: error: {path}: {says}" + (f" {path}\n" if name.endswith(".S") else "\n")
 
 
+def test_stdin_twice_is_a_usage_error(capsys):
+    code, out, err = run_cli(capsys, "check", "-", "-")
+    assert (code, out) == (2, "") and "'-' (standard input) given more than once" in err
+
+
 def test_missing_file(capsys, tmp_path):
     code, _, err = run_cli(capsys, "check", str(tmp_path / "nope.patch"))
     assert code == 2 and err == f"reviewbot: error: {tmp_path / 'nope.patch'}: no such file\n"

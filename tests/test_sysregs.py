@@ -114,6 +114,13 @@ def test_cli_shows_both_registers_of_a_shared_encoding(capsys):
     assert "at the same encoding" not in out  # its alias (sctlr_el12) is another encoding
 
 
+@pytest.mark.parametrize("text, says", [("s3_0_c99_c0_0", "CRn 99 > 15"), ("s4_0_c1_c0_0", "op0 4 > 3"),
+                                         ("sys_reg(3, 0, 1, 0, 9)", "op2 9 > 7")])
+def test_an_impossible_encoding_says_which_field(capsys, text, says):
+    code, _, err = run_cli(capsys, "sysreg", text)
+    assert code == 2 and err == f"reviewbot: error: {text!r} is no system-register encoding: {says}\n"
+
+
 def test_exception_level_is_op1s_wherever_the_name_has_a_suffix():
     """The table's el is op1's for every register (the architecture's rule);
     the suffix only agrees, or the entry says el_from 'op1'."""

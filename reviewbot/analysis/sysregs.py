@@ -95,7 +95,7 @@ class SysReg:
 class _Table:
     """Indexes over the raw entries; SysReg objects are made on first use."""
 
-    __slots__ = ("entries", "regs", "by_encoding", "by_kernel", "data", "raw_re", "sys_reg_re")
+    __slots__ = ("entries", "regs", "by_encoding", "by_kernel", "data", "raw_re", "raw_any_re", "sys_reg_re")
 
     def __init__(self, data: dict) -> None:
         import re
@@ -113,6 +113,7 @@ class _Table:
             for macro in entry.get("kernel_names", ()):
                 self.by_kernel[_macro_key(macro)] = name
         self.raw_re = re.compile(_RAW)
+        self.raw_any_re = re.compile(r"s(\d+)_(\d+)_c(\d+)_c(\d+)_(\d+)")  # the shape, any numbers
         self.sys_reg_re = re.compile(_SYS_REG)
 
     def get(self, name: str | None) -> SysReg | None:
@@ -149,6 +150,22 @@ def raw_name(encoding) -> str:
     return "s{}_{}_c{}_c{}_{}".format(*encoding)
 
 
+#: The largest value of each encoding field (op0, op1, CRn, CRm, op2).
+ENCODING_FIELDS = (("op0", 3), ("op1", 7), ("CRn", 15), ("CRm", 15), ("op2", 7))
+
+
+def out_of_range(text: str) -> str | None:
+    """For text written as an encoding with a field too big for it, which
+    (``CRn 99 > 15``); None for anything else."""
+    table = _table()
+    m = table.raw_any_re.fullmatch(text.strip().lower()) or table.sys_reg_re.fullmatch(text.strip())
+    if not m:
+        return None
+    bad = [f"{name} {int(value)} > {top}" for (name, top), value in zip(ENCODING_FIELDS, m.groups())
+           if int(value) > top]
+    return ", ".join(bad) or None
+
+
 def parse_encoding(text: str) -> tuple[int, int, int, int, int] | None:
     """The encoding written as ``s3_0_c1_c0_0`` (any case) or
     ``sys_reg(3, 0, 1, 0, 0)``; None for anything else or out of range."""
@@ -158,7 +175,7 @@ def parse_encoding(text: str) -> tuple[int, int, int, int, int] | None:
     if not m:
         return None
     enc = tuple(int(g) for g in m.groups())
-    if any(v > hi for v, hi in zip(enc, (3, 7, 15, 15, 7))):
+    if any(v > top for v, (_, top) in zip(enc, ENCODING_FIELDS)):
         return None
     return enc  # type: ignore[return-value]
 

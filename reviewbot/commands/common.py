@@ -127,6 +127,8 @@ def read_input(name: str) -> bytes:
 def expand_inputs(names: list[str]) -> list[str]:
     """Directories of ``git format-patch`` output become their patch
     files, and a maildir its messages (``cur/`` and ``new/``)."""
+    if names.count("-") > 1:
+        raise UsageError("'-' (standard input) given more than once: it can be read only once")
     result = []
     for name in names:
         path = Path(name)

@@ -44,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.errors import UsageError
 
     reg = sysregs.lookup(args.register)
+    if reg is None and (bad := sysregs.out_of_range(args.register)) is not None:
+        raise UsageError(f"{args.register!r} is no system-register encoding: {bad}")
     if reg is None:
         close = sysregs.suggest(args.register)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
