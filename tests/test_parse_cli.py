@@ -37,3 +37,12 @@ def test_stats_say_how_many_instructions_have_no_a64_mnemonic(capsys, tmp_path):
     suffix = "; 2 of 4 instructions with a non-A64 mnemonic (macros, or not assembly)"
     assert out.splitlines() == [f"{src}: 4/4 statements parsed (100.00%){suffix}",
                                 f"total: 4/4 statements parsed (100.00%){suffix}"]
+
+
+def test_stdin_has_one_name_in_errors_and_output(capsys, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a\0b")))
+    code, out, err = run_cli(capsys, "parse", "-")
+    assert (code, out) == (2, "") and err == "reviewbot: error: <stdin>: is a binary file, not assembly source\n"

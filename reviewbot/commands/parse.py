@@ -51,6 +51,7 @@ def register(subparsers) -> None:
 def _read(path: str) -> str:
     from reviewbot.errors import InputError
 
+    name = "<stdin>" if path == "-" else path  # as the output names it
     try:
         if path == "-":
             data = sys.stdin.buffer.read()
@@ -58,13 +59,13 @@ def _read(path: str) -> str:
             with open(path, "rb") as handle:
                 data = handle.read()
     except FileNotFoundError:
-        raise InputError(path, "no such file") from None
+        raise InputError(name, "no such file") from None
     except IsADirectoryError:
-        raise InputError(path, "is a directory") from None
+        raise InputError(name, "is a directory") from None
     except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
     if b"\0" in data:
-        raise InputError(path, "is a binary file, not assembly source")
+        raise InputError(name, "is a binary file, not assembly source")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
