@@ -55,8 +55,9 @@ def slow_server() -> Iterator[SmtpServer]:
 
 
 class Archive(http.server.ThreadingHTTPServer):
-    """A loopback list archive that has what the SMTP server received:
-    ``/all/<Message-ID>/raw`` is 200 for those, 404 for the others."""
+    """A loopback list archive that has the series' patches and what the
+    SMTP server received: ``/all/<Message-ID>/raw`` is 200 for those, 404
+    for the others."""
 
     def __init__(self, server: SmtpServer) -> None:
         smtp = server
@@ -65,7 +66,7 @@ class Archive(http.server.ThreadingHTTPServer):
             def do_GET(self) -> None:  # noqa: N802
                 parts = self.path.split("/")
                 msgid = "<" + urllib.parse.unquote(parts[2]) + ">" if len(parts) > 3 else ""
-                known = {str(r.message["Message-ID"]) for r in smtp.received}
+                known = {str(r.message["Message-ID"]) for r in smtp.received} | PATCHES
                 self.send_response(200 if msgid in known else 404)
                 self.end_headers()
                 self.wfile.write(b"From: x\n\nx\n" if msgid in known else b"")
@@ -79,6 +80,9 @@ class Archive(http.server.ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+PATCHES = {f"<kill.{n}@example.org>" for n in (1, 2, 3)}
 
 
 def _mbox() -> str:
