@@ -73,3 +73,42 @@ def test_no_newline_marker_and_empty_context_lines():
 def test_garbage_is_an_error():
     with pytest.raises(DiffParseError, match="no diff found"):
         parse_patch("hello\nworld\n", source="g")
+
+
+def test_what_follows_a_diff_git_line_must_be_git_header_lines_or_hunks():
+    junk = "diff --git a/a.S b/a.S\nthis is junk\n\tmsr\tx0, tpidr_el2\n"
+    with pytest.raises(DiffParseError) as info:
+        parse_patch(junk, source="mangled.patch", first_line=20)
+    assert str(info.value).startswith("mangled.patch: line 21: 'this is junk' follows 'diff --git a/a.S b/a.S' "
+                                      "(line 20)")
+
+
+@pytest.mark.parametrize("header", [
+    "similarity index 100%\nrename from a.S\nrename to b.S\n",
+    "old mode 100644\nnew mode 100755\n",
+    "deleted file mode 100644\nindex 1234567..0000000\n",
+    "index 1234567..89abcde\nGIT binary patch\nliteral 3\nKcmZ?b0000\n\nliteral 0\nHcmV?d00001\n\n",
+    "dissimilarity index 90%\ncopy from a.S\ncopy to b.S\n",
+])
+def test_hunkless_changes_git_writes_are_read(header):
+    changes = parse_patch(f"diff --git a/a.S b/b.S\n{header}diff --git a/c.S b/c.S\n--- a/c.S\n+++ b/c.S\n"
+                          "@@ -1 +1 @@\n-a\n+b\n")
+    assert len(changes) == 2 and not changes[0].hunks and changes[1].hunks
+
+
+def test_a_diff_git_line_with_nothing_after_it_is_an_error():
+    with pytest.raises(DiffParseError, match="has neither git's header lines nor hunks after it"):
+        parse_patch("diff --git a/a.S b/a.S\n", source="cut.patch")
+
+
+@pytest.mark.parametrize("text", [
+    # a rename last, then the signature and a list's footer (more than the three lines stripped)
+    "diff --git a/a.S b/b.S\nsimilarity index 100%\nrename from a.S\nrename to b.S\n-- \n2.30.0\n\n"
+    "_______________________________________________\nkvmarm mailing list\n",
+    # a mailer wrapped the diff --git line; the ---/+++ lines and the hunk are whole
+    "diff --git a/a.S \nb/a.S\nindex 1234567..89abcde 100644\n--- a/a.S\n+++ b/a.S\n@@ -1 +1 @@\n-a\n+b\n",
+    # prose after a mode change, past an empty line
+    "diff --git a/a.S b/a.S\nold mode 100644\nnew mode 100755\n\nThanks,\nA\n",
+])
+def test_what_real_mail_puts_around_a_hunkless_change_is_read(text):
+    assert parse_patch(text, source="real.patch")

@@ -34,6 +34,7 @@ def parse_patch(text: str, *, source: str = "<diff>", first_line: int = 1) -> tu
     input and the hunk when the diff cannot be read.
     """
     text = _strip_signature(text.replace("\r\n", "\n"))
+    _check_file_headers(text, source, first_line)
     end = _check_hunk_counts(text, source, first_line)
     if end is not None:
         text = "\n".join(text.split("\n")[:end]) + "\n"
@@ -66,6 +67,44 @@ def _strip_signature(text: str) -> str:
 def _is_signature(line: str) -> bool:
     """``-- `` (or ``--``, once a mailer strips trailing blanks) ends the diff."""
     return line in ("-- ", "--")
+
+
+#: What git writes between a ``diff --git`` line and the first hunk
+#: (git-diff(1), "generating patch text with -p": the extended header lines).
+_GIT_HEADER_LINES = ("old mode ", "new mode ", "deleted file mode ", "new file mode ", "copy from ",
+                     "copy to ", "rename from ", "rename to ", "similarity index ", "dissimilarity index ",
+                     "index ", "--- ", "+++ ")
+
+
+def _check_file_headers(text: str, source: str, first_line: int) -> None:
+    """A ``diff --git`` section without a hunk (or binary data) must be
+    git's header lines only (a rename, a mode change).  Anything else, a
+    mangled mail or a hand-edited patch, would be read as such a change
+    and the patch pass unchecked.  A section ends at the next ``diff
+    --git``, the signature, or an empty line (what follows is prose)."""
+    lines = text.split("\n")
+    starts = [n for n, line in enumerate(lines) if line.startswith("diff --git ")]
+    for at, start in enumerate(starts):
+        end = starts[at + 1] if at + 1 < len(starts) else len(lines)
+        section = lines[start + 1:end]
+        if any(line.startswith(("@@ ", "GIT binary patch", "Binary files ")) for line in section):
+            continue
+        headers = 0
+        for number, line in enumerate(section, start=start + 1):
+            if line == "" or _is_signature(line):
+                break
+            if not line.startswith(_GIT_HEADER_LINES):
+                raise DiffParseError(source, f"line {first_line + number}: {_shown(line)} follows "
+                                             f"'{lines[start][:80]}' (line {first_line + start}), where only "
+                                             f"git's header lines and the file's hunks may stand")
+            headers += 1
+        if not headers:
+            raise DiffParseError(source, f"line {first_line + start}: '{lines[start][:80]}' has neither "
+                                         "git's header lines nor hunks after it")
+
+
+def _shown(line: str) -> str:
+    return repr(line if len(line) <= 60 else line[:57] + "...")
 
 
 def _check_hunk_counts(text: str, source: str, first_line: int) -> int | None:
