@@ -11,9 +11,11 @@ file); a chain of 20 patches that change the largest hyp file again and
 again (each patch's pre-image is the previous one's post-image); and 200
 patches that go round the hyp ``.S`` files (so most files are changed more
 than once).  Each case is run tree-aware and with ``--no-tree``, warm
-(one warm-up, then the median of ``--runs``); wall time and CPU time (user
-plus system of the process and its children: the machine may be shared) are
-reported with their ratio.  ``--save-output DIR`` keeps each tree-aware
+(one warm-up each, then ``--runs`` turns of both, one after the other, so
+that a machine whose speed drifts weighs on both alike); the medians of
+wall time and CPU time (user plus system of the process and its children:
+the machine may be shared) are reported with their ratios, and "paired",
+the median over the turns of the CPU ratio within a turn.  ``--save-output DIR`` keeps each tree-aware
 run's output (``NAME.txt``) so two revisions can be compared with ``diff``.
 
 Tree-aware ``check`` keeps what it makes of the tree's files for the next
@@ -128,18 +130,31 @@ run()
 """
 
 
-def measure(argv: list[str], cwd: Path, runs: int, output: Path | None, forget: bool = False) -> dict:
-    """``forget``: each run without the kept outlines of the tree's files
-    (analysis/file_cache.py), as the first check of those files meets it."""
-    run(argv, cwd, output)  # warm-up (and the output kept)
-    samples = []
+def measure(commands: list[list[str]], cwd: Path, runs: int, output: Path | None,
+            forget: bool = False) -> list[dict]:
+    """Each command warmed up once, then run ``runs`` times, the commands
+    taking turns (tree-aware, ``--no-tree``, ...) so that a machine whose
+    speed drifts weighs on all of them alike; the first command's output
+    is kept when asked.  Each result also has ``ratio``, the median over
+    the turns of the command's CPU over the second command's in the same
+    turn.  ``forget``: the first command runs without the kept outlines of
+    the tree's files (analysis/file_cache.py), as the first check of those
+    files meets it."""
+    for n, argv in enumerate(commands):
+        run(argv, cwd, output if n == 0 else None)  # warm-up (and the output kept)
+    samples: list[list[tuple[float, float]]] = [[] for _ in commands]
     for _ in range(runs):
-        if forget:
-            shutil.rmtree(FILES_CACHE, ignore_errors=True)
-        samples.append(run(argv, cwd))
-    walls, cpus = [s[0] for s in samples], [s[1] for s in samples]
-    return {"wall": statistics.median(walls), "wall_min": min(walls), "wall_max": max(walls),
-            "cpu": statistics.median(cpus)}
+        for n, argv in enumerate(commands):
+            if forget and n == 0:
+                shutil.rmtree(FILES_CACHE, ignore_errors=True)
+            samples[n].append(run(argv, cwd))
+    results = []
+    for own in samples:
+        walls, cpus = [s[0] for s in own], [s[1] for s in own]
+        ratios = [mine[1] / other[1] for mine, other in zip(own, samples[min(1, len(samples) - 1)])]
+        results.append({"wall": statistics.median(walls), "wall_min": min(walls), "wall_max": max(walls),
+                        "cpu": statistics.median(cpus), "ratio": statistics.median(ratios)})
+    return results
 
 
 def floor(tree: Path) -> int:
@@ -244,27 +259,30 @@ def main(argv: list[str] | None = None) -> int:
     for name in wanted:
         patches = cases[name]
         output = args.save_output / f"{name}.txt" if args.save_output else None
-        tree_aware = measure([*REVIEWBOT, "check", str(patches)], tree, args.runs, output, args.first_check)
-        no_tree = measure([*REVIEWBOT, "check", "--no-tree", str(patches)], tree, args.runs, None)
+        commands = [[*REVIEWBOT, "check", str(patches)], [*REVIEWBOT, "check", "--no-tree", str(patches)]]
+        if args.bound:
+            commands.append([sys.executable, "-c", LINES_ONLY, "check", str(patches)])
+        tree_aware, no_tree, *bound = measure(commands, tree, args.runs, output, args.first_check)
         result = {"case": name, "patches": len(list(patches.glob("*.patch"))),
                   "tree": tree_aware, "no_tree": no_tree,
                   "ratio_wall": tree_aware["wall"] / no_tree["wall"],
-                  "ratio_cpu": tree_aware["cpu"] / no_tree["cpu"]}
-        if args.bound:
-            bound = measure([sys.executable, "-c", LINES_ONLY, "check", str(patches)], tree, args.runs, None)
-            result.update(lines_only=bound, ratio_cpu_lines_only=bound["cpu"] / no_tree["cpu"])
+                  "ratio_cpu": tree_aware["cpu"] / no_tree["cpu"],
+                  "ratio_cpu_paired": tree_aware["ratio"]}
+        if bound:
+            result.update(lines_only=bound[0], ratio_cpu_lines_only=bound[0]["ratio"])
         results.append(result)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"warm, median of {args.runs}; CPU = user + system")
+    print(f"{'first check' if args.first_check else 'warm'}, median of {args.runs} turns (tree-aware and "
+          f"--no-tree in turn); CPU = user + system; paired: the median over the turns of the CPU ratio")
     print(f"{'case':12} {'patches':>7} {'tree wall s':>12} {'(min-max)':>13} {'tree CPU s':>11} "
-          f"{'no-tree wall':>13} {'no-tree CPU':>12} {'ratio wall':>11} {'ratio CPU':>10}")
+          f"{'no-tree wall':>13} {'no-tree CPU':>12} {'ratio wall':>11} {'ratio CPU':>10} {'paired':>7}")
     for r in results:
         t, n = r["tree"], r["no_tree"]
         print(f"{r['case']:12} {r['patches']:>7} {t['wall']:>12.2f} {t['wall_min']:>6.2f}-{t['wall_max']:<6.2f} "
               f"{t['cpu']:>11.2f} {n['wall']:>13.2f} {n['cpu']:>12.2f} {r['ratio_wall']:>10.2f}x "
-              f"{r['ratio_cpu']:>9.2f}x")
+              f"{r['ratio_cpu']:>9.2f}x {r['ratio_cpu_paired']:>6.2f}x")
         if "lines_only" in r:
             print(f"{'':12} {'':>7} reading only the lines near a change: CPU {r['lines_only']['cpu']:.2f} s, "
                   f"{r['ratio_cpu_lines_only']:.2f}x --no-tree")
