@@ -18,6 +18,7 @@ from typing import NoReturn
 from reviewbot import __version__
 from reviewbot.commands import COMMANDS
 from reviewbot.errors import ReviewbotError
+from reviewbot.printable import PrintableFormatter, printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -49,7 +50,7 @@ def _terminal_columns() -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"reviewbot: error: {message}", file=sys.stderr)
+    print(f"reviewbot: error: {printable(message, lines=True)}", file=sys.stderr)
     return code
 
 
@@ -114,8 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2), format="reviewbot: %(message)s",
-                        stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrintableFormatter("reviewbot: %(message)s"))
+    logging.basicConfig(level=logging.WARNING - 10 * min(args.verbose, 2), handlers=[handler])
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -8,6 +8,9 @@
 - ``b4``: b4's per-patch check contract (nothing when clean, ``ERROR:``
   lines for errors, warnings otherwise);
 - ``b4-review``: the JSON array ``b4 review`` check commands return.
+
+What the formats for a person show of a patch (paths, subjects, messages
+quoting its lines; b4's too, which it prints) is :func:`printable`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable
 
 from reviewbot import __version__
 from reviewbot.model import Finding, PatchReview, Severity
+from reviewbot.printable import printable
 from reviewbot.records import field, record
 from reviewbot.rules.loader import Rule, RuleSet
 
@@ -98,10 +102,11 @@ def format_text(report: Report) -> str:
         findings = [f for f in review.findings if not f.suppressed]
         if findings and several and not report.quiet:
             message = review.patch.message
-            out.append(_paint(f"{message.source}: {message.subject}".rstrip(": "), "1", report.color))
+            out.append(_paint(printable(f"{message.source}: {message.subject}".rstrip(": ")), "1", report.color))
         for f in findings:
-            out.append(f"{_paint(f.location, '1', report.color)}: "
-                       f"{_paint(f.severity.label, _COLORS[f.severity], report.color)}: [{f.rule_id}] {f.message}")
+            out.append(f"{_paint(printable(f.location), '1', report.color)}: "
+                       f"{_paint(f.severity.label, _COLORS[f.severity], report.color)}: [{f.rule_id}] "
+                       f"{printable(f.message)}")
     if out and not report.quiet:  # silence is success: a clean run prints nothing
         counts = {level: sum(1 for f in report.findings if f.severity == level) for level in Severity}
         out.append(f"total: {_count(counts[Severity.ERROR], 'error')}, "
@@ -114,7 +119,7 @@ def format_text(report: Report) -> str:
 def format_checkpatch(report: Report) -> str:
     """checkpatch.pl ``--terse --showfile`` lines, then its ``total:`` line
     (which checkpatch's ``--quiet`` leaves out when there is nothing)."""
-    lines = [f"{f.location}: {_CHECKPATCH_LEVEL[f.severity]}:{checkpatch_type(f.rule_id)}: {f.message}"
+    lines = [printable(f"{f.location}: {_CHECKPATCH_LEVEL[f.severity]}:{checkpatch_type(f.rule_id)}: {f.message}")
              for f in report.findings]
     if report.quiet and not lines:
         return ""
@@ -275,7 +280,8 @@ _B4_ORDER = {"pass": 0, "warn": 1, "fail": 2}
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """``text`` on one line, as b4 shows it on a terminal."""
+    return printable(" ".join(text.split()))
 
 
 def _all_problems(report: Report) -> list[str]:
@@ -322,7 +328,7 @@ def format_b4_review(report: Report) -> str:
         item = {"status": _B4_STATUS[f.severity],
                 "description": _one_line(f"{f.location}: {f.severity.label}: [{f.rule_id}] {f.message}")}
         if f.snippet.strip():
-            item["srcline"] = f.snippet.strip()
+            item["srcline"] = printable(f.snippet.strip())
         if url := _rule_url(report, f.rule_id):
             item["url"] = url
         items.append(item)

@@ -22,6 +22,7 @@ from pathlib import Path
 from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, add_rule_options, plural
 from reviewbot.errors import InputError, UsageError
+from reviewbot.printable import printable
 
 _DESCRIPTION = """\
 Review the b4 review branch checked out here, as b4's review agent.
@@ -96,10 +97,10 @@ def run(args: argparse.Namespace) -> int:
             files[f"{bp.number:04d}.txt"] = text
     where = _write(branch, files)
     if summary:
-        print(summary)
+        print(printable(summary))
     for review_, bp in kept:
         for problem in review_.problems:
-            print(f"reviewbot: note: {problem}", file=sys.stderr)
+            print(f"reviewbot: note: {printable(problem)}", file=sys.stderr)
     print(f"reviewbot: wrote {', '.join(sorted(files))} to {where}")
     return 0
 

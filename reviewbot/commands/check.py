@@ -25,6 +25,7 @@ from reviewbot.commands.common import (
 from reviewbot.commands.check_inputs import Source, tree_path, tree_of
 from reviewbot.commands.check_output import colour, era_notes, fixes
 from reviewbot.errors import InputError, UsageError
+from reviewbot.printable import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 B4_FORMATS = ("b4", "b4-review")
@@ -187,9 +188,9 @@ def _run(args: argparse.Namespace) -> int:
         for problem in all_problems:
             # for the send-email hook an input problem does not block: not an error there
             label = "note" if getattr(args, "problems_do_not_block", False) else "error"
-            print(f"reviewbot: {label}: {problem}", file=sys.stderr)
+            print(f"reviewbot: {label}: {printable(problem)}", file=sys.stderr)
         for note in [] if args.quiet else notes:
-            print(f"reviewbot: note: {note}", file=sys.stderr)
+            print(f"reviewbot: note: {printable(note)}", file=sys.stderr)
     # Blocking findings win over input problems: a hook must refuse a series
     # with an error in it even when another of its patches could not be read.
     fail_on = Severity.parse(config.output.fail_on)

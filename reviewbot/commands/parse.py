@@ -15,6 +15,7 @@ import argparse
 import sys
 
 from reviewbot.commands import help_line
+from reviewbot.printable import printable
 
 
 def register(subparsers) -> None:
@@ -153,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
             text = _read(path)
         except InputError as exc:  # named, and the other files still parsed (as check does)
             sys.stdout.flush()
-            print(f"reviewbot: error: {exc}", file=sys.stderr)
+            print(f"reviewbot: error: {printable(str(exc), lines=True)}", file=sys.stderr)
             unread += 1
             continue
         nodes = (asm.parse_quoted if args.quoted else asm.parse)(text, source=name)

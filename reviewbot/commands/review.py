@@ -29,6 +29,7 @@ from typing import Any
 from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, add_rule_options, build_config, read_input
 from reviewbot.errors import InputError, UsageError
+from reviewbot.printable import printable
 from reviewbot.commands.review_summary import Progress, Summary, format_summary
 from reviewbot.pipeline import Malformed, review_all, review_replies
 import logging
@@ -168,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     from reviewbot.commands.check_output import notes_of_eras
 
     for note in notes_of_eras(summary.eras_off):
-        print(f"reviewbot: note: {note}", file=sys.stderr)
+        print(f"reviewbot: note: {printable(note)}", file=sys.stderr)
     if args.summary_format == "json":
         sys.stdout.write(json.dumps(summary.as_json(), indent=2) + "\n")
     else:

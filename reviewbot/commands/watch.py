@@ -19,6 +19,7 @@ from typing import Any
 
 from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, build_config, plural
+from reviewbot.printable import PrintableFormatter, printable
 import logging
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("reviewbot").setLevel(logging.INFO)  # a daemon says what it does
     if not args.once:  # a long-running log says when
         for handler in logging.getLogger().handlers:
-            handler.setFormatter(logging.Formatter("%(asctime)s reviewbot: %(message)s"))
+            handler.setFormatter(PrintableFormatter("%(asctime)s reviewbot: %(message)s"))
     rules = load_rules(config)
     source: Any = MaildirSource(config.watch.maildir) if config.watch.maildir else LoreClient(config.lore)
     with StateStore(config.watch.state) as store, store.exclusive(), \
@@ -166,7 +167,7 @@ def outcomes_text(outcomes: Sequence[Any]) -> str:
     errors = sum(o.action in ("error", "failed") for o in outcomes)
     lines.append(f"{reviewed} series reviewed, {plural(replies, 'reply', 'replies')} queued, "
                  f"{waiting} waiting, {plural(errors, 'error')}")
-    return "\n".join(lines) + "\n"
+    return "".join(printable(line) + "\n" for line in lines)  # subjects and errors come from mail and servers
 
 
 def _parts(o: Any) -> str:
@@ -232,7 +233,7 @@ def status_text(config: Any, *, now: float) -> str:
             counts = outbox.counts()
         out.append("outbox: " + ", ".join(f"{n} {state}" for state, n in counts.items())
                    + f" ({config.outbox.path})")
-    return "\n".join(out) + "\n"
+    return "".join(printable(line) + "\n" for line in out)
 
 
 def _ago(when: float | None, now: float) -> str:

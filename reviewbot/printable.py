@@ -1,0 +1,48 @@
+"""Text from patches and mail made safe to show on a terminal.
+
+A path, a subject or a line of a patch is whatever its sender wrote.  Shown
+as it is, an escape sequence in it would reach the reader's terminal: clear
+the screen, move the cursor up over a finding, set the window title, or
+(with a carriage return) print over its own line so that an error reads as
+clean; a line break would make a line of output of its own, a bidirectional
+override reorder what is read.  Every text reviewbot prints for a person
+(the text, checkpatch and b4 formats, notes, errors, summaries and logs) goes
+through :func:`printable`; the machine formats (JSON, SARIF) escape control
+characters by their own rules, and replies quote the patch as mail does.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+#: DEL, the C1 control characters, and the Unicode marks that reorder text
+#: (bidirectional embeddings, overrides, isolates).
+_OTHERS = "\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_ONE_LINE = re.compile(f"[\x00-\x08\x0a-\x1f{_OTHERS}]")  # the C0 controls but tab
+_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")  # the same but the line break
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """``text`` with each control character but tab (and line breaks, when
+    ``lines``) written as its escape: ``\\x1b``, ``\\r``, ``\\u202e``."""
+    pattern = _LINES if lines else _ONE_LINE
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    char = found.group()
+    if char in "\r\n":
+        return repr(char)[1:-1]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+class PrintableFormatter(logging.Formatter):
+    """Log records as :func:`printable` text (a record may quote a subject,
+    a server's answer, a path from a patch)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), lines=True)

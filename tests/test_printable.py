@@ -1,0 +1,80 @@
+"""Text from a patch never reaches the reader's terminal as control
+characters: an escape sequence, a carriage return or a line break in a
+path, a subject or a quoted line is shown as its escape, in every format
+made for a person; the machine formats keep the text as it is."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from reviewbot.printable import PrintableFormatter, printable
+from tests.conftest import make_patch, run_cli
+
+HOSTILE = "\x1b[2J\x1b]0;title\x07\r\u202e"
+HUNK = "@@ -1,2 +1,3 @@\n foo:\n+\tmsr\tx0, tpidr_el2\n \tret\n"
+
+
+def _control(text: str) -> set[str]:
+    return {c for c in text if (ord(c) < 0x20 and c not in "\n\t") or 0x7f <= ord(c) <= 0x9f or c == "\u202e"}
+
+
+def test_control_characters_are_shown_as_escapes():
+    assert printable("a\x1b[31mb\rc\nd\te\u202ef\x9b\x7f") == "a\\x1b[31mb\\rc\\nd\te\\u202ef\\x9b\\x7f"
+    assert printable("one\ntwo\x07", lines=True) == "one\ntwo\\x07"
+    assert printable("arch/arm64/kvm/hyp/entry.S:12: plain") == "arch/arm64/kvm/hyp/entry.S:12: plain"
+
+
+@pytest.mark.parametrize("fmt", ["text", "checkpatch", "b4", "b4-review"])
+def test_a_path_with_escape_sequences_is_shown_escaped(tmp_path: Path, capsys, fmt):
+    path = f"arch/arm64/kvm/hyp/e{HOSTILE}.S"
+    patch = tmp_path / "hostile.patch"
+    patch.write_text(make_patch(path, HUNK))
+    code, out, err = run_cli(capsys, "check", "--format", fmt, "-c", "context.kernel=6.1", str(patch))
+    assert code == 1, err
+    assert not _control(out) and not _control(err)
+    shown = out if fmt != "b4-review" else json.loads(json.loads(out)[0]["details"])[0]["description"]
+    carriage_return = " " if fmt.startswith("b4") else "\\r"  # b4's formats put a finding on one line
+    assert f"e\\x1b[2J\\x1b]0;title\\x07{carriage_return}\\u202e.S:2" in shown
+
+
+def test_the_json_format_keeps_the_path_as_it_is(tmp_path: Path, capsys):
+    path = f"arch/arm64/kvm/hyp/e{HOSTILE}.S"
+    patch = tmp_path / "hostile.patch"
+    patch.write_text(make_patch(path, HUNK))
+    code, out, _ = run_cli(capsys, "check", "--format", "json", "-c", "context.kernel=6.1", str(patch))
+    assert code == 1 and json.loads(out)["findings"][0]["path"] == path
+
+
+def test_an_error_quoting_the_input_is_shown_escaped(tmp_path: Path, capsys):
+    patch = tmp_path / "mangled.patch"
+    patch.write_text(make_patch("arch/arm64/kvm/hyp/entry.S", f"junk{HOSTILE}\n"))
+    code, _, err = run_cli(capsys, "check", str(patch))
+    assert code == 2 and "junk\\x1b[2J" in err and not _control(err)
+
+
+def test_the_review_summary_shows_no_control_character_of_a_subject(tmp_path: Path, capsys):
+    mbox = tmp_path / "series.mbox"
+    mbox.write_text(make_patch("arch/arm64/kvm/hyp/entry.S", HUNK, subject="[PATCH] KVM: arm64: =?utf-8?q?a=1B=5B2Jb?="))
+    code, out, err = run_cli(capsys, "review", "--outbox", str(tmp_path / "out"), "--db", str(tmp_path / "db.sqlite"),
+                             "-c", "context.kernel=6.1", str(mbox))
+    assert code == 0, err
+    assert "[2Jb" in out and not _control(out)
+
+
+def test_log_records_are_shown_escaped():
+    record = logging.LogRecord("reviewbot", logging.WARNING, __file__, 1, "skipped %s", (f"x{HOSTILE}",), None)
+    shown = PrintableFormatter("reviewbot: %(message)s").format(record)
+    assert shown == "reviewbot: skipped x\\x1b[2J\\x1b]0;title\\x07\\r\\u202e"
+
+
+def test_what_a_poll_did_shows_a_server_error_escaped():
+    from reviewbot.bot.watcher import Outcome
+    from reviewbot.commands.watch import outcomes_text
+
+    text = outcomes_text([Outcome("error", "kvmarm", detail=f"HTTP 500: {HOSTILE}"),
+                          Outcome("failed", "kvmarm", title="t", version=1, detail=f"crash{HOSTILE}")])
+    assert "HTTP 500: \\x1b[2J" in text and "crash\\x1b[2J" in text and not _control(text)
