@@ -19,16 +19,17 @@ import re
 #: DEL, the C1 control characters, and the Unicode marks that reorder text
 #: (bidirectional embeddings, overrides, isolates).
 _OTHERS = "\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_ONE_LINE = re.compile(f"[\x00-\x08\x0a-\x1f{_OTHERS}]")  # the C0 controls but tab
-_LINES = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")  # the same but the line break
+_HIDDEN = {False: f"[\x00-\x08\x0a-\x1f{_OTHERS}]",  # the C0 controls but tab
+           True: f"[\x00-\x08\x0b-\x1f{_OTHERS}]"}  # the same but the line break
+_COMPILED: dict[bool, re.Pattern[str]] = {}  # compiled when first needed: every command imports this
 
 
 def printable(text: str, *, lines: bool = False) -> str:
     """``text`` with each control character but tab (and line breaks, when
     ``lines``) written as its escape: ``\\x1b``, ``\\r``, ``\\u202e``."""
-    pattern = _LINES if lines else _ONE_LINE
-    if pattern.search(text) is None:
+    if text.isprintable():  # the common case, without a regex
         return text
+    pattern = _COMPILED.get(lines) or _COMPILED.setdefault(lines, re.compile(_HIDDEN[lines]))
     return pattern.sub(_escape, text)
 
 
