@@ -34,10 +34,13 @@ def parse_patch(text: str, *, source: str = "<diff>", first_line: int = 1) -> tu
     input and the hunk when the diff cannot be read.
     """
     text = _strip_signature(text.replace("\r\n", "\n"))
-    _check_file_headers(text, source, first_line)
-    end = _check_hunk_counts(text, source, first_line)
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the text's final newline ends the last line; it is not an empty line
+    _check_file_headers(lines, source, first_line)
+    end = _check_hunk_counts(lines, source, first_line)
     if end is not None:
-        text = "\n".join(text.split("\n")[:end]) + "\n"
+        text = "\n".join(lines[:end]) + "\n"
     try:
         patch_set = unidiff.PatchSet(text)
     except UnidiffParseError as exc:
@@ -76,13 +79,12 @@ _GIT_HEADER_LINES = ("old mode ", "new mode ", "deleted file mode ", "new file m
                      "index ", "--- ", "+++ ")
 
 
-def _check_file_headers(text: str, source: str, first_line: int) -> None:
+def _check_file_headers(lines: list[str], source: str, first_line: int) -> None:
     """A ``diff --git`` section without a hunk (or binary data) must be
     git's header lines only (a rename, a mode change).  Anything else, a
     mangled mail or a hand-edited patch, would be read as such a change
     and the patch pass unchecked.  A section ends at the next ``diff
     --git``, the signature, or an empty line (what follows is prose)."""
-    lines = text.split("\n")
     starts = [n for n, line in enumerate(lines) if line.startswith("diff --git ")]
     for at, start in enumerate(starts):
         end = starts[at + 1] if at + 1 < len(starts) else len(lines)
@@ -107,12 +109,9 @@ def _shown(line: str) -> str:
     return repr(line if len(line) <= 60 else line[:57] + "...")
 
 
-def _check_hunk_counts(text: str, source: str, first_line: int) -> int | None:
+def _check_hunk_counts(lines: list[str], source: str, first_line: int) -> int | None:
     """Each hunk must hold exactly the lines its header announces.  Returns
     the index of a signature line that ends the diff, if there is one."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()  # the text's final newline ends the last line; it is not an empty line
     number = 0
     while number < len(lines):
         header = _HUNK_HEADER.match(lines[number])
