@@ -25,12 +25,19 @@ _COMPILED: dict[bool, re.Pattern[str]] = {}  # compiled when first needed: every
 
 
 def printable(text: str, *, lines: bool = False) -> str:
-    """``text`` with each control character but tab (and line breaks, when
-    ``lines``) written as its escape: ``\\x1b``, ``\\r``, ``\\u202e``."""
+    """``text`` with each control character but tab written as its escape
+    (``\\x1b``, ``\\r``, ``\\u202e``), line breaks too unless ``lines``.
+    With ``lines`` (an error or a log record that may run over several
+    lines) a line after the first is indented, so that no text in it can
+    pass for a line of reviewbot's own (``reviewbot: ...``)."""
     if text.isprintable():  # the common case, without a regex
         return text
     pattern = _COMPILED.get(lines) or _COMPILED.setdefault(lines, re.compile(_HIDDEN[lines]))
-    return pattern.sub(_escape, text)
+    shown = pattern.sub(_escape, text)
+    if not lines:
+        return shown
+    first, *rest = shown.split("\n")
+    return "\n".join([first, *(line if not line or line[0].isspace() else "  " + line for line in rest)])
 
 
 def _escape(found: re.Match[str]) -> str:

@@ -24,7 +24,9 @@ def _control(text: str) -> set[str]:
 
 def test_control_characters_are_shown_as_escapes():
     assert printable("a\x1b[31mb\rc\nd\te\u202ef\x9b\x7f") == "a\\x1b[31mb\\rc\\nd\te\\u202ef\\x9b\\x7f"
-    assert printable("one\ntwo\x07", lines=True) == "one\ntwo\\x07"
+    # over several lines, no line can pass for one of reviewbot's own
+    assert printable("one\nreviewbot: 0 problems\x07\n  kept", lines=True) == \
+        "one\n  reviewbot: 0 problems\\x07\n  kept"
     assert printable("arch/arm64/kvm/hyp/entry.S:12: plain") == "arch/arm64/kvm/hyp/entry.S:12: plain"
 
 
@@ -78,3 +80,42 @@ def test_what_a_poll_did_shows_a_server_error_escaped():
     text = outcomes_text([Outcome("error", "kvmarm", detail=f"HTTP 500: {HOSTILE}"),
                           Outcome("failed", "kvmarm", title="t", version=1, detail=f"crash{HOSTILE}")])
     assert "HTTP 500: \\x1b[2J" in text and "crash\\x1b[2J" in text and not _control(text)
+
+
+def test_a_fix_not_made_names_the_path_escaped(tmp_path: Path, capsys, monkeypatch):
+    patch = tmp_path / "hostile.patch"
+    swapped = "@@ -1,4 +1,5 @@\n static void f(u64 val)\n {\n \tint x;\n+\twrite_sysreg_s(SYS_ICC_SRE_EL2, val);\n }\n"
+    patch.write_text(make_patch(f"arch/arm64/kvm/hyp/e{HOSTILE}.c", swapped))  # a fix marked safe
+    monkeypatch.chdir(tmp_path)  # no such file here: the fix cannot be made
+    code, _, err = run_cli(capsys, "check", "--diff", "--no-tree", "-c", "context.kernel=6.1", str(patch))
+    assert "not fixed arch/arm64/kvm/hyp/e\\x1b[2J" in err and not _control(err)
+
+
+def test_the_outbox_status_shows_a_servers_answer_escaped():
+    from types import SimpleNamespace
+
+    from reviewbot.commands.outbox_admin import status_text
+
+    stored = SimpleNamespace(reply_msgid="<r@example.org>", subject="Re: x", error=f"451 {HOSTILE}greylisted")
+    outbox = SimpleNamespace(database="db", path="out", counts=lambda: {"pending": 1}, ambiguous=lambda: [],
+                             replies=lambda state: [stored])
+    text = status_text(outbox, None)
+    assert "last try: 451 \\x1b[2J" in text and not _control(text)
+
+
+def test_the_progress_line_shows_a_file_name_escaped():
+    import io
+
+    from reviewbot.commands.review_summary import Progress
+
+    stream = io.StringIO()
+    Progress(stream, True).update(f"reading pd/{HOSTILE}.mbox:", 1, 3)
+    assert stream.getvalue() == "\r\x1b[Kreviewbot: reading pd/\\x1b[2J\\x1b]0;title\\x07\\r\\u202e.mbox: 1/3"
+
+
+def test_parse_shows_an_unread_line_escaped(tmp_path: Path, capsys):
+    source = tmp_path / "odd.S"
+    source.write_text(f"foo:\n\t{HOSTILE}bogus x0, ##\n\t.macro m a={HOSTILE}z\n\t.endm\n")
+    for stats in ([], ["--stats"]):
+        _, out, err = run_cli(capsys, "parse", *stats, str(source))
+        assert "\\x1b[2J" in out and not _control(out) and not _control(err)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from reviewbot.commands.common import git_top
 from reviewbot.errors import InputError
+from reviewbot.printable import printable
 
 if TYPE_CHECKING:
     from reviewbot.commands.check_inputs import Source
@@ -126,7 +127,7 @@ def fixes(args: argparse.Namespace, reviews: list, source: "Source") -> tuple[li
             where = targets.get(finding.path or "") or root / (finding.path or "")
             why = (f"{where} cannot be read (fixes go to the files of the checkout: run inside "
                    "the kernel tree, or name it with --tree)")
-        print(f"reviewbot: not fixed {finding.location} [{finding.rule_id}]: {why}", file=sys.stderr)
+        print(printable(f"reviewbot: not fixed {finding.location} [{finding.rule_id}]: {why}"), file=sys.stderr)
     if args.diff:
         patch = as_patch(texts, result.texts)
         if not patch and findings:  # say why the patch is empty
@@ -142,7 +143,7 @@ def fixes(args: argparse.Namespace, reviews: list, source: "Source") -> tuple[li
         except OSError as exc:
             raise InputError(str(target), f"cannot write the fix: {exc.strerror or exc}") from None
     for finding in result.applied:
-        print(f"reviewbot: fixed {finding.location} [{finding.rule_id}]", file=sys.stderr)
+        print(printable(f"reviewbot: fixed {finding.location} [{finding.rule_id}]"), file=sys.stderr)
     shown = sum(1 for f in findings if f.fix and not f.suppressed and f.fix_safety != "safe")
     print(f"reviewbot: {plural(len(result.applied), 'fix', 'fixes')} applied"
           + (f"; {plural(shown, 'fix', 'fixes')} not marked safe, shown only" if shown else ""),

@@ -160,14 +160,14 @@ def run(args: argparse.Namespace) -> int:
         nodes = (asm.parse_quoted if args.quoted else asm.parse)(text, source=name)
         if not args.stats:
             for node in nodes:
-                write(f"{name}:{node.line}:{node.column}: {format_node(node)}\n")
+                write(printable(f"{name}:{node.line}:{node.column}: {format_node(node)}") + "\n")
             continue
         counts = _coverage(nodes)
         totals = [a + b for a, b in zip(totals, counts)]
-        write(f"{name}: {_stats_line(*counts)}\n")
+        write(printable(f"{name}: {_stats_line(*counts)}") + "\n")
         for node in nodes:
             if type(node) is Unparsed:
-                write(f"{name}:{node.line}: {node.text}\n")
+                write(printable(f"{name}:{node.line}: {node.text}") + "\n")
     if args.stats:
         not_read = f"; {unread} file{'s' if unread != 1 else ''} not read" if unread else ""
         write(f"total: {_stats_line(*totals)}{not_read}\n")

@@ -33,7 +33,7 @@ class Progress:
             return
         self._last = now
         count = f"{done}/{total}" if total else str(done)
-        self.stream.write(f"\r\x1b[Kreviewbot: {what} {count}")
+        self.stream.write(f"\r\x1b[Kreviewbot: {printable(what)} {count}")  # what: a file name
         self.stream.flush()
         self._shown = True
 
