@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 #: DEL, the C1 control characters, and the Unicode marks that reorder text
 #: (bidirectional embeddings, overrides, isolates).
@@ -38,6 +39,11 @@ def printable(text: str, *, lines: bool = False) -> str:
         return shown
     first, *rest = shown.split("\n")
     return "\n".join([first, *(line if not line or line[0].isspace() else "  " + line for line in rest)])
+
+
+def printable_lines(lines: Iterable[str]) -> str:
+    """Each of ``lines`` :func:`printable`, each ended by a line break."""
+    return "".join(printable(line) + "\n" for line in lines)
 
 
 def _escape(found: re.Match[str]) -> str:

@@ -103,8 +103,8 @@ def test_a_diff_git_line_with_nothing_after_it_is_an_error():
 
 @pytest.mark.parametrize("text", [
     # a rename last, then the signature and a list's footer (more than the three lines stripped)
-    "diff --git a/a.S b/b.S\nsimilarity index 100%\nrename from a.S\nrename to b.S\n-- \n2.30.0\n\n"
-    "_______________________________________________\nkvmarm mailing list\n",
+    ("diff --git a/a.S b/b.S\nsimilarity index 100%\nrename from a.S\nrename to b.S\n-- \n2.30.0\n\n"
+     "_______________________________________________\nkvmarm mailing list\n"),
     # a mailer wrapped the diff --git line; the ---/+++ lines and the hunk are whole
     "diff --git a/a.S \nb/a.S\nindex 1234567..89abcde 100644\n--- a/a.S\n+++ b/a.S\n@@ -1 +1 @@\n-a\n+b\n",
     # prose after a mode change, past an empty line

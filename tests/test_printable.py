@@ -87,7 +87,7 @@ def test_a_fix_not_made_names_the_path_escaped(tmp_path: Path, capsys, monkeypat
     swapped = "@@ -1,4 +1,5 @@\n static void f(u64 val)\n {\n \tint x;\n+\twrite_sysreg_s(SYS_ICC_SRE_EL2, val);\n }\n"
     patch.write_text(make_patch(f"arch/arm64/kvm/hyp/e{HOSTILE}.c", swapped))  # a fix marked safe
     monkeypatch.chdir(tmp_path)  # no such file here: the fix cannot be made
-    code, _, err = run_cli(capsys, "check", "--diff", "--no-tree", "-c", "context.kernel=6.1", str(patch))
+    _, _, err = run_cli(capsys, "check", "--diff", "--no-tree", "-c", "context.kernel=6.1", str(patch))
     assert "not fixed arch/arm64/kvm/hyp/e\\x1b[2J" in err and not _control(err)
 
 
@@ -97,7 +97,7 @@ def test_the_outbox_status_shows_a_servers_answer_escaped():
     from reviewbot.commands.outbox_admin import status_text
 
     stored = SimpleNamespace(reply_msgid="<r@example.org>", subject="Re: x", error=f"451 {HOSTILE}greylisted")
-    outbox = SimpleNamespace(database="db", path="out", counts=lambda: {"pending": 1}, ambiguous=lambda: [],
+    outbox = SimpleNamespace(database="db", path="out", counts=lambda: {"pending": 1}, ambiguous=list,
                              replies=lambda state: [stored])
     text = status_text(outbox, None)
     assert "last try: 451 \\x1b[2J" in text and not _control(text)

@@ -12,7 +12,7 @@ from typing import Any
 from reviewbot.backtest.index import Index
 from reviewbot.backtest.labels import Label, lore_link, tally
 from reviewbot.backtest.runner import Found, SeriesResult
-from reviewbot.printable import printable
+from reviewbot.printable import printable_lines
 from reviewbot.records import record
 
 SCHEMA_VERSION = 1
@@ -155,7 +155,7 @@ def as_text(outcome: Outcome) -> str:
         out.append(f"malformed: ... and {len(outcome.malformed) - 50} more (--format json lists them all)")
     for problem in outcome.problems:
         out.append(f"internal error: {problem}")
-    return "".join(printable(line) + "\n" for line in out)  # paths and problems come from mail
+    return printable_lines(out)  # paths and problems come from mail
 
 
 def _findings_text(outcome: Outcome, data: dict[str, Any]) -> list[str]:

@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from reviewbot.errors import ReviewbotError, UsageError
-from reviewbot.printable import printable
+from reviewbot.printable import printable_lines
 
 EXIT_OK, EXIT_WAITING = 0, 1
 
@@ -131,4 +131,4 @@ def status_text(outbox: Any, config: Any) -> str:
         for stored in pending:
             why = f" (last try: {stored.error})" if stored.error else ""
             out.append(f"  {stored.reply_msgid} {stored.subject!r}{why}")
-    return "".join(printable(line) + "\n" for line in out)  # a server's answer is quoted
+    return printable_lines(out)  # a server's answer is quoted

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from reviewbot.commands.common import plural
 from reviewbot.pipeline import Malformed
-from reviewbot.printable import printable
+from reviewbot.printable import printable, printable_lines
 from reviewbot.records import field, record
 
 SUMMARY_SCHEMA_VERSION = 1
@@ -145,4 +145,4 @@ def format_summary(summary: Summary) -> str:
                + (" (listed on stderr)" if summary.malformed else ""))
     if summary.internal:
         out.append(f"internal errors: {len(summary.internal)} (listed on stderr; nothing mailed for them)")
-    return "".join(printable(line) + "\n" for line in out)  # subjects come from mail
+    return printable_lines(out)  # subjects come from mail

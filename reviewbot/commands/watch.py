@@ -19,7 +19,7 @@ from typing import Any
 
 from reviewbot.commands import help_line
 from reviewbot.commands.common import add_config_options, build_config, plural
-from reviewbot.printable import PrintableFormatter, printable
+from reviewbot.printable import PrintableFormatter, printable_lines
 import logging
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def outcomes_text(outcomes: Sequence[Any]) -> str:
     errors = sum(o.action in ("error", "failed") for o in outcomes)
     lines.append(f"{reviewed} series reviewed, {plural(replies, 'reply', 'replies')} queued, "
                  f"{waiting} waiting, {plural(errors, 'error')}")
-    return "".join(printable(line) + "\n" for line in lines)  # subjects and errors come from mail and servers
+    return printable_lines(lines)  # subjects and errors come from mail and servers
 
 
 def _parts(o: Any) -> str:
@@ -233,7 +233,7 @@ def status_text(config: Any, *, now: float) -> str:
             counts = outbox.counts()
         out.append("outbox: " + ", ".join(f"{n} {state}" for state, n in counts.items())
                    + f" ({config.outbox.path})")
-    return "".join(printable(line) + "\n" for line in out)
+    return printable_lines(out)
 
 
 def _ago(when: float | None, now: float) -> str:
