@@ -5,7 +5,8 @@ as it is, an escape sequence in it would reach the reader's terminal: clear
 the screen, move the cursor up over a finding, set the window title, or
 (with a carriage return) print over its own line so that an error reads as
 clean; a line break would make a line of output of its own, a bidirectional
-override reorder what is read.  Every text reviewbot prints for a person
+override reorder what is read, an invisible character make two names that
+differ look the same.  Every text reviewbot prints for a person
 (the text, checkpatch and b4 formats, notes, errors, summaries and logs) goes
 through :func:`printable`; the machine formats (JSON, SARIF) escape control
 characters by their own rules, and replies quote the patch as mail does.
@@ -17,9 +18,11 @@ import logging
 import re
 from collections.abc import Iterable
 
-#: DEL, the C1 control characters, and the Unicode marks that reorder text
-#: (bidirectional embeddings, overrides, isolates).
-_OTHERS = "\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+#: DEL, the C1 control characters, the Unicode marks that reorder text
+#: (bidirectional embeddings, overrides, isolates), the invisible ones
+#: (zero-width space and joiners, word joiner, byte order mark) and the
+#: line and paragraph separators.
+_OTHERS = "\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff"
 _HIDDEN = {False: f"[\x00-\x08\x0a-\x1f{_OTHERS}]",  # the C0 controls but tab
            True: f"[\x00-\x08\x0b-\x1f{_OTHERS}]"}  # the same but the line break
 _COMPILED: dict[bool, re.Pattern[str]] = {}  # compiled when first needed: every command imports this

@@ -28,6 +28,8 @@ def test_control_characters_are_shown_as_escapes():
     assert printable("one\nreviewbot: 0 problems\x07\n  kept", lines=True) == \
         "one\n  reviewbot: 0 problems\\x07\n  kept"
     assert printable("arch/arm64/kvm/hyp/entry.S:12: plain") == "arch/arm64/kvm/hyp/entry.S:12: plain"
+    assert printable("e\u200bntry.S\u2028\ufeff") == "e\\u200bntry.S\\u2028\\ufeff"  # invisible, a line break
+    assert printable("Jos\u00e9 \u4e2d\u6587 \u2014 ok") == "Jos\u00e9 \u4e2d\u6587 \u2014 ok"  # letters stay
 
 
 @pytest.mark.parametrize("fmt", ["text", "checkpatch", "b4", "b4-review"])
