@@ -97,16 +97,19 @@ def _check_file_headers(lines: list[str], source: str, first_line: int) -> None:
                 break
             if not line.startswith(_GIT_HEADER_LINES):
                 raise DiffParseError(source, f"line {first_line + number}: {_shown(line)} follows "
-                                             f"'{lines[start][:80]}' (line {first_line + start}), where only "
+                                             f"{_shown(lines[start])} (line {first_line + start}), where only "
                                              f"git's header lines and the file's hunks may stand")
             headers += 1
         if not headers:
-            raise DiffParseError(source, f"line {first_line + start}: '{lines[start][:80]}' has neither "
+            raise DiffParseError(source, f"line {first_line + start}: {_shown(lines[start])} has neither "
                                          "git's header lines nor hunks after it")
 
 
 def _shown(line: str) -> str:
-    return repr(line if len(line) <= 60 else line[:57] + "...")
+    """The project's bounded repr for messages, imported only for an error
+    (its module imports yaml, which a check of a patch need not load)."""
+    from reviewbot.safe_yaml import shown
+    return shown(line)
 
 
 def _check_hunk_counts(lines: list[str], source: str, first_line: int) -> int | None:
