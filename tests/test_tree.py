@@ -107,6 +107,64 @@ def test_a_later_patch_gets_the_post_image_of_an_earlier_one(tmp_path, isolated_
     assert tree.old_file(patch2.files[0]) == expected == post_image(patch1.files[0], HYP_STUB_S)
 
 
+def test_the_work_tree_gives_a_blob_it_holds_and_git_is_not_run(kernel_repo):
+    edit(kernel_repo, STUB, STUB_LITERAL)
+    diff = git(kernel_repo, "diff")  # abbreviated ids, as format-patch writes them
+    git(kernel_repo, "checkout", "--", STUB)  # the work tree holds the pre-image again
+    (patch,) = patches_of(diff.encode())
+    tree = GitTree(kernel_repo, ContextConfig())
+    tree.prefetch(patch.files)
+    assert tree.old_file(patch.files[0]) == HYP_STUB_S
+    assert tree.git_calls == 0
+    # a work tree file that is not the blob is never taken for it: git is asked
+    write(kernel_repo, {STUB: HYP_STUB_S + "\tnop\n"})
+    tree = GitTree(kernel_repo, ContextConfig())
+    tree.prefetch(patch.files)
+    assert tree.old_file(patch.files[0]) == HYP_STUB_S
+    assert tree.git_calls == 1
+
+
+def test_a_series_made_elsewhere_needs_no_git_when_the_tree_is_its_base(tmp_path, isolated_git):
+    upstream, mbox = two_patches(tmp_path)
+    patch1, patch2 = patches_of(mbox)
+    tree = GitTree(upstream, ContextConfig())
+    tree.prefetch(c for p in (patch1, patch2) for c in p.files)
+    assert tree.old_file(patch1.files[0]) == HYP_STUB_S  # the work tree's file, which is the blob
+    # the blob patch 2 applies to is patch 1's post-image, checked against its id
+    assert tree.old_file(patch2.files[0]) == post_image(patch1.files[0], HYP_STUB_S)
+    assert tree.git_calls == 0
+
+
+def test_a_chained_post_image_that_is_not_the_blob_is_not_taken_for_it(tmp_path, isolated_git):
+    upstream, mbox = two_patches(tmp_path)
+    patch1, patch2 = patches_of(mbox)
+    # patch 1 says it makes the blob patch 2 applies to, but the hunks it carries make another text
+    tampered = patch1.files[0].new_blob
+    text = mbox.decode().replace("\tldr\tx2, [x1]\n", "\tldr\tx3, [x1]\n", 1)
+    patch1, patch2 = patches_of(text.encode())
+    assert patch1.files[0].new_blob == tampered
+    tree = GitTree(upstream, ContextConfig())
+    tree.prefetch(c for p in (patch1, patch2) for c in p.files)
+    assert tree.old_file(patch1.files[0]) == HYP_STUB_S
+    # git does not have it either: then, as before, the earlier patch's post-image is what there is
+    assert tree.old_file(patch2.files[0]) == post_image(patch1.files[0], HYP_STUB_S)
+    assert tree.git_calls == 1
+
+
+def test_nothing_outside_the_tree_is_read_for_a_blob(tmp_path, kernel_repo):
+    outside = tmp_path / "outside.S"
+    outside.write_text(HYP_STUB_S)
+    blob = git(kernel_repo, "hash-object", str(outside)).strip()
+    (kernel_repo / "arch/arm64/kvm/hyp/link.S").symlink_to(outside)
+    tree = GitTree(kernel_repo, ContextConfig(), use_git=False)
+    for path in ("../outside.S", str(outside), "arch/arm64/kvm/hyp/link.S"):
+        diff = (f"diff --git a/{path} b/{path}\nindex {blob[:12]}..{'1' * 12} 100644\n--- a/{path}\n"
+                f"+++ b/{path}\n@@ -1,1 +1,2 @@\n {HYP_STUB_S.splitlines()[0]}\n+\tnop\n")
+        (patch,) = patches_of(diff.encode())
+        tree.prefetch(patch.files)
+        assert tree.old_file(patch.files[0]) is None, path
+
+
 def test_new_deleted_binary_and_other_files_have_no_old_file(kernel_repo):
     write(kernel_repo, {"arch/arm64/kvm/hyp/new.S": "\tnop\n", "Documentation/x.rst": "x\n"})
     git(kernel_repo, "rm", "-q", "arch/arm64/kvm/hyp/entry.S")

@@ -3,9 +3,12 @@
 Tree-aware mode needs three things from the tree a patch is checked in:
 
 - the full pre-image of each changed file: the blob named on the diff's
-  ``index`` line (read with one ``git cat-file --batch`` for the whole run),
-  else the post-image an earlier patch of the same run produced, else the
-  file in the work tree when the hunks apply to it;
+  ``index`` line, else the post-image an earlier patch of the same run
+  produced, else the file in the work tree when the hunks apply to it.
+  The blob is the work tree's file when that file's git id is the one
+  named (most of a series is based on the checkout it is checked in), or
+  the post-image of an earlier patch of the run whose id it is; the rest
+  are read with one ``git cat-file --batch`` for the whole run;
 - the kernel version, from the top-level ``Makefile``;
 - which macros (defined by the patches) hyp code in the tree invokes, with
   one ``git grep`` over the configured hyp paths.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+from hashlib import sha1
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -61,7 +65,9 @@ class GitTree:
         self._env = ({k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARS}
                      if isolate_env else None)
         self._blobs: dict[str, str | None] = {}
+        self._made: set[str] = set()  # blobs an earlier patch of the run makes (old_file chains them)
         self._post: dict[str, tuple[FileChange, str]] = {}
+        self._top_real: str | None = None
         self._version: object = _UNSET
         #: outlines of the tree's files, kept across runs (the engine reads it)
         self.files = FileCache.default()
@@ -72,13 +78,23 @@ class GitTree:
     # --- blobs --------------------------------------------------------------------------
 
     def prefetch(self, changes: Iterable[FileChange]) -> None:
-        """Read the pre-image blobs of all these changes with one
-        ``git cat-file --batch`` (call it once with every patch of the run)."""
+        """Read the pre-image blobs of all these changes (call it once with
+        every patch of the run, in order): those the work tree holds from
+        it, those an earlier change makes from its post-image (in
+        :meth:`old_file`), the rest with one ``git cat-file --batch``."""
         wanted = []
+        made: list[str] = []  # the new blobs of the changes so far
         for change in changes:
             blob = _wanted_blob(change)
-            if blob and blob not in self._blobs and blob not in wanted:
-                wanted.append(blob)
+            if blob and blob not in self._blobs and blob not in wanted and blob not in self._made:
+                if (text := self._work_tree_blob(change, blob)) is not None:
+                    self._blobs[blob] = text
+                elif any(_same_blob(blob, new) for new in made):
+                    self._made.add(blob)
+                else:
+                    wanted.append(blob)
+            if change.new_blob and not _ZERO_BLOB.match(change.new_blob):
+                made.append(change.new_blob)
         if not wanted or not self.use_git:
             self._blobs.update((b, None) for b in wanted)
             return
@@ -96,7 +112,11 @@ class GitTree:
             return None
         blob = _wanted_blob(change)
         text = None
-        if blob:
+        if blob and blob in self._made:
+            # an earlier patch makes it: its post-image, when that is the blob
+            if (text := self._chained(blob, exact=True)) is None:
+                self._made.discard(blob)  # git may have it
+        if blob and text is None:
             if blob not in self._blobs:
                 self.prefetch([change])
             text = self._blobs.get(blob)
@@ -116,19 +136,47 @@ class GitTree:
         """Write what this run adds to the cache of the tree's files."""
         self.files.flush()
 
-    def _chained(self, blob: str) -> str | None:
+    def _chained(self, blob: str, *, exact: bool = False) -> str | None:
         """The post-image of an earlier change of this run whose new blob is
-        ``blob`` (patch 2 of a series changing what patch 1 changed)."""
+        ``blob`` (patch 2 of a series changing what patch 1 changed); with
+        ``exact``, only when its git id is ``blob``."""
         for new_blob, (change, old_text) in self._post.items():
-            if new_blob.startswith(blob) or blob.startswith(new_blob):
-                return post_image(change, old_text)
+            if _same_blob(blob, new_blob):
+                text = post_image(change, old_text)
+                if exact and text is not None and not _is_blob(text.encode("utf-8", "surrogatepass"), blob):
+                    return None
+                return text
         return None
 
-    def _work_tree_file(self, change: FileChange) -> str | None:
-        path = self.top / (change.old_path or "")
+    def _work_tree_blob(self, change: FileChange, blob: str) -> str | None:
+        """The work tree's file at the change's old path when it is ``blob``
+        (its git id begins with it): what ``git cat-file`` would give."""
+        if len(blob) < _TRUSTED_ABBREV or (path := self._inside(change.old_path)) is None:
+            return None
         try:
-            if not path.is_file():
-                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return _decode(data) if _is_blob(data, blob) else None
+
+    def _inside(self, relative: str | None) -> Path | None:
+        """The regular file at ``relative`` in the tree, or None: nothing
+        outside it (``..``, an absolute path, a link out) is ever read."""
+        if not relative or relative.startswith("/") or ".." in relative.split("/"):
+            return None
+        path = self.top / relative
+        if self._top_real is None:
+            self._top_real = os.path.realpath(self.top)
+        real = os.path.realpath(path)
+        if not real.startswith(self._top_real.rstrip(os.sep) + os.sep) or not os.path.isfile(real):
+            return None
+        return path
+
+    def _work_tree_file(self, change: FileChange) -> str | None:
+        path = self._inside(change.old_path)
+        if path is None:
+            return None
+        try:
             text = _decode(path.read_bytes())
         except OSError:
             return None
@@ -234,6 +282,25 @@ def _wanted_blob(change: FileChange) -> str | None:
     if language_of(change.old_path) == LANG_OTHER:
         return None
     return blob
+
+
+def _same_blob(a: str, b: str) -> bool:
+    """Do two (perhaps abbreviated) blob ids name the same blob?"""
+    return a.startswith(b) or b.startswith(a)
+
+
+#: The shortest abbreviated id a file's own id is compared with (git's
+#: default abbreviation): a shorter one could be another blob's.
+_TRUSTED_ABBREV = 7
+
+
+def _is_blob(data: bytes, blob: str) -> bool:
+    """Is ``data`` the blob whose (perhaps abbreviated) id is ``blob``?
+    The SHA-1 git gives a blob; a SHA-256 repository's ids never match,
+    and those blobs are asked of git."""
+    digest = sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    digest.update(data)
+    return digest.hexdigest().startswith(blob.lower())
 
 
 def _decode(data: bytes) -> str:
