@@ -222,3 +222,35 @@ def test_operands_after_an_ellipsis_match_as_when_every_split_was_tried():
                 tried += 1
                 matched += got is not None
     assert matched > 20 and tried - matched > 20
+
+
+def _hits_in_functions(spec: dict, text: str) -> list[tuple[int, str]]:
+    """``_hits`` with each statement's context naming the function it is in."""
+    from reviewbot.analysis.context import StatementContext
+    statements = tuple(parse(text))
+    contexts, function = [], None
+    for stmt in statements:
+        if isinstance(stmt, CMacroCall) and stmt.name == "SYM_FUNC_START":
+            function = stmt.args[0]
+        contexts.append(StatementContext(hyp=True, vhe=False, function=function))
+    matcher = compile_taint(spec, "t.yaml")
+    unit = SimpleNamespace(region=Region(statements, tuple(contexts)), file=SimpleNamespace(era=Era(KernelVersion(5, 4))))
+    return sorted((h.line, h.bindings["R"]) for h in matcher.run(unit))
+
+
+def test_a_sink_that_binds_its_register_at_another_statement_is_tried_where_no_register_is_named():
+    # the sink statement (dsb sy) names no register: only what follows binds ``$R``
+    spec = dict(TAINT, sinks=[{"all": ["dsb $X", {"follows": "mov $R, $S"}], "focus": "$R"}])
+    assert _hits(spec, "\tldr\tx1, =sym\n\tmov\tx1, x1\n\tdsb\tsy\n") == [(3, "x1", "is used as an address here")]
+    # a sink that binds on its own statement is not tried where the state's registers are not named
+    assert _hits(TAINT, "\tldr\tx1, =sym\n\tldr\tx2, [x3]\n\tldr\tx4, [x1]\n") == [(3, "x1", "is used as an address here")]
+
+
+def test_an_endpoint_that_reads_the_context_is_asked_again_at_each_statement_of_the_same_text():
+    # the same two lines in two functions: the parser gives them the same
+    # operands, and the source holds in one function only
+    spec = dict(TAINT, sources=[{"all": ["ldr $R, =$SYM", {"inside": {"function": "foo"}}], "focus": "$R"}])
+    body = "\tldr\tx1, =sym\n\tldr\tx2, [x1]\n"
+    text = f"SYM_FUNC_START(bar)\n{body}SYM_FUNC_END(bar)\nSYM_FUNC_START(foo)\n{body}SYM_FUNC_END(foo)\n" \
+           f"SYM_FUNC_START(baz)\n{body}SYM_FUNC_END(baz)\n"
+    assert _hits_in_functions(spec, text) == [(7, "x1")]

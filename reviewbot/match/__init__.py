@@ -1,8 +1,8 @@
 """Match: the matchers a rule names, over units of parsed code.
 
 ``registry`` is the table of matchers (``match``: structural patterns and
-formulas, ``regex``, ``taint``: register dataflow, ``comment``: stale
-comments); ``units`` holds what they run on and what they find, and ``file_units``
+formulas, ``regex``, ``taint``: register dataflow, its sources, sinks and
+sanitizers in ``endpoints``, ``comment``: stale comments); ``units`` holds what they run on and what they find, and ``file_units``
 builds them for one changed file (parsed regions of assembly with their
 contexts, lines of C); ``whole_file`` reads a whole file near its changes
 (tree-aware review), ``spans`` cuts statements into functions, macro

@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 from reviewbot.asm.ast import Instruction, MacroArg, Memory, MetaVar, Register, RegList
-from reviewbot.records import record
+from reviewbot.records import record, replace
 
 # Registers a call may clobber (AAPCS64 6.1.1): x0-x18 and the link register.
 CALL_CLOBBERED = frozenset({f"x{n}" for n in range(19)} | {"x30"})
@@ -79,6 +79,9 @@ class Effects:
     writes: frozenset[str]
     flow: str = "next"  # next | branch | call | return
     known: bool = True  # False for a macro we know nothing about
+    #: every register its operands name, read, written or neither (a
+    #: pattern's metavariable can only bind one of these)
+    named: frozenset[str] = frozenset()
 
 
 def reg_key(operand: object) -> str | None:
@@ -131,6 +134,10 @@ _BY_OPERANDS: dict[tuple[int, str], tuple[tuple, Effects]] = {}
 
 @lru_cache(maxsize=8192)  # on what it reads alone: a statement's line does not matter
 def _effects(m: str, ops: tuple) -> Effects:
+    return replace(_effects_of(m, ops), named=frozenset(_regs(ops)))
+
+
+def _effects_of(m: str, ops: tuple) -> Effects:
     plain = [op for op in ops if not isinstance(op, Memory)]
     memory_regs = _regs(tuple(op for op in ops if isinstance(op, Memory)))
     wb = _writeback_bases(ops)

@@ -16,34 +16,19 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reviewbot.asm.ast import Instruction, Label, MacroEnd, Symbol
-from reviewbot.analysis.kernels import Era
-from reviewbot.match.units import AsmUnit, Hit
-from reviewbot.match.formulas import compile_formula
+from reviewbot.match.endpoints import Endpoint, as_list, compile_endpoint, found_at
 from reviewbot.match.mnemonic_gate import admits
-from reviewbot.match.patterns import Match, Node, Region, test, value_text
-from reviewbot.records import record
+from reviewbot.match.patterns import Region, value_text
 from reviewbot.match.semantics import CALL_CLOBBERED, effects, reg_key
 from reviewbot.match.spans import spans_of
+from reviewbot.match.units import AsmUnit, Hit
+from reviewbot.records import record
 
 #: Instructions whose result carries the taint of their register inputs.
 #: ``sub`` only with an immediate: subtracting a register (kimage_voffset,
 #: a hyp offset) moves the value to another address space.
 PROPAGATORS = frozenset({"mov", "add", "sub", "orr"})
 
-
-
-@record
-class Endpoint:
-    """A source, sanitizer or sink: a formula, the metavariable it is about
-    (``focus``), and for sources the label and fixed registers they define."""
-
-    formula: Node
-    focus: str | None = None
-    label: str = "TAINT"
-    defines: tuple[str, ...] = ()
-    kernel: str | None = None  # sources only: the kernels on which it is one
-    requires: tuple[str, ...] = ()  # sinks only: labels that make it a finding
-    macro_exit: bool = False  # sink: the value leaves a macro through its argument
 
 
 @record
@@ -136,8 +121,7 @@ class TaintMatcher:
             if type(stmt) is not Instruction:
                 continue
             for number, source in (table.get(stmt.mnemonic) or _endpoints_for(self, stmt.mnemonic))[2]:
-                if number in allowed and any(_defined(source, found.bindings)
-                                             for found in test(source.formula, region, Match(index, {}))):
+                if number in allowed and any(found_at(source, stmt, region, index, source=True)):
                     return True
         return False
 
@@ -205,23 +189,22 @@ class TaintMatcher:
         could hold at ``stmt`` (:func:`_endpoints_for`); ``allowed``: the
         indices of the sources of the unit's era."""
         sinks, sanitizers, sources = endpoints
-        m = Match(index, {})
         if state:  # a sink finds nothing in an empty state
+            named = not state.keys().isdisjoint(eff.named)
             for sink in sinks:
-                for found in test(sink.formula, region, m):
-                    reg = _focus_key(found.bindings, sink.focus)
+                if not (named or not sink.local):
+                    continue  # it binds a register this statement names, and none is in the state
+                for reg in found_at(sink, stmt, region, index):
                     if reg and reg in state and _requires(sink, state[reg]):
                         self._hit(hits, stmt, reg, state[reg], "is used as an address here", unit)
         for sanitizer in sanitizers:
-            for found in test(sanitizer.formula, region, m):
-                reg = _focus_key(found.bindings, sanitizer.focus)
+            for reg in found_at(sanitizer, stmt, region, index):
                 if reg:
                     return _without(state, (reg,))
         for number, source in sources:
             if number not in allowed:
                 continue
-            for found in test(source.formula, region, m):
-                regs = _defined(source, found.bindings)
+            for regs in found_at(source, stmt, region, index, source=True):
                 if regs:
                     state = dict(state)
                     for reg in regs:
@@ -267,20 +250,6 @@ def _requires(sink: Endpoint, taint: Taint) -> bool:
     return not sink.requires or taint.label in sink.requires
 
 
-def _focus_key(bindings: Mapping[str, Any], focus: str | None) -> str | None:
-    if not focus or focus not in bindings:
-        return None
-    return reg_key(bindings[focus])
-
-
-def _defined(source: Endpoint, bindings: Mapping[str, Any]) -> list[str]:
-    """The registers a source labels where it holds with ``bindings``."""
-    regs = list(source.defines)
-    if source.focus and (reg := _focus_key(bindings, source.focus)):
-        regs.append(reg)
-    return regs
-
-
 def _without(state: dict[str, Taint], regs: Any) -> dict[str, Taint]:
     """``state`` less ``regs``: ``state`` itself when it holds none of them."""
     if not any(reg in state for reg in regs):
@@ -319,44 +288,6 @@ def _endpoint_table(matcher: TaintMatcher) -> dict[str, tuple]:
 _ENDPOINTS: dict[int, tuple[TaintMatcher, dict[str, tuple]]] = {}
 
 
-_ENDPOINT_KEYS = ("pattern", "all", "any", "where", "focus", "label", "defines", "kernel", "requires",
-                  "macro-exit", "not", "follows", "precedes", "inside")
-
-
-def _endpoint(spec: Any, where: str) -> Endpoint:
-    if isinstance(spec, str):
-        spec = {"pattern": spec}
-    if not isinstance(spec, Mapping):
-        raise ValueError(f"{where}: expected a pattern or a mapping")
-    bad = [k for k in spec if k not in _ENDPOINT_KEYS]
-    if bad:
-        raise ValueError(f"{where}: unknown key '{bad[0]}' (valid keys: {', '.join(_ENDPOINT_KEYS)})")
-    if spec.get("macro-exit"):
-        return Endpoint(formula=Node(op="where"), macro_exit=True, requires=tuple(_list(spec.get("requires"))))
-    formula_spec = {k: v for k, v in spec.items() if k in ("pattern", "all", "any", "where", "not", "follows",
-                                                             "precedes", "inside")}
-    focus = str(spec["focus"]).lstrip("$") if "focus" in spec else None
-    requires = tuple(r.strip() for item in _list(spec.get("requires")) for r in str(item).split(" or "))
-    kernel = spec.get("kernel")
-    if kernel is not None:
-        from reviewbot.analysis.kernels import KernelVersion
-        Era(KernelVersion(5, 0)).satisfies(str(kernel))  # raises ValueError on a bad range
-    return Endpoint(
-        formula=compile_formula(formula_spec, where),
-        focus=focus,
-        label=str(spec.get("label", "TAINT")),
-        defines=tuple(_list(spec.get("defines"))),
-        kernel=str(kernel) if kernel is not None else None,
-        requires=requires,
-    )
-
-
-def _list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 def compile_taint(spec: Any, path: str) -> TaintMatcher:
     if not isinstance(spec, Mapping):
         raise ValueError("taint: expected a mapping with sources, sanitizers and sinks")
@@ -370,9 +301,9 @@ def compile_taint(spec: Any, path: str) -> TaintMatcher:
     if calls not in ("aapcs64", "none"):
         raise ValueError("taint.calls: expected aapcs64 or none")
     return TaintMatcher(
-        sources=tuple(_endpoint(s, f"taint.sources[{i}]") for i, s in enumerate(_list(spec["sources"]))),
-        sanitizers=tuple(_endpoint(s, f"taint.sanitizers[{i}]") for i, s in enumerate(_list(spec.get("sanitizers")))),
-        sinks=tuple(_endpoint(s, f"taint.sinks[{i}]") for i, s in enumerate(_list(spec["sinks"]))),
+        sources=tuple(compile_endpoint(s, f"taint.sources[{i}]") for i, s in enumerate(as_list(spec["sources"]))),
+        sanitizers=tuple(compile_endpoint(s, f"taint.sanitizers[{i}]") for i, s in enumerate(as_list(spec.get("sanitizers")))),
+        sinks=tuple(compile_endpoint(s, f"taint.sinks[{i}]") for i, s in enumerate(as_list(spec["sinks"]))),
         calls_clobber=calls == "aapcs64",
     )
 
