@@ -36,7 +36,7 @@ PHASES = [
     "reviewbot.analysis.views:full_views",
     "reviewbot.match.whole_file:read_pair",
     "reviewbot.asm.parser:outline",
-    "reviewbot.asm.parser:edited",
+    "reviewbot.asm.outline_edit:edited",
     "reviewbot.match.whole_file:_spans_near",
     "reviewbot.asm.parser:read_unread",
     "reviewbot.match.whole_file:_whole_file_contexts",

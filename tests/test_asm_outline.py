@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from reviewbot.asm.ast import Comment, Instruction, Label, MacroDef, Unparsed, Unread
+from reviewbot.asm.ast import Comment, Directive, Instruction, Label, MacroDef, Unparsed, Unread
+from reviewbot.asm.marks import is_marked, marks
 from reviewbot.asm.parser import outline, parse, read_unread
 from reviewbot.match.taint import spans_of
 
@@ -87,7 +88,7 @@ def test_an_outline_made_from_the_old_one_is_the_outline_of_the_new_text() -> No
     import random
 
     from reviewbot.asm import parser
-    from reviewbot.asm.outline_edit import edited_outline
+    from reviewbot.asm.outline_edit import edited, edited_outline
 
     rng = random.Random(13)
     base = TEXT.splitlines(True) * 3
@@ -103,23 +104,46 @@ def test_an_outline_made_from_the_old_one_is_the_outline_of_the_new_text() -> No
                 new[at:at] = [rng.choice(SNIPPETS)]
         old_text, new_text = "".join(old), "".join(new)
         hunks = _hunks(old, new)
-        shape = edited_outline(parser._OUTLINER, outline(old_text), old_text.split("\n"), new_text.split("\n"), hunks)
+        shape = edited_outline(parser.OUTLINER, outline(old_text), old_text.split("\n"), new_text.split("\n"), hunks)
         if shape is None:
             fell += 1
         else:
             made += 1
             assert shape == outline(new_text), (old_text, new_text)
-        assert parser.edited(outline(old_text), old_text, new_text, hunks) == outline(new_text)
+            # the marks it hands on are those a walk of the new outline finds
+            assert marks(shape) == _walked_marks(shape), (old_text, new_text)
+            spans = spans_of(shape)
+            read = read_unread(shape, rng.sample(spans, rng.randint(0, len(spans))))
+            assert marks(read) == _walked_marks(read), (old_text, new_text)
+        assert edited(outline(old_text), old_text, new_text, hunks) == outline(new_text)
     assert made > 300 and fell > 0  # both ways taken
+
+
+def _walked_marks(statements: tuple) -> tuple[int, ...]:
+    return tuple(i for i, stmt in enumerate(statements) if is_marked(stmt))
+
+
+def test_marks_are_where_the_structure_is() -> None:
+    shape = outline(TEXT + "/* one\n   two */\n#ifdef X\n\tnop\n#endif\n")
+    kinds = [type(shape[i]).__name__ for i in marks(shape)]
+    assert kinds == ["Preprocessor", "Directive", "MacroDef", "MacroEnd", "CMacroCall", "CMacroCall",
+                     "CMacroCall", "CMacroCall", "Directive", "Comment", "Preprocessor", "Preprocessor"]
+    assert marks(shape) == _walked_marks(shape)
+    # a read that is not one plain statement for each unread one hands on nothing
+    for body in ("foo: bar", ".word 1", "ALTERNATIVE(nop, nop, 1)", ""):
+        unread = (Unread("nop", 1, 1), Unread(body, 2, 1), Directive(".text", (), 3, 1, ".text"))
+        marks(unread)
+        read = read_unread(unread, [(0, 3)])
+        assert marks(read) == _walked_marks(read), body
 
 
 def test_an_edit_that_opens_a_comment_is_outlined_again() -> None:
     from reviewbot.asm import parser
-    from reviewbot.asm.outline_edit import edited_outline
+    from reviewbot.asm.outline_edit import edited, edited_outline
 
     old = TEXT.splitlines(True)
     new = old[:9] + ["/* not closed here\n"] + old[9:]
     old_text, new_text = "".join(old), "".join(new)
-    assert edited_outline(parser._OUTLINER, outline(old_text), old_text.split("\n"), new_text.split("\n"),
+    assert edited_outline(parser.OUTLINER, outline(old_text), old_text.split("\n"), new_text.split("\n"),
                           _hunks(old, new)) is None
-    assert parser.edited(outline(old_text), old_text, new_text, _hunks(old, new)) == outline(new_text)
+    assert edited(outline(old_text), old_text, new_text, _hunks(old, new)) == outline(new_text)

@@ -68,6 +68,6 @@ def test_the_outliners_plain_line_path_outlines_as_the_general_one(texts):
     from reviewbot.asm.scanner import Scanner
 
     text = "\n".join(texts)
-    general = Scanner(asm._OUTLINER.parse_body)  # no ``plain``: the general path only
+    general = Scanner(asm.OUTLINER.parse_body)  # no ``plain``: the general path only
     assert asm.outline(text) == tuple(general.scan(text))
     assert asm.outline(text.replace("\n", "\r\n")) == tuple(general.scan(text.replace("\n", "\r\n")))

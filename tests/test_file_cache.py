@@ -13,6 +13,7 @@ import pytest
 
 from reviewbot.analysis.file_cache import FileCache
 from reviewbot.asm import parser
+from reviewbot.asm.marks import is_marked
 from reviewbot.match import whole_file
 from reviewbot.resources import cache_root, code_stamp
 from tests.conftest import ROOT, run_cli
@@ -73,9 +74,11 @@ def test_a_second_check_takes_the_tree_files_from_the_cache(capsys, series_dir, 
     # patch 2's post-image (patch 3's pre-image)
     entries = _entries()
     kept = [pickle.loads(entry.read_bytes()) for entry in entries]
-    assert sorted(next(s.text for s in shape if s.text.startswith((".macro", "ENTRY"))) for shape, _ in kept) == \
+    assert sorted(next(s.text for s in shape if s.text.startswith((".macro", "ENTRY"))) for shape, _, _ in kept) == \
         [".macro get_host_ctxt reg, tmp", "ENTRY(__foo)"]
-    assert all(reads for _, reads in kept)
+    assert all(reads for _, reads, _ in kept)
+    # and where the structure is, as a walk of the outline finds it
+    assert all(found == tuple(i for i, stmt in enumerate(shape) if is_marked(stmt)) for shape, _, found in kept)
 
     _forget()
     counted.update(outlined=0, read=0)
@@ -90,10 +93,10 @@ def test_what_a_later_check_reads_more_is_added_to_the_entry(capsys, series_dir)
     run_cli(capsys, "check", str(series_dir))
     entry = _entries()[0]
     with entry.open("rb") as handle:
-        shape, reads = pickle.load(handle)
+        shape, reads, marks = pickle.load(handle)
     smaller = dict(list(reads.items())[:1])
     with entry.open("wb") as handle:
-        pickle.dump((shape, smaller), handle)
+        pickle.dump((shape, smaller, marks), handle)
     _forget()
     run_cli(capsys, "check", str(series_dir))
     with entry.open("rb") as handle:

@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 from reviewbot.asm.ast import CMacroCall, Directive, MacroDef, MacroEnd, Preprocessor
+from reviewbot.asm.marks import marks
 from reviewbot.analysis.kernels import Era
 from reviewbot.config import ContextConfig
 from reviewbot.records import field, record
@@ -143,7 +144,7 @@ def statement_contexts(statements: tuple, file: FileContext, config: ContextConf
     # of them directives and markers).
     current: StatementContext | None = None
     done = 0  # the statements before this have their context
-    for i in [i for i, kind in enumerate(map(type, statements)) if kind in _CHANGERS]:
+    for i in [i for i in marks(statements) if _changes_context(statements[i])]:
         if i > done:
             contexts.extend([current or (current := made())] * (i - done))
         stmt = statements[i]
@@ -169,8 +170,26 @@ def statement_contexts(statements: tuple, file: FileContext, config: ContextConf
     return contexts
 
 
-#: The statements that can change the context of those after them.
-_CHANGERS = frozenset((MacroDef, MacroEnd, Preprocessor, Directive, CMacroCall))
+def _changes_context(stmt: object) -> bool:
+    """Can the statement change the context of those after it?  The rest
+    (``.align``, ``#include``, ``ALTERNATIVE(...)``: most directives and
+    macro calls) leave the walk's state as it was, so skipping them gives
+    the same contexts, the same objects even."""
+    kind = type(stmt)
+    if kind is MacroDef or kind is MacroEnd:
+        return True
+    if kind is Preprocessor:
+        return stmt.directive in _GUARDS  # type: ignore[attr-defined]
+    if kind is Directive:
+        return stmt.name in _SECTIONS  # type: ignore[attr-defined]
+    if kind is CMacroCall:
+        return bool(_FUNC_START.match(stmt.name) or _FUNC_END.match(stmt.name))  # type: ignore[attr-defined]
+    return False
+
+
+#: The preprocessor lines and directives the walk acts on (_track_guard, _track_section).
+_GUARDS = frozenset(("if", "ifdef", "ifndef", "elif", "else", "endif"))
+_SECTIONS = frozenset((".pushsection", ".section", ".popsection", ".text", ".data", ".bss", ".rodata"))
 
 
 def _track_guard(stmt: Preprocessor, guards: list[str]) -> None:

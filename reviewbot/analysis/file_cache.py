@@ -5,8 +5,9 @@ the functions near each change.  The tree's files change rarely, and a
 series is checked again and again (the ``sendemail-validate`` hook on every
 send, b4's checks, a rerun after a fix): each time the same texts were
 outlined and the same statements parsed.  This keeps, for each text the
-tree gave, its outline and what reading its statements gave, pickled, one
-file per text named by a hash of it, under
+tree gave, its outline, where its structure is (asm/marks.py) and what
+reading its statements gave, pickled, one file per text named by a hash
+of it, under
 ``$XDG_CACHE_HOME/reviewbot/files/<code>/``, where ``<code>`` stamps the
 reviewbot code that made them (a new version never reads an old version's
 nodes; older directories are removed).
@@ -24,6 +25,7 @@ import pickle
 from hashlib import blake2b
 from pathlib import Path
 
+from reviewbot.asm.marks import keep as keep_marks, marks
 from reviewbot.asm.parser import remember_reads, statement_reads
 from reviewbot.resources import cache_root, caching, code_stamp
 
@@ -66,13 +68,14 @@ class FileCache:
         path = self._path(text)
         try:
             with path.open("rb") as handle:
-                shape, reads = pickle.load(handle)  # noqa: S301 - written by this code, in the user's cache
+                shape, reads, found = pickle.load(handle)  # noqa: S301 - written by this code, in the user's cache
         except FileNotFoundError:
             return None
         except Exception as exc:  # noqa: BLE001 - a broken entry only costs time
             log.debug("ignoring cached outline %s: %s", path, exc)
             return None
         remember_reads(reads)
+        keep_marks(shape, found)
         self._used[text] = (shape, reads)
         return shape
 
@@ -96,7 +99,7 @@ class FileCache:
                 continue
             if kept is not None:
                 reads = {**kept, **reads}
-            wrote = self._write(self._path(text), (shape, reads)) or wrote
+            wrote = self._write(self._path(text), (shape, reads, marks(shape))) or wrote
             self._used[text] = (shape, reads)
         if fresh or (wrote and _count(self.directory) > LIMIT):
             self._prune()

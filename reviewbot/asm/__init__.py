@@ -14,7 +14,9 @@ The flow, one statement at a time::
 
 :func:`parse`, :func:`parse_quoted` and :func:`parse_pattern` (from
 :mod:`reviewbot.asm.parser`) are the entry points; the nodes are in
-:mod:`reviewbot.asm.ast`.
+:mod:`reviewbot.asm.ast`.  For tree-aware review, ``parser.outline``
+leaves instructions unread, ``outline_edit`` makes a post-image's outline
+from the pre-image's, and ``marks`` says where a file's structure is.
 
 The face is lazy (a module ``__getattr__``): ``import reviewbot.asm.ast``
 runs this file, and importing the parser here would make every user of the

@@ -18,13 +18,27 @@ from collections.abc import Sequence
 from operator import attrgetter
 
 from reviewbot.asm.ast import Comment, Preprocessor, Statement, Unread
-from reviewbot.asm.scanner import Scanner
+from reviewbot.asm.marks import is_marked, keep, marks
+from reviewbot.asm.parser import OUTLINER, outline
+from reviewbot.asm.scanner import Scanner, depth_after
 from reviewbot.records import fields
 
 _line = attrgetter("line")
 
 #: Line ends after which a line of code or a directive may go on over the next.
 _GOES_ON = ("\\", ",", "(")
+
+
+def edited(old: tuple[Statement, ...], old_text: str, new_text: str,
+           hunks: list[tuple[int, int, int, int]], lines: tuple[list[str], list[str]] | None = None
+           ) -> tuple[Statement, ...]:
+    """``outline(new_text)``, made from ``old`` (the outline of
+    ``old_text``) and the patch's ``hunks`` between them where that can
+    be done exactly (:func:`edited_outline`), else outlined.
+    ``lines``: the two texts split at newlines, when the caller has them."""
+    old_lines, new_lines = lines or (old_text.split("\n"), new_text.split("\n"))
+    made = edited_outline(OUTLINER, old, old_lines, new_lines, hunks)
+    return made if made is not None else outline(new_text)
 
 
 def edited_outline(scanner: Scanner, old: tuple[Statement, ...], old_lines: Sequence[str],
@@ -34,43 +48,50 @@ def edited_outline(scanner: Scanner, old: tuple[Statement, ...], old_lines: Sequ
     ``(old_start, old_count, new_start, new_count)`` taking them to
     ``new_lines`` (unified diff numbers: with a count of 0 the start is
     the line before).  ``scanner`` is the outliner."""
-    regions = _regions(old, old_lines, hunks)
+    old_marks = marks(old)
+    regions = _regions(old, old_marks, old_lines, hunks)
     if regions is None:
         return None
     out: list[Statement] = []
-    new_directives: list[str] = []  # of the preprocessor lines so far, new side and old
-    old_directives: list[str] = []
+    new_marks: list[int] = []  # the marks of ``out``, made as it grows (asm/marks.py)
+    depth = 0  # the #if depth so far, the same on both sides between the regions
     at = 0  # next statement of ``old``
+    m = 0  # next of ``old_marks``
     for first, last, before, after in regions:
         upto = bisect_left(old, first, lo=at, key=_line)  # the statements before the region, kept
         kept = old[at:upto]
-        out.extend(kept if not before else [_moved(stmt, before) for stmt in kept])
-        directives = [stmt.directive for stmt in kept if isinstance(stmt, Preprocessor)]
-        new_directives.extend(directives)
-        old_directives.extend(directives)
-        at = upto
-        scanned = scanner.scan_region(list(new_lines[first + before - 1: last + after]), first + before,
-                                      new_directives)
+        step = len(out) - at
+        out.extend(kept if not before else _all_moved(kept, before))
+        end = bisect_left(old_marks, upto, lo=m)
+        new_marks.extend(i + step for i in old_marks[m:end])
+        depth = depth_after(_directives(old, old_marks[m:end]), depth)
+        at, m = upto, end
+        scanned = scanner.scan_region(list(new_lines[first + before - 1: last + after]), first + before, depth)
         if scanned is None:
             return None
-        statements, depth = scanned
+        statements, new_depth = scanned
         upto = bisect_right(old, last, lo=at, key=_line)  # the region's old statements, dropped
-        old_directives.extend(stmt.directive for stmt in old[at:upto] if isinstance(stmt, Preprocessor))
-        at = upto
-        if depth != _depth_after(scanner, old_directives):
+        end = bisect_left(old_marks, upto, lo=m)
+        depth = depth_after(_directives(old, old_marks[m:end]), depth)
+        at, m = upto, end
+        if new_depth != depth:
             return None  # the #if nesting of what follows changed
+        new_marks.extend(len(out) + i for i, stmt in enumerate(statements) if is_marked(stmt))
         out.extend(statements)
-        new_directives.extend(s.directive for s in statements if isinstance(s, Preprocessor))
     shift = regions[-1][3] if regions else 0
-    out.extend(_moved(s, shift) for s in old[at:])
-    return tuple(out)
+    step = len(out) - at
+    out.extend(_all_moved(old[at:], shift))
+    new_marks.extend(i + step for i in old_marks[m:])
+    made = tuple(out)
+    keep(made, tuple(new_marks))
+    return made
 
 
-def _regions(old: tuple[Statement, ...], old_lines: Sequence[str],
+def _regions(old: tuple[Statement, ...], old_marks: tuple[int, ...], old_lines: Sequence[str],
              hunks: Sequence[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]] | None:
     """(first, last) old lines to scan again for each hunk, widened to whole
     statements and merged, with the line shift before and after each."""
-    comments = [(s.line, s.end_line) for s in old if type(s) is Comment and s.end_line > s.line]
+    comments = [(stmt.line, stmt.end_line) for i in old_marks if type(stmt := old[i]) is Comment]
     regions: list[tuple[int, int, int, int]] = []
     shift = 0
     for old_start, old_count, new_start, new_count in hunks:
@@ -108,10 +129,17 @@ def _widened(first: int, last: int, lines: Sequence[str],
             return first, last
 
 
-def _depth_after(scanner: Scanner, directives: list[str]) -> int:
-    scanned = scanner.scan_region([], 1, directives)
-    assert scanned is not None
-    return scanned[1]
+def _directives(statements: Sequence[Statement], indices: Sequence[int]) -> list[str]:
+    """The directives (``if``, ``endif``...) of the preprocessor lines among ``statements[i]``."""
+    return [stmt.directive for i in indices if type(stmt := statements[i]) is Preprocessor]
+
+
+def _all_moved(statements: Sequence[Statement], by: int) -> Sequence[Statement]:
+    """``statements`` ``by`` lines further down (most are unread
+    instructions: made here, the rest by :func:`_moved`)."""
+    if not by:
+        return statements
+    return [Unread(s.text, s.line + by, s.column) if type(s) is Unread else _moved(s, by) for s in statements]
 
 
 def _moved(stmt: Statement, by: int) -> Statement:

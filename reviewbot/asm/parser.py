@@ -34,6 +34,7 @@ from reviewbot.asm.ast import MAX_STATEMENT, TOO_DEEP, TOO_LONG, Instruction, St
 from reviewbot.asm.builder import AstBuilder
 from reviewbot.asm.grammar import cache_file, describe, get_parser, is_refusal, loaded_parser
 from reviewbot.asm.macro_calls import fast_macro_call, macro_call, refused
+from reviewbot.asm.marks import is_marked, keep, marks
 from reviewbot.asm.operands import read_operand
 from reviewbot.asm.parts import Invalid
 from reviewbot.asm.scanner import WORD_PATTERN, Scanner
@@ -86,7 +87,7 @@ def outline(text: str, *, first_line: int = 1) -> tuple[Statement, ...]:
     and comments are there as :func:`parse` gives them.  Scanning is cheap;
     reading operands is most of a parse, so a whole file is outlined and
     only the parts a review needs are read (:func:`read_unread`)."""
-    return tuple(_OUTLINER.scan(text, first_line))
+    return tuple(OUTLINER.scan(text, first_line))
 
 
 def read_unread(statements: tuple[Statement, ...], spans: list[tuple[int, int]]) -> tuple[Statement, ...]:
@@ -95,16 +96,22 @@ def read_unread(statements: tuple[Statement, ...], spans: list[tuple[int, int]])
     an outline read whole is ``parse`` of the same text."""
     out: list[Statement] = []
     done = 0
+    same = True  # one statement read for each, none of the structure (asm/marks.py)
     for start, end in sorted(spans):
         start = max(start, done)
         out.extend(statements[done:start])
         for stmt in statements[start:end]:
             if type(stmt) is Unread:
-                out.extend(_parse_body(stmt.text, stmt.line, stmt.column - 1))
+                read = _parse_body(stmt.text, stmt.line, stmt.column - 1)
+                same = same and len(read) == 1 and not is_marked(read[0])
+                out.extend(read)
             else:
                 out.append(stmt)
         done = max(done, end)
     out.extend(statements[done:])
+    if same:  # the same indices: the same marks
+        keep(made := tuple(out), marks(statements))
+        return made
     return tuple(out)
 
 
@@ -357,7 +364,6 @@ def _instruction(word: str, parts: list, text: str, col0: int) -> tuple | None:
     return (Instruction(mnemonic, operands, 0, col0 + 1, text),)
 
 
-
 def _read_without_grammar(text: str, col0: int) -> tuple | None:
     """``text`` read by the hand-written reader alone -- an instruction whose
     operands it all reads, or a gas macro invocation the grammar's ``start``
@@ -377,20 +383,5 @@ def _read_without_grammar(text: str, col0: int) -> tuple | None:
     return _instruction(m.group(1), parts, text, col0)
 
 
-
 _SCANNER = Scanner(_parse_body)
-_OUTLINER = Scanner(lambda body, line, col0: [Unread(body, line, col0 + 1)], Unread)
-
-
-def edited(old: tuple[Statement, ...], old_text: str, new_text: str,
-           hunks: list[tuple[int, int, int, int]], lines: tuple[list[str], list[str]] | None = None
-           ) -> tuple[Statement, ...]:
-    """``outline(new_text)``, made from ``old`` (the outline of
-    ``old_text``) and the patch's ``hunks`` between them where that can
-    be done exactly (:mod:`reviewbot.asm.outline_edit`), else outlined.
-    ``lines``: the two texts split at newlines, when the caller has them."""
-    from reviewbot.asm.outline_edit import edited_outline
-
-    old_lines, new_lines = lines or (old_text.split("\n"), new_text.split("\n"))
-    made = edited_outline(_OUTLINER, old, old_lines, new_lines, hunks)
-    return made if made is not None else outline(new_text)
+OUTLINER = Scanner(lambda body, line, col0: [Unread(body, line, col0 + 1)], Unread)

@@ -19,7 +19,7 @@ with every call.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
@@ -90,16 +90,14 @@ class Scanner:
         scan.lines(text.split("\n"), first_line)
         return scan.finish(first_line + text.count("\n"))
 
-    def scan_region(self, lines: list[str], first_line: int,
-                    preprocessor: list[str]) -> tuple[list[Statement], int] | None:
+    def scan_region(self, lines: list[str], first_line: int, depth: int) -> tuple[list[Statement], int] | None:
         """The statements of ``lines`` (numbered from ``first_line``) of a
-        file whose ``preprocessor`` directives before them (in order) set
-        the ``#if`` depth, and the depth after them; None when the lines
-        end inside a comment, a continued line or a continued directive
-        (what follows them would not scan as it did)."""
+        file whose preprocessor lines before them leave the ``#if`` depth
+        ``depth`` (:func:`depth_after`), and the depth after them; None
+        when the lines end inside a comment, a continued line or a
+        continued directive (what follows them would not scan as it did)."""
         scan = _Scan(self)
-        for directive in preprocessor:
-            scan.if_depth(directive)
+        scan.depth = depth
         scan.lines(lines, first_line)
         if scan.comment is not None or scan.directive is not None or scan.continued is not None:
             return None
@@ -215,6 +213,26 @@ class _ContinuedLine:
     code: str
     semis: list[int]
     lines: int
+
+
+def _if_depths(depth: int, directive: str) -> tuple[int, int]:
+    """The ``#if`` depth a ``directive`` line is at, and the depth after it,
+    where the depth before it is ``depth``."""
+    if directive in _IF_OPEN:
+        return depth, depth + 1
+    if directive in _IF_MIDDLE:
+        return max(depth - 1, 0), depth
+    if directive == "endif":
+        return max(depth - 1, 0), max(depth - 1, 0)
+    return depth, depth
+
+
+def depth_after(directives: Iterable[str], depth: int = 0) -> int:
+    """The ``#if`` depth after these preprocessor directives (``if``,
+    ``endif``...), from ``depth``."""
+    for directive in directives:
+        depth = _if_depths(depth, directive)[1]
+    return depth
 
 
 class _Scan:
@@ -350,16 +368,8 @@ class _Scan:
     def if_depth(self, directive: str) -> int:
         """The ``#if`` depth a ``directive`` line is at (an ``#else`` is at its
         ``#if``'s); counts it in the nesting."""
-        depth = self.depth
-        if directive in _IF_OPEN:
-            self.depth = depth + 1
-            return depth
-        if directive in _IF_MIDDLE:
-            return max(depth - 1, 0)
-        if directive == "endif":
-            self.depth = max(depth - 1, 0)
-            return self.depth
-        return depth
+        at, self.depth = _if_depths(self.depth, directive)
+        return at
 
     def continue_directive(self, code: str) -> None:
         """One more line of a continued preprocessor line."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from reviewbot.asm.ast import CMacroCall, MacroDef, MacroEnd
+from reviewbot.asm.marks import marks as structure_marks
 
 _FUNC_START = re.compile(r"^(SYM_FUNC_START\w*|SYM_CODE_START\w*|ENTRY|__HYP_FUNC)$")
 _FUNC_END = re.compile(r"^(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)$")
@@ -40,7 +41,7 @@ def _spans_of(statements: tuple) -> list[tuple[int, int]]:
     start = -1
     kind = None
     done = 0  # statements before this are in a span already
-    marks = [i for i, cls in enumerate(map(type, statements)) if cls in _BOUNDARIES]
+    marks = [i for i in structure_marks(statements) if type(statements[i]) in _BOUNDARIES]
     for i in marks:
         stmt = statements[i]
         cls = type(stmt)

@@ -13,7 +13,9 @@ from typing import Any, Protocol
 from reviewbot.analysis.context import FileContext, statement_contexts
 from reviewbot.analysis.views import FileRows, View
 from reviewbot.asm.ast import Comment, Unread
-from reviewbot.asm.parser import edited, outline, read_unread
+from reviewbot.asm.marks import clear as clear_marks, marks
+from reviewbot.asm.outline_edit import edited
+from reviewbot.asm.parser import outline, read_unread
 from reviewbot.config import Config
 from reviewbot.match.focus import changed_rows
 from reviewbot.match.taint import spans_of
@@ -80,6 +82,7 @@ def clear_caches() -> None:
     new process does not know; for tests and benchmarks)."""
     for memo in (_OUTLINES, _POST_IMAGES, _READ, _SPAN_LINES, _CONTEXTS):
         memo.clear()
+    clear_marks()
 
 
 def read_whole_file(text: str, wanted: list[tuple[int, int]] | None, ctx: FileContext,
@@ -159,7 +162,7 @@ def _span_lines(shape: tuple) -> tuple[list[tuple[int, int]], list[int], list[in
             return found
     lines = []
     # the only statements that end on a later line than they start: comments over several lines
-    long = [i for i, stmt in enumerate(shape) if type(stmt) is Comment and stmt.end_line > stmt.line]
+    long = [i for i in marks(shape) if type(shape[i]) is Comment]
     ends = [shape[i].end_line for i in long]
     for start, end in spans_of(shape):
         last = shape[end - 1].line  # an outline is in line order

@@ -1,0 +1,67 @@
+"""Where a file's structure is: the indices of the statements that open or
+close a function or macro, change the section or the ``#if`` conditions,
+and of the comments over several lines.  Pure.
+
+A whole file is thousands of statements and a few dozen of these.  What
+reads the structure (the spans a taint trace stays in, the contexts, the
+lines a comment covers, the outline edit) walks the marks instead of every
+statement.  They are remembered by the statements' identity, and handed
+on where they are known without a walk: the post-image an outline edit
+makes from the pre-image's, and a read that turns each unread statement
+into one instruction.
+"""
+
+from __future__ import annotations
+
+from reviewbot.asm.ast import CMacroCall, Comment, Directive, MacroDef, MacroEnd, Preprocessor
+
+#: The kinds of statement marked (with comments that end on a later line).
+MARKED = frozenset((MacroDef, MacroEnd, CMacroCall, Directive, Preprocessor))
+
+
+def marks(statements: tuple) -> tuple[int, ...]:
+    """The indices of the marked statements, in order; remembered."""
+    known = _MARKS.get(id(statements))
+    if known is not None and known[0] is statements:
+        return known[1]
+    found = tuple(i for i, stmt in enumerate(statements)
+                  if (kind := type(stmt)) in MARKED or kind is Comment and stmt.end_line > stmt.line)
+    keep(statements, found)
+    return found
+
+
+def is_marked(stmt: object) -> bool:
+    kind = type(stmt)
+    return kind in MARKED or (kind is Comment and stmt.end_line > stmt.line)  # type: ignore[attr-defined]
+
+
+def keep(statements: tuple, found: tuple[int, ...]) -> None:
+    """Remember ``found`` as the marks of ``statements`` (known another way),
+    the oldest going while the statements kept pass :data:`KEPT_STATEMENTS`."""
+    global _kept
+    while _MARKS and _kept + len(statements) > KEPT_STATEMENTS:
+        try:
+            _kept -= len(_MARKS.pop(next(iter(_MARKS)))[0])
+        except (RuntimeError, StopIteration, KeyError):  # another thread changed it: it is small enough
+            break
+    old = _MARKS.pop(id(statements), None)
+    if old is not None:
+        _kept -= len(old[0])
+    _MARKS[id(statements)] = (statements, found)  # the statements kept, so that the id stays theirs
+    _kept += len(statements)
+
+
+#: How many statements the remembered tuples may hold together.  A series'
+#: files are all outlined and read before any rule runs, and the taint
+#: rule asks for the marks of every read file again (some 250 files of
+#: 1,000 statements: the tuples, not the statements, which the review holds).
+KEPT_STATEMENTS = 250_000
+_MARKS: dict[int, tuple[tuple, tuple[int, ...]]] = {}
+_kept = 0
+
+
+def clear() -> None:
+    """Forget the marks remembered (for tests and benchmarks)."""
+    global _kept
+    _MARKS.clear()
+    _kept = 0
