@@ -285,3 +285,19 @@ def test_the_code_the_other_side_reads_does_not_pull_in_the_functions_below() ->
     for unit in (*units.new_asm, *units.old_asm):
         read = {stmt.text for stmt in unit.region.statements if type(stmt) is Instruction}
         assert read == {f"add\tx3, x3, #{k}" for k in range(6)} | {"ret"} | ({"nop"} if unit.view.side == "new" else set())
+
+
+def test_the_statements_on_allowed_lines_are_found_by_their_lines() -> None:
+    import random
+
+    from reviewbot.match.focus import _indices_on
+
+    rng = random.Random(7)
+    for _ in range(500):
+        lines, line = [], 1
+        for _ in range(rng.randint(0, 40)):
+            line += rng.choice((0, 0, 1, 1, 2, 5))  # statements share a line, lines without one
+            lines.append(line)
+        statements = tuple(Unread("nop", n, 1) for n in lines)
+        allowed = frozenset(rng.sample(range(0, line + 3), rng.randint(0, min(12, line + 3))))
+        assert _indices_on(statements, allowed) == [i for i, s in enumerate(statements) if s.line in allowed]

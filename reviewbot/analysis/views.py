@@ -71,7 +71,21 @@ def full_views(change: FileChange, old_text: str) -> tuple[View, View]:
     """The whole old and new file, from the full pre-image and the hunks.
     Raises DiffParseError when a hunk's context does not match the old file.
     The rows are made when asked for (:class:`FileRows`): a rule reads the
-    few near a change, and a context row is one object on both sides."""
+    few near a change, and a context row is one object on both sides.
+    Remembered for the last few changes: the review of a patch and the
+    next patch's pre-image (its post-image) ask for the same."""
+    for known_change, known_text, views in _FULL:
+        if known_change is change and known_text is old_text:
+            return views
+    views = _full_views(change, old_text)
+    _FULL[:] = _FULL[-3:] + [(change, old_text, views)]
+    return views
+
+
+_FULL: list[tuple[FileChange, str, tuple[View, View]]] = []
+
+
+def _full_views(change: FileChange, old_text: str) -> tuple[View, View]:
     old_lines = old_text.split("\n")
     if old_lines[-1] == "" and (old_text.endswith("\n") or not old_text):  # an empty file has no line
         old_lines.pop()

@@ -144,6 +144,12 @@ def _fewer_collections() -> Iterator[None]:
     try:
         yield
     finally:
+        # what the check made goes to the oldest generation as it is: with
+        # the threshold back at its default, the next allocation would
+        # otherwise walk the young objects of the whole check (most of a
+        # check's objects, at its very end)
+        gc.freeze()
+        gc.unfreeze()
         gc.set_threshold(*before)
 
 

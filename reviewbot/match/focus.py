@@ -25,7 +25,7 @@ patch's pre-image is often the post-image of the patch before, parsed once
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from operator import attrgetter
 from typing import Any
@@ -104,19 +104,32 @@ def could_repeat(matcher: Any, units: list[AsmUnit], keys: set[str]) -> bool:
     for unit in units:
         begun: set[int] = set()
         ended: set[int] = set()
-        for stmt in unit.region.statements:
-            if not isinstance(stmt, (Instruction, MacroEnd)):
-                continue
-            words = stmt.text.lower().split()
+        for words, instruction in _folded_words(unit.region.statements):
             if not words:
                 return True  # folds to nothing: it could begin or end anything
-            if words[0] in firsts and isinstance(stmt, Instruction):
+            if words[0] in firsts and instruction:
                 begun.update(n for n, key in enumerate(split) if key[:len(words)] == words)
             if words[-1] in lasts:
                 ended.update(n for n, key in enumerate(split) if key[-len(words):] == words)
             if begun & ended:
                 return True
     return False
+
+
+def _folded_words(statements: tuple) -> list[tuple[list[str], bool]]:
+    """The folded words of each instruction and macro end of the statements
+    (and whether it is an instruction), remembered: every rule in ``new``
+    mode asks them of the same pre-image."""
+    key = id(statements)
+    if (known := _WORDS.get(key)) is not None and known[0] is statements:
+        return known[1]
+    found = [(stmt.text.lower().split(), isinstance(stmt, Instruction))
+             for stmt in statements if isinstance(stmt, (Instruction, MacroEnd))]
+    remember(_WORDS, key, (statements, found), size=4)
+    return found
+
+
+_WORDS: dict[int, tuple[tuple, list[tuple[list[str], bool]]]] = {}
 
 
 #: What the rules of one patch ask again and again of the same view and
@@ -131,9 +144,29 @@ def _indices_on(statements: tuple, lines: frozenset[int]) -> list[int]:
     key = (id(statements), id(lines))
     if (known := _INDICES.get(key)) is not None and known[0] is statements and known[1] is lines:
         return known[2]
-    found = [i for i, stmt in enumerate(statements) if stmt.line in lines]
+    # a region's statements are in line order (context_at): a run of lines
+    # is a run of statements
+    found: list[int] = []
+    lo = 0
+    for first, last in _runs(sorted(lines)):
+        lo = bisect_left(statements, first, lo=lo, key=_line)
+        hi = bisect_right(statements, last, lo=lo, key=_line)
+        found.extend(range(lo, hi))
+        lo = hi
     remember(_INDICES, key, (statements, lines, found))
     return found
+
+
+def _runs(lines: list[int]) -> Iterator[tuple[int, int]]:
+    """The runs of consecutive numbers in sorted ``lines``: (first, last)."""
+    start = None
+    for previous, line in zip([None, *lines], lines):
+        if previous is None or line != previous + 1:
+            if start is not None:
+                yield start, previous
+            start = line
+    if start is not None:
+        yield start, lines[-1]
 
 
 def context_at(region: Region, line: int) -> StatementContext | None:
