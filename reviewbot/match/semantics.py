@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 from reviewbot.asm.ast import Instruction, MacroArg, Memory, MetaVar, Register, RegList
-from reviewbot.records import record, replace
+from reviewbot.records import record
 
 # Registers a call may clobber (AAPCS64 6.1.1): x0-x18 and the link register.
 CALL_CLOBBERED = frozenset({f"x{n}" for n in range(19)} | {"x30"})
@@ -134,59 +134,86 @@ _BY_OPERANDS: dict[tuple[int, str], tuple[tuple, Effects]] = {}
 
 @lru_cache(maxsize=8192)  # on what it reads alone: a statement's line does not matter
 def _effects(m: str, ops: tuple) -> Effects:
-    return replace(_effects_of(m, ops), named=frozenset(_regs(ops)))
+    return Effects(*_effects_of(m, ops), named=frozenset(_regs(ops)))
 
 
-def _effects_of(m: str, ops: tuple) -> Effects:
-    plain = [op for op in ops if not isinstance(op, Memory)]
-    memory_regs = _regs(tuple(op for op in ops if isinstance(op, Memory)))
-    wb = _writeback_bases(ops)
-    if m.startswith("alternative_"):
+def _effects_of(m: str, ops: tuple) -> tuple[frozenset[str], frozenset[str], str, bool]:
+    """(reads, writes, flow, known): :class:`Effects` but the registers named."""
+    kind = _kind(m)
+    if kind == "alternative":
         # the arms of an alternative are alternatives, not a sequence
-        return Effects(frozenset(), frozenset(), "branch")
-    if m in MACROS:
+        return frozenset(), frozenset(), "branch", True
+    if kind == "macro":
         table = MACROS[m]
         def pick(positions: tuple) -> set[str]:
             return {k for p in positions if p < len(ops) and (k := reg_key(ops[p]))}
         writes = pick(table["writes"]) | set(table.get("defines", ()))
-        return Effects(frozenset(pick(table["reads"])), frozenset(writes))
-    if m.startswith("b.") or m.startswith("bc.") or m in _BRANCHES:
-        return Effects(frozenset(_regs(ops)), frozenset(), "branch")
-    if m in _CALLS:
-        return Effects(frozenset(_regs(ops)), frozenset({"x30"}), "call")
-    if m in _RETURNS:
-        reads = set(_regs(ops)) or ({"x30"} if m.startswith("ret") else set())
-        return Effects(frozenset(reads), frozenset(), "return")
-    if m in _NO_REGS:
-        return Effects(frozenset(_regs(ops)), frozenset())
-    if m in ("msr", "msr_s"):
-        return Effects(frozenset(_regs(ops[1:])), frozenset())
-    if m in ("mrs", "mrs_s"):
-        return Effects(frozenset(), frozenset(_regs(ops[:1])))
-    if m in _COMPARES:
-        return Effects(frozenset(_regs(ops)), frozenset())
-    if _ATOMIC.match(m):
-        regs = _regs(tuple(plain))
-        return Effects(frozenset(regs + memory_regs), frozenset(regs[-1:] if not m.startswith("cas") else regs[:1]))
-    if _STATUS_STORE.match(m):
-        regs = _regs(tuple(plain))
-        return Effects(frozenset(regs[1:] + memory_regs), frozenset(regs[:1] + wb))
-    if _STORE.match(m):
-        return Effects(frozenset(_regs(tuple(plain)) + memory_regs), frozenset(wb))
-    if _LOAD.match(m):
-        regs = _regs(tuple(plain))
-        count = 2 if m.startswith(("ldp", "ldnp", "ldxp", "ldaxp")) else 1
-        return Effects(frozenset(memory_regs), frozenset(regs[:count] + wb))
-    if not _looks_like_instruction(m):
+        return frozenset(pick(table["reads"])), frozenset(writes), "next", True
+    if kind in ("branch", "call", "return", "no-regs", "compare", "unknown"):
         regs = _regs(ops)
-        return Effects(frozenset(regs), frozenset(regs), known=False)
-    regs = _regs(tuple(plain))
+        if kind == "call":
+            return frozenset(regs), frozenset({"x30"}), "call", True
+        if kind == "return":
+            reads = set(regs) or ({"x30"} if m.startswith("ret") else set())
+            return frozenset(reads), frozenset(), "return", True
+        if kind == "unknown":
+            return frozenset(regs), frozenset(regs), "next", False
+        return frozenset(regs), frozenset(), "branch" if kind == "branch" else "next", True
+    if kind == "msr":
+        return frozenset(_regs(ops[1:])), frozenset(), "next", True
+    if kind == "mrs":
+        return frozenset(), frozenset(_regs(ops[:1])), "next", True
+    regs = _regs(tuple(op for op in ops if not isinstance(op, Memory)))
+    memory_regs = _regs(tuple(op for op in ops if isinstance(op, Memory)))
+    if kind == "atomic":
+        return frozenset(regs + memory_regs), frozenset(regs[-1:] if not m.startswith("cas") else regs[:1]), "next", True
+    if kind == "status-store":
+        return frozenset(regs[1:] + memory_regs), frozenset(regs[:1] + _writeback_bases(ops)), "next", True
+    if kind == "store":
+        return frozenset(regs + memory_regs), frozenset(_writeback_bases(ops)), "next", True
+    if kind == "load":
+        count = 2 if m.startswith(("ldp", "ldnp", "ldxp", "ldaxp")) else 1
+        return frozenset(memory_regs), frozenset(regs[:count] + _writeback_bases(ops)), "next", True
     if not regs:
-        return Effects(frozenset(memory_regs), frozenset())
+        return frozenset(memory_regs), frozenset(), "next", True
     reads = set(regs[1:]) | set(memory_regs)
     if m in _READ_WRITE_FIRST:
         reads.add(regs[0])
-    return Effects(frozenset(reads), frozenset(regs[:1]))
+    return frozenset(reads), frozenset(regs[:1]), "next", True
+
+
+@lru_cache(maxsize=4096)
+def _kind(m: str) -> str:
+    """Which of :func:`_effects_of`'s cases a mnemonic falls in (the first that holds)."""
+    if m.startswith("alternative_"):
+        return "alternative"
+    if m in MACROS:
+        return "macro"
+    if m.startswith("b.") or m.startswith("bc.") or m in _BRANCHES:
+        return "branch"
+    if m in _CALLS:
+        return "call"
+    if m in _RETURNS:
+        return "return"
+    if m in _NO_REGS:
+        return "no-regs"
+    if m in ("msr", "msr_s"):
+        return "msr"
+    if m in ("mrs", "mrs_s"):
+        return "mrs"
+    if m in _COMPARES:
+        return "compare"
+    if _ATOMIC.match(m):
+        return "atomic"
+    if _STATUS_STORE.match(m):
+        return "status-store"
+    if _STORE.match(m):
+        return "store"
+    if _LOAD.match(m):
+        return "load"
+    if not _looks_like_instruction(m):
+        return "unknown"
+    return "data"
 
 
 # Base A64 data-processing mnemonics (without condition or size suffixes).
