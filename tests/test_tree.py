@@ -156,8 +156,9 @@ def test_nothing_outside_the_tree_is_read_for_a_blob(tmp_path, kernel_repo):
     outside.write_text(HYP_STUB_S)
     blob = git(kernel_repo, "hash-object", str(outside)).strip()
     (kernel_repo / "arch/arm64/kvm/hyp/link.S").symlink_to(outside)
+    (kernel_repo / "arch/arm64/kvm/hyp/out").symlink_to(tmp_path, target_is_directory=True)
     tree = GitTree(kernel_repo, ContextConfig(), use_git=False)
-    for path in ("../outside.S", str(outside), "arch/arm64/kvm/hyp/link.S"):
+    for path in ("../outside.S", str(outside), "arch/arm64/kvm/hyp/link.S", "arch/arm64/kvm/hyp/out/outside.S"):
         diff = (f"diff --git a/{path} b/{path}\nindex {blob[:12]}..{'1' * 12} 100644\n--- a/{path}\n"
                 f"+++ b/{path}\n@@ -1,1 +1,2 @@\n {HYP_STUB_S.splitlines()[0]}\n+\tnop\n")
         (patch,) = patches_of(diff.encode())

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from hashlib import sha1
 from collections.abc import Iterable
 from pathlib import Path
@@ -68,6 +69,7 @@ class GitTree:
         self._made: set[str] = set()  # blobs an earlier patch of the run makes (old_file chains them)
         self._post: dict[str, tuple[FileChange, str]] = {}
         self._top_real: str | None = None
+        self._dirs: dict[str, bool] = {}  # directory -> inside the tree, when really there
         self._version: object = _UNSET
         #: outlines of the tree's files, kept across runs (the engine reads it)
         self.files = FileCache.default()
@@ -165,12 +167,24 @@ class GitTree:
         if not relative or relative.startswith("/") or ".." in relative.split("/"):
             return None
         path = self.top / relative
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode):  # where it leads must be a file inside too
+            real = os.path.realpath(path)
+            return path if self._under_top(real) and os.path.isfile(real) else None
+        return path if stat.S_ISREG(mode) and self._under_top(str(path.parent), directory=True) else None
+
+    def _under_top(self, path: str, *, directory: bool = False) -> bool:
+        """Is ``path`` (a directory: its real path, remembered) inside the tree?"""
+        if directory:
+            if (known := self._dirs.get(path)) is None:
+                known = self._dirs[path] = self._under_top(os.path.realpath(path))
+            return known
         if self._top_real is None:
             self._top_real = os.path.realpath(self.top)
-        real = os.path.realpath(path)
-        if not real.startswith(self._top_real.rstrip(os.sep) + os.sep) or not os.path.isfile(real):
-            return None
-        return path
+        return path == self._top_real or path.startswith(self._top_real.rstrip(os.sep) + os.sep)
 
     def _work_tree_file(self, change: FileChange) -> str | None:
         path = self._inside(change.old_path)

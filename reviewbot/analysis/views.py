@@ -130,7 +130,8 @@ class FileRows(Sequence[DiffLine]):
     stands for, and it answers what the engine asks of every row (changed
     lines, line maps) from the hunks alone."""
 
-    __slots__ = ("_lines", "side", "_shared", "_starts", "_runs", "_length", "_text", "_line_texts", "_all")
+    __slots__ = ("_lines", "side", "_shared", "_starts", "_runs", "_length", "_text", "_line_texts", "_all",
+                 "_changed")
 
     def __init__(self, old_lines: list[str], side: str, shared: dict[int, DiffLine]) -> None:
         self._lines = old_lines
@@ -143,6 +144,7 @@ class FileRows(Sequence[DiffLine]):
         self._text: str | None = None
         self._line_texts: list[str] | None = None
         self._all: tuple[DiffLine, ...] | None = None  # every row, once something walked them all
+        self._changed: frozenset[int] | None = None
 
     def add_gap(self, old_line: int, new_line: int, count: int) -> None:
         self._starts.append(self._length)
@@ -242,11 +244,16 @@ class FileRows(Sequence[DiffLine]):
                 old_line, new_line, count = run  # type: ignore[misc]
                 yield start + 1, old_line, new_line, count
 
-    def changed(self) -> set[int]:
+    def changed(self) -> frozenset[int]:
         """The 1-based rows the patch added or deleted, and on the new side
         a kept row right after a deletion (its old line jumps): from the
         hunks, since between them old lines follow one another and only a
-        run's first row can come right after a deletion."""
+        run's first row can come right after a deletion.  Made once."""
+        if self._changed is None:
+            self._changed = frozenset(self._changed_rows())
+        return self._changed
+
+    def _changed_rows(self) -> set[int]:
         side = self.side
         changed = set()
         previous_old: int | None = None

@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import re
 
-from reviewbot.asm.ast import MAX_STATEMENT, TOO_DEEP, TOO_LONG, Instruction, Statement, Unparsed, Unread
+from reviewbot.asm.ast import MAX_STATEMENT, TOO_DEEP, TOO_LONG, Comment, Instruction, Statement, Unparsed, Unread
 from reviewbot.asm.builder import AstBuilder
 from reviewbot.asm.grammar import cache_file, describe, get_parser, is_refusal, loaded_parser
 from reviewbot.asm.macro_calls import fast_macro_call, macro_call, refused
-from reviewbot.asm.marks import is_marked, keep, marks
+from reviewbot.asm.marks import MARKED, keep, marks
 from reviewbot.asm.operands import read_operand
 from reviewbot.asm.parts import Invalid
 from reviewbot.asm.scanner import WORD_PATTERN, Scanner
@@ -103,7 +103,7 @@ def read_unread(statements: tuple[Statement, ...], spans: list[tuple[int, int]])
         for stmt in statements[start:end]:
             if type(stmt) is Unread:
                 read = _parse_body(stmt.text, stmt.line, stmt.column - 1)
-                same = same and len(read) == 1 and not is_marked(read[0])
+                same = same and len(read) == 1 and type(read[0]) not in _MAY_MARK
                 out.extend(read)
             else:
                 out.append(stmt)
@@ -113,6 +113,11 @@ def read_unread(statements: tuple[Statement, ...], spans: list[tuple[int, int]])
         keep(made := tuple(out), marks(statements))
         return made
     return tuple(out)
+
+
+#: What a read may not give for its marks to be its outline's (a comment over
+#: one line is not marked, but a read never gives a comment: be sure).
+_MAY_MARK = MARKED | {Comment}
 
 
 def parse_quoted(text: str, *, source: str = "<string>", first_line: int = 1) -> tuple[Statement, ...]:

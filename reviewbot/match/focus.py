@@ -26,7 +26,7 @@ patch's pre-image is often the post-image of the patch before, parsed once
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Set as AbstractSet
 from operator import attrgetter
 from typing import Any
 
@@ -41,7 +41,7 @@ from reviewbot.match.taint import TaintMatcher
 from reviewbot.match.units import AsmUnit, Hit
 
 
-def changed_rows(view: View) -> set[int]:
+def changed_rows(view: View) -> AbstractSet[int]:
     """1-based view lines that the patch added, or right after a deletion."""
     if type(view.rows) is FileRows:
         return view.rows.changed()
@@ -123,8 +123,8 @@ def _folded_words(statements: tuple) -> list[tuple[list[str], bool]]:
     key = id(statements)
     if (known := _WORDS.get(key)) is not None and known[0] is statements:
         return known[1]
-    found = [(stmt.text.lower().split(), isinstance(stmt, Instruction))
-             for stmt in statements if isinstance(stmt, (Instruction, MacroEnd))]
+    found = [(stmt.text.lower().split(), kind is Instruction)
+             for stmt in statements if (kind := type(stmt)) is Instruction or kind is MacroEnd]
     remember(_WORDS, key, (statements, found), size=4)
     return found
 

@@ -13,6 +13,7 @@ import re
 
 from reviewbot.asm.ast import CMacroCall, MacroDef, MacroEnd
 from reviewbot.asm.marks import marks as structure_marks
+from reviewbot.match.memo import Budgeted
 
 _FUNC_START = re.compile(r"^(SYM_FUNC_START\w*|SYM_CODE_START\w*|ENTRY|__HYP_FUNC)$")
 _FUNC_END = re.compile(r"^(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)$")
@@ -23,15 +24,15 @@ def spans_of(statements: tuple) -> list[tuple[int, int]]:
     and each function, and each run of the statements between them.
     Remembered for the last few statement tuples (a whole file's are asked
     for by reading, by every taint run and by the pre-image comparison)."""
-    for known, spans in _SPANS:
-        if known is statements:
-            return spans
-    spans = _spans_of(statements)
-    _SPANS[:] = _SPANS[-7:] + [(statements, spans)]
+    if (spans := _SPANS.get(statements)) is None:
+        spans = _spans_of(statements)
+        _SPANS.put((statements,), spans, len(statements))
     return spans
 
 
-_SPANS: list[tuple[tuple, list[tuple[int, int]]]] = []
+#: A series' files are all read before any rule runs, and the taint rule
+#: asks again for each; a later patch may change a file again.
+_SPANS = Budgeted(250_000)  # statements
 
 
 def _spans_of(statements: tuple) -> list[tuple[int, int]]:

@@ -18,6 +18,7 @@ from reviewbot.asm.outline_edit import edited
 from reviewbot.asm.parser import outline, read_unread
 from reviewbot.config import Config
 from reviewbot.match.focus import changed_rows
+from reviewbot.match.memo import Budgeted
 from reviewbot.match.taint import spans_of
 from reviewbot.model import DiffLine
 
@@ -157,9 +158,8 @@ def _span_lines(shape: tuple) -> tuple[list[tuple[int, int]], list[int], list[in
     """The first and last line of every span of an outline, the nearest
     line each span or one after it starts on, and the furthest line each
     span or one before it reaches; remembered."""
-    for known, found in _SPAN_LINES:
-        if known is shape:
-            return found
+    if (known := _SPAN_LINES.get(shape)) is not None:
+        return known
     lines = []
     # the only statements that end on a later line than they start: comments over several lines
     long = [i for i in marks(shape) if type(shape[i]) is Comment]
@@ -172,11 +172,15 @@ def _span_lines(shape: tuple) -> tuple[list[tuple[int, int]], list[int], list[in
     # each span or one before it reaches: both in order, whatever the spans
     starts = list(accumulate((first for first, _ in reversed(lines)), min))[::-1]
     found = (lines, starts, list(accumulate((last for _, last in lines), max)))
-    _SPAN_LINES[:] = _SPAN_LINES[-3:] + [(shape, found)]
+    _SPAN_LINES.put((shape,), found, len(shape))
     return found
 
 
-_SPAN_LINES: list[tuple[tuple, tuple[list, list, list]]] = []
+#: The span lines and contexts of whole files, kept while a series may come
+#: back to them (a later patch's pre-image is an earlier one's post-image,
+#: however many patches later), within a budget of statements.
+KEPT_STATEMENTS = 250_000
+_SPAN_LINES = Budgeted(KEPT_STATEMENTS)
 
 
 def _near(stmt: Any, near: set[int]) -> bool:
@@ -247,15 +251,15 @@ def other_side(rows: Sequence[DiffLine], lines: list[tuple[int, int]], side: str
     return found
 
 
-_CONTEXTS: list[tuple[tuple, FileContext, Config, list]] = []
+_CONTEXTS = Budgeted(KEPT_STATEMENTS)
 
 
 def _whole_file_contexts(statements: tuple, ctx: FileContext, config: Config) -> list:
     """``statement_contexts`` of a whole file's statements, remembered with
     its parse: a chained pre-image has the contexts its post-image had."""
-    for known, known_ctx, known_config, contexts in _CONTEXTS:
-        if known is statements and known_config is config and known_ctx == ctx:
-            return contexts
+    known = _CONTEXTS.get(statements, config)
+    if known is not None and known[0] == ctx:
+        return known[1]
     contexts = statement_contexts(statements, ctx, config.context)
-    _CONTEXTS[:] = _CONTEXTS[-3:] + [(statements, ctx, config, contexts)]
+    _CONTEXTS.put((statements, config), (ctx, contexts), len(statements))
     return contexts
