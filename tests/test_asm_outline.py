@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from reviewbot.asm.ast import Comment, Directive, Instruction, Label, MacroDef, Unparsed, Unread
+from reviewbot.asm.ast import CMacroCall, Comment, Directive, Instruction, Label, MacroDef, Preprocessor, Unparsed, Unread
 from reviewbot.asm.marks import is_marked, marks
 from reviewbot.asm.parser import outline, parse, read_unread
 from reviewbot.match.taint import spans_of
@@ -126,7 +126,8 @@ def _walked_marks(statements: tuple) -> tuple[int, ...]:
 def test_marks_are_where_the_structure_is() -> None:
     shape = outline(TEXT + "/* one\n   two */\n#ifdef X\n\tnop\n#endif\n")
     kinds = [type(shape[i]).__name__ for i in marks(shape)]
-    assert kinds == ["Preprocessor", "Directive", "MacroDef", "MacroEnd", "CMacroCall", "CMacroCall",
+    # not the #include: it changes neither the #if nesting nor the context
+    assert kinds == ["Directive", "MacroDef", "MacroEnd", "CMacroCall", "CMacroCall",
                      "CMacroCall", "CMacroCall", "Directive", "Comment", "Preprocessor", "Preprocessor"]
     assert marks(shape) == _walked_marks(shape)
     # a read that is not one plain statement for each unread one hands on nothing
@@ -135,6 +136,29 @@ def test_marks_are_where_the_structure_is() -> None:
         marks(unread)
         read = read_unread(unread, [(0, 3)])
         assert marks(read) == _walked_marks(read), body
+
+
+def test_everything_a_walk_of_the_structure_acts_on_is_marked() -> None:
+    from reviewbot.analysis.context import _changes_context
+    from reviewbot.asm.scanner import depth_after
+    from reviewbot.match.spans import _BOUNDARIES, _FUNC_END, _FUNC_START
+
+    lines = [f"{name}(f)" for name in ("SYM_FUNC_START", "SYM_FUNC_START_LOCAL", "SYM_CODE_START", "SYM_CODE_END",
+                                       "SYM_INNER_LABEL", "SYM_TYPED_FUNC_START", "ENTRY", "ENTRY_ALIGN",
+                                       "__HYP_FUNC", "END", "ENDPROC", "SYM_FUNC_END", "ALTERNATIVE", "ASM_BUG")]
+    lines += [f"#{d} X" for d in ("if", "ifdef", "ifndef", "elif", "else", "elifdef", "elifndef", "endif",
+                                  "include", "define", "undef", "error")]
+    lines += [f"\t{d} x" for d in (".pushsection", ".section", ".popsection", ".text", ".data", ".bss",
+                                   ".rodata", ".align", ".globl", ".type", ".previous", ".quad")]
+    lines += [".macro m", ".endm", "/* one */", "/* two\n lines */", "\tnop"]
+    for stmt in outline("\n".join(lines) + "\n"):
+        spans_act = type(stmt) in _BOUNDARIES and (
+            type(stmt) is not CMacroCall or _FUNC_START.match(stmt.name) or _FUNC_END.match(stmt.name))
+        depth_acts = type(stmt) is Preprocessor and depth_after([stmt.directive], 1) != 1 or \
+            type(stmt) is Preprocessor and stmt.directive in ("elif", "else", "elifdef", "elifndef")
+        lines_act = type(stmt) is Comment and stmt.end_line > stmt.line
+        if spans_act or _changes_context(stmt) or depth_acts or lines_act:
+            assert is_marked(stmt), stmt
 
 
 def test_an_edit_that_opens_a_comment_is_outlined_again() -> None:
