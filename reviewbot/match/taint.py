@@ -143,36 +143,45 @@ class TaintMatcher:
         hits: dict[tuple[int, str], Hit] = {}
         table = _endpoint_table(self)
         visits = 0
-        while worklist and visits < 20 * (end - start) + 100:
-            visits += 1
+        bound = 20 * (end - start) + 100
+        while worklist and visits < bound:
             index = worklist.pop()
             state = states[index]
-            stmt = statements[index]
-            if type(stmt) is Instruction:
-                eff = effects(stmt)
-                endpoints = table.get(stmt.mnemonic) or _endpoints_for(self, stmt.mnemonic)
-                if state or endpoints[2]:
-                    out = self._transfer(stmt, eff, endpoints, index, state, region, allowed, hits, unit)
+            while True:
+                visits += 1
+                stmt = statements[index]
+                if type(stmt) is Instruction:
+                    eff = effects(stmt)
+                    endpoints = table.get(stmt.mnemonic) or _endpoints_for(self, stmt.mnemonic)
+                    if state or endpoints[2]:
+                        out = self._transfer(stmt, eff, endpoints, index, state, region, allowed, hits, unit)
+                    else:
+                        out = state  # nothing to use, clean, carry or kill, and no source
+                    successors = _branch_successors(stmt, eff.flow, index, end, labels)
                 else:
-                    out = state  # nothing to use, clean, carry or kill, and no source
-                successors = _branch_successors(stmt, eff.flow, index, end, labels)
-            else:
-                if type(stmt) is MacroEnd and state:
-                    self._macro_exit(stmt, state, hits, unit)
-                out = state
-                successors = [index + 1] if index + 1 < end else []
-            for succ in successors:
-                known = states.get(succ)
-                if known is None:
-                    states[succ] = out
-                    worklist.append(succ)
-                elif any(reg not in known for reg in out):
-                    merged = dict(known)
-                    for reg, taint in out.items():
-                        if reg not in merged:
-                            merged[reg] = taint
-                    states[succ] = merged
-                    worklist.append(succ)
+                    if type(stmt) is MacroEnd and state:
+                        self._macro_exit(stmt, state, hits, unit)
+                    out = state
+                    successors = [index + 1] if index + 1 < end else []
+                # the one way on, not met before: on with it now, as taking
+                # it off the worklist next would
+                if len(successors) == 1 and successors[0] not in states and visits < bound:
+                    index = successors[0]
+                    states[index] = state = out
+                    continue
+                for succ in successors:
+                    known = states.get(succ)
+                    if known is None:
+                        states[succ] = out
+                        worklist.append(succ)
+                    elif any(reg not in known for reg in out):
+                        merged = dict(known)
+                        for reg, taint in out.items():
+                            if reg not in merged:
+                                merged[reg] = taint
+                        states[succ] = merged
+                        worklist.append(succ)
+                break
         yield from hits.values()
 
     def _macro_exit(self, stmt: MacroEnd, state: Mapping[str, Taint], hits: dict, unit: AsmUnit) -> None:
