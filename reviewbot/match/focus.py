@@ -148,7 +148,7 @@ def _indices_on(statements: tuple, lines: frozenset[int]) -> list[int]:
     # is a run of statements
     found: list[int] = []
     lo = 0
-    for first, last in _runs(sorted(lines)):
+    for first, last in runs_of(sorted(lines)):
         lo = bisect_left(statements, first, lo=lo, key=_line)
         hi = bisect_right(statements, last, lo=lo, key=_line)
         found.extend(range(lo, hi))
@@ -157,7 +157,7 @@ def _indices_on(statements: tuple, lines: frozenset[int]) -> list[int]:
     return found
 
 
-def _runs(lines: list[int]) -> Iterator[tuple[int, int]]:
+def runs_of(lines: list[int]) -> Iterator[tuple[int, int]]:
     """The runs of consecutive numbers in sorted ``lines``: (first, last)."""
     start = None
     for previous, line in zip([None, *lines], lines):

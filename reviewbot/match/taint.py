@@ -157,7 +157,10 @@ class TaintMatcher:
                         out = self._transfer(stmt, eff, endpoints, index, state, region, allowed, hits, unit)
                     else:
                         out = state  # nothing to use, clean, carry or kill, and no source
-                    successors = _branch_successors(stmt, eff.flow, index, end, labels)
+                    if eff.flow == "next" or eff.flow == "call":
+                        successors = [index + 1] if index + 1 < end else []
+                    else:
+                        successors = _branch_successors(stmt, eff.flow, index, end, labels)
                 else:
                     if type(stmt) is MacroEnd and state:
                         self._macro_exit(stmt, state, hits, unit)
@@ -198,7 +201,7 @@ class TaintMatcher:
         could hold at ``stmt`` (:func:`_endpoints_for`); ``allowed``: the
         indices of the sources of the unit's era."""
         sinks, sanitizers, sources = endpoints
-        if state:  # a sink finds nothing in an empty state
+        if state and sinks:  # a sink finds nothing in an empty state
             named = not state.keys().isdisjoint(eff.named)
             for sink in sinks:
                 if not (named or not sink.local):
@@ -223,7 +226,7 @@ class TaintMatcher:
             return _without(state, CALL_CLOBBERED)
         if not state:  # nothing to carry and nothing to kill
             return state
-        incoming = [state[r] for r in eff.reads if r in state]
+        incoming = [] if state.keys().isdisjoint(eff.reads) else [state[r] for r in eff.reads if r in state]
         propagates = bool(incoming) and stmt.mnemonic in PROPAGATORS and not (
             stmt.mnemonic == "sub" and len(stmt.operands) >= 3 and reg_key(stmt.operands[2]) is not None)
         if propagates:
@@ -246,7 +249,7 @@ class TaintMatcher:
             line=stmt.line,
             column=stmt.column,
             bindings={"R": name, "LABEL": taint.label},
-            key=re.sub(r"\s+", " ", f"{source_text} -> {stmt.text}".strip().lower()),
+            key=" ".join(f"{source_text} -> {stmt.text}".lower().split()),
             trace=trace,
             anchors=tuple(line for _, line, _ in trace),
             extra={"SOURCE.text": " ".join(source_text.split()), "SOURCE.line": str(source_line),
@@ -261,7 +264,7 @@ def _requires(sink: Endpoint, taint: Taint) -> bool:
 
 def _without(state: dict[str, Taint], regs: Any) -> dict[str, Taint]:
     """``state`` less ``regs``: ``state`` itself when it holds none of them."""
-    if not any(reg in state for reg in regs):
+    if state.keys().isdisjoint(regs):
         return state
     return {reg: taint for reg, taint in state.items() if reg not in regs}
 

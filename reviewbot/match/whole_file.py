@@ -8,6 +8,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any, Protocol
 
 from reviewbot.analysis.context import FileContext, statement_contexts
@@ -17,10 +18,13 @@ from reviewbot.asm.marks import clear as clear_marks, marks
 from reviewbot.asm.outline_edit import edited
 from reviewbot.asm.parser import outline, read_unread
 from reviewbot.config import Config
-from reviewbot.match.focus import changed_rows
+from reviewbot.match.focus import changed_rows, runs_of
 from reviewbot.match.memo import Budgeted
 from reviewbot.match.taint import spans_of
 from reviewbot.model import DiffLine
+
+
+_line = attrgetter("line")
 
 
 class OutlineStore(Protocol):
@@ -142,6 +146,7 @@ def _spans_near(shape: tuple, near: set[int], notes: set[int] | None = None
     j = bisect_left(reach, lines[0])
     stop = bisect_right(starts, lines[-1])
     follow = False
+    note_runs: list[tuple[int, int]] | None = None
     while j < len(spans) and (j < stop or follow):
         (start, end), (first, last) = spans[j], span_lines[j]
         at = bisect_left(lines, first)
@@ -149,9 +154,24 @@ def _spans_near(shape: tuple, near: set[int], notes: set[int] | None = None
         if hit or follow:
             wanted.append((start, end))
             covered.append((first, last))
-        follow = hit and any(type(shape[i]) is Comment and _near(shape[i], notes) for i in range(start, end))
+        if hit and note_runs is None:
+            note_runs = list(runs_of(sorted(notes)))
+        follow = hit and _comment_near(shape, start, end, notes, note_runs)  # type: ignore[arg-type]
         j += 1
     return wanted, covered
+
+
+def _comment_near(shape: tuple, start: int, end: int, notes: set[int], note_runs: list[tuple[int, int]]) -> bool:
+    """Is a line of a comment among ``shape[start:end]`` in ``notes``?  A
+    comment on one line starts on one of them (found by its line: an
+    outline is in line order), one over several lines is a mark."""
+    for first, last in note_runs:
+        lo = bisect_left(shape, first, start, end, key=_line)
+        if any(type(shape[i]) is Comment for i in range(lo, bisect_right(shape, last, lo, end, key=_line))):
+            return True
+    found = marks(shape)
+    return any(type(shape[i]) is Comment and _near(shape[i], notes)
+               for i in found[bisect_left(found, start):bisect_left(found, end)])
 
 
 def _span_lines(shape: tuple) -> tuple[list[tuple[int, int]], list[int], list[int]]:
