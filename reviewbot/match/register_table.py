@@ -100,7 +100,7 @@ def rows(unit: AsmUnit) -> list[Row]:
     view_rows = unit.view.rows
     found = []
     # a row names a function: "f()"
-    for stmt in [s for s in unit.region.statements if isinstance(s, Comment) and "()" in s.text and not s.trailing]:
+    for stmt in [s for s in unit.region.statements if type(s) is Comment and "()" in s.text and not s.trailing]:
         for line in range(stmt.line, min(stmt.end_line, len(view_rows)) + 1):
             match = _ROW.match(view_rows[line - 1].text)
             if match:
