@@ -90,6 +90,13 @@ def test_an_outline_made_from_the_old_one_is_the_outline_of_the_new_text() -> No
     from reviewbot.asm import parser
     from reviewbot.asm.outline_edit import edited, edited_outline
 
+    from reviewbot.analysis.context import file_context, statement_contexts
+    from reviewbot.analysis.kernels import Era, KernelVersion
+    from reviewbot.config import load_config
+    from reviewbot.match import whole_file
+
+    config = load_config()
+    ctx = file_context("arch/arm64/kvm/hyp/nvhe/x.S", config.context, Era(KernelVersion(5, 10)))
     rng = random.Random(13)
     base = TEXT.splitlines(True) * 3
     made = fell = 0
@@ -112,6 +119,9 @@ def test_an_outline_made_from_the_old_one_is_the_outline_of_the_new_text() -> No
             assert shape == outline(new_text), (old_text, new_text)
             # the marks it hands on are those a walk of the new outline finds
             assert marks(shape) == _walked_marks(shape), (old_text, new_text)
+            # the contexts spliced from the old outline's are those of a walk
+            assert whole_file._whole_file_contexts(shape, ctx, config) == \
+                statement_contexts(shape, ctx, config.context), (old_text, new_text)
             spans = spans_of(shape)
             read = read_unread(shape, rng.sample(spans, rng.randint(0, len(spans))))
             assert marks(read) == _walked_marks(read), (old_text, new_text)
@@ -139,7 +149,7 @@ def test_marks_are_where_the_structure_is() -> None:
 
 
 def test_everything_a_walk_of_the_structure_acts_on_is_marked() -> None:
-    from reviewbot.analysis.context import _changes_context
+    from reviewbot.analysis.context import changes_context
     from reviewbot.asm.scanner import depth_after
     from reviewbot.match.spans import _BOUNDARIES, _FUNC_END, _FUNC_START
 
@@ -157,7 +167,7 @@ def test_everything_a_walk_of_the_structure_acts_on_is_marked() -> None:
         depth_acts = type(stmt) is Preprocessor and depth_after([stmt.directive], 1) != 1 or \
             type(stmt) is Preprocessor and stmt.directive in ("elif", "else", "elifdef", "elifndef")
         lines_act = type(stmt) is Comment and stmt.end_line > stmt.line
-        if spans_act or _changes_context(stmt) or depth_acts or lines_act:
+        if spans_act or changes_context(stmt) or depth_acts or lines_act:
             assert is_marked(stmt), stmt
 
 

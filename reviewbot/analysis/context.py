@@ -144,7 +144,7 @@ def statement_contexts(statements: tuple, file: FileContext, config: ContextConf
     # of them directives and markers).
     current: StatementContext | None = None
     done = 0  # the statements before this have their context
-    for i in [i for i in marks(statements) if _changes_context(statements[i])]:
+    for i in [i for i in marks(statements) if changes_context(statements[i])]:
         if i > done:
             contexts.extend([current or (current := made())] * (i - done))
         stmt = statements[i]
@@ -170,7 +170,7 @@ def statement_contexts(statements: tuple, file: FileContext, config: ContextConf
     return contexts
 
 
-def _changes_context(stmt: object) -> bool:
+def changes_context(stmt: object) -> bool:
     """Can the statement change the context of those after it?  The rest
     (``.align``, ``#include``, ``ALTERNATIVE(...)``: most directives and
     macro calls) leave the walk's state as it was, so skipping them gives

@@ -55,9 +55,10 @@ def is_marked(stmt: object) -> bool:
     return kind is Comment and stmt.end_line > stmt.line  # type: ignore[attr-defined]
 
 
-def keep(statements: tuple, found: tuple[int, ...]) -> None:
+def keep(statements: tuple, found: tuple[int, ...], origin: tuple | None = None) -> None:
     """Remember ``found`` as the marks of ``statements`` (known another way),
-    the oldest going while the statements kept pass :data:`KEPT_STATEMENTS`."""
+    and what they were made from (:func:`made_from`), the oldest going
+    while the statements kept pass :data:`KEPT_STATEMENTS`."""
     global _kept
     while _MARKS and _kept + len(statements) > KEPT_STATEMENTS:
         try:
@@ -67,8 +68,17 @@ def keep(statements: tuple, found: tuple[int, ...]) -> None:
     old = _MARKS.pop(id(statements), None)
     if old is not None:
         _kept -= len(old[0])
-    _MARKS[id(statements)] = (statements, found)  # the statements kept, so that the id stays theirs
+    _MARKS[id(statements)] = (statements, found, origin)  # the statements kept, so that the id stays theirs
     _kept += len(statements)
+
+
+def made_from(statements: tuple) -> tuple | None:
+    """``(old, regions)`` when an outline edit made ``statements`` from the
+    outline ``old``: each region ``(old_start, old_end, new_start, new_end)``
+    (indices) was scanned again, the statements between them are old's,
+    moved; None when not known."""
+    known = _MARKS.get(id(statements))
+    return known[2] if known is not None and known[0] is statements else None
 
 
 #: How many statements the remembered tuples may hold together.  A series'
@@ -76,7 +86,7 @@ def keep(statements: tuple, found: tuple[int, ...]) -> None:
 #: rule asks for the marks of every read file again (some 250 files of
 #: 1,000 statements: the tuples, not the statements, which the review holds).
 KEPT_STATEMENTS = 250_000
-_MARKS: dict[int, tuple[tuple, tuple[int, ...]]] = {}
+_MARKS: dict[int, tuple[tuple, tuple[int, ...], tuple | None]] = {}
 _kept = 0
 
 

@@ -54,6 +54,7 @@ def edited_outline(scanner: Scanner, old: tuple[Statement, ...], old_lines: Sequ
         return None
     out: list[Statement] = []
     new_marks: list[int] = []  # the marks of ``out``, made as it grows (asm/marks.py)
+    scanned_again: list[tuple[int, int, int, int]] = []  # (old start, old end, new start, new end)
     depth = 0  # the #if depth so far, the same on both sides between the regions
     at = 0  # next statement of ``old``
     m = 0  # next of ``old_marks``
@@ -71,6 +72,7 @@ def edited_outline(scanner: Scanner, old: tuple[Statement, ...], old_lines: Sequ
             return None
         statements, new_depth = scanned
         upto = bisect_right(old, last, lo=at, key=_line)  # the region's old statements, dropped
+        scanned_again.append((at, upto, len(out), len(out) + len(statements)))
         end = bisect_left(old_marks, upto, lo=m)
         depth = depth_after(_directives(old, old_marks[m:end]), depth)
         at, m = upto, end
@@ -83,7 +85,7 @@ def edited_outline(scanner: Scanner, old: tuple[Statement, ...], old_lines: Sequ
     out.extend(_all_moved(old[at:], shift))
     new_marks.extend(i + step for i in old_marks[m:])
     made = tuple(out)
-    keep(made, tuple(new_marks))
+    keep(made, tuple(new_marks), (old, tuple(scanned_again)))
     return made
 
 

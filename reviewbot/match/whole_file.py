@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any, Protocol
 
-from reviewbot.analysis.context import FileContext, statement_contexts
+from reviewbot.analysis.context import FileContext, changes_context, statement_contexts
 from reviewbot.analysis.views import FileRows, View
 from reviewbot.asm.ast import Comment, Unread
-from reviewbot.asm.marks import clear as clear_marks, marks
+from reviewbot.asm.marks import clear as clear_marks, made_from, marks
 from reviewbot.asm.outline_edit import edited
 from reviewbot.asm.parser import outline, read_unread
 from reviewbot.config import Config
@@ -280,6 +280,41 @@ def _whole_file_contexts(statements: tuple, ctx: FileContext, config: Config) ->
     known = _CONTEXTS.get(statements, config)
     if known is not None and known[0] == ctx:
         return known[1]
-    contexts = statement_contexts(statements, ctx, config.context)
+    contexts = _spliced_contexts(statements, ctx, config)
+    if contexts is None:
+        contexts = statement_contexts(statements, ctx, config.context)
     _CONTEXTS.put((statements, config), (ctx, contexts), len(statements))
+    return contexts
+
+
+def _spliced_contexts(statements: tuple, ctx: FileContext, config: Config) -> list | None:
+    """The contexts of a post-image outline made from a pre-image's
+    (asm/marks.made_from), from the pre-image's, when no region scanned
+    again holds, on either side, a statement that can change a context:
+    then every statement has the context its pre-image twin had, and one
+    in a region the context of the statements around it.  None otherwise."""
+    origin = made_from(statements)
+    if origin is None:
+        return None
+    old, regions = origin
+    old_marks, new_marks = marks(old), marks(statements)
+    for old_start, old_end, new_start, new_end in regions:
+        for found, side, start, end in ((old_marks, old, old_start, old_end), (new_marks, statements, new_start, new_end)):
+            if any(changes_context(side[i]) for i in found[bisect_left(found, start):bisect_left(found, end)]):
+                return None
+    old_contexts = _whole_file_contexts(old, ctx, config)
+    contexts: list = []
+    done = 0  # old statements taken so far
+    for old_start, old_end, new_start, new_end in regions:
+        contexts.extend(old_contexts[done:old_start])
+        if new_end > new_start:
+            # the context of what surrounds the region: a statement of it, or
+            # one beside it that cannot change a context (then it has the same)
+            around = [i for i in (*range(old_start, old_end), old_start - 1, old_end)
+                      if 0 <= i < len(old) and not changes_context(old[i])]
+            if not around:
+                return None
+            contexts.extend([old_contexts[around[0]]] * (new_end - new_start))
+        done = old_end
+    contexts.extend(old_contexts[done:])
     return contexts
