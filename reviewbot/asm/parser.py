@@ -97,22 +97,26 @@ def read_unread(statements: tuple[Statement, ...], spans: list[tuple[int, int]])
     out: list[Statement] = []
     done = 0
     same = True  # one statement read for each, none of the structure (asm/marks.py)
+    memo = _MEMO
     for start, end in sorted(spans):
         start = max(start, done)
         out.extend(statements[done:start])
         for stmt in statements[start:end]:
-            if type(stmt) is Unread:
+            if type(stmt) is not Unread:
+                out.append(stmt)
+            elif (hit := memo.get((stmt.text, stmt.column - 1))) and len(hit) == 1 and type(hit[0]) is Instruction:
+                node = hit[0]  # the usual: one instruction read before, moved to its line here
+                out.append(Instruction(node.mnemonic, node.operands, stmt.line, node.column, node.text))
+            else:
                 read = _parse_body(stmt.text, stmt.line, stmt.column - 1)
                 same = same and len(read) == 1 and type(read[0]) not in _MAY_MARK
                 out.extend(read)
-            else:
-                out.append(stmt)
         done = max(done, end)
     out.extend(statements[done:])
+    made = tuple(out)
     if same:  # the same indices: the same marks
-        keep(made := tuple(out), marks(statements))
-        return made
-    return tuple(out)
+        keep(made, marks(statements))
+    return made
 
 
 #: What a read may not give for its marks to be its outline's (a comment over
