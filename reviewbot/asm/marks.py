@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from reviewbot.asm.ast import CMacroCall, Comment, Directive, MacroDef, MacroEnd, Preprocessor
+from reviewbot.memo import Budgeted
 
 #: The kinds of statement that may be marked (with comments that end on a later line).
 MARKED = frozenset((MacroDef, MacroEnd, CMacroCall, Directive, Preprocessor))
@@ -32,9 +33,8 @@ _SECTIONS = frozenset((".pushsection", ".section", ".popsection", ".text", ".dat
 
 def marks(statements: tuple) -> tuple[int, ...]:
     """The indices of the marked statements, in order; remembered."""
-    known = _MARKS.get(id(statements))
-    if known is not None and known[0] is statements:
-        return known[1]
+    if (known := _MARKS.get(statements)) is not None:
+        return known[0]
     found = tuple(i for i, stmt in enumerate(statements)
                   if (type(stmt) in MARKED or type(stmt) is Comment) and is_marked(stmt))
     keep(statements, found)
@@ -43,33 +43,21 @@ def marks(statements: tuple) -> tuple[int, ...]:
 
 def is_marked(stmt: object) -> bool:
     """Is the statement one of a file's structure?"""
-    kind = type(stmt)
-    if kind is MacroDef or kind is MacroEnd:
+    if type(stmt) is MacroDef or type(stmt) is MacroEnd:
         return True
-    if kind is CMacroCall:
-        return _MARKER.match(stmt.name) is not None  # type: ignore[attr-defined]
-    if kind is Preprocessor:
-        return stmt.directive in _IF_LINES  # type: ignore[attr-defined]
-    if kind is Directive:
-        return stmt.name in _SECTIONS  # type: ignore[attr-defined]
-    return kind is Comment and stmt.end_line > stmt.line  # type: ignore[attr-defined]
+    if type(stmt) is CMacroCall:
+        return _MARKER.match(stmt.name) is not None
+    if type(stmt) is Preprocessor:
+        return stmt.directive in _IF_LINES
+    if type(stmt) is Directive:
+        return stmt.name in _SECTIONS
+    return type(stmt) is Comment and stmt.end_line > stmt.line
 
 
 def keep(statements: tuple, found: tuple[int, ...], origin: tuple | None = None) -> None:
     """Remember ``found`` as the marks of ``statements`` (known another way),
-    and what they were made from (:func:`made_from`), the oldest going
-    while the statements kept pass :data:`KEPT_STATEMENTS`."""
-    global _kept
-    while _MARKS and _kept + len(statements) > KEPT_STATEMENTS:
-        try:
-            _kept -= len(_MARKS.pop(next(iter(_MARKS)))[0])
-        except (RuntimeError, StopIteration, KeyError):  # another thread changed it: it is small enough
-            break
-    old = _MARKS.pop(id(statements), None)
-    if old is not None:
-        _kept -= len(old[0])
-    _MARKS[id(statements)] = (statements, found, origin)  # the statements kept, so that the id stays theirs
-    _kept += len(statements)
+    and what they were made from (:func:`made_from`)."""
+    _MARKS.put((statements,), (found, origin), len(statements))
 
 
 def made_from(statements: tuple) -> tuple | None:
@@ -77,21 +65,17 @@ def made_from(statements: tuple) -> tuple | None:
     outline ``old``: each region ``(old_start, old_end, new_start, new_end)``
     (indices) was scanned again, the statements between them are old's,
     moved; None when not known."""
-    known = _MARKS.get(id(statements))
-    return known[2] if known is not None and known[0] is statements else None
+    known = _MARKS.get(statements)
+    return known[1] if known is not None else None
 
 
 #: How many statements the remembered tuples may hold together.  A series'
 #: files are all outlined and read before any rule runs, and the taint
 #: rule asks for the marks of every read file again (some 250 files of
 #: 1,000 statements: the tuples, not the statements, which the review holds).
-KEPT_STATEMENTS = 250_000
-_MARKS: dict[int, tuple[tuple, tuple[int, ...], tuple | None]] = {}
-_kept = 0
+_MARKS = Budgeted(250_000)
 
 
 def clear() -> None:
     """Forget the marks remembered (for tests and benchmarks)."""
-    global _kept
     _MARKS.clear()
-    _kept = 0

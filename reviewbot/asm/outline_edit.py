@@ -145,11 +145,7 @@ def _all_moved(statements: Sequence[Statement], by: int) -> Sequence[Statement]:
 
 
 def _moved(stmt: Statement, by: int) -> Statement:
-    """``stmt`` ``by`` lines further down."""
-    if not by:
-        return stmt
-    if type(stmt) is Unread:
-        return Unread(stmt.text, stmt.line + by, stmt.column)
+    """``stmt`` (not an unread one: :func:`_all_moved` makes those) ``by`` lines further down."""
     if type(stmt) is Comment:
         return Comment(stmt.text, stmt.line + by, stmt.column, stmt.end_line + by, stmt.trailing)
     kind = type(stmt)

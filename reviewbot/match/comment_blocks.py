@@ -26,7 +26,7 @@ from typing import Any
 
 from reviewbot.analysis.views import FileRows
 from reviewbot.asm.ast import CMacroCall, Comment, Label, MacroDef, MacroEnd
-from reviewbot.match.memo import remember
+from reviewbot.memo import remember
 
 
 def changed_lines(view: Any) -> tuple[int, ...]:

@@ -34,7 +34,7 @@ from reviewbot.analysis.context import StatementContext
 from reviewbot.analysis.views import FileRows, View
 from reviewbot.asm.ast import Instruction, MacroEnd
 from reviewbot.match.comment_blocks import rows_of_kind
-from reviewbot.match.memo import remember
+from reviewbot.memo import remember
 from reviewbot.match.patterns import Region
 from reviewbot.match.structural import FormulaMatcher
 from reviewbot.match.taint import TaintMatcher
@@ -117,19 +117,10 @@ def could_repeat(matcher: Any, units: list[AsmUnit], keys: set[str]) -> bool:
 
 
 def _folded_words(statements: tuple) -> list[tuple[list[str], bool]]:
-    """The folded words of each instruction and macro end of the statements
-    (and whether it is an instruction), remembered: every rule in ``new``
-    mode asks them of the same pre-image."""
-    key = id(statements)
-    if (known := _WORDS.get(key)) is not None and known[0] is statements:
-        return known[1]
-    found = [(stmt.text.lower().split(), kind is Instruction)
-             for stmt in statements if (kind := type(stmt)) is Instruction or kind is MacroEnd]
-    remember(_WORDS, key, (statements, found), size=4)
-    return found
-
-
-_WORDS: dict[int, tuple[tuple, list[tuple[list[str], bool]]]] = {}
+    """The folded words of each instruction and macro end of the statements,
+    and whether it is an instruction."""
+    return [(stmt.text.lower().split(), kind is Instruction)
+            for stmt in statements if (kind := type(stmt)) is Instruction or kind is MacroEnd]
 
 
 #: What the rules of one patch ask again and again of the same view and

@@ -13,7 +13,7 @@ import re
 
 from reviewbot.asm.ast import CMacroCall, MacroDef, MacroEnd
 from reviewbot.asm.marks import marks as structure_marks
-from reviewbot.match.memo import Budgeted
+from reviewbot.memo import Budgeted
 
 _FUNC_START = re.compile(r"^(SYM_FUNC_START\w*|SYM_CODE_START\w*|ENTRY|__HYP_FUNC)$")
 _FUNC_END = re.compile(r"^(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)$")

@@ -19,7 +19,7 @@ from reviewbot.asm.outline_edit import edited
 from reviewbot.asm.parser import outline, read_unread
 from reviewbot.config import Config
 from reviewbot.match.focus import changed_rows, runs_of
-from reviewbot.match.memo import Budgeted
+from reviewbot.memo import Budgeted
 from reviewbot.match.taint import spans_of
 from reviewbot.model import DiffLine
 
@@ -154,9 +154,11 @@ def _spans_near(shape: tuple, near: set[int], notes: set[int] | None = None
         if hit or follow:
             wanted.append((start, end))
             covered.append((first, last))
-        if hit and note_runs is None:
-            note_runs = list(runs_of(sorted(notes)))
-        follow = hit and _comment_near(shape, start, end, notes, note_runs)  # type: ignore[arg-type]
+        follow = False
+        if hit:
+            if note_runs is None:
+                note_runs = list(runs_of(sorted(notes)))
+            follow = _comment_near(shape, start, end, notes, note_runs)
         j += 1
     return wanted, covered
 

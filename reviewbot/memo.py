@@ -1,5 +1,7 @@
-"""A small memo for what the rules of one patch ask again and again of the
-same object (a view, a region), kept by object identity.  Pure."""
+"""Small memos kept by the identity of the objects their values were made
+of: :func:`remember` for what the rules of one patch ask again and again
+of the same object (a view, a region), :class:`Budgeted` for what is made
+of a whole file and kept while a series may come back to it.  Pure."""
 
 from __future__ import annotations
 
