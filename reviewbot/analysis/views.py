@@ -49,7 +49,7 @@ def hunk_views(change: FileChange, side: str = "new") -> list[View]:
     keep = "+" if side == "new" else "-"
     views = []
     for hunk in change.hunks:
-        rows = tuple(line for line in hunk.lines if line.kind in (keep, " "))
+        rows = tuple([line for line in hunk.lines if line.kind == keep or line.kind == " "])
         if rows:
             path = change.new_path if side == "new" else change.old_path
             views.append(View(path=path or change.path, side=side, rows=rows))

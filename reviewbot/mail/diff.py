@@ -17,6 +17,7 @@ from unidiff.errors import UnidiffParseError
 from reviewbot.errors import DiffParseError
 from reviewbot.model import DiffLine, FileChange, Hunk
 
+_DIFF_KINDS = frozenset("+- ")
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _FILE_BOUNDARY = ("diff --git ", "--- ", "+++ ", "Index: ", "index ")
 _INDEX_LINE = re.compile(r"^index ([0-9a-f]+)\.\.([0-9a-f]+)", re.MULTILINE)
@@ -126,18 +127,15 @@ def _check_hunk_counts(lines: list[str], source: str, first_line: int) -> int | 
         at = number
         number += 1
         while number < len(lines) and (old_left > 0 or new_left > 0):
-            line = lines[number]
-            if line.startswith("\\"):
-                number += 1
-                continue
-            if line.startswith("+"):
+            marker = lines[number][:1]
+            if marker == "+":
                 new_left -= 1
-            elif line.startswith("-"):
+            elif marker == "-":
                 old_left -= 1
-            elif line.startswith(" ") or line == "":
+            elif marker == " " or marker == "":
                 old_left -= 1
                 new_left -= 1
-            else:
+            elif marker != "\\":
                 break
             number += 1
         where = f"hunk '{lines[at].split('@@')[1].strip()}' at line {first_line + at}"
@@ -181,17 +179,15 @@ def _strip_prefix(path: str | None) -> str | None:
 
 
 def _hunk(hunk: unidiff.Hunk, first_line: int) -> Hunk:
-    lines = tuple(
-        DiffLine(
-            kind=line.line_type if line.line_type in "+- " else " ",
-            text=line.value.rstrip("\n"),
-            old_line=line.source_line_no,
-            new_line=line.target_line_no,
-            mail_line=first_line + line.diff_line_no - 1 if line.diff_line_no else None,
-        )
+    base = first_line - 1
+    # positionally (kind, text, old line, new line, mail line): a hunk is
+    # most of what a patch's bytes make, a line at a time
+    lines = tuple([
+        DiffLine(kind, line.value.rstrip("\n"), line.source_line_no, line.target_line_no,
+                 base + line.diff_line_no if line.diff_line_no else None)
         for line in hunk
-        if line.line_type in ("+", "-", " ")
-    )
+        if (kind := line.line_type) in _DIFF_KINDS
+    ])
     header_line = lines[0].mail_line - 1 if lines and lines[0].mail_line else None
     return Hunk(
         old_start=hunk.source_start,

@@ -109,8 +109,11 @@ def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config, he
                 if statements:
                     asm_units.append(AsmUnit(view, Region(statements, tuple(contexts)), ctx))
         if ctx.language == LANG_C:
-            mask = asm_line_mask([r.text for r in view.rows]) if header else [False] * len(view.rows)
-            lines = tuple("" if asm else row.text for row, asm in zip(view.rows, mask))
+            if header:
+                mask = asm_line_mask([r.text for r in view.rows])
+                lines = tuple(["" if asm else row.text for row, asm in zip(view.rows, mask)])
+            else:
+                lines = tuple([row.text for row in view.rows])
             c_units.append(TextUnit("c", lines, view, ctx))
     return asm_units, c_units
 
@@ -182,7 +185,7 @@ def _pair_text(unit: TextUnit, old_units: list[TextUnit]) -> TextUnit:
                      if old.view is not None and old.view.whole_file), unit)
     rows = {id(r) for r in unit.view.rows if r.kind == " "} if unit.view else set()
     for old in old_units:
-        if old.view is not None and unit.view is not None and any(id(r) in rows for r in old.view.rows):
+        if old.view is not None and unit.view is not None and not rows.isdisjoint(map(id, old.view.rows)):
             return replace(unit, old_view=old.view)
     return unit
 
