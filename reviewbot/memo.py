@@ -18,6 +18,14 @@ def remember(memo: dict, key: Any, value: Any, size: int = 16) -> None:
     memo[key] = value
 
 
+#: The budget of what is kept of whole files (statements): a series' files
+#: are all outlined and read before any rule runs, the rules ask again for
+#: each, and a later patch may come back to a file long after an earlier
+#: one (some 250 files of 1,000 statements; the review holds the
+#: statements themselves anyway).
+WHOLE_FILE_STATEMENTS = 250_000
+
+
 class Budgeted:
     """Values kept by the identity of the objects they were made of (each
     object kept with them, so that its id stays its own), the oldest going

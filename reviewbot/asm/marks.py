@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from reviewbot.asm.ast import CMacroCall, Comment, Directive, MacroDef, MacroEnd, Preprocessor
-from reviewbot.memo import Budgeted
+from reviewbot.memo import WHOLE_FILE_STATEMENTS, Budgeted
 
 #: The kinds of statement that may be marked (with comments that end on a later line).
 MARKED = frozenset((MacroDef, MacroEnd, CMacroCall, Directive, Preprocessor))
@@ -69,11 +69,7 @@ def made_from(statements: tuple) -> tuple | None:
     return known[1] if known is not None else None
 
 
-#: How many statements the remembered tuples may hold together.  A series'
-#: files are all outlined and read before any rule runs, and the taint
-#: rule asks for the marks of every read file again (some 250 files of
-#: 1,000 statements: the tuples, not the statements, which the review holds).
-_MARKS = Budgeted(250_000)
+_MARKS = Budgeted(WHOLE_FILE_STATEMENTS)
 
 
 def clear() -> None:

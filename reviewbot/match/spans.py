@@ -13,7 +13,7 @@ import re
 
 from reviewbot.asm.ast import CMacroCall, MacroDef, MacroEnd
 from reviewbot.asm.marks import marks as structure_marks
-from reviewbot.memo import Budgeted
+from reviewbot.memo import WHOLE_FILE_STATEMENTS, Budgeted
 
 _FUNC_START = re.compile(r"^(SYM_FUNC_START\w*|SYM_CODE_START\w*|ENTRY|__HYP_FUNC)$")
 _FUNC_END = re.compile(r"^(SYM_FUNC_END\w*|SYM_CODE_END\w*|END|ENDPROC)$")
@@ -30,9 +30,7 @@ def spans_of(statements: tuple) -> list[tuple[int, int]]:
     return spans
 
 
-#: A series' files are all read before any rule runs, and the taint rule
-#: asks again for each; a later patch may change a file again.
-_SPANS = Budgeted(250_000)  # statements
+_SPANS = Budgeted(WHOLE_FILE_STATEMENTS)
 
 
 def _spans_of(statements: tuple) -> list[tuple[int, int]]:

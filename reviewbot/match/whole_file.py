@@ -19,7 +19,7 @@ from reviewbot.asm.outline_edit import edited
 from reviewbot.asm.parser import outline, read_unread
 from reviewbot.config import Config
 from reviewbot.match.focus import changed_rows, runs_of
-from reviewbot.memo import Budgeted
+from reviewbot.memo import WHOLE_FILE_STATEMENTS, Budgeted
 from reviewbot.match.taint import spans_of
 from reviewbot.model import DiffLine
 
@@ -198,11 +198,7 @@ def _span_lines(shape: tuple) -> tuple[list[tuple[int, int]], list[int], list[in
     return found
 
 
-#: The span lines and contexts of whole files, kept while a series may come
-#: back to them (a later patch's pre-image is an earlier one's post-image,
-#: however many patches later), within a budget of statements.
-KEPT_STATEMENTS = 250_000
-_SPAN_LINES = Budgeted(KEPT_STATEMENTS)
+_SPAN_LINES = Budgeted(WHOLE_FILE_STATEMENTS)
 
 
 def _near(stmt: Any, near: set[int]) -> bool:
@@ -273,7 +269,7 @@ def other_side(rows: Sequence[DiffLine], lines: list[tuple[int, int]], side: str
     return found
 
 
-_CONTEXTS = Budgeted(KEPT_STATEMENTS)
+_CONTEXTS = Budgeted(WHOLE_FILE_STATEMENTS)
 
 
 def _whole_file_contexts(statements: tuple, ctx: FileContext, config: Config) -> list:
