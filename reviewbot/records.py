@@ -81,12 +81,15 @@ def is_record(obj: Any) -> bool:
 
 def replace(obj: T, /, **changes: Any) -> T:
     """A copy of record ``obj`` with ``changes`` applied."""
-    values = {f.name: getattr(obj, f.name) for f in fields(obj)}
-    unknown = set(changes) - set(values)
-    if unknown:
-        raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)[0]!r}")
+    cls: Any = type(obj)
+    try:
+        values = dict(zip(cls.__slots__, cls.__record_values__(obj)))  # the fields, read in C
+    except AttributeError:
+        raise TypeError(f"{obj!r} is not a record") from None
+    if not changes.keys() <= values.keys():
+        raise TypeError(f"{cls.__name__} has no field {sorted(changes.keys() - values.keys())[0]!r}")
     values.update(changes)
-    return type(obj)(**values)
+    return cls(**values)
 
 
 # --- building the class -----------------------------------------------------------

@@ -64,7 +64,7 @@ def _cases() -> list[Case]:
              lambda r, n: r.count("-- \n") == max(n - 4, 0)),
         Case("hunk header near-miss", "diff._HUNK_HEADER, _INDEX_LINE",
              lambda n: _patch("nop", tail="@@ -" + "1" * n + ",\n" + "index " + "a" * n + ".\n"),
-             lambda text: diff._check_hunk_counts(text, "t", 1), lambda r, n: r is None),
+             lambda text: diff._hunk_lines(text.split("\n"), "t", 1), lambda r, n: r[0] is None and len(r[1]) == 1),
         Case("mbox separators", "parse._SEPARATOR, _FORMAT_PATCH_FROM, _MBOXRD_QUOTED",
              lambda n: (b"From x\nSubject: a\n\n" + b">" * n + b"From \n\n") * 3 + b"From " + b"a " * n,
              lambda data: list(mail.split_mbox(data)), lambda r, n: len(r) == 4),

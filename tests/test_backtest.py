@@ -551,7 +551,15 @@ def test_the_index_agrees_with_a_full_parse(archives: dict[str, Path]) -> None:
                + __import__("base64").encodebytes(b"x\n---\ndiff --git a/arch/arm64/a.S b/arch/arm64/a.S\n"))
     from reviewbot.errors import MailParseError
 
-    for raw in archive_messages() + [SPAM, encoded]:
+    # header names in any case, the first line a header, folded values, a
+    # name that ends like one the index wants, a header given twice
+    shapes = [b"MESSAGE-ID: <up.1@example.org>\nX-Message-Id: <not.this@example.org>\nsubject: [PATCH] a\n"
+              b"  folded\nIn-Reply-To:\n <irt.1@example.org>\nREFERENCES: <r.1@example.org>\n\t<r.2@example.org>\n"
+              b"Message-Id: <second@example.org>\nDATE: Wed, 01 Nov 2017 18:20:52 +0000\nFrom: a <a@example.org>\n\n"
+              b"Message-ID: <in.body@example.org>\n",
+              b"X-Message-Id: <not.this@example.org>\nFrom: a <a@example.org>\nSubject: [PATCH] b\n\n"
+              b"+++ b/first/line.S\n---\nIndex: last/line.c"]
+    for raw in archive_messages() + [SPAM, encoded] + shapes:
         try:
             message = parse_message(raw, source="t")
         except MailParseError:
@@ -564,6 +572,9 @@ def test_the_index_agrees_with_a_full_parse(archives: dict[str, Path]) -> None:
         if not message.subject.lower().startswith("re:"):
             assert head.diff == has_diff(message)
     assert read_head(encoded, "t").paths == ("arch/arm64/a.S",)
+    assert read_head(shapes[0], "t").msgid == "up.1@example.org"
+    assert read_head(shapes[1], "t").msgid is None
+    assert read_head(shapes[1], "t").paths == ("first/line.S", "last/line.c")
 
 
 def test_the_projects_own_labels_file_is_read_and_kept(tmp_path: Path) -> None:

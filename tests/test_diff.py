@@ -3,7 +3,10 @@ diffs whose hunk counts lie."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
+import unidiff
 
 from reviewbot.mail.diff import parse_patch
 from reviewbot.errors import DiffParseError
@@ -112,3 +115,52 @@ def test_a_diff_git_line_with_nothing_after_it_is_an_error():
 ])
 def test_what_real_mail_puts_around_a_hunkless_change_is_read(text):
     assert parse_patch(text, source="real.patch")
+
+
+def _random_diff(rng: random.Random) -> str:
+    """A well-formed diff of a few files, with the lines real mail has:
+    empty context lines, '\\ No newline' markers, '-- ' and '@@' as text."""
+    words = ["", "a", "\tmsr\tx0, tpidr_el2", "@@ -1 +1 @@", "-- ", "+x", " \t", "diff", "\\t", "é"]
+    out = []
+    for number in range(rng.randrange(1, 4)):
+        path = f"f{number}.S"
+        out += [f"diff --git a/{path} b/{path}", f"index 1234567..89abcde 100644", f"--- a/{path}", f"+++ b/{path}"]
+        old = new = 1
+        for _ in range(rng.randrange(1, 4)):
+            old += rng.randrange(0, 9)
+            new += rng.randrange(0, 9)
+            body = []
+            for _ in range(rng.randrange(1, 9)):
+                kind = rng.choice("+- ")
+                text = rng.choice(words)
+                body.append("" if kind == " " and not text and rng.random() < 0.5 else kind + text)
+                if rng.random() < 0.1:
+                    body.append("\\ No newline at end of file")
+            old_count = sum(1 for b in body if b[:1] in ("-", " ", ""))
+            new_count = sum(1 for b in body if b[:1] in ("+", " ", ""))
+            out.append(f"@@ -{old},{old_count} +{new},{new_count} @@" + rng.choice(["", " f(void)", " x:"]))
+            out += body
+            old += old_count
+            new += new_count
+    return "\n".join(out) + "\n"
+
+
+def test_hunk_lines_are_those_of_unidiffs_full_parse():
+    """unidiff reads the structure in its metadata mode and the lines are
+    made in the walk that checks the counts: they must be what unidiff's
+    full mode would make."""
+    rng = random.Random(13)
+    for _ in range(400):
+        text = _random_diff(rng)
+        changes = parse_patch(text, first_line=7)
+        full = unidiff.PatchSet(text)
+        assert [c.path for c in changes] == [f.path.removeprefix("b/") for f in full]
+        for change, patched in zip(changes, full):
+            assert len(change.hunks) == len(patched)
+            for hunk, reference in zip(change.hunks, patched):
+                assert (hunk.old_start, hunk.old_count, hunk.new_start, hunk.new_count, hunk.section) == (
+                    reference.source_start, reference.source_length, reference.target_start,
+                    reference.target_length, reference.section_header.strip())
+                assert [(l.kind, l.text, l.old_line, l.new_line, l.mail_line) for l in hunk.lines] == [
+                    (l.line_type, l.value.rstrip("\n"), l.source_line_no, l.target_line_no, 6 + l.diff_line_no)
+                    for l in reference if l.line_type in "+- "]

@@ -27,14 +27,17 @@ from reviewbot.mail.plain import first_msgid, msgids
 from reviewbot.model import SubjectTags
 from reviewbot.records import field, record
 
-# A header the index needs, with its continuation lines.
-_WANTED = re.compile(rb"^(message-id|in-reply-to|references|subject|date):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)",
-                     re.IGNORECASE | re.MULTILINE)
+# A header the index needs, searched for in the lowered head after a
+# newline (a literal search, where a case-blind ^ is tried at every byte),
+# and its value with the continuation lines, read from the head itself.
+_WANTED = re.compile(rb"\n(message-id|in-reply-to|references|subject|date):")
+_VALUE = re.compile(rb"[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)")
 _NEEDS_DECODING = re.compile(rb"=\?|[^\t\n\x20-\x7e]")
 _NOT_PLAIN_BODY = re.compile(rb"^content-(?:transfer-encoding:[ \t]*(?:base64|quoted-printable)"
                              rb"|type:[ \t]*(?!text/plain)[^\s;]+)", re.IGNORECASE | re.MULTILINE)
-_DIFF_PATH = re.compile(rb"^(?:(?:\+\+\+|---) (?:[ab]/)?([^\t\n]+)|diff --git a/(\S+) b/(\S+)|Index: (\S+))$",
-                        re.MULTILINE)
+# A line naming a path, searched for after a newline (in the body with one
+# put first): twice as fast as ^...$ with MULTILINE, and the same lines.
+_DIFF_PATH = re.compile(rb"\n(?:(?:\+\+\+|---) (?:[ab]/)?([^\t\n]+)|diff --git a/(\S+) b/(\S+)|Index: (\S+))(?=\n|\Z)")
 
 
 @record
@@ -139,10 +142,11 @@ def _light_headers(head: bytes) -> dict[bytes, str] | None:
     """The first value of each header the index needs, unfolded; None when
     one of them needs decoding (then the email package reads it)."""
     found: dict[bytes, bytes] = {}
-    for match in _WANTED.finditer(head):
-        name = match.group(1).lower()
+    for match in _WANTED.finditer(b"\n" + head.lower()):  # bytes.lower() keeps every offset
+        name = match.group(1)
         if name not in found:
-            found[name] = match.group(2).replace(b"\n", b"")
+            value = _VALUE.match(head, match.end() - 1)
+            found[name] = value.group(1).replace(b"\n", b"") if value else b""  # it always matches
     if any(_NEEDS_DECODING.search(value) for value in found.values()):
         return None
     return {key: value.decode("ascii").strip() for key, value in found.items()}
@@ -151,7 +155,7 @@ def _light_headers(head: bytes) -> dict[bytes, str] | None:
 def _paths(body: bytes) -> tuple[str, ...]:
     """Every path the diff names (a superset of what the diff parser finds)."""
     paths = set()
-    for match in _DIFF_PATH.finditer(body):
+    for match in _DIFF_PATH.finditer(b"\n" + body):
         for group in match.groups():
             if group:
                 paths.add(group.decode("utf-8", "replace").strip().strip('"'))

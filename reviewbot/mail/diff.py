@@ -5,11 +5,19 @@ the input, so a finding can point at the new file, the mail, or both.
 unidiff silently drops lines past a hunk whose counts are too small; we
 check the counts ourselves, so a diff whose hunk counts lie is an error
 that names the hunk instead of a review of half a patch.
+
+unidiff reads the diff's structure (files, paths, modes, hunk headers) in
+its ``metadata_only`` mode; the lines of each hunk are made in the walk
+that checks the counts.  unidiff's full mode would make an object for
+every line only for us to copy it: a million lines per list-year, a
+third of what a backtest spends on a patch.  The lines are the same as
+the full mode's (``tests/test_diff.py`` compares them).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import unidiff
 from unidiff.errors import UnidiffParseError
@@ -39,18 +47,23 @@ def parse_patch(text: str, *, source: str = "<diff>", first_line: int = 1) -> tu
     if lines[-1] == "":
         lines.pop()  # the text's final newline ends the last line; it is not an empty line
     _check_file_headers(lines, source, first_line)
-    end = _check_hunk_counts(lines, source, first_line)
+    end, bodies = _hunk_lines(lines, source, first_line)
     if end is not None:
         text = "\n".join(lines[:end]) + "\n"
     try:
-        patch_set = unidiff.PatchSet(text)
+        patch_set = unidiff.PatchSet(text, metadata_only=True)
     except UnidiffParseError as exc:
         raise DiffParseError(source, f"malformed diff: {exc}") from exc
     except Exception as exc:  # unidiff raises plain errors on some garbage
         raise DiffParseError(source, f"malformed diff: {type(exc).__name__}: {exc}") from exc
     if not len(patch_set):
         raise DiffParseError(source, "no diff found")
-    return tuple(_file_change(f, first_line) for f in patch_set)
+    if sum(map(len, patch_set)) != len(bodies):
+        # not seen on any archive; a hunk header unidiff and the walk read differently
+        raise DiffParseError(source, f"malformed diff: unidiff reads {sum(map(len, patch_set))} hunks "
+                                     f"where their headers are {len(bodies)}")
+    hunk_lines = iter(bodies)
+    return tuple(_file_change(f, hunk_lines) for f in patch_set)
 
 
 def _strip_signature(text: str) -> str:
@@ -113,26 +126,43 @@ def _shown(line: str) -> str:
     return shown(line)
 
 
-def _check_hunk_counts(lines: list[str], source: str, first_line: int) -> int | None:
-    """Each hunk must hold exactly the lines its header announces.  Returns
-    the index of a signature line that ends the diff, if there is one."""
+def _hunk_lines(lines: list[str], source: str, first_line: int
+                ) -> tuple[int | None, list[tuple[DiffLine, ...]]]:
+    """The lines of each hunk, in order; each hunk must hold exactly the
+    lines its header announces.  Also returns the index of a signature
+    line that ends the diff, if there is one."""
+    bodies: list[tuple[DiffLine, ...]] = []
     number = 0
     while number < len(lines):
         header = _HUNK_HEADER.match(lines[number])
         if not header:
             number += 1
             continue
-        old_left = int(header.group(2) if header.group(2) is not None else 1)
-        new_left = int(header.group(4) if header.group(4) is not None else 1)
+        old_at, old_count, new_at, new_count = header.groups()
+        old_line, new_line = int(old_at), int(new_at)
+        old_left = int(old_count if old_count is not None else 1)
+        new_left = int(new_count if new_count is not None else 1)
         at = number
         number += 1
-        while number < len(lines) and (old_left > 0 or new_left > 0):
-            marker = lines[number][:1]
+        body: list[DiffLine] = []
+        add, line_of, end = body.append, DiffLine, len(lines)
+        # positionally (kind, text, old line, new line, mail line), with
+        # local names: a hunk is most of what a patch's bytes make
+        while number < end and (old_left > 0 or new_left > 0):
+            line = lines[number]
+            marker = line[:1]
             if marker == "+":
+                add(line_of("+", line[1:], None, new_line, first_line + number))
+                new_line += 1
                 new_left -= 1
             elif marker == "-":
+                add(line_of("-", line[1:], old_line, None, first_line + number))
+                old_line += 1
                 old_left -= 1
-            elif marker == " " or marker == "":
+            elif marker == " " or not marker:
+                add(line_of(" ", line[1:], old_line, new_line, first_line + number))
+                old_line += 1
+                new_line += 1
                 old_left -= 1
                 new_left -= 1
             elif marker != "\\":
@@ -143,22 +173,23 @@ def _check_hunk_counts(lines: list[str], source: str, first_line: int) -> int | 
             raise DiffParseError(source, f"{where} is shorter than its header says")
         if old_left < 0 or new_left < 0:
             raise DiffParseError(source, f"{where} does not add up (its header's counts are wrong)")
+        bodies.append(tuple(body))
         while number < len(lines) and lines[number].startswith("\\"):
             number += 1
         if number < len(lines):
             extra = lines[number]
             if _is_signature(extra):
-                return number
+                return number, bodies
             if extra[:1] in ("+", "-", " ") and not extra.startswith(_FILE_BOUNDARY):
                 raise DiffParseError(source, f"{where} is longer than its header says")
-    return None
+    return None, bodies
 
 
-def _file_change(patched: unidiff.PatchedFile, first_line: int) -> FileChange:
+def _file_change(patched: unidiff.PatchedFile, hunk_lines: Iterator[tuple[DiffLine, ...]]) -> FileChange:
     blobs = _INDEX_LINE.search(str(patched.patch_info or ""))
     old_path = None if patched.is_added_file else _strip_prefix(patched.source_file)
     new_path = None if patched.is_removed_file else _strip_prefix(patched.target_file)
-    hunks = tuple(_hunk(h, first_line) for h in patched)
+    hunks = tuple(_hunk(h, next(hunk_lines)) for h in patched)
     return FileChange(
         old_path=old_path,
         new_path=new_path,
@@ -178,17 +209,7 @@ def _strip_prefix(path: str | None) -> str | None:
     return path
 
 
-def _hunk(hunk: unidiff.Hunk, first_line: int) -> Hunk:
-    base = first_line - 1
-    # positionally (kind, text, old line, new line, mail line): a hunk is
-    # most of what a patch's bytes make, a line at a time
-    lines = tuple([
-        DiffLine(kind, line.value.rstrip("\n"), line.source_line_no, line.target_line_no,
-                 base + line.diff_line_no if line.diff_line_no else None)
-        for line in hunk
-        if (kind := line.line_type) in _DIFF_KINDS
-    ])
-    header_line = lines[0].mail_line - 1 if lines and lines[0].mail_line else None
+def _hunk(hunk: unidiff.Hunk, lines: tuple[DiffLine, ...]) -> Hunk:
     return Hunk(
         old_start=hunk.source_start,
         old_count=hunk.source_length,
@@ -196,5 +217,5 @@ def _hunk(hunk: unidiff.Hunk, first_line: int) -> Hunk:
         new_count=hunk.target_length,
         section=hunk.section_header.strip(),
         lines=lines,
-        mail_line=header_line,
+        mail_line=lines[0].mail_line - 1 if lines and lines[0].mail_line else None,
     )

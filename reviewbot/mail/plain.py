@@ -60,18 +60,21 @@ def read_plain(raw: bytes, *, source: str, body_line: int) -> Message | None:
     if headers is None:
         return None
     first: dict[str, str] = {}
+    listed: dict[str, list[str]] = {"to": [], "cc": [], "reply-to": []}  # every such header, in order
     for name, value in headers:
         lower = name.lower()
         if lower in _DECODED and "=?" in value:
             return None  # an encoded word
         first.setdefault(lower, value.strip())
+        if lower in listed:
+            listed[lower].append(value)
     charset = _plain_text_charset(first.get("content-type"), first.get("content-transfer-encoding", ""))
     sender = _address_list([first["from"]]) if "from" in first else ()
     if charset is None or sender is None or len(sender) > 1:
         return None
     addresses: dict[str, tuple[str, ...]] = {}
-    for name in ("to", "cc", "reply-to"):
-        found = _address_list([v for k, v in headers if k.lower() == name])
+    for name, values in listed.items():
+        found = _address_list(values)
         if found is None:
             return None
         addresses[name] = found

@@ -36,12 +36,14 @@ class FileUnits:
     new_c: list[TextUnit] = field(default_factory=list)
 
 
-def _asm_text(view: View, header: bool) -> str:
+def _asm_text(view: View, header: bool, mask: list[bool] | None = None) -> str:
     """The view's text, with the lines of a C header that are not assembly
-    blanked (kept as empty lines so line numbers hold)."""
+    blanked (kept as empty lines so line numbers hold); ``mask``: the
+    header's :func:`asm_line_mask`, when already made."""
     if not header:
         return view.text
-    mask = asm_line_mask([row.text for row in view.rows])
+    if mask is None:
+        mask = asm_line_mask([row.text for row in view.rows])
     return "\n".join(row.text if keep else "" for row, keep in zip(view.rows, mask))
 
 
@@ -98,8 +100,9 @@ def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config, he
     asm_units: list[AsmUnit] = []
     c_units: list[TextUnit] = []
     for view in views:
+        mask = asm_line_mask([row.text for row in view.rows]) if header else None
         if ctx.language == LANG_ASM or header:
-            text = _asm_text(view, header)
+            text = _asm_text(view, header, mask)
             if text.strip():
                 if view.whole_file:
                     statements, contexts = read_whole_file(text, wanted, ctx, config)
@@ -109,8 +112,7 @@ def _units_for_views(views: Iterable[View], ctx: FileContext, config: Config, he
                 if statements:
                     asm_units.append(AsmUnit(view, Region(statements, tuple(contexts)), ctx))
         if ctx.language == LANG_C:
-            if header:
-                mask = asm_line_mask([r.text for r in view.rows])
+            if mask is not None:
                 lines = tuple(["" if asm else row.text for row, asm in zip(view.rows, mask)])
             else:
                 lines = tuple([row.text for row in view.rows])

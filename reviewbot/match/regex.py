@@ -146,8 +146,12 @@ def _class_without_newline(items: Any) -> bool:
     return True
 
 
-_last_joined: tuple[tuple[str, ...], str] = ((), "")
+# the unit's lines, joined, and (made when a case-blind pattern asks)
+# lowered when ASCII, "" when not
+_last_joined: tuple[tuple[str, ...], str, str | None] = ((), "", None)
 
+
+_CASE_BLIND = int(re.IGNORECASE)  # an int: a Flag's & is a Python call, asked per rule per unit
 
 #: Longer texts are searched line by line only: a lazy repeat that may
 #: cross lines must not turn one search into a scan of a whole file per start.
@@ -161,25 +165,38 @@ def _may_match(pattern: re.Pattern[str], lines: tuple[str, ...]) -> bool:
         return True
     joined = _last_joined  # one read: tasks may run in threads (Dask)
     if joined[0] is not lines:  # the rules of a pack ask of the same unit in turn
-        joined = _last_joined = (lines, "\n".join(lines))
-    if needles is not None and not any(needle in joined[1] for needle in needles):
+        joined = _last_joined = (lines, "\n".join(lines), None)
+    text = joined[1]
+    if needles is not None and pattern.flags & _CASE_BLIND:
+        if joined[2] is None:
+            joined = _last_joined = (lines, text, text.lower() if text.isascii() else "")
+        # the needles are lowered ASCII; in ASCII text a case-blind match
+        # lowers to them (not so in other text: 'ſ' matches 's')
+        haystack = joined[2] or None
+    else:
+        haystack = text
+    if needles is not None and haystack is not None and not any(needle in haystack for needle in needles):
         return False  # a substring search is far cheaper than the pattern's
-    return over is None or len(joined[1]) > MAX_JOINED or over.search(joined[1]) is not None
+    return over is None or len(text) > MAX_JOINED or over.search(text) is not None
 
 
 @lru_cache(maxsize=1024)
 def required_literals(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     """Strings one of which every match contains (from the pattern's
     required steps: a run of literal characters, or one per branch of a
-    required alternation), or None when no such set is known."""
-    if pattern.flags & (re.IGNORECASE | re.VERBOSE):
+    required alternation), or None when no such set is known.  A
+    case-blind pattern's needles are lowered, and only ASCII ones kept."""
+    if pattern.flags & re.VERBOSE:
         return None
     try:
         from re import _parser  # type: ignore[attr-defined]
 
-        return _required(_parser.parse(pattern.pattern, pattern.flags))
+        needles = _required(_parser.parse(pattern.pattern, pattern.flags))
     except Exception:  # noqa: BLE001 - another Python's parser: no prefilter
         return None
+    if needles is not None and pattern.flags & re.IGNORECASE:
+        return tuple(n.lower() for n in needles) if all(n.isascii() for n in needles) else None
+    return needles
 
 
 _MIN_NEEDLE = 3
