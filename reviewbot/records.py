@@ -87,7 +87,7 @@ def replace(obj: T, /, **changes: Any) -> T:
     except AttributeError:
         raise TypeError(f"{obj!r} is not a record") from None
     if not changes.keys() <= values.keys():
-        raise TypeError(f"{cls.__name__} has no field {sorted(changes.keys() - values.keys())[0]!r}")
+        raise TypeError(f"{cls.__name__} has no field {min(changes.keys() - values.keys())!r}")
     values.update(changes)
     return cls(**values)
 

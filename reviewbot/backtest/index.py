@@ -7,24 +7,34 @@ diff and which paths the diff touches.  Messages whose headers or body
 need decoding (encoded words, base64, quoted-printable, MIME parts) go
 through :func:`reviewbot.mail.parse.parse_message`, so the index and a
 full parse agree on every message (``bench/bench_backtest.py --verify``
-checks this over whole archives).  Series are grouped by the mail
-package's own :func:`~reviewbot.mail.series.group_series`.
+checks this over whole archives).  The records go to an
+:class:`~reviewbot.backtest.store.IndexStore` on disk, which groups the
+series as the mail package's own
+:func:`~reviewbot.mail.series.group_series` does.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
-from email.utils import parsedate_tz, mktime_tz
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
+from email.utils import mktime_tz, parsedate_tz
+from functools import partial
+from typing import Any
 
-from reviewbot.backtest.sources import Raw, Source, cat_file, git_messages, read_all
+from reviewbot.backtest.sources import Raw, Source, TooLarge, cat_file, git_messages, read_all
+from reviewbot.backtest.store import Entry, IndexStore, SeriesSpec
 from reviewbot.errors import InputError, MailParseError
-from reviewbot.mail.parse import split_head
-from reviewbot.mail.series import group_series, is_reply, is_reply_subject, parse_subject, raw_has_diff
 from reviewbot.mail.email_path import text_body, thread_headers
+from reviewbot.mail.parse import split_head
 from reviewbot.mail.plain import first_msgid, msgids
-from reviewbot.model import SubjectTags
+from reviewbot.mail.series import (
+    is_reply,
+    is_reply_subject,
+    parse_subject,
+    raw_has_diff,
+)
 from reviewbot.records import field, record
 
 # A header the index needs, searched for in the lowered head after a
@@ -38,44 +48,6 @@ _NOT_PLAIN_BODY = re.compile(rb"^content-(?:transfer-encoding:[ \t]*(?:base64|qu
 # A line naming a path, searched for after a newline (in the body with one
 # put first): twice as fast as ^...$ with MULTILINE, and the same lines.
 _DIFF_PATH = re.compile(rb"\n(?:(?:\+\+\+|---) (?:[ab]/)?([^\t\n]+)|diff --git a/(\S+) b/(\S+)|Index: (\S+))(?=\n|\Z)")
-
-
-@record
-class Entry:
-    """A patch or cover letter as the index knows it.  ``source`` is the
-    name a full parse gives the message (what ``group_series`` reads);
-    ``origin`` the index of its :class:`Source`."""
-
-    origin: int
-    location: str
-    source: str
-    msgid: str | None
-    in_reply_to: str | None
-    references: tuple[str, ...]
-    subject: str
-    tags: SubjectTags
-    cover: bool
-    relevant: bool  # its diff touches a file some rule may apply to
-    needed: bool  # ... or a file that is context for such files
-    size: int
-
-
-@record
-class SeriesSpec:
-    """A series to review: its cover letter and patches in order."""
-
-    cover: Entry | None
-    patches: tuple[Entry, ...]
-
-    @property
-    def entries(self) -> tuple[Entry, ...]:
-        """The cover letter (if any), then the patches."""
-        return ((self.cover,) if self.cover is not None else ()) + self.patches
-
-    @property
-    def size(self) -> int:
-        """Bytes of mail a worker reads for this series."""
-        return sum(e.size for e in self.entries)
 
 
 @record(frozen=False)
@@ -92,9 +64,9 @@ class Index:
     first: int | None = None  # the earliest and latest date of the messages, when a range is asked for
     last: int | None = None
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (name, problem)
-    entries: list[Entry] = field(default_factory=list)
     threaded: bool = False
-    series: list[SeriesSpec] = field(default_factory=list)
+    series: int = 0  # series with patches
+    reviewed: int = 0  # ... of which a patch touches a file some rule may apply to
 
 
 @record
@@ -185,9 +157,22 @@ class Seen:
     size: int = 0
 
 
+#: A message larger than this is not read (it is counted malformed): the
+#: lists take a few hundred KiB at most (vger refuses 100 KB), and
+#: linux-kselftest's archive holds a 60 MB patch whose review alone grew a
+#: worker by 130 MiB.
+MAX_MESSAGE = 8 << 20
+
+
+def _too_large(size: int) -> str:
+    return f"{size / 2**20:.0f} MiB: not read (a message is read up to {MAX_MESSAGE >> 20} MiB)"
+
+
 def see(source: Source, raw: Raw) -> Seen:
     """Read one message's head; a message that cannot be read says why."""
     name = message_name(source, raw.location)
+    if len(raw.data) > MAX_MESSAGE:
+        return Seen(raw.location, name, None, _too_large(len(raw.data)), raw.time, len(raw.data))
     try:
         return Seen(raw.location, name, read_head(raw.data, name), "", raw.time, len(raw.data))
     except MailParseError as exc:
@@ -200,8 +185,10 @@ def see_blobs(source: Source, listed: list[tuple[str, int]]) -> list[Seen]:
     """:func:`see` for some messages of a git source (a task of the
     parallel index pass: one ``git cat-file`` for the chunk)."""
     found = []
-    for (blob, when), (_, data) in zip(listed, cat_file(source.path, (b for b, _ in listed))):
-        if data is not None:
+    for (blob, when), (_, data) in zip(listed, cat_file(source.path, (b for b, _ in listed), limit=MAX_MESSAGE)):
+        if isinstance(data, TooLarge):
+            found.append(Seen(blob, message_name(source, blob), None, _too_large(data.size), when, data.size))
+        elif data is not None:
             found.append(see(source, Raw(blob, data, 1, when)))
     return found
 
@@ -210,26 +197,26 @@ def see_blobs(source: Source, listed: list[tuple[str, int]]) -> list[Seen]:
 CHUNK = 4000
 
 
-def build_index(sources: list[Source], relevant: Callable[[str], bool], *,
+def build_index(sources: list[Source], relevant: Callable[[str], bool], store: IndexStore, *,
                 since: int | None = None, until: int | None = None,
-                progress: Callable[[int], None] | None = None, pool: Executor | None = None) -> Index:
-    """Read every message of ``sources`` and assemble the series; a
-    message whose Message-ID an earlier source holds is counted once (a
-    patch sent to two lists is in both archives).
+                progress: Callable[[int], None] | None = None, pool: Executor | None = None,
+                workers: int = 1) -> Index:
+    """Read every message of ``sources`` into ``store`` and assemble the
+    series; a message whose Message-ID an earlier source holds is counted
+    once (a patch sent to two lists is in both archives).
     ``relevant(path)`` says whether a file at ``path`` can have findings;
     ``since``/``until`` (seconds, until exclusive) keep messages by their
     date (the mail's ``Date:``, else the commit's).  With a ``pool``, git
-    sources are read in chunks in parallel."""
+    sources are read in chunks by its ``workers`` processes, a few chunks
+    ahead of what is stored."""
     index = Index()
-    earlier: set[str] = set()  # the Message-IDs of the sources read so far
     readable = [0] * len(sources)
     for origin, source in enumerate(sources):
-        here: set[str] = set()
         before = index.messages
         if pool is not None and source.kind == "git":
             listed = git_messages(source.path)
-            chunks = [listed[i:i + CHUNK] for i in range(0, len(listed), CHUNK)]
-            seen_lists: Iterable[list[Seen]] = pool.map(see_blobs, [source] * len(chunks), chunks)
+            chunks = (listed[i:i + CHUNK] for i in range(0, len(listed), CHUNK))
+            seen_lists: Iterable[list[Seen]] = in_order(pool, partial(see_blobs, source), chunks, ahead=2 * workers)
         else:
             seen_lists = ([see(source, raw)] for raw in read_all(source))
         for seen_list in seen_lists:
@@ -238,18 +225,32 @@ def build_index(sources: list[Source], relevant: Callable[[str], bool], *,
                 if progress is not None and index.messages % 500 == 0:
                     progress(index.messages)
                 readable[origin] += seen.head is not None
-                if seen.head is not None and seen.head.msgid:
-                    if seen.head.msgid in earlier:
+                if seen.head is not None and seen.head.msgid and len(sources) > 1:
+                    if store.held_earlier(seen.head.msgid, origin):
                         index.duplicates += 1
                         continue
-                    here.add(seen.head.msgid)
-                _add(index, origin, seen, relevant, since, until)
-        earlier |= here
+                    if origin < len(sources) - 1:  # what the last source holds, no later one asks
+                        store.hold(seen.head.msgid, origin)
+                _add(index, store, origin, seen, relevant, since, until)
         _check_mail(source, index.messages - before, readable[origin])
     if progress is not None:
         progress(index.messages)
-    index.series = assemble(index.entries, index.threaded)
+    store.group(index.threaded)
+    index.series, index.reviewed = store.count(), store.count(reviewed=True)
     return index
+
+
+def in_order(pool: Executor, work: Callable[[Any], Any], items: Iterable[Any], ahead: int) -> Iterator[Any]:
+    """``pool.map(work, items)`` with at most ``ahead`` items given out and
+    not yet taken back: what the workers read waits in memory only as
+    long as the caller is behind by that much."""
+    waiting: deque[Future] = deque()
+    for item in items:
+        waiting.append(pool.submit(work, item))
+        if len(waiting) >= ahead:
+            yield waiting.popleft().result()
+    while waiting:
+        yield waiting.popleft().result()
 
 
 _EPOCH = re.compile(r"/git/\d+\.git$")
@@ -265,7 +266,7 @@ def _check_mail(source: Source, read: int, readable: int) -> None:
     raise InputError(source.name, "no message in it: not a public-inbox archive, mbox or maildir")
 
 
-def _add(index: Index, origin: int, seen: Seen, relevant: Callable, since: int | None,
+def _add(index: Index, store: IndexStore, origin: int, seen: Seen, relevant: Callable, since: int | None,
          until: int | None) -> None:
     head = seen.head
     if head is None:
@@ -294,16 +295,14 @@ def _add(index: Index, origin: int, seen: Seen, relevant: Callable, since: int |
     else:
         index.patches += 1
     hit = any(relevant(path) for path in head.paths)
-    index.entries.append(Entry(origin, seen.location, seen.name, head.msgid, head.in_reply_to, head.references,
-                               head.subject, tags, cover, hit, hit or any(map(carries_asm, head.paths)),
-                               seen.size))
+    store.add(Entry(origin, seen.location, seen.name, head.msgid, head.in_reply_to, head.references,
+                    head.subject, tags, cover, hit, hit or any(map(carries_asm, head.paths)), seen.size))
 
 
-def assemble(entries: list[Entry], threaded: bool) -> list[SeriesSpec]:
-    """The series of the archive, grouped exactly as ``review`` groups them."""
-    items = [(entry, entry.tags, None if entry.cover else entry) for entry in entries]
-    return [SeriesSpec(cover[0] if cover else None, tuple(p for _, _, p in patches))
-            for cover, patches in group_series(items, threaded)]
+def reviewed_series(store: IndexStore) -> Iterator[SeriesSpec]:
+    """The series to review, in order, grouped exactly as ``review``
+    groups them (:func:`~reviewbot.mail.series.group_series`)."""
+    return store.series(reviewed=True)
 
 
 def relevance(rule_sets: Iterable) -> Callable[[str], bool]:

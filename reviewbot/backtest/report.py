@@ -13,7 +13,7 @@ from reviewbot.backtest.index import Index
 from reviewbot.backtest.labels import Label, lore_link, tally
 from reviewbot.backtest.runner import Found, SeriesResult
 from reviewbot.printable import printable_lines
-from reviewbot.records import record
+from reviewbot.records import field, record
 
 SCHEMA_VERSION = 1
 SEVERITIES = ("error", "warning", "info")
@@ -21,37 +21,54 @@ SEVERITIES = ("error", "warning", "info")
 
 @record(frozen=False)
 class Outcome:
-    """Everything a run found, for the report."""
+    """Everything a run found, for the report: the counts of the index,
+    and of each shard's series what there is to tell (findings, problems,
+    malformed messages), not the series themselves."""
 
     sources: list[str]
     index: Index
-    results: list[SeriesResult]
+    reviewed: int = 0  # series reviewed
     skipped_series: int = 0  # series no rule can have findings in
+    suppressed: int = 0
     against: str | None = None
     labels: dict[str, Label] | None = None
     resumed: int = 0  # shards taken from checkpoints
     shards: int = 0
     seconds: float = 0.0
+    told: dict[int, tuple[tuple[Found, ...], tuple[Found, ...], tuple[str, ...], tuple[tuple[str, str], ...]]] = \
+        field(default_factory=dict)  # shard number -> (findings, --against findings, problems, malformed)
+
+    def take(self, number: int, results: list[SeriesResult]) -> None:
+        """The results of shard ``number``."""
+        self.reviewed += len(results)
+        self.suppressed += sum(r.suppressed for r in results)
+        told = (tuple(f for r in results for f in r.findings), tuple(f for r in results for f in r.against),
+                tuple(p for r in results for p in r.problems), tuple(m for r in results for m in r.malformed))
+        if any(told):
+            self.told[number] = told
+
+    def _told(self, part: int) -> list[Any]:
+        return [item for number in sorted(self.told) for item in self.told[number][part]]
 
     @property
     def findings(self) -> list[Found]:
         """Every finding of the pack, in series order."""
-        return [f for r in self.results for f in r.findings]
+        return self._told(0)
 
     @property
     def before(self) -> list[Found]:
         """Every finding of the ``--against`` pack."""
-        return [f for r in self.results for f in r.against]
+        return self._told(1)
 
     @property
     def problems(self) -> list[str]:
         """Internal errors (a rule or series that crashed)."""
-        return [p for r in self.results for p in r.problems]
+        return self._told(2)
 
     @property
     def malformed(self) -> list[tuple[str, str]]:
         """Messages that could not be read, with why."""
-        return list(self.index.unreadable) + [m for r in self.results for m in r.malformed]
+        return list(self.index.unreadable) + self._told(3)
 
 
 def _key(f: Found) -> tuple:
@@ -84,10 +101,10 @@ def summary(outcome: Outcome) -> dict[str, Any]:
         "messages": index.messages, "replies": index.replies, "cover_letters": index.covers,
         "other_messages": index.other, "outside_range": index.outside, "duplicates": index.duplicates,
         "malformed": len(outcome.malformed),
-        "patches": index.patches, "series": len(index.series), "series_reviewed": len(outcome.results),
+        "patches": index.patches, "series": index.series, "series_reviewed": outcome.reviewed,
         "series_skipped": outcome.skipped_series,
         "patches_with_findings": len({f.msgid or f.source for f in found}),
-        "findings": len(found), "suppressed": sum(r.suppressed for r in outcome.results),
+        "findings": len(found), "suppressed": outcome.suppressed,
         "rules": per_rule, "internal_errors": len(outcome.problems),
         "shards": outcome.shards, "shards_from_checkpoints": outcome.resumed, "seconds": round(outcome.seconds, 3),
     }

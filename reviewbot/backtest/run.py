@@ -7,18 +7,19 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
 from reviewbot.backtest.checkpoint import Checkpoints, run_key
 from reviewbot.backtest.cluster import check_scheduler
-from reviewbot.backtest.index import build_index, relevance
+from reviewbot.backtest.index import build_index, relevance, reviewed_series
 from reviewbot.backtest.progress import Progress
 from reviewbot.backtest.report import Outcome
-from reviewbot.backtest.runner import Packs, SeriesResult, Task, local_pool, make_shards, run_tasks
+from reviewbot.backtest.runner import Packs, Task, local_pool, make_shards, run_tasks
 from reviewbot.backtest.sources import Source, identity, open_sources
+from reviewbot.backtest.store import IndexStore
 from reviewbot.errors import UsageError
 from reviewbot.records import record
 
@@ -60,35 +61,52 @@ def backtest(plan: Plan, progress: Progress,
 
 def _backtest(plan: Plan, progress: Progress, on_shard: Callable[[int], None] | None, sources: list[Source],
               packs: Packs, relevant: Callable[[str], bool], pool: Executor | None, started: float) -> Outcome:
-    index = build_index(sources, relevant, since=plan.since, until=plan.until, progress=progress.messages,
-                        pool=pool)
-    reviewed = [spec for spec in index.series if any(e.relevant for e in spec.patches)]
-    shards = make_shards(reviewed, sources)
+    with tempfile.TemporaryDirectory(prefix="reviewbot-backtest-index-") as scratch:
+        store = IndexStore(Path(scratch))
+        try:
+            return _run(plan, progress, on_shard, sources, packs, relevant, pool, started, store)
+        finally:
+            store.close()
+
+
+def _run(plan: Plan, progress: Progress, on_shard: Callable[[int], None] | None, sources: list[Source],
+         packs: Packs, relevant: Callable[[str], bool], pool: Executor | None, started: float,
+         store: IndexStore) -> Outcome:
+    workers = plan.jobs if pool is not None else 1
+    index = build_index(sources, relevant, store, since=plan.since, until=plan.until, progress=progress.messages,
+                        pool=pool, workers=workers)
+    outcome = Outcome(sources=[s.name for s in sources], index=index, skipped_series=index.series - index.reviewed,
+                      against=plan.against_name)
     checkpoints = Checkpoints(plan.checkpoints, run_key(_run_parts(plan, sources)))
-    results: dict[int, list[SeriesResult]] = {}
-    todo = []
-    for shard in shards:
-        kept = checkpoints.load(shard.key)
-        if kept is not None and len(kept) == len(shard.series):
-            results[shard.number] = kept
-        else:
-            todo.append(Task(tuple(sources), shard))
-    resumed = len(results)
-    done = from_checkpoints = sum(len(r) for r in results.values())
+    done = from_checkpoints = 0
+
+    def todo() -> Iterator[Task]:
+        """The shards to review, as they are cut; those a checkpoint holds are taken from it."""
+        nonlocal done, from_checkpoints
+        for shard in make_shards(reviewed_series(store), sources):
+            outcome.shards += 1
+            kept = checkpoints.load(shard.key)
+            if kept is not None and len(kept) == len(shard.series):
+                outcome.take(shard.number, kept)
+                outcome.resumed += 1
+                done += len(kept)
+                from_checkpoints += len(kept)
+                progress.series(done, index.reviewed, from_checkpoints)
+            else:
+                yield Task(tuple(sources), shard)
+
     progress.restart()
-    progress.series(done, len(reviewed), from_checkpoints)
-    for task, shard_results in run_tasks(todo, packs, pool=pool, scheduler=plan.scheduler):
+    progress.series(done, index.reviewed, from_checkpoints)
+    for task, shard_results in run_tasks(todo(), packs, pool=pool, scheduler=plan.scheduler, workers=workers):
         checkpoints.save(task.shard.key, shard_results)
-        results[task.shard.number] = shard_results
+        outcome.take(task.shard.number, shard_results)
         if on_shard is not None:
             on_shard(task.shard.number)
         done += len(shard_results)
-        progress.series(done, len(reviewed), from_checkpoints)
+        progress.series(done, index.reviewed, from_checkpoints)
     progress.done()
-    ordered = [r for number in sorted(results) for r in results[number]]
-    return Outcome(sources=[s.name for s in sources], index=index, results=ordered,
-                   skipped_series=len(index.series) - len(reviewed), against=plan.against_name,
-                   resumed=resumed, shards=len(shards), seconds=time.monotonic() - started)
+    outcome.seconds = time.monotonic() - started
+    return outcome
 
 
 def _run_parts(plan: Plan, sources: list[Source]) -> list[str]:

@@ -16,10 +16,17 @@ import logging
 import os
 import signal
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from hashlib import sha256
+from itertools import islice
 from typing import Any
 
 from reviewbot.backtest.index import SeriesSpec
@@ -120,20 +127,20 @@ class SeriesResult:
                    tuple(data["problems"]), tuple((m[0], m[1]) for m in data["malformed"]))
 
 
-def make_shards(series: list[SeriesSpec], sources: list[Source]) -> list[Shard]:
-    """Cut the series into shards of about :data:`SHARD_BYTES` of mail."""
-    shards: list[Shard] = []
+def make_shards(series: Iterable[SeriesSpec], sources: list[Source]) -> Iterator[Shard]:
+    """Cut the series into shards of about :data:`SHARD_BYTES` of mail, as
+    they come."""
+    number = 0
     current: list[SeriesSpec] = []
     size = 0
     for spec in series:
         current.append(spec)
         size += spec.size
         if size >= SHARD_BYTES or len(current) >= SHARD_SERIES:
-            shards.append(_shard(len(shards), current, sources))
-            current, size = [], 0
+            yield _shard(number, current, sources)
+            number, current, size = number + 1, [], 0
     if current:
-        shards.append(_shard(len(shards), current, sources))
-    return shards
+        yield _shard(number, current, sources)
 
 
 def _shard(number: int, series: list[SeriesSpec], sources: list[Source]) -> Shard:
@@ -248,20 +255,34 @@ def _review(series: Any, rules: Any, config: Any) -> tuple[tuple[Found, ...], in
 # --- where tasks run ------------------------------------------------------------------------
 
 
-def run_tasks(tasks: list[Task], packs: Packs, *, pool: Executor | None = None, scheduler: str | None = None
-              ) -> Iterator[tuple[Task, list[SeriesResult]]]:
+#: Tasks given out per worker and not yet finished: enough to keep every
+#: worker busy, few enough that the shards waiting do not grow with the archive.
+AHEAD = 3
+
+
+def run_tasks(tasks: Iterable[Task], packs: Packs, *, pool: Executor | None = None, scheduler: str | None = None,
+              workers: int = 1) -> Iterator[tuple[Task, list[SeriesResult]]]:
     """Each task with its results, in the order they finish: on the Dask
-    cluster at ``scheduler``, else in the local process ``pool``, else here."""
+    cluster at ``scheduler``, else in the local process ``pool`` (of
+    ``workers`` processes), else here.  Tasks are taken from ``tasks`` as
+    workers are free for them."""
     if scheduler is not None:
         yield from _run_dask(tasks, packs, scheduler)
     elif pool is None:
         for task in tasks:
             yield task, review_shard(task, packs)
     else:
-        futures = {pool.submit(review_shard, task, packs): task for task in tasks}
+        pending = iter(tasks)
+        futures: dict[Future, Task] = {}
         try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+            while True:
+                for task in islice(pending, max(AHEAD * workers - len(futures), 0)):
+                    futures[pool.submit(review_shard, task, packs)] = task
+                if not futures:
+                    return
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield futures.pop(future), future.result()
         finally:
             for future in futures:
                 future.cancel()
@@ -327,7 +348,7 @@ def _bound_memory() -> None:
         clear_caches()
 
 
-def _run_dask(tasks: list[Task], packs: Packs, address: str) -> Iterator[tuple[Task, list[SeriesResult]]]:
+def _run_dask(tasks: Iterable[Task], packs: Packs, address: str) -> Iterator[tuple[Task, list[SeriesResult]]]:
     from reviewbot.backtest.cluster import connect_client
 
     client = connect_client(address)  # a UsageError naming the address if it cannot be had
@@ -336,10 +357,23 @@ def _run_dask(tasks: list[Task], packs: Packs, address: str) -> Iterator[tuple[T
 
         # the packs go to every worker once, not with every task
         [packs_future] = client.scatter([packs], broadcast=True, hash=False)
-        futures = {client.submit(review_shard, task, packs_future, key=f"reviewbot-backtest-{task.shard.key}",
-                                 pure=False): task for task in tasks}
-        for future in finished(futures, loop=client.loop):
-            yield futures[future], future.result()
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values())
+        ahead = AHEAD * max(threads, 1)
+        pending = iter(tasks)
+        futures: dict[Any, Task] = {}
+        running = finished(loop=client.loop)  # futures may be added while it is read
+
+        def submit(count: int) -> None:
+            for task in islice(pending, count):
+                future = client.submit(review_shard, task, packs_future, key=f"reviewbot-backtest-{task.shard.key}",
+                                       pure=False)
+                futures[future] = task
+                running.add(future)
+
+        submit(ahead)
+        for future in running:
+            yield futures.pop(future), future.result()
             future.release()
+            submit(1)
     finally:
         client.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
+from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -105,7 +106,45 @@ _BOUNDED_PACK_READS = ("-c", "core.packedGitWindowSize=4m", "-c", "core.packedGi
                        "-c", "core.deltaBaseCacheLimit=16m")
 
 
-def git_messages(repo: str) -> list[tuple[str, int]]:
+class Listing:
+    """``(blob id, author time)`` of each message of a git source, in
+    order: some 28 bytes a message (an epoch lists up to millions), where
+    a list of tuples took 180."""
+
+    def __init__(self) -> None:
+        self._ids = bytearray()
+        self._times = array("q")
+        self._width = 0  # bytes of an object id: 20 (SHA-1) or 32 (SHA-256)
+
+    def append(self, blob: str, when: int) -> None:
+        raw = bytes.fromhex(blob)
+        self._width = self._width or len(raw)
+        if len(raw) != self._width:
+            raise ValueError(f"object id {blob!r} is not {2 * self._width} hex digits")
+        self._ids += raw
+        self._times.append(when)
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def __getitem__(self, where: slice) -> list[tuple[str, int]]:
+        return [self._at(i) for i in range(*where.indices(len(self)))]
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return (self._at(i) for i in range(len(self)))
+
+    def _at(self, i: int) -> tuple[str, int]:
+        return self._ids[i * self._width:(i + 1) * self._width].hex(), self._times[i]
+
+    def without(self, blobs: set[str]) -> Listing:
+        kept = Listing()
+        for blob, when in self:
+            if blob not in blobs:
+                kept.append(blob, when)
+        return kept
+
+
+def git_messages(repo: str) -> Listing:
     """``(blob id, author time)`` of each message in the history of HEAD,
     oldest first, less deleted ones: v2 records a deletion as a ``d`` file
     holding the removed message, v1 by deleting its file."""
@@ -113,7 +152,7 @@ def git_messages(repo: str) -> list[tuple[str, int]]:
     proc = subprocess.Popen(["git", *_BOUNDED_PACK_READS, "-C", repo, "log", "--reverse", "--raw", "--no-abbrev", "--no-renames",
                              "--format=C %at", "HEAD"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
-    messages: list[tuple[str, int]] = []
+    messages = Listing()
     deleted: set[str] = set()
     when = 0
     for raw_line in proc.stdout:
@@ -124,12 +163,12 @@ def git_messages(repo: str) -> list[tuple[str, int]]:
             meta, _, path = line.partition("\t")
             _, _, old, new, status = meta.split()
             if path == "m" and status in ("A", "M"):
-                messages.append((new, when))
+                messages.append(new, when)
             elif path == "d" and status in ("A", "M"):
                 deleted.add(new)
             elif _V1_PATH.match(path):
                 if status in ("A", "M"):
-                    messages.append((new, when))
+                    messages.append(new, when)
                 elif status == "D":
                     deleted.add(old)
     problem = proc.stderr.read().decode(errors="replace").strip()
@@ -138,13 +177,13 @@ def git_messages(repo: str) -> list[tuple[str, int]]:
             raise InputError(repo, "a git repository without a commit: not a public-inbox archive")
         said = problem.splitlines()
         raise InputError(repo, f"cannot read the git history: {said[0] if said else 'git log failed'}")
-    return [m for m in messages if m[0] not in deleted] if deleted else messages
+    return messages.without(deleted) if deleted else messages
 
 
 def _git_all(source: Source) -> Iterator[Raw]:
     listed = git_messages(source.path)
     for (blob, when), (_, data) in zip(listed, cat_file(source.path, (b for b, _ in listed))):
-        if data is not None:
+        if isinstance(data, bytes):
             yield Raw(blob, data, 1, when)
 
 
@@ -190,7 +229,7 @@ def read_some(source: Source, locations: list[str]) -> dict[str, bytes]:
     """The messages at ``locations`` (those that can be read)."""
     if source.kind == "git":
         return {loc: data for loc, (_, data) in zip(locations, cat_file(source.path, locations))
-                if data is not None}
+                if isinstance(data, bytes)}
     found: dict[str, bytes] = {}
     if source.kind == "mbox":
         with open(source.path, "rb") as handle:
@@ -213,10 +252,20 @@ def first_line(location: str) -> int:
     return int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else 1
 
 
-def cat_file(repo: str, names: Iterable[str]) -> Iterator[tuple[str, bytes | None]]:
+@record
+class TooLarge:
+    """What :func:`cat_file` gives for a blob larger than its ``limit``,
+    which it skips unread."""
+
+    size: int
+
+
+def cat_file(repo: str, names: Iterable[str], limit: int | None = None
+             ) -> Iterator[tuple[str, bytes | TooLarge | None]]:
     """``(name, blob)`` for each object name, in order, from one ``git
     cat-file --batch``; None for a missing object or one that is not a
-    blob.  Names are fed from a thread so the pipes never fill both ways."""
+    blob, :class:`TooLarge` for a blob of more than ``limit`` bytes.
+    Names are fed from a thread so the pipes never fill both ways."""
     names = list(names)
     proc = subprocess.Popen(["git", *_BOUNDED_PACK_READS, "-C", repo, "cat-file", "--batch", "--buffer"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -238,7 +287,14 @@ def cat_file(repo: str, names: Iterable[str]) -> Iterator[tuple[str, bytes | Non
             if len(header) < 3 or header[1] == b"missing":
                 yield name, None
                 continue
-            data = proc.stdout.read(int(header[2]))
+            size = int(header[2])
+            if limit is not None and size > limit:
+                left = size + 1  # the object and its newline, dropped a MiB at a time
+                while left > 0 and (dropped := proc.stdout.read(min(left, 1 << 20))):
+                    left -= len(dropped)
+                yield name, TooLarge(size) if header[1] == b"blob" else None
+                continue
+            data = proc.stdout.read(size)
             proc.stdout.read(1)  # the newline after each object
             yield name, data if header[1] == b"blob" else None
     finally:

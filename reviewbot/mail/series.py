@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from reviewbot.errors import DiffParseError
 from reviewbot.mail.diff import parse_patch
@@ -155,27 +155,43 @@ def group_series(items: Iterable[tuple[Any, SubjectTags, Any]], threaded: bool) 
     :class:`Message`, or ``backtest``'s light index entry).  Returns
     ``(cover item or None, patch items in m/n order)`` per series with
     patches, in the order series were first seen."""
-    # Without any threading (format-patch without --thread), the patches of
-    # one revision and count belong together; with threading, the thread
-    # root tells series apart.
     groups: dict[tuple, dict] = {}
     by_id: dict[str, tuple] = {}
     for item in items:
         message, tags, patch = item
-        key = _series_key(message, tags, by_id, threaded)
+        key = series_key(message, tags, patch is None, by_id, threaded)
         group = groups.setdefault(key, {"patches": [], "cover": None})
         if patch is None:
-            group["cover"] = item
-            if message.msgid:
-                by_id[message.msgid] = key
+            group["cover"] = item  # the last cover letter of a series is its cover
         else:
             group["patches"].append(item)
     return [(group["cover"], sorted(group["patches"], key=lambda p: (p[1].index or 0)))
             for group in groups.values() if group["patches"]]
 
 
-def _series_key(message: Message, tags: SubjectTags, by_id: dict, threaded: bool = True) -> tuple:
-    """Patches of one series share a revision, a count and a thread root."""
+class SeriesKeys(Protocol):
+    """Where :func:`series_key` keeps the key of each message seen so far
+    (a dict; ``backtest`` keeps them on disk)."""
+
+    def __contains__(self, msgid: object) -> bool: ...
+    def __getitem__(self, msgid: str) -> tuple: ...
+    def __setitem__(self, msgid: str, key: tuple) -> None: ...
+
+
+def series_key(message: Any, tags: SubjectTags, cover: bool, by_id: SeriesKeys, threaded: bool = True) -> tuple:
+    """The series a message belongs to, for messages taken in mail order;
+    ``by_id`` is what the earlier ones left (and this one adds to it).
+    Patches of one series share a revision, a count and a thread root.
+    Without any threading (format-patch without --thread), the patches of
+    one revision and count belong together; with threading, the thread
+    root tells series apart."""
+    key = _series_key(message, tags, by_id, threaded)
+    if cover and message.msgid:
+        by_id[message.msgid] = key
+    return key
+
+
+def _series_key(message: Message, tags: SubjectTags, by_id: SeriesKeys, threaded: bool = True) -> tuple:
     if tags.total is None:
         return ("single", message.msgid or message.source)
     for parent in (message.in_reply_to, *message.references):
