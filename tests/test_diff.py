@@ -164,3 +164,41 @@ def test_hunk_lines_are_those_of_unidiffs_full_parse():
                 assert [(l.kind, l.text, l.old_line, l.new_line, l.mail_line) for l in hunk.lines] == [
                     (l.line_type, l.value.rstrip("\n"), l.source_line_no, l.target_line_no, 6 + l.diff_line_no)
                     for l in reference if l.line_type in "+- "]
+
+
+QUOTED = """\
+diff --git "a/arch/arm64/kvm/hyp/f\\"\\303\\266\\\\t.S" "b/arch/arm64/kvm/hyp/f\\"\\303\\266\\\\t.S"
+index 7898192..6178079 100644
+--- "a/arch/arm64/kvm/hyp/f\\"\\303\\266\\\\t.S"
++++ "b/arch/arm64/kvm/hyp/f\\"\\303\\266\\\\t.S"
+@@ -1 +1 @@
+-a
++b
+diff --git "a/old\\tname.S" "b/new\\tname.S"
+similarity index 100%
+rename from "old\\tname.S"
+rename to "new\\tname.S"
+"""
+
+
+def test_paths_git_quotes_are_read_unquoted():
+    """git writes a path with a quote, a backslash, a control or a non-ASCII
+    byte in double quotes with C escapes (core.quotePath); read as given, a
+    '.S' file would end in '.S"' and no rule would see it."""
+    changed, renamed = parse_patch(QUOTED)
+    assert changed.old_path == changed.new_path == 'arch/arm64/kvm/hyp/f"ö\\t.S'
+    assert (renamed.old_path, renamed.new_path) == ("old\tname.S", "new\tname.S")
+    from reviewbot.backtest.index import _paths
+
+    assert 'arch/arm64/kvm/hyp/f"ö\\t.S' in _paths(QUOTED.encode())
+
+
+@pytest.mark.parametrize("token, path", [
+    ('"a/x\\\\y"', "a/x\\y"), ('"a/\\a\\b\\f\\n\\r\\t\\v"', "a/\a\b\f\n\r\t\v"), ('"a/\\342\\200\\224"', "a/\u2014"),
+    ("a/plain.S", "a/plain.S"), ('"a/x\\q"', '"a/x\\q"'), ('"a/x\\"', '"a/x\\"'), ('"a/\\400"', '"a/\\400"'),
+    ('"a/\\30"', '"a/\\30"'), ('"a/\\377"', "a/\ufffd"), ('"', '"'),
+])
+def test_unquoted_path_takes_only_what_git_writes(token, path):
+    from reviewbot.mail.diff import unquoted_path
+
+    assert unquoted_path(token) == path

@@ -26,6 +26,7 @@ from typing import Any
 from reviewbot.backtest.sources import Raw, Source, TooLarge, cat_file, git_messages, read_all
 from reviewbot.backtest.store import Entry, IndexStore, SeriesSpec
 from reviewbot.errors import InputError, MailParseError
+from reviewbot.mail.diff import unquoted_path
 from reviewbot.mail.email_path import text_body, thread_headers
 from reviewbot.mail.parse import split_head
 from reviewbot.mail.plain import first_msgid, msgids
@@ -130,7 +131,10 @@ def _paths(body: bytes) -> tuple[str, ...]:
     for match in _DIFF_PATH.finditer(b"\n" + body):
         for group in match.groups():
             if group:
-                paths.add(group.decode("utf-8", "replace").strip().strip('"'))
+                path = group.decode("utf-8", "replace").strip()
+                if path.startswith('"'):  # quoted with its a/ or b/: "a/f\303\266.S"
+                    path = unquoted_path(path).removeprefix("a/").removeprefix("b/")
+                paths.add(path.strip('"'))
     return tuple(sorted(paths))
 
 
