@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 
+from reviewbot.mail.git_paths import quoted_path
 from reviewbot.model import Finding
 from reviewbot.records import field, record
 
@@ -80,6 +81,7 @@ def as_patch(old: Mapping[str, str | None], new: Mapping[str, str]) -> str:
     for path in sorted(new):
         before = (old.get(path) or "").splitlines(keepends=True)
         after = new[path].splitlines(keepends=True)
-        out.append(f"diff --git a/{path} b/{path}\n")
-        out.extend(difflib.unified_diff(before, after, f"a/{path}", f"b/{path}"))
+        old_name, new_name = quoted_path(f"a/{path}"), quoted_path(f"b/{path}")  # as git writes them
+        out.append(f"diff --git {old_name} {new_name}\n")
+        out.extend(difflib.unified_diff(before, after, old_name, new_name))
     return "".join(out)

@@ -199,6 +199,18 @@ def test_paths_git_quotes_are_read_unquoted():
     ('"a/\\30"', '"a/\\30"'), ('"a/\\377"', "a/\ufffd"), ('"', '"'),
 ])
 def test_unquoted_path_takes_only_what_git_writes(token, path):
-    from reviewbot.mail.diff import unquoted_path
+    from reviewbot.mail.git_paths import unquoted_path
 
     assert unquoted_path(token) == path
+
+
+def test_quoted_path_is_what_unquoted_path_reads_back():
+    from reviewbot.mail.git_paths import quoted_path, unquoted_path
+
+    rng = random.Random(7)
+    letters = ['a', '/', '.', 'S', '"', '\\', '\t', '\n', '\x7f', '\x01', 'é', '—', ' ', 'x']
+    for _ in range(500):
+        path = "".join(rng.choice(letters) for _ in range(rng.randrange(1, 12)))
+        quoted = quoted_path(path)
+        assert unquoted_path(quoted) == path
+        assert (quoted == path) == all(" " <= c < "\x7f" and c not in '"\\' for c in path)

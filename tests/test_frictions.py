@@ -395,6 +395,27 @@ def test_9_diff_prints_the_fixes_and_touches_nothing(tmp_path: Path, capsys, mon
     assert (code, out) == (0, "") and "1 finding, none with a fix marked safe" in err
 
 
+def test_9_a_path_git_quotes_is_read_and_written_as_git_writes_it(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A name with a quote, a backslash or a non-ASCII letter: git diff
+    writes it quoted, check reads it unquoted (its rules run on it) and
+    --diff writes it quoted again, for git apply."""
+    repo = tmp_path / "k"
+    odd = 'arch/arm64/kvm/hyp/vgic-"\\ö.c'
+    (repo / "arch/arm64/kvm/hyp").mkdir(parents=True)
+    _git(tmp_path, "init", "-q", str(repo))
+    (repo / odd).write_text(C_BEFORE)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "one")
+    (repo / odd).write_text(C_AFTER)
+    monkeypatch.chdir(repo)
+    code, out, err = run_cli(capsys, "check", "--diff")
+    assert '--- "a/arch/arm64/kvm/hyp/vgic-\\"\\\\\\303\\266.c"\n' in out
+    applied = subprocess.run(["git", "apply", "--check", "-"], input=out, text=True, cwd=repo, capture_output=True)
+    assert applied.returncode == 0, applied.stderr
+    subprocess.run(["git", "apply", "-"], input=out, text=True, cwd=repo, check=True, capture_output=True)
+    assert (repo / odd).read_text() == C_FIXED
+
+
 def test_9_a_file_that_differs_from_what_was_checked_is_not_touched(tmp_path: Path, capsys,
                                                                     monkeypatch) -> None:
     repo = _checkout(tmp_path)

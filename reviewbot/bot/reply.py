@@ -37,6 +37,7 @@ from string import Template
 from reviewbot import __version__
 from reviewbot.config import BotConfig
 from hashlib import sha256
+from reviewbot.mail.git_paths import quoted_path
 from reviewbot.model import (Confidence, DiffLine, FileChange, Finding, Hunk, Message, Patch,
                              PatchReview, Series, Severity, TraceStep)
 from reviewbot.records import record
@@ -512,7 +513,7 @@ def _file_header(original: Message, body_lines: list[str], change: FileChange) -
                 return body_lines[i]
     old = change.old_path or change.new_path
     new = change.new_path or change.old_path
-    return f"diff --git a/{old} b/{new}"
+    return f"diff --git {quoted_path(f'a/{old}')} {quoted_path(f'b/{new}')}"
 
 
 #: What each step of a finding's evidence is, in words (the roles are the matchers').

@@ -23,6 +23,7 @@ import unidiff
 from unidiff.errors import UnidiffParseError
 
 from reviewbot.errors import DiffParseError
+from reviewbot.mail.git_paths import unquoted_path
 from reviewbot.model import DiffLine, FileChange, Hunk
 
 _DIFF_KINDS = frozenset("+- ")
@@ -208,35 +209,6 @@ def _strip_prefix(path: str | None) -> str | None:
         if path.startswith(prefix):
             return path[len(prefix):]
     return path
-
-
-_C_ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
-_OCTAL = frozenset("01234567")
-
-
-def unquoted_path(path: str) -> str:
-    """A path as git writes one with special characters in it (a quote, a
-    backslash, a control or non-ASCII byte: core.quotePath): in double
-    quotes, with C escapes and octal bytes (``"a/f\\303\\266.S"``).
-    Anything else, and a quoted string git would not write, as given."""
-    if len(path) < 2 or path[0] != '"' or path[-1] != '"':
-        return path
-    raw = bytearray()
-    at, end = 1, len(path) - 1
-    while at < end:
-        char = path[at]
-        if char != "\\":
-            raw += char.encode("utf-8", "surrogatepass")
-            at += 1
-        elif (escape := path[at + 1:at + 2]) in _C_ESCAPES and at + 1 < end:
-            raw.append(_C_ESCAPES[escape])
-            at += 2
-        elif at + 4 <= end and _OCTAL.issuperset(digits := path[at + 1:at + 4]) and int(digits, 8) < 256:
-            raw.append(int(digits, 8))
-            at += 4
-        else:
-            return path
-    return raw.decode("utf-8", "replace")
 
 
 def _hunk(hunk: unidiff.Hunk, lines: tuple[DiffLine, ...]) -> Hunk:
