@@ -7,6 +7,7 @@ a few items ahead of what is taken back."""
 from __future__ import annotations
 
 import random
+import sqlite3
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -170,3 +171,20 @@ def test_a_message_over_the_limit_is_malformed_not_read(tmp_path: Path, monkeypa
         assert name.startswith(f"{mbox}:") and "MiB: not read (a message is read up to 0 MiB)" in problem
     finally:
         store.close()
+
+
+def test_an_index_that_cannot_be_written_is_an_error_naming_where(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewbot.backtest import store
+    from reviewbot.cli import main
+
+    def full(self, entry):  # type: ignore[no-untyped-def]
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store.IndexStore, "add", full)
+    mbox = tmp_path / "list.mbox"
+    mbox.write_bytes(b"From x Mon Sep 17 00:00:00 2001\nFrom: a <a@example.org>\nMessage-Id: <p.1@example.org>\n"
+                     b"Subject: [PATCH] x\n\nx\n---\ndiff --git a/a.S b/a.S\n--- a/a.S\n+++ b/a.S\n@@ -1 +1 @@\n-a\n+b\n")
+    assert main(["backtest", str(mbox), "--no-cache", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "reviewbot-backtest-index-" in err and "cannot keep the index there: database or disk is full" in err

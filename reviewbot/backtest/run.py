@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import tarfile
 import tempfile
@@ -20,7 +21,7 @@ from reviewbot.backtest.report import Outcome
 from reviewbot.backtest.runner import Packs, Task, local_pool, make_shards, run_tasks
 from reviewbot.backtest.sources import Source, identity, open_sources
 from reviewbot.backtest.store import IndexStore
-from reviewbot.errors import UsageError
+from reviewbot.errors import InputError, UsageError
 from reviewbot.records import record
 
 
@@ -62,9 +63,14 @@ def backtest(plan: Plan, progress: Progress,
 def _backtest(plan: Plan, progress: Progress, on_shard: Callable[[int], None] | None, sources: list[Source],
               packs: Packs, relevant: Callable[[str], bool], pool: Executor | None, started: float) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="reviewbot-backtest-index-") as scratch:
-        store = IndexStore(Path(scratch))
+        try:
+            store = IndexStore(Path(scratch))
+        except sqlite3.Error as exc:
+            raise InputError(scratch, f"cannot keep the index there: {exc} (TMPDIR names another directory)") from None
         try:
             return _run(plan, progress, on_shard, sources, packs, relevant, pool, started, store)
+        except sqlite3.Error as exc:  # the index's file: a full disk, most likely
+            raise InputError(scratch, f"cannot keep the index there: {exc} (TMPDIR names another directory)") from None
         finally:
             store.close()
 
