@@ -26,16 +26,11 @@ from typing import Any
 from reviewbot.backtest.sources import Raw, Source, TooLarge, cat_file, git_messages, read_all
 from reviewbot.backtest.store import Entry, IndexStore, SeriesSpec
 from reviewbot.errors import InputError, MailParseError
-from reviewbot.mail.git_paths import unquoted_path
 from reviewbot.mail.email_path import text_body, thread_headers
+from reviewbot.mail.git_paths import unquoted_path
 from reviewbot.mail.parse import split_head
 from reviewbot.mail.plain import first_msgid, msgids
-from reviewbot.mail.series import (
-    is_reply,
-    is_reply_subject,
-    parse_subject,
-    raw_has_diff,
-)
+from reviewbot.mail.series import is_reply, is_reply_subject, parse_subject, raw_has_diff
 from reviewbot.records import field, record
 
 # A header the index needs, searched for in the lowered head after a
