@@ -24,7 +24,7 @@ from functools import partial
 from typing import Any
 
 from reviewbot.backtest.sources import Raw, Source, TooLarge, cat_file, git_messages, read_all
-from reviewbot.backtest.store import Entry, IndexStore, SeriesSpec
+from reviewbot.backtest.store import Entry, IndexStore
 from reviewbot.errors import InputError, MailParseError
 from reviewbot.mail.email_path import text_body, thread_headers
 from reviewbot.mail.git_paths import unquoted_path
@@ -157,9 +157,10 @@ class Seen:
 
 
 #: A message larger than this is not read (it is counted malformed): the
-#: lists take a few hundred KiB at most (vger refuses 100 KB), and
-#: linux-kselftest's archive holds a 60 MB patch whose review alone grew a
-#: worker by 130 MiB.
+#: lists take a few hundred KiB at most (vger refuses 100 KB), and reading
+#: and reviewing mail costs a worker several times its size (linux-kselftest
+#: holds one series of 61 MB, a 1.7 MB patch archived 36 times, whose review
+#: grew a worker by 130 MiB).
 MAX_MESSAGE = 8 << 20
 
 
@@ -296,12 +297,6 @@ def _add(index: Index, store: IndexStore, origin: int, seen: Seen, relevant: Cal
     hit = any(relevant(path) for path in head.paths)
     store.add(Entry(origin, seen.location, seen.name, head.msgid, head.in_reply_to, head.references,
                     head.subject, tags, cover, hit, hit or any(map(carries_asm, head.paths)), seen.size))
-
-
-def reviewed_series(store: IndexStore) -> Iterator[SeriesSpec]:
-    """The series to review, in order, grouped exactly as ``review``
-    groups them (:func:`~reviewbot.mail.series.group_series`)."""
-    return store.series(reviewed=True)
 
 
 def relevance(rule_sets: Iterable) -> Callable[[str], bool]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from reviewbot.backtest.checkpoint import Checkpoints, run_key
 from reviewbot.backtest.cluster import check_scheduler
-from reviewbot.backtest.index import build_index, relevance, reviewed_series
+from reviewbot.backtest.index import build_index, relevance
 from reviewbot.backtest.progress import Progress
 from reviewbot.backtest.report import Outcome
 from reviewbot.backtest.runner import Packs, Task, local_pool, make_shards, run_tasks
@@ -65,14 +65,12 @@ def _backtest(plan: Plan, progress: Progress, on_shard: Callable[[int], None] | 
     with tempfile.TemporaryDirectory(prefix="reviewbot-backtest-index-") as scratch:
         try:
             store = IndexStore(Path(scratch))
-        except sqlite3.Error as exc:
-            raise InputError(scratch, f"cannot keep the index there: {exc} (TMPDIR names another directory)") from None
-        try:
-            return _run(plan, progress, on_shard, sources, packs, relevant, pool, started, store)
+            try:
+                return _run(plan, progress, on_shard, sources, packs, relevant, pool, started, store)
+            finally:
+                store.close()
         except sqlite3.Error as exc:  # the index's file: a full disk, most likely
             raise InputError(scratch, f"cannot keep the index there: {exc} (TMPDIR names another directory)") from None
-        finally:
-            store.close()
 
 
 def _run(plan: Plan, progress: Progress, on_shard: Callable[[int], None] | None, sources: list[Source],
@@ -89,7 +87,7 @@ def _run(plan: Plan, progress: Progress, on_shard: Callable[[int], None] | None,
     def todo() -> Iterator[Task]:
         """The shards to review, as they are cut; those a checkpoint holds are taken from it."""
         nonlocal done, from_checkpoints
-        for shard in make_shards(reviewed_series(store), sources):
+        for shard in make_shards(store.series(reviewed=True), sources):
             outcome.shards += 1
             kept = checkpoints.load(shard.key)
             if kept is not None and len(kept) == len(shard.series):

@@ -23,7 +23,7 @@ from hashlib import sha256
 from itertools import islice
 from typing import Any
 
-from reviewbot.backtest.index import SeriesSpec
+from reviewbot.backtest.store import SeriesSpec
 from reviewbot.backtest.sources import Source, first_line, read_some
 from reviewbot.records import record
 

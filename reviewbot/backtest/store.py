@@ -48,6 +48,8 @@ SELECT grouped.first, {columns} FROM grouped JOIN entry ON entry.series = groupe
 WHERE NOT entry.cover OR entry.seq = grouped.cover_seq
 ORDER BY grouped.first, entry.cover DESC, COALESCE(entry.idx, 0), entry.seq
 """
+
+
 @record
 class Entry:
     """A patch or cover letter as the index knows it.  ``source`` is the
@@ -91,22 +93,31 @@ _BATCH = 2000
 
 
 class _Keys:
-    """``thread`` as the mapping :func:`series_key` reads and writes."""
+    """``thread`` as the mapping :func:`series_key` reads and writes
+    (``parent in keys and keys[parent]``: one query, the last answer kept)."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
+        self._last: tuple[object, tuple | None] = (None, None)
 
     def __contains__(self, msgid: object) -> bool:
-        return self._db.execute("SELECT 1 FROM thread WHERE msgid = ?", (msgid,)).fetchone() is not None
+        return self._get(msgid) is not None
 
     def __getitem__(self, msgid: str) -> tuple:
-        row = self._db.execute("SELECT key FROM thread WHERE msgid = ?", (msgid,)).fetchone()
-        if row is None:
+        key = self._get(msgid)
+        if key is None:
             raise KeyError(msgid)
-        return tuple(json.loads(row[0]))
+        return key
+
+    def _get(self, msgid: object) -> tuple | None:
+        if self._last[0] != msgid:
+            row = self._db.execute("SELECT key FROM thread WHERE msgid = ?", (msgid,)).fetchone()
+            self._last = (msgid, tuple(json.loads(row[0])) if row is not None else None)
+        return self._last[1]
 
     def __setitem__(self, msgid: str, key: tuple) -> None:
         self._db.execute("INSERT OR REPLACE INTO thread VALUES (?, ?)", (msgid, json.dumps(key)))
+        self._last = (msgid, key)
 
 
 class IndexStore:
@@ -170,6 +181,7 @@ class IndexStore:
         """The series keys of an archive without threading headers (the
         subject tags alone group), each entry taken again in mail order."""
         self._db.execute("DELETE FROM thread")
+        self._keys = _Keys(self._db)  # nothing of the first keys, remembered or not
         self._db.execute("CREATE TEMPORARY TABLE rekeyed (seq INTEGER PRIMARY KEY, series TEXT)")
         rows = self._db.execute(f"SELECT seq, {_COLUMNS} FROM entry ORDER BY seq")
         other = self._db.cursor()
