@@ -9,8 +9,8 @@ that names the hunk instead of a review of half a patch.
 unidiff reads the diff's structure (files, paths, modes, hunk headers) in
 its ``metadata_only`` mode; the lines of each hunk are made in the walk
 that checks the counts.  unidiff's full mode would make an object for
-every line only for us to copy it: a million lines per list-year, a
-third of what a backtest spends on a patch.  The lines are the same as
+every line only for us to copy it (a million lines over kvmarm's
+archive; a third of what a backtest spent on a patch).  The lines are the same as
 the full mode's (``tests/test_diff.py`` compares them).
 """
 
@@ -26,7 +26,6 @@ from reviewbot.errors import DiffParseError
 from reviewbot.mail.git_paths import unquoted_path
 from reviewbot.model import DiffLine, FileChange, Hunk
 
-_DIFF_KINDS = frozenset("+- ")
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _FILE_BOUNDARY = ("diff --git ", "--- ", "+++ ", "Index: ", "index ")
 _INDEX_LINE = re.compile(r"^index ([0-9a-f]+)\.\.([0-9a-f]+)", re.MULTILINE)
