@@ -38,6 +38,8 @@ CREATE TABLE entry (seq INTEGER PRIMARY KEY, origin INTEGER, location TEXT, name
                     in_reply_to TEXT, refs TEXT, subject TEXT, idx INTEGER, cover INTEGER, relevant INTEGER,
                     needed INTEGER, size INTEGER, series TEXT);
 """
+# what makes a series one to review: a patch that touches a file some rule may apply to
+_REVIEWED = "AND SUM(relevant AND NOT cover) > 0"
 _COLUMNS = "origin, location, name, msgid, in_reply_to, refs, subject, cover, relevant, needed, size"
 # every series with patches, in the order of its first message; the last
 # cover letter and the patches by index, then in mail order
@@ -173,11 +175,11 @@ class IndexStore:
         the archive is threaded is known."""
         self._flush()
         if not threaded:
-            self._key_again(threaded)
+            self._key_again()
         self._db.execute("CREATE INDEX entry_series ON entry (series, seq)")
         self._grouped = True
 
-    def _key_again(self, threaded: bool) -> None:
+    def _key_again(self) -> None:
         """The series keys of an archive without threading headers (the
         subject tags alone group), each entry taken again in mail order."""
         self._db.execute("DELETE FROM thread")
@@ -187,7 +189,7 @@ class IndexStore:
         other = self._db.cursor()
         while batch := rows.fetchmany(_BATCH):
             other.executemany("INSERT INTO rekeyed VALUES (?, ?)", [
-                (row[0], json.dumps(series_key(entry, entry.tags, entry.cover, self._keys, threaded)))
+                (row[0], json.dumps(series_key(entry, entry.tags, entry.cover, self._keys, False)))
                 for row in batch for entry in (_entry(row[1:]),)])
         self._db.execute("UPDATE entry SET series = (SELECT series FROM rekeyed WHERE rekeyed.seq = entry.seq)")
         self._db.execute("DROP TABLE rekeyed")
@@ -197,7 +199,7 @@ class IndexStore:
     def count(self, *, reviewed: bool = False) -> int:
         """Series with patches; ``reviewed``: those with a patch that
         touches a file some rule may apply to."""
-        having = "AND SUM(relevant AND NOT cover) > 0" if reviewed else ""
+        having = _REVIEWED if reviewed else ""
         return self._db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM entry GROUP BY series "
                                 f"HAVING SUM(NOT cover) > 0 {having})").fetchone()[0]
 
@@ -205,7 +207,7 @@ class IndexStore:
         """Each series, in order; ``reviewed``: only the series
         :meth:`count` counts so."""
         assert self._grouped, "group() first"
-        having = "AND SUM(relevant AND NOT cover) > 0" if reviewed else ""
+        having = _REVIEWED if reviewed else ""
         rows = self._db.execute(_SERIES.format(having=having, columns=_COLUMNS))
         first, cover, patches = None, None, []
         while batch := rows.fetchmany(_BATCH):
